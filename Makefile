@@ -1,0 +1,63 @@
+# Serverless SaaS on Chalice. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+USER_NAME ?= admin
+TENANT ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv local token test unit lint typecheck layer package bench clean constraints
+
+help: ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt constraints.txt layer/pyproject.toml authorizer/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e ./layer -e ./authorizer
+	touch $(STAMP)
+
+venv: $(STAMP) ## create the virtualenv with every pinned dependency (done by every target)
+
+local: $(STAMP) ## run the whole platform on loopback until Ctrl-C (EMULATOR_PORT, GATEWAY_PORT)
+	$(PY) -m pipeline.local.platform
+
+token: $(STAMP) ## print an ID token: make token [USER_NAME=admin] [TENANT=<tenant name>]
+	@$(PY) -m pipeline.local.login $(if $(TENANT),--tenant "$(TENANT)") "$(USER_NAME)"
+
+test: $(STAMP) lint typecheck ## lint, type-check and run every test (starts its own platform)
+	$(PY) -m pytest
+
+unit: $(STAMP) ## only the tests that need no running platform
+	$(PY) -m pytest -m "not platform"
+
+lint: $(STAMP) ## ruff
+	$(VENV)/bin/ruff check .
+
+APPS := authorizer shared_services product_service order_service
+
+typecheck: $(STAMP) ## mypy (strict): shared code, then each Chalice app from its own folder
+	$(VENV)/bin/mypy layer/tenant_context authorizer/vendor pipeline tests benchmarks
+	@for app in $(APPS); do \
+	  (cd $$app && ../$(VENV)/bin/mypy --config-file ../pyproject.toml app.py $$( [ -d chalicelib ] && echo chalicelib )) || exit 1; \
+	done
+
+layer: $(STAMP) ## build the ONE Lambda layer zip (dist/layer/)
+	$(PY) -m pipeline.packaging layer
+
+package: $(STAMP) ## CloudFormation for the aws target (dist/cloudformation/), via chalice package
+	$(PY) -m pipeline.packaging package
+
+bench: $(STAMP) ## authorizer benchmark: warm and cold path, printed
+	$(PY) -m benchmarks.authorizer
+
+constraints: ## re-pin every transitive dependency from requirements.txt
+	rm -rf /tmp/constraints-venv && $(PYTHON) -m venv /tmp/constraints-venv
+	/tmp/constraints-venv/bin/pip install -q -r requirements.txt
+	(echo "# Full pin set (transitive included) for requirements.txt; regenerate with \`make constraints\`."; \
+	 /tmp/constraints-venv/bin/pip freeze) > constraints.txt
+
+clean: ## remove build output (keeps .local state and the virtualenv)
+	rm -rf dist

@@ -1,0 +1,43 @@
+"""A small time-to-live cache with an injectable clock (so tests count, never sleep)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class TtlCache(Generic[K, V]):
+    """Remembers loaded values (including "not found") for ``ttl`` seconds.
+
+    Bounded, least recently used first out: keys can come from unverified tokens, so an
+    attacker must not be able to grow it without limit.
+    """
+
+    def __init__(self, ttl: float, *, clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = 4096) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._max_entries = max_entries
+        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] > now:
+                self._entries.move_to_end(key)
+                return entry[1]
+        value = load()
+        with self._lock:
+            self._entries[key] = (now + self._ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+        return value

@@ -1,0 +1,153 @@
+"""Verifying a Cognito ID token against the pool that must have issued it.
+
+The pool is never taken from the token: ``iss`` must name one of the KNOWN pools (the
+operations pool, the pooled tenant pool, or the pool recorded for the Platinum tenant the token
+claims to belong to). The signing keys are fetched from that pool's JWKS URL built from
+configuration. Only then are ``iss``, ``aud`` (that pool's app client), ``token_use`` and
+``exp`` checked on the verified token, and only RS256 is accepted (``none`` and HS* never).
+
+Cognito signs every pool of an account with its own keys; the emulator signs every pool with
+ONE key, so locally only the ``iss``/``aud`` checks tell pools apart. Both are always checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from tenant_authorizer.directory import Directory
+from tenant_authorizer.errors import Unauthorized
+from tenant_context.context import TenantContext
+from tenant_context.resources import TENANT_ID_ATTRIBUTE, USER_ROLE_ATTRIBUTE
+from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, is_tenant_id
+from tenant_context.tenant_records import TenantRecord
+
+ALGORITHM = "RS256"
+MAX_TOKEN_LENGTH = 8192  # Cognito ID tokens are ~1-2 KB; refuse to parse megabytes
+
+
+@dataclass(frozen=True)
+class KnownPool:
+    user_pool_id: str
+    app_client_id: str
+    tenant: TenantRecord | None  # None: the operations pool
+
+
+class PoolKeys:
+    """One PyJWKClient per known pool, created on first use and kept for the process.
+
+    PyJWKClient caches the key set (``lifespan``) and refetches on an unknown ``kid`` at most
+    once per ``cooldown_duration``: random ``kid`` values cannot make us hammer Cognito.
+    """
+
+    def __init__(self, jwks_url: Callable[[str], str],
+                 client_factory: Callable[[str], jwt.PyJWKClient] | None = None) -> None:
+        self._jwks_url = jwks_url
+        self._factory = client_factory or (
+            lambda url: jwt.PyJWKClient(url, lifespan=3600, cooldown_duration=60, timeout=5))
+        self._clients: dict[str, jwt.PyJWKClient] = {}
+
+    def signing_key(self, user_pool_id: str, kid: str) -> Any:
+        client = self._clients.get(user_pool_id)
+        if client is None:
+            client = self._clients.setdefault(user_pool_id,
+                                              self._factory(self._jwks_url(user_pool_id)))
+        try:
+            return client.get_signing_key(kid).key
+        except jwt.PyJWKClientConnectionError:
+            raise  # the pool's key endpoint is down: a genuine fault, not the caller's
+        except jwt.PyJWKClientError as error:
+            raise Unauthorized(f"no signing key {kid!r} in pool {user_pool_id}") from error
+
+
+def bearer_token(header: object) -> str:
+    if not isinstance(header, str) or len(header) > MAX_TOKEN_LENGTH + 7:
+        raise Unauthorized("missing or oversized Authorization header")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header is not 'Bearer <token>'")
+    return token.strip()
+
+
+class TokenVerifier:
+    def __init__(self, directory: Directory, keys: PoolKeys,
+                 issuer: Callable[[str], str]) -> None:
+        self._directory = directory
+        self._keys = keys
+        self._issuer = issuer
+        self._issuer_prefix = issuer("")
+
+    def verify(self, token: str) -> TenantContext:
+        """The caller's identity (without credentials), or ``Unauthorized``."""
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"malformed token: {error}") from error
+        if header.get("alg") != ALGORITHM:
+            raise Unauthorized(f"algorithm {header.get('alg')!r} refused")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthorized("token has no kid")
+        pool = self._known_pool(unverified)
+        try:
+            claims = jwt.decode(
+                token,
+                self._keys.signing_key(pool.user_pool_id, kid),
+                algorithms=[ALGORITHM],
+                audience=pool.app_client_id,
+                issuer=self._issuer(pool.user_pool_id),
+                options={"require": ["exp", "iss", "aud", "token_use", "cognito:username"]},
+            )
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"token rejected: {error}") from error
+        if claims.get("token_use") != "id":
+            raise Unauthorized("not an ID token")
+        return self._caller(pool, claims)
+
+    def _known_pool(self, unverified: dict[str, Any]) -> KnownPool:
+        issuer = unverified.get("iss")
+        if not isinstance(issuer, str) or not issuer.startswith(self._issuer_prefix):
+            raise Unauthorized("issuer is not a Cognito pool of this region")
+        pool_id = issuer.removeprefix(self._issuer_prefix)
+        settings = self._directory.settings()
+        if pool_id == settings.operations_pool.user_pool_id:
+            return KnownPool(pool_id, settings.operations_pool.app_client_id, None)
+        # A tenant pool: the (still unverified) tenant claim only selects which record to
+        # compare against; the record, not the token, says which pool and client are valid.
+        tenant_id = unverified.get(TENANT_ID_ATTRIBUTE)
+        if not is_tenant_id(tenant_id):
+            raise Unauthorized("token names no valid tenant")
+        tenant = self._directory.tenant(tenant_id)
+        if tenant is None:
+            raise Unauthorized(f"unknown tenant {tenant_id}")
+        if tenant.user_pool_id != pool_id or not tenant.app_client_id:
+            raise Unauthorized(f"pool {pool_id} is not registered for tenant {tenant_id}")
+        return KnownPool(pool_id, tenant.app_client_id, tenant)
+
+    @staticmethod
+    def _caller(pool: KnownPool, claims: dict[str, Any]) -> TenantContext:
+        try:
+            role = Role.parse(claims.get(USER_ROLE_ATTRIBUTE))
+        except ValueError as error:
+            raise Unauthorized(str(error)) from error
+        user_name = claims.get("cognito:username")
+        if not isinstance(user_name, str) or not user_name:
+            raise Unauthorized("token has no user name")
+        tenant = pool.tenant
+        if tenant is None:
+            if not role.is_operations:
+                raise Unauthorized(f"role {role} is not valid in the operations pool")
+            return TenantContext(OPERATIONS_TENANT_ID, None, user_name, role, pool.user_pool_id,
+                                 None)
+        if role.is_operations:
+            raise Unauthorized(f"role {role} is only valid in the operations pool")
+        if claims.get(TENANT_ID_ATTRIBUTE) != tenant.tenant_id:
+            raise Unauthorized("tenant claim changed between reads")
+        if not tenant.is_active:
+            raise Unauthorized(f"tenant {tenant.tenant_id} is deactivated")
+        return TenantContext(tenant.tenant_id, tenant.tier, user_name, role, pool.user_pool_id,
+                             None)

@@ -1,0 +1,63 @@
+"""The one error hierarchy of the platform; ``tenant_context.http`` turns it into responses.
+
+Errors derive from Chalice's ``ChaliceUnhandledError`` so they pass through Chalice's view
+wrapper untouched and reach the error middleware, which answers with the contract's body shape
+(``{"message": ...}``) and CORS headers instead of Chalice's ``{"Code", "Message"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from chalice import ChaliceUnhandledError
+
+
+class ApiError(ChaliceUnhandledError):
+    status_code: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, fields: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = tuple(fields)
+
+    def body(self) -> dict[str, object]:
+        body: dict[str, object] = {"message": self.message}
+        if self.fields:
+            body["fields"] = list(self.fields)
+        return body
+
+
+class BadRequestError(ApiError):
+    status_code = 400
+
+
+class UnauthorizedError(ApiError):
+    status_code = 401
+
+
+class ForbiddenError(ApiError):
+    status_code = 403
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+
+
+class ConflictError(ApiError):
+    status_code = 409
+
+
+class TooManyRequestsError(ApiError):
+    status_code = 429
+
+
+class TenantIsolationError(NotFoundError):
+    """A key that names another tenant's data. Reported as 404 so existence is never revealed."""
+
+    def __init__(self) -> None:
+        super().__init__("Not found")
+
+
+class ConfigurationError(RuntimeError):
+    """The deployment is missing a setting the code needs: a genuine fault (5xx), never 4xx."""

@@ -1,0 +1,189 @@
+"""Tenant-scoped table access: the only way services touch tenant data.
+
+Pooled mode: every call uses a DynamoDB client built from the request's scoped STS credentials
+(AWS enforces ``dynamodb:LeadingKeys`` on them) AND passes through ``TenantKeyGuard``, which
+refuses, before any call, a partition key outside ``<tenantId>-``. The emulator enforces no IAM
+condition, and on AWS the guard is a second wall should a policy ever be too wide.
+
+Silo mode: the deployment's own role reaches only the tenant's own tables; the guard still
+applies, so both modes share one code path and one key format.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from enum import StrEnum
+from typing import Any
+
+from tenant_context.context import ScopedCredentials, TenantContext
+from tenant_context.dynamo import from_item, to_item
+from tenant_context.errors import ConfigurationError, TenantIsolationError
+from tenant_context.tenancy import tenant_key_prefix
+
+ClientFactory = Callable[[ScopedCredentials | None], Any]
+
+WRITE_SHARDS = 10
+"""Write shards per tenant: partition keys ``<tenantId>-0`` .. ``<tenantId>-9`` spread one
+tenant's writes over several DynamoDB partitions; listing reads all of them."""
+
+
+class Isolation(StrEnum):
+    POOLED = "pooled"
+    SILO = "silo"
+
+
+class TenantKeyGuard:
+    def __init__(self, tenant_id: str) -> None:
+        self._prefix = tenant_key_prefix(tenant_id)
+
+    def check(self, partition_value: object) -> str:
+        if (not isinstance(partition_value, str)
+                or not partition_value.startswith(self._prefix)
+                or len(partition_value) == len(self._prefix)):
+            raise TenantIsolationError()
+        return partition_value
+
+
+class TenantTable:
+    """One table, seen through one tenant's eyes."""
+
+    def __init__(self, client: Any, table_name: str, partition_key: str,
+                 guard: TenantKeyGuard) -> None:
+        self._client = client
+        self._table_name = table_name
+        self._partition_key = partition_key
+        self._guard = guard
+
+    def _key(self, key: Mapping[str, Any]) -> dict[str, Any]:
+        self._guard.check(key.get(self._partition_key))
+        return to_item(key)
+
+    def get(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        response = self._client.get_item(TableName=self._table_name, Key=self._key(key),
+                                          ConsistentRead=True)
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def put(self, item: Mapping[str, Any], *, condition: str | None = None,
+            names: Mapping[str, str] | None = None,
+            values: Mapping[str, Any] | None = None) -> None:
+        self._guard.check(item.get(self._partition_key))
+        request: dict[str, Any] = {"TableName": self._table_name, "Item": to_item(item)}
+        _add_expression(request, condition, names, values)
+        self._client.put_item(**request)
+
+    def delete(self, key: Mapping[str, Any], *, condition: str | None = None,
+               names: Mapping[str, str] | None = None,
+               values: Mapping[str, Any] | None = None) -> None:
+        request: dict[str, Any] = {"TableName": self._table_name, "Key": self._key(key)}
+        _add_expression(request, condition, names, values)
+        self._client.delete_item(**request)
+
+    def query(self, partition_value: str, *, page_size: int | None = None
+              ) -> Iterator[dict[str, Any]]:
+        """Every item of one partition, following DynamoDB pagination to the end."""
+        self._guard.check(partition_value)
+        request: dict[str, Any] = {
+            "TableName": self._table_name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": self._partition_key},
+            "ExpressionAttributeValues": to_item({":pk": partition_value}),
+        }
+        if page_size:
+            request["Limit"] = page_size
+        while True:
+            response = self._client.query(**request)
+            yield from (from_item(item) for item in response.get("Items", []))
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key:
+                return
+            request["ExclusiveStartKey"] = last_key
+
+
+def _add_expression(request: dict[str, Any], condition: str | None,
+                    names: Mapping[str, str] | None, values: Mapping[str, Any] | None) -> None:
+    if condition:
+        request["ConditionExpression"] = condition
+    if names:
+        request["ExpressionAttributeNames"] = dict(names)
+    if values:
+        request["ExpressionAttributeValues"] = to_item(values)
+
+
+def shard_keys(tenant_id: str, shard_count: int) -> list[str]:
+    """Partition keys of a tenant's write shards: ``<tenantId>-0`` ... ``<tenantId>-<n-1>``."""
+    prefix = tenant_key_prefix(tenant_id)
+    return [f"{prefix}{shard}" for shard in range(shard_count)]
+
+
+def all_shard_items(table: TenantTable, tenant_id: str, shard_count: int
+                    ) -> Iterator[dict[str, Any]]:
+    """Every item of every shard, each partition read to its last page."""
+    for partition in shard_keys(tenant_id, shard_count):
+        yield from table.query(partition)
+
+
+class DynamoDBClients:
+    """DynamoDB clients per set of scoped credentials, reused while the credentials live.
+
+    The authorizer hands out one set of credentials per (tenant, role) for up to an hour, so a
+    warm function builds a client once per tenant instead of once per request. One botocore
+    session is shared, so its loaded service models are too.
+    """
+
+    def __init__(self, region: str, *, max_clients: int = 64,
+                 session_factory: Callable[[], Any] | None = None) -> None:
+        self._region = region
+        self._max_clients = max_clients
+        self._session_factory = session_factory
+        self._session: Any = None
+        self._clients: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _boto_session(self) -> Any:
+        if self._session is None:
+            if self._session_factory is None:
+                import boto3  # deferred: keeps module import cheap on cold start
+
+                self._session = boto3.session.Session()
+            else:
+                self._session = self._session_factory()
+        return self._session
+
+    def __call__(self, credentials: ScopedCredentials | None) -> Any:
+        cache_key = credentials.access_key_id if credentials else ""
+        with self._lock:
+            client = self._clients.get(cache_key)
+            if client is not None:
+                self._clients.move_to_end(cache_key)
+                return client
+            kwargs: dict[str, Any] = {"region_name": self._region}
+            if credentials:
+                kwargs |= {"aws_access_key_id": credentials.access_key_id,
+                           "aws_secret_access_key": credentials.secret_access_key,
+                           "aws_session_token": credentials.session_token}
+            client = self._boto_session().client("dynamodb", **kwargs)
+            self._clients[cache_key] = client
+            while len(self._clients) > self._max_clients:
+                self._clients.popitem(last=False)
+            return client
+
+
+class TenantTables:
+    """Builds a request's ``TenantTable`` the way this deployment isolates data."""
+
+    def __init__(self, isolation: Isolation, clients: ClientFactory) -> None:
+        self._isolation = isolation
+        self._clients = clients
+
+    def table(self, tenant: TenantContext, table_name: str, partition_key: str) -> TenantTable:
+        if self._isolation is Isolation.POOLED:
+            if tenant.credentials is None:
+                raise ConfigurationError("pooled data access needs scoped credentials from "
+                                         "the authorizer, and the request carries none")
+            client = self._clients(tenant.credentials)
+        else:
+            client = self._clients(None)
+        return TenantTable(client, table_name, partition_key, TenantKeyGuard(tenant.tenant_id))

@@ -1,0 +1,61 @@
+"""One call that gives a Chalice app the platform's cross-cutting behaviour.
+
+Errors map to the contract's responses (``tenant_context.http``); the Powertools decorators run
+as Chalice middleware; each authorized request binds its tenant to logs and traces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalice import Chalice, ConvertToMiddleware, Response
+
+from tenant_context.config import PlatformConfig
+from tenant_context.context import request_tenant
+from tenant_context.errors import UnauthorizedError
+from tenant_context.gateway import tenant_authorizer
+from tenant_context.http import error_middleware
+from tenant_context.observability import Observability
+
+
+def wire(app: Chalice, observability: Observability) -> None:
+    logger, metrics, tracer = (observability.logger, observability.metrics,
+                               observability.tracer)
+    app.register_middleware(ConvertToMiddleware(
+        functools.partial(logger.inject_lambda_context, clear_state=True)))
+    app.register_middleware(ConvertToMiddleware(
+        functools.partial(metrics.log_metrics, capture_cold_start_metric=True)))
+    app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
+
+    def bind_tenant(event: Any, get_response: Callable[[Any], Response]) -> Response:
+        with contextlib.suppress(UnauthorizedError):  # a public route: no tenant to bind
+            observability.bind(request_tenant(event))
+        try:
+            return get_response(event)
+        finally:
+            observability.unbind()
+
+    app.register_middleware(bind_tenant, "http")
+    app.register_middleware(error_middleware, "http")
+
+
+@dataclass(frozen=True)
+class PlatformApp:
+    """What every service app starts from; ``app.py`` then only declares routes."""
+
+    app: Chalice
+    config: PlatformConfig
+    observability: Observability
+    authorizer: Any  # the route authorizer: the shared tenant authorizer, in both worlds
+
+
+def platform_app(name: str, config: PlatformConfig | None = None) -> PlatformApp:
+    config = config or PlatformConfig.from_environ()
+    app = Chalice(app_name=name)
+    observability = Observability(service=name)
+    wire(app, observability)
+    return PlatformApp(app, config, observability, tenant_authorizer(app, config))

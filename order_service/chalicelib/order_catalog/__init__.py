@@ -1,0 +1,1 @@
+"""Orders of one deployment's tenants (pooled or silo, by configuration)."""

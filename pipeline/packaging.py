@@ -1,0 +1,94 @@
+"""``make layer`` and ``make package``: build artifacts for the aws target.
+
+- layer: ``tenant_context`` plus its pinned dependencies (Lambda platform wheels) under
+  ``python/`` in ONE zip, built once and referenced by every function.
+- package: ``chalice package`` output merged with the baseline resources rendered from the
+  definitions (``pipeline.baseline_template``), ready for ``aws cloudformation package``.
+
+    python -m pipeline.packaging layer|package [--out dist]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from pipeline.baseline_template import LAYER_ZIP, baseline_merge_template
+from pipeline.local.paths import PROJECT_ROOT
+
+LAYER_SOURCE = PROJECT_ROOT / "layer"
+LAMBDA_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp",
+                   "--python-version", "3.11", "--only-binary=:all:"]
+_EXCLUDED = ("__pycache__", ".dist-info/RECORD")
+_FIXED_TIME = (2024, 1, 1, 0, 0, 0)  # reproducible zips: same input, same bytes
+
+
+def build_layer(out_dir: Path) -> Path:
+    staging = out_dir / "layer-build"
+    shutil.rmtree(staging, ignore_errors=True)
+    target = staging / "python"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), *LAMBDA_PLATFORM,
+                    "-r", str(LAYER_SOURCE / "requirements.txt")], check=True)
+    shutil.copytree(LAYER_SOURCE / "tenant_context", target / "tenant_context",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    zip_path = out_dir / LAYER_ZIP
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(staging.rglob("*")):
+            relative = path.relative_to(staging).as_posix()
+            if path.is_dir() or any(part in relative for part in _EXCLUDED):
+                continue
+            info = zipfile.ZipInfo(relative, _FIXED_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    shutil.rmtree(staging)
+    return zip_path
+
+
+def chalice_package(app_dir: Path, merge_template: dict[str, object], out_dir: Path) -> Path:
+    """``chalice package`` of one app into ``out_dir`` (sam.json + deployment.zip)."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    merge_file = out_dir.parent / f"{out_dir.name}.merge.json"
+    merge_file.write_text(json.dumps(merge_template, indent=2))
+    env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+           "PATH": str(Path(sys.executable).parent)}
+    subprocess.run([str(Path(sys.executable).with_name("chalice")), "package",
+                    "--stage", "prod", "--pkg-format", "cloudformation",
+                    "--template-format", "json", "--merge-template", str(merge_file),
+                    str(out_dir)], cwd=app_dir, env=env, check=True, capture_output=True)
+    return out_dir / "sam.json"
+
+
+def package(out_dir: Path) -> list[Path]:
+    layer_zip = build_layer(out_dir / "layer")
+    baseline_dir = out_dir / "cloudformation" / "baseline"
+    template = chalice_package(PROJECT_ROOT / "authorizer", baseline_merge_template(),
+                               baseline_dir)
+    shutil.copy(layer_zip, baseline_dir / LAYER_ZIP)
+    return [template]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=["layer", "package"])
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "dist")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.what == "layer":
+        print(build_layer(args.out / "layer"))
+    else:
+        for template in package(args.out):
+            print(template)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Products of one deployment's tenants (pooled or silo, by configuration)."""

@@ -1,0 +1,56 @@
+"""An authorizer built exactly as in production (``build_authorizer``), with collaborators the
+tests can observe: a counted STS client, counted JWKS fetches and a clock they move."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+import pytest
+
+from pipeline.local.bootstrap import BaselineResult
+from tenant_authorizer.authorizer import TenantAuthorizer
+from tenant_authorizer.factory import build_authorizer
+from tenant_authorizer.local_gateway import authorizer_environment
+from tenant_context.config import PlatformConfig
+from tests.support.counting import CallCounter, CountingKeyClients
+
+
+class FakeClock:
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class AuthorizerUnderTest:
+    authorizer: TenantAuthorizer
+    assume_role: CallCounter
+    keys: CountingKeyClients
+    clock: FakeClock  # drives the record caches
+    wall_clock: FakeClock  # drives credential expiry
+
+
+def build(**key_options: float) -> AuthorizerUnderTest:
+    config = PlatformConfig.from_environ(authorizer_environment())
+    sts = boto3.client("sts")
+    assume_role = CallCounter(sts, "sts", "AssumeRole")
+    keys = CountingKeyClients()
+    clock = FakeClock(1_000.0)
+    import time
+
+    wall_clock = FakeClock(time.time())
+    authorizer = build_authorizer(config, sts=sts, dynamodb=boto3.client("dynamodb"),
+                                  clock=clock, wall_clock=wall_clock,
+                                  key_client_factory=keys.factory(**key_options))
+    return AuthorizerUnderTest(authorizer, assume_role, keys, clock, wall_clock)
+
+
+@pytest.fixture
+def subject(baseline: BaselineResult) -> AuthorizerUnderTest:
+    return build()

@@ -1,0 +1,155 @@
+"""Every token the issue lists as refused gets 401 (``Unauthorized``), never a policy."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+
+import jwt
+import pytest
+import requests
+
+from pipeline.local.bootstrap import ensure_user_pool
+from tenant_authorizer.errors import Unauthorized
+from tenant_context.resources import UserPoolDefinition
+from tenant_context.tenancy import Role, new_tenant_id
+from tests.authorizer.conftest import AuthorizerUnderTest
+from tests.support.gateway import token_event
+from tests.support.world import MOTO_KID, World, claims_for, issuer, mint
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def refused(subject: AuthorizerUnderTest, header: str | None, api_id: str = "admin") -> str:
+    event = token_event(None, api_id)
+    if header is not None:
+        event["authorizationToken"] = header
+    with pytest.raises(Unauthorized) as denial:
+        subject.authorizer.authorize(event)
+    assert str(denial.value) == "Unauthorized"  # the message API Gateway turns into 401
+    return denial.value.reason
+
+
+def test_no_header(subject: AuthorizerUnderTest) -> None:
+    refused(subject, None)
+
+
+def test_not_bearer(subject: AuthorizerUnderTest, world: World) -> None:
+    token = world.id_token(world.operations_user())
+    refused(subject, f"Basic {token}")
+    refused(subject, token)
+
+
+def test_garbage(subject: AuthorizerUnderTest) -> None:
+    refused(subject, "Bearer not-a-jwt")
+
+
+def test_alg_none(subject: AuthorizerUnderTest, world: World) -> None:
+    claims = claims_for(world.operations_user())
+    header = b64(json.dumps({"alg": "none", "typ": "JWT", "kid": MOTO_KID}).encode())
+    payload = b64(json.dumps({**claims, "token_use": "id", "exp": 2**31}).encode())
+    assert "algorithm" in refused(subject, f"Bearer {header}.{payload}.")
+
+
+def test_hs256_signed_with_the_public_key(subject: AuthorizerUnderTest, world: World,
+                                          emulator_url: str) -> None:
+    """The classic key-confusion attack: HMAC keyed with the RSA public key (PEM)."""
+    user = world.operations_user()
+    jwks = requests.get(f"{emulator_url}/{user.pool.user_pool_id}/.well-known/jwks.json",
+                        timeout=5).json()
+    public_pem = jwt.PyJWK(jwks["keys"][0]).key.public_bytes(
+        encoding=__import__("cryptography.hazmat.primitives.serialization",
+                            fromlist=["Encoding"]).Encoding.PEM,
+        format=__import__("cryptography.hazmat.primitives.serialization",
+                          fromlist=["PublicFormat"]).PublicFormat.SubjectPublicKeyInfo)
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": MOTO_KID}).encode())
+    payload = b64(json.dumps({**claims_for(user), "token_use": "id", "exp": 2**31}).encode())
+    signature = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    assert "algorithm" in refused(subject, f"Bearer {header}.{payload}.{b64(signature)}")
+
+
+def test_unknown_kid(subject: AuthorizerUnderTest, world: World) -> None:
+    token = mint(claims_for(world.operations_user()), kid="rotated-away")
+    assert "signing key" in refused(subject, f"Bearer {token}")
+
+
+def test_expired(subject: AuthorizerUnderTest, world: World) -> None:
+    token = mint(claims_for(world.operations_user()), lifetime=-60)
+    assert "expired" in refused(subject, f"Bearer {token}")
+
+
+def test_access_token(subject: AuthorizerUnderTest, world: World) -> None:
+    """A real access token from the emulator: right pool and key, wrong token_use."""
+    access_token = world.tokens(world.operations_user())["AccessToken"]
+    refused(subject, f"Bearer {access_token}")
+    minted = mint(claims_for(world.operations_user(), token_use="access"))
+    assert "not an ID token" in refused(subject, f"Bearer {minted}")
+
+
+def test_another_clients_audience(subject: AuthorizerUnderTest, world: World) -> None:
+    operations = world.operations_user()
+    for audience in (world.settings.pooled_pool.app_client_id, "some-other-client"):
+        token = mint(claims_for(operations, aud=audience))
+        assert "audience" in refused(subject, f"Bearer {token}").lower()
+
+
+def test_another_pools_issuer(subject: AuthorizerUnderTest, world: World) -> None:
+    """The emulator signs every pool with ONE key: only iss/aud tell the pools apart."""
+    stranger_pool = ensure_user_pool(world.clients("cognito-idp"), UserPoolDefinition(
+        "Stranger", "stranger-pool", "StrangerClient", "stranger-client"))
+    stranger = world.user(stranger_pool, Role.SYSTEM_ADMIN)
+    refused(subject, f"Bearer {world.id_token(stranger)}")  # real token of an unknown pool
+    admin = world.operations_user()
+    forged = mint(claims_for(admin, iss=issuer(stranger_pool.user_pool_id)))
+    refused(subject, f"Bearer {forged}")
+    not_cognito = mint(claims_for(admin, iss="https://evil.example.com/pool"))
+    assert "issuer" in refused(subject, f"Bearer {not_cognito}")
+    # A Platinum tenant's pool issuing for a pooled tenant is not that tenant's pool.
+    platinum, pooled = world.platinum_tenant(), world.pooled_tenant()
+    user = world.tenant_user(pooled)
+    wrong_pool = mint(claims_for(user, iss=issuer(platinum.pool.user_pool_id),
+                                 aud=platinum.pool.app_client_id))
+    assert "not registered" in refused(subject, f"Bearer {wrong_pool}")
+
+
+def test_unknown_tenant(subject: AuthorizerUnderTest, world: World) -> None:
+    ghost = world.user(world.settings.pooled_pool, Role.TENANT_ADMIN, new_tenant_id())
+    assert "unknown tenant" in refused(subject, f"Bearer {world.id_token(ghost)}")
+
+
+def test_deactivated_tenant(subject: AuthorizerUnderTest, world: World) -> None:
+    tenant = world.pooled_tenant(active=False)
+    user = world.tenant_user(tenant)
+    assert "deactivated" in refused(subject, f"Bearer {world.id_token(user)}")
+
+
+def test_system_admin_claim_from_a_tenant_pool(subject: AuthorizerUnderTest,
+                                               world: World) -> None:
+    tenant = world.pooled_tenant()
+    impostor = world.user(tenant.pool, Role.SYSTEM_ADMIN, tenant.tenant_id)
+    assert "operations pool" in refused(subject, f"Bearer {world.id_token(impostor)}")
+    platinum = world.platinum_tenant()
+    impostor = world.user(platinum.pool, Role.CUSTOMER_SUPPORT, platinum.tenant_id)
+    refused(subject, f"Bearer {world.id_token(impostor)}")
+
+
+def test_tenant_role_from_the_operations_pool(subject: AuthorizerUnderTest,
+                                              world: World) -> None:
+    misplaced = world.user(world.settings.operations_pool, Role.TENANT_ADMIN,
+                           world.pooled_tenant().tenant_id)
+    assert "not valid in the operations pool" in refused(
+        subject, f"Bearer {world.id_token(misplaced)}")
+
+
+def test_tenant_claim_of_another_tenant(subject: AuthorizerUnderTest, world: World) -> None:
+    """A pooled user's token rewritten to name another pooled tenant (same pool, same key)."""
+    mine, theirs = world.pooled_tenant(), world.pooled_tenant()
+    user = world.tenant_user(mine)
+    forged: Callable[[], str] = lambda: mint(claims_for(user, **{  # noqa: E731
+        "custom:tenantId": theirs.tenant_id, "aud": "forged-client"}))
+    refused(subject, f"Bearer {forged()}")

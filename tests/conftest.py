@@ -1,0 +1,51 @@
+"""Session fixtures: one real emulator (moto server on loopback) with the baseline applied."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.local.bootstrap import BaselineResult, LocalUrls, bootstrap
+from tenant_context.invitations import CredentialsFile
+from tests.support.emulator import clients_for, running_emulator
+from tests.support.world import World
+
+_UNSAFE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+@pytest.fixture(scope="session")
+def emulator_url() -> Iterator[str]:
+    """The emulator, and a process environment pointing every boto3 client at it."""
+    with running_emulator() as url:
+        saved = dict(os.environ)
+        for name in _UNSAFE:
+            os.environ.pop(name, None)
+        os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": "us-east-1",
+                           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                           "AWS_EC2_METADATA_DISABLED": "true"})
+        try:
+            yield url
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def credentials_file(tmp_path_factory: pytest.TempPathFactory) -> CredentialsFile:
+    return CredentialsFile(Path(tmp_path_factory.mktemp("local")) / "credentials.json")
+
+
+@pytest.fixture(scope="session")
+def baseline(emulator_url: str, credentials_file: CredentialsFile) -> BaselineResult:
+    return bootstrap(clients_for(emulator_url),
+                     LocalUrls("http://127.0.0.1:1/admin", "http://127.0.0.1:1/pooled"),
+                     credentials_file, "admin@example.com")
+
+
+@pytest.fixture(scope="session")
+def world(emulator_url: str, baseline: BaselineResult,
+          credentials_file: CredentialsFile) -> World:
+    return World(clients_for(emulator_url), baseline.settings, credentials_file)

@@ -1,0 +1,69 @@
+"""The one source of resource definitions, and the places that must agree with it.
+
+Chalice stage configuration is JSON and cannot import Python, so the local stages repeat table
+names; this test is what keeps them equal to the definitions.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.baseline import ADMIN_API_NAMES, POOLED_API_NAMES
+from tenant_context.resources import (
+    CONTROL_PLANE_TABLES,
+    POOLED_ORDER_TABLE,
+    POOLED_ORDER_TABLE_ENV,
+    POOLED_PRODUCT_TABLE,
+    POOLED_PRODUCT_TABLE_ENV,
+    POOLED_TENANT_POOL,
+    TENANT_ACCESS_ROLE_NAME,
+    TENANT_ID_ATTRIBUTE,
+    USER_ROLE_ATTRIBUTE,
+    tenant_pool,
+)
+from tests.support.apps import local_stage_environment
+from tests.support.emulator import ACCOUNT
+
+
+def test_authorizer_local_stage_matches_the_definitions() -> None:
+    env = local_stage_environment("authorizer")
+    for table in CONTROL_PLANE_TABLES:
+        assert env[table.env_var] == table.name
+    assert env[POOLED_PRODUCT_TABLE_ENV] == POOLED_PRODUCT_TABLE.name
+    assert env[POOLED_ORDER_TABLE_ENV] == POOLED_ORDER_TABLE.name
+    assert env["TENANT_ACCESS_ROLE_ARN"] == f"arn:aws:iam::{ACCOUNT}:role/{TENANT_ACCESS_ROLE_NAME}"
+
+
+def test_shared_services_local_stage_matches_the_definitions() -> None:
+    env = local_stage_environment("shared_services")
+    for table in CONTROL_PLANE_TABLES:
+        assert env[table.env_var] == table.name
+    assert env["TENANT_AUTHORIZER"] == "builtin"
+    assert env["LOCAL_GATEWAY_API_ID"] in ADMIN_API_NAMES
+
+
+@pytest.mark.parametrize(("directory", "table", "api"), [
+    ("product_service", POOLED_PRODUCT_TABLE, POOLED_API_NAMES[0]),
+    ("order_service", POOLED_ORDER_TABLE, POOLED_API_NAMES[1]),
+])
+def test_pooled_service_local_stages_match_the_definitions(directory: str, table: object,
+                                                           api: str) -> None:
+    env = local_stage_environment(directory)
+    assert env[table.env_var] == table.name  # type: ignore[attr-defined]
+    assert env["DATA_ISOLATION"] == "pooled"
+    assert env["TENANT_AUTHORIZER"] == "builtin"
+    assert env["LOCAL_GATEWAY_API_ID"] == api
+
+
+@pytest.mark.parametrize("pool", [POOLED_TENANT_POOL, tenant_pool("f" * 32)])
+def test_tenant_pools_never_let_users_write_their_tenant_role_or_tier(pool: object) -> None:
+    client = pool.create_client_request("pool-id")  # type: ignore[attr-defined]
+    writable = set(client["WriteAttributes"])
+    assert TENANT_ID_ATTRIBUTE not in writable
+    assert USER_ROLE_ATTRIBUTE not in writable
+    assert not any("tier" in attribute.lower() for attribute in writable)
+    assert client["GenerateSecret"] is False
+    schema = {attribute["Name"]: attribute for attribute in
+              pool.create_user_pool_request()["Schema"]}  # type: ignore[attr-defined]
+    assert schema["tenantId"]["Mutable"] is False
+    assert not any("tier" in name.lower() for name in schema)

@@ -1,0 +1,43 @@
+"""Loading the real Chalice apps in one test process, each with its own local stage.
+
+Every app's module is called ``app``; each is imported under a unique name, and each app's
+code lives in a uniquely named package under the namespace package ``chalicelib``, so the
+apps do not shadow one another.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from typing import Any
+
+from chalice import Chalice
+
+from pipeline.local.paths import PROJECT_ROOT
+
+_loaded: dict[str, Chalice] = {}
+
+
+def local_stage_environment(directory: str) -> dict[str, str]:
+    config = json.loads((PROJECT_ROOT / directory / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}),
+            **config["stages"]["local"].get("environment_variables", {})}
+
+
+def load_app(directory: str) -> Chalice:
+    """The app, imported as ``chalice local --stage local`` would (stage variables first)."""
+    if directory not in _loaded:
+        app_dir = PROJECT_ROOT / directory
+        os.environ.update({key: value for key, value in local_stage_environment(directory).items()
+                           if not key.startswith("AWS_")})  # keep the session's emulator creds
+        if str(app_dir) not in sys.path:
+            sys.path.insert(0, str(app_dir))
+        spec = importlib.util.spec_from_file_location(f"{directory}_app", app_dir / "app.py")
+        assert spec
+        assert spec.loader
+        module: Any = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _loaded[directory] = module.app
+    return _loaded[directory]
