@@ -9,7 +9,7 @@ from chalice import Response
 from chalicelib.order_catalog.orders import OrderCatalog
 from tenant_context.context import request_tenant
 from tenant_context.http import CORS, json_response
-from tenant_context.storage import DynamoDBClients, Isolation, TenantTables
+from tenant_context.storage import TenantTables
 from tenant_context.wiring import platform_app
 
 platform = platform_app("order-service")
@@ -18,15 +18,14 @@ app = platform.app
 
 @functools.cache
 def order_catalog() -> OrderCatalog:
-    config = platform.config
-    tables = TenantTables(Isolation(config.require("DATA_ISOLATION")),
-                          DynamoDBClients(config.region))
-    return OrderCatalog(tables, config.require("ORDER_TABLE"))
+    return OrderCatalog(TenantTables.from_config(platform.config),
+                          platform.config.require("ORDER_TABLE"))
 
 
 @app.route("/orders", methods=["GET"], authorizer=platform.authorizer, cors=CORS)
 def list_orders() -> Response:
     tenant = request_tenant(app.current_request)
     orders = list(order_catalog().all_orders(tenant))
+    platform.observability.logger.info("orders listed", extra={"count": len(orders)})
     platform.observability.record(tenant, "OrdersListed", len(orders))
     return json_response(orders)

@@ -9,7 +9,7 @@ from chalice import Response
 from chalicelib.product_catalog.products import ProductCatalog
 from tenant_context.context import request_tenant
 from tenant_context.http import CORS, json_response
-from tenant_context.storage import DynamoDBClients, Isolation, TenantTables
+from tenant_context.storage import TenantTables
 from tenant_context.wiring import platform_app
 
 platform = platform_app("product-service")
@@ -18,15 +18,14 @@ app = platform.app
 
 @functools.cache
 def catalog() -> ProductCatalog:
-    config = platform.config
-    tables = TenantTables(Isolation(config.require("DATA_ISOLATION")),
-                          DynamoDBClients(config.region))
-    return ProductCatalog(tables, config.require("PRODUCT_TABLE"))
+    return ProductCatalog(TenantTables.from_config(platform.config),
+                          platform.config.require("PRODUCT_TABLE"))
 
 
 @app.route("/products", methods=["GET"], authorizer=platform.authorizer, cors=CORS)
 def list_products() -> Response:
     tenant = request_tenant(app.current_request)
     products = list(catalog().all_products(tenant))
+    platform.observability.logger.info("products listed", extra={"count": len(products)})
     platform.observability.record(tenant, "ProductsListed", len(products))
     return json_response(products)

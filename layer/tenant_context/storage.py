@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
+from tenant_context.config import PlatformConfig
 from tenant_context.context import ScopedCredentials, TenantContext
 from tenant_context.dynamo import from_item, to_item
 from tenant_context.errors import ConfigurationError, TenantIsolationError
@@ -171,12 +172,26 @@ class DynamoDBClients:
             return client
 
 
+ISOLATION_ENV = "DATA_ISOLATION"
+
+
 class TenantTables:
     """Builds a request's ``TenantTable`` the way this deployment isolates data."""
 
     def __init__(self, isolation: Isolation, clients: ClientFactory) -> None:
         self._isolation = isolation
         self._clients = clients
+
+    @classmethod
+    def from_config(cls, config: PlatformConfig) -> TenantTables:
+        """Pooled or silo, as the deployment's ``DATA_ISOLATION`` says."""
+        raw = config.require(ISOLATION_ENV)
+        try:
+            isolation = Isolation(raw)
+        except ValueError:
+            raise ConfigurationError(f"{ISOLATION_ENV} must be pooled or silo, not {raw!r}"
+                                     ) from None
+        return cls(isolation, DynamoDBClients(config.region))
 
     def table(self, tenant: TenantContext, table_name: str, partition_key: str) -> TenantTable:
         if self._isolation is Isolation.POOLED:

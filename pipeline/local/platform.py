@@ -168,8 +168,9 @@ def main() -> None:
     try:
         print(platform.summary(), flush=True)
         while not stopping.wait(0.5):
-            dead = [name for name, process in platform.services.items()
-                    if process.poll() is not None]
+            children = {**platform.services,
+                        **({"emulator": platform.emulator.process} if platform.emulator else {})}
+            dead = [name for name, process in children.items() if process.poll() is not None]
             if dead:
                 print(f"{', '.join(dead)} stopped unexpectedly; see {platform.paths.logs}/",
                       flush=True)

@@ -3,6 +3,7 @@ tests can observe: a counted STS client, counted JWKS fetches and a clock they m
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import boto3
@@ -42,8 +43,6 @@ def build(**key_options: float) -> AuthorizerUnderTest:
     assume_role = CallCounter(sts, "sts", "AssumeRole")
     keys = CountingKeyClients()
     clock = FakeClock(1_000.0)
-    import time
-
     wall_clock = FakeClock(time.time())
     authorizer = build_authorizer(config, sts=sts, dynamodb=boto3.client("dynamodb"),
                                   clock=clock, wall_clock=wall_clock,
