@@ -59,10 +59,23 @@ def _changes_state(entry: dict[str, object]) -> bool:
     return not raw.startswith(_READ_QUERY_ACTIONS)
 
 
+def _entry(line: str) -> dict[str, object] | None:
+    """A recorded request, or None for a line torn by a hard kill mid-write."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
 def compact_recording(recording: Path) -> tuple[int, int]:
     """Rewrite the recording without its read-only requests; returns (before, after)."""
     lines = recording.read_text().splitlines()
-    kept = [line for line in lines if line.strip() and _changes_state(json.loads(line))]
+    kept = []
+    for line in lines:
+        entry = _entry(line)
+        if entry is not None and _changes_state(entry):
+            kept.append(line)
     temporary = recording.with_suffix(".compacting")
     temporary.write_text("".join(f"{line}\n" for line in kept))
     temporary.replace(recording)

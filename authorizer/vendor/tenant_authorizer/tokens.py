@@ -82,11 +82,11 @@ class TokenVerifier:
 
     def verify(self, token: str) -> TenantContext:
         """The caller's identity (without credentials), or ``Unauthorized``."""
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+        try:  # one parse for header and claims; nothing in them is trusted yet
+            peek = jwt.decode_complete(token, options={"verify_signature": False})
         except jwt.PyJWTError as error:
             raise Unauthorized(f"malformed token: {error}") from error
+        header, unverified = peek["header"], peek["payload"]
         if header.get("alg") != ALGORITHM:
             raise Unauthorized(f"algorithm {header.get('alg')!r} refused")
         kid = header.get("kid")
