@@ -14,6 +14,9 @@ help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt constraints.txt layer/pyproject.toml authorizer/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "Python 3.11 is required (the Lambda runtime the layer and templates target);" \
+	       "run with PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e ./layer -e ./authorizer
@@ -30,7 +33,7 @@ token: $(STAMP) ## print an ID token: make token [USER_NAME=admin] [TENANT=<tena
 test: $(STAMP) lint typecheck ## lint, type-check and run every test (starts its own platform)
 	$(PY) -m pytest
 
-unit: $(STAMP) ## only the tests that need no running platform
+unit: $(STAMP) ## every test except those that start the whole local platform (faster)
 	$(PY) -m pytest -m "not platform"
 
 lint: $(STAMP) ## ruff
