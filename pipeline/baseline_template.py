@@ -25,6 +25,7 @@ from tenant_context.resources import (
     TENANT_ACCESS_ROLE_NAME,
     TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,
+    TENANT_USER_MAPPING_TABLE,
 )
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role
 
@@ -46,6 +47,7 @@ def _authorizer_statements() -> list[dict[str, Any]]:
          "Resource": [table_arn(SETTINGS_TABLE.name)]},
         {"Effect": "Allow", "Action": ["dynamodb:GetItem"],
          "Resource": [table_arn(TENANT_DETAILS_TABLE.name),
+                      table_arn(TENANT_USER_MAPPING_TABLE.name),
                       table_arn(TENANT_STACK_MAPPING_TABLE.name)]},
         # By name, not GetAtt: the access role's trust policy already refers to this role.
         {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": [{

@@ -16,6 +16,7 @@ from tenant_context.resources import (
     POOLED_PRODUCT_TABLE,
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
     TableDefinition,
@@ -69,7 +70,7 @@ def policy_resources() -> PolicyResources:
     """Session-policy ARNs with CloudFormation substitutions for partition, region, account."""
     return PolicyResources.for_tables(
         ARN_PREFIX, settings=SETTINGS_TABLE.name, tenant_details=TENANT_DETAILS_TABLE.name,
-        tenant_user_mapping=TENANT_USER_MAPPING_TABLE.name,
+        tenant_names=TENANT_NAMES_TABLE.name, tenant_user_mapping=TENANT_USER_MAPPING_TABLE.name,
         tenant_stack_mapping=TENANT_STACK_MAPPING_TABLE.name,
         pooled_product=POOLED_PRODUCT_TABLE.name, pooled_order=POOLED_ORDER_TABLE.name)
 

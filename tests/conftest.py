@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from chalice.test import Client
 
 from pipeline.local.bootstrap import BaselineResult, LocalUrls, bootstrap
-from tenant_context.invitations import CredentialsFile
+from pipeline.local.paths import PROJECT_ROOT
+from tenant_context.invitations import CREDENTIALS_FILE_ENV, CredentialsFile
+from tests.support.apps import load_app
 from tests.support.emulator import clients_for, running_emulator
 from tests.support.world import World
 
@@ -17,15 +20,17 @@ _UNSAFE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECUR
 
 
 @pytest.fixture(scope="session")
-def emulator_url() -> Iterator[str]:
-    """The emulator, and a process environment pointing every boto3 client at it."""
+def emulator_url(credentials_file: CredentialsFile) -> Iterator[str]:
+    """The emulator, and a process environment pointing every boto3 client at it (and the
+    apps' temporary passwords at the session's credentials file)."""
     with running_emulator() as url:
         saved = dict(os.environ)
         for name in _UNSAFE:
             os.environ.pop(name, None)
         os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": "us-east-1",
                            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                           "AWS_EC2_METADATA_DISABLED": "true"})
+                           "AWS_EC2_METADATA_DISABLED": "true",
+                           CREDENTIALS_FILE_ENV: str(credentials_file.path)})
         try:
             yield url
         finally:
@@ -49,3 +54,22 @@ def baseline(emulator_url: str, credentials_file: CredentialsFile) -> BaselineRe
 def world(emulator_url: str, baseline: BaselineResult,
           credentials_file: CredentialsFile) -> World:
     return World(clients_for(emulator_url), baseline.settings, credentials_file)
+
+
+ClientFor = Callable[[str], Client]
+
+
+@pytest.fixture
+def client_for(baseline: BaselineResult) -> Iterator[ClientFor]:
+    """A chalice.test.Client for an app folder; requests run the real built-in authorizer."""
+    clients: list[Client] = []
+
+    def make(directory: str) -> Client:
+        client = Client(load_app(directory), stage_name="local",
+                        project_dir=str(PROJECT_ROOT / directory))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

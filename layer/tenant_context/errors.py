@@ -52,6 +52,12 @@ class TooManyRequestsError(ApiError):
     status_code = 429
 
 
+class ServiceUnavailableError(ApiError):
+    """A dependency failed; whatever was begun has been undone, so the caller may retry."""
+
+    status_code = 503
+
+
 class TenantIsolationError(NotFoundError):
     """A key that names another tenant's data. Reported as 404 so existence is never revealed."""
 

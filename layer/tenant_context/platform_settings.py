@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from tenant_context.dynamo import from_item
 from tenant_context.errors import ConfigurationError
 
 
@@ -60,3 +62,15 @@ class PlatformSettings:
             api_keys={name.removeprefix("apiKey-"): value for name, value in values.items()
                       if name.startswith("apiKey-") and value},
         )
+
+
+def read_settings(dynamodb: Any, table_name: str) -> PlatformSettings:
+    """The settings table, read whole (it holds a few dozen items)."""
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table_name, "ConsistentRead": True}
+    while True:
+        response = dynamodb.scan(**request)
+        items += [from_item(item) for item in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            return PlatformSettings.from_items(items)
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

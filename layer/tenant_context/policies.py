@@ -7,8 +7,9 @@ partition keys starting with ``<tenantId>-``. The emulator enforces none of this
 ``tenant_context.storage`` checks keys again in code and tests check these documents as data.
 
 Design notes:
-- No statement grants ``DeleteItem`` on control-plane tables: tenants and users are deactivated,
-  never deleted. No statement grants ``Scan`` on tenant data.
+- Tenants and users are deactivated, never deleted: the only ``DeleteItem`` on the control
+  plane is a SystemAdmin's on the tenant-names table (a rename moves the name's claim). No
+  statement grants ``Scan`` on tenant data.
 - Tenant roles get no index ARNs: an index's partition key is not the tenant id, so
   ``LeadingKeys`` could not confine it.
 - ``ForAllValues`` is vacuously true when a request carries no leading key (``Scan``), which is
@@ -37,6 +38,7 @@ class PolicyResources:
 
     settings: str
     tenant_details: str
+    tenant_names: str
     tenant_user_mapping: str
     tenant_stack_mapping: str
     pooled_product: str
@@ -44,13 +46,14 @@ class PolicyResources:
 
     @classmethod
     def for_tables(cls, arn_prefix: str, *, settings: str, tenant_details: str,
-                   tenant_user_mapping: str, tenant_stack_mapping: str, pooled_product: str,
-                   pooled_order: str) -> PolicyResources:
+                   tenant_names: str, tenant_user_mapping: str, tenant_stack_mapping: str,
+                   pooled_product: str, pooled_order: str) -> PolicyResources:
         """``arn_prefix`` is ``arn:<partition>:dynamodb:<region>:<account>``."""
         def arn(name: str) -> str:
             return f"{arn_prefix}:table/{name}"
-        return cls(arn(settings), arn(tenant_details), arn(tenant_user_mapping),
-                   arn(tenant_stack_mapping), arn(pooled_product), arn(pooled_order))
+        return cls(arn(settings), arn(tenant_details), arn(tenant_names),
+                   arn(tenant_user_mapping), arn(tenant_stack_mapping), arn(pooled_product),
+                   arn(pooled_order))
 
 
 def _statement(actions: tuple[str, ...], resources: list[str],
@@ -77,6 +80,9 @@ def session_policy(role: Role, tenant_id: str, *, pooled_data: bool,
             _statement(READ + SCAN + WRITE, _with_indexes(
                 r.tenant_details, r.tenant_user_mapping, r.tenant_stack_mapping)),
             _statement(("dynamodb:GetItem", *SCAN), [r.settings]),
+            # Renaming a tenant moves its name claim: the one delete in the control plane.
+            _statement(("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+                        "dynamodb:ConditionCheckItem"), [r.tenant_names]),
         ]
     elif role is Role.CUSTOMER_SUPPORT:
         statements = [

@@ -81,9 +81,13 @@ SETTINGS_TABLE = TableDefinition(
     "SettingsTable", "SETTINGS_TABLE", f"{PLATFORM}-settings", KeyAttribute("settingName"))
 TENANT_DETAILS_TABLE = TableDefinition(
     "TenantDetailsTable", "TENANT_DETAILS_TABLE", f"{PLATFORM}-tenant-details",
-    KeyAttribute("tenantId"),
-    # Names are unique case-insensitively, so the index is on the lower-cased name.
-    indexes=(Index("tenantName-index", KeyAttribute("tenantNameKey")),))
+    KeyAttribute("tenantId"))
+# One item per tenant name (lower-cased): a conditional write makes names unique, a strongly
+# consistent read finds a tenant by name right after sign-up, and the item records how far a
+# registration got, so an interrupted one can be undone. (An index could do none of these.)
+TENANT_NAMES_TABLE = TableDefinition(
+    "TenantNamesTable", "TENANT_NAMES_TABLE", f"{PLATFORM}-tenant-names",
+    KeyAttribute("tenantNameKey"))
 TENANT_USER_MAPPING_TABLE = TableDefinition(
     "TenantUserMappingTable", "TENANT_USER_MAPPING_TABLE", f"{PLATFORM}-tenant-user-mapping",
     KeyAttribute("tenantId"), KeyAttribute("userName"),
@@ -92,8 +96,13 @@ TENANT_STACK_MAPPING_TABLE = TableDefinition(
     "TenantStackMappingTable", "TENANT_STACK_MAPPING_TABLE", f"{PLATFORM}-tenant-stack-mapping",
     KeyAttribute("tenantId"))
 
-CONTROL_PLANE_TABLES = (SETTINGS_TABLE, TENANT_DETAILS_TABLE, TENANT_USER_MAPPING_TABLE,
-                        TENANT_STACK_MAPPING_TABLE)
+CONTROL_PLANE_TABLES = (SETTINGS_TABLE, TENANT_DETAILS_TABLE, TENANT_NAMES_TABLE,
+                        TENANT_USER_MAPPING_TABLE, TENANT_STACK_MAPPING_TABLE)
+
+
+def tenant_name_key(name: str) -> str:
+    """Tenant names are unique regardless of case and of runs of spaces."""
+    return " ".join(name.split()).casefold()
 
 
 def product_table(deployment: str) -> TableDefinition:

@@ -26,6 +26,7 @@ from tenant_context.resources import (
     SYSTEM_ADMIN_USER_NAME,
     TENANT_ACCESS_ROLE_NAME,
     TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
     USAGE_PLANS,
@@ -34,7 +35,7 @@ from tenant_context.resources import (
     UserPoolDefinition,
 )
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, POOLED_DEPLOYMENT, Role
-from tenant_context.tenant_records import DeploymentRecord
+from tenant_context.tenant_records import DeploymentRecord, UserRecord
 
 LOCAL_ACCOUNT = "123456789012"  # the emulator's default account
 
@@ -63,15 +64,15 @@ def bootstrap(clients: Clients, urls: LocalUrls, credentials: CredentialsFile,
     cognito = clients("cognito-idp")
     operations = ensure_user_pool(cognito, OPERATIONS_POOL)
     pooled = ensure_user_pool(cognito, POOLED_TENANT_POOL)
-    ensure_system_admin(cognito, operations.user_pool_id, admin_email, credentials)
+    ensure_system_admin(cognito, dynamodb, operations.user_pool_id, admin_email, credentials)
     api_keys = ensure_usage_plans(clients("apigateway"), USAGE_PLANS.values())
     settings = PlatformSettings(operations_pool=operations, pooled_pool=pooled,
                                 admin_api_ids=frozenset(ADMIN_API_NAMES),
                                 admin_api_url=urls.admin_api, api_keys=api_keys)
-    ensure_items(dynamodb, SETTINGS_TABLE.name, "settingName", settings.to_items())
+    ensure_items(dynamodb, SETTINGS_TABLE, settings.to_items())
     pooled_row = DeploymentRecord(POOLED_DEPLOYMENT, POOLED_STACK_NAME,
                                   frozenset(POOLED_API_NAMES), urls.pooled_api)
-    ensure_items(dynamodb, TENANT_STACK_MAPPING_TABLE.name, "tenantId", [pooled_row.to_item()])
+    ensure_items(dynamodb, TENANT_STACK_MAPPING_TABLE, [pooled_row.to_item()])
     entry = credentials.lookup(operations.user_pool_id, SYSTEM_ADMIN_USER_NAME)
     return BaselineResult(settings, SYSTEM_ADMIN_USER_NAME,
                           entry["password"] if entry else None)
@@ -89,7 +90,7 @@ def local_policy_resources() -> PolicyResources:
     return PolicyResources.for_tables(
         f"arn:aws:dynamodb:us-east-1:{LOCAL_ACCOUNT}",
         settings=SETTINGS_TABLE.name, tenant_details=TENANT_DETAILS_TABLE.name,
-        tenant_user_mapping=TENANT_USER_MAPPING_TABLE.name,
+        tenant_names=TENANT_NAMES_TABLE.name, tenant_user_mapping=TENANT_USER_MAPPING_TABLE.name,
         tenant_stack_mapping=TENANT_STACK_MAPPING_TABLE.name,
         pooled_product=POOLED_PRODUCT_TABLE.name, pooled_order=POOLED_ORDER_TABLE.name)
 
@@ -134,18 +135,26 @@ def _user_pools(cognito: Any) -> list[dict[str, Any]]:
         request["NextToken"] = response["NextToken"]
 
 
-def ensure_system_admin(cognito: Any, pool_id: str, email: str,
+def ensure_system_admin(cognito: Any, dynamodb: Any, pool_id: str, email: str,
                         credentials: CredentialsFile) -> None:
+    """The first SystemAdmin: a Cognito user and the user record the authorizer checks."""
     try:
         cognito.admin_get_user(UserPoolId=pool_id, Username=SYSTEM_ADMIN_USER_NAME)
-        return
     except cognito.exceptions.UserNotFoundException:
-        pass
-    request, password = create_user_request(pool_id, SYSTEM_ADMIN_USER_NAME, email,
-                                            Role.SYSTEM_ADMIN, OPERATIONS_TENANT_ID, credentials)
-    cognito.admin_create_user(**request)
-    if password:
-        credentials.record(pool_id, SYSTEM_ADMIN_USER_NAME, password, temporary=True)
+        request, password = create_user_request(pool_id, SYSTEM_ADMIN_USER_NAME, email,
+                                                Role.SYSTEM_ADMIN, OPERATIONS_TENANT_ID,
+                                                credentials)
+        cognito.admin_create_user(**request)
+        if password:
+            credentials.record(pool_id, SYSTEM_ADMIN_USER_NAME, password, temporary=True)
+    record = UserRecord(OPERATIONS_TENANT_ID, SYSTEM_ADMIN_USER_NAME, Role.SYSTEM_ADMIN,
+                        pool_id, enabled=True)
+    stored = dynamodb.get_item(TableName=TENANT_USER_MAPPING_TABLE.name, ConsistentRead=True,
+                               Key=to_item({"tenantId": record.tenant_id,
+                                            "userName": record.user_name})).get("Item")
+    if stored is None:  # created once; later changes (role, enabled) belong to the admins
+        dynamodb.put_item(TableName=TENANT_USER_MAPPING_TABLE.name,
+                          Item=to_item(record.to_item()))
 
 
 def ensure_usage_plans(apigateway: Any, plans: Iterable[UsagePlan]) -> dict[str, str]:
@@ -179,14 +188,15 @@ def ensure_usage_plans(apigateway: Any, plans: Iterable[UsagePlan]) -> dict[str,
     return values
 
 
-def ensure_items(dynamodb: Any, table: str, key_name: str,
+def ensure_items(dynamodb: Any, table: TableDefinition,
                  items: Iterable[Mapping[str, Any]]) -> None:
     """Put items that differ from what is stored (so a restart records no new writes)."""
     for item in items:
-        stored = dynamodb.get_item(TableName=table, Key=to_item({key_name: item[key_name]}),
+        key = {name: item[name] for name in table.key_names}
+        stored = dynamodb.get_item(TableName=table.name, Key=to_item(key),
                                    ConsistentRead=True).get("Item")
         if stored is None or from_item(stored) != dict(item):
-            dynamodb.put_item(TableName=table, Item=to_item(item))
+            dynamodb.put_item(TableName=table.name, Item=to_item(item))
 
 
 def _pages(call: Callable[..., Any], items: str, request_token: str, response_token: str,

@@ -19,8 +19,14 @@ from pipeline.local.paths import StatePaths
 from pipeline.local.platform import emulator_clients
 from tenant_context.dynamo import from_item, to_item
 from tenant_context.invitations import CredentialsFile, temporary_password
-from tenant_context.platform_settings import PlatformSettings, PoolRef
-from tenant_context.resources import SETTINGS_TABLE, SYSTEM_ADMIN_USER_NAME, TENANT_DETAILS_TABLE
+from tenant_context.platform_settings import PoolRef, read_settings
+from tenant_context.resources import (
+    SETTINGS_TABLE,
+    SYSTEM_ADMIN_USER_NAME,
+    TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
+    tenant_name_key,
+)
 from tenant_context.tenant_records import TenantRecord
 
 
@@ -61,18 +67,16 @@ def sign_in(cognito: Any, pool: PoolRef, user_name: str, credentials: Credential
 def resolve_pool(dynamodb: Any, tenant_name: str | None) -> PoolRef:
     """The operations pool, or the pool recorded for the named tenant."""
     if tenant_name is None:
-        items = dynamodb.scan(TableName=SETTINGS_TABLE.name)["Items"]
-        return PlatformSettings.from_items([from_item(item) for item in items]).operations_pool
-    index = TENANT_DETAILS_TABLE.indexes[0]
-    found = dynamodb.query(
-        TableName=TENANT_DETAILS_TABLE.name, IndexName=index.name,
-        KeyConditionExpression="#name = :name",
-        ExpressionAttributeNames={"#name": index.partition_key.name},
-        ExpressionAttributeValues=to_item({":name": tenant_name.strip().lower()}))["Items"]
-    if not found:
+        return read_settings(dynamodb, SETTINGS_TABLE.name).operations_pool
+    claim = dynamodb.get_item(TableName=TENANT_NAMES_TABLE.name, ConsistentRead=True,
+                              Key=to_item({"tenantNameKey": tenant_name_key(tenant_name)}))
+    tenant_id = from_item(claim["Item"]).get("tenantId") if "Item" in claim else None
+    tenant = dynamodb.get_item(TableName=TENANT_DETAILS_TABLE.name, ConsistentRead=True,
+                               Key=to_item({"tenantId": tenant_id})) if tenant_id else {}
+    if "Item" not in tenant:
         raise LoginError(f"no tenant named {tenant_name!r}")
-    tenant = TenantRecord.from_item(from_item(found[0]))
-    return PoolRef(tenant.user_pool_id, tenant.app_client_id)
+    record = TenantRecord.from_item(from_item(tenant["Item"]))
+    return PoolRef(record.user_pool_id, record.app_client_id)
 
 
 def main(argv: list[str] | None = None) -> int:

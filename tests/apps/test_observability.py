@@ -12,7 +12,7 @@ from chalice.app import ChaliceAuthorizer
 from tenant_context.config import PlatformConfig
 from tenant_context.tenancy import Role, Tier
 from tenant_context.wiring import platform_app
-from tests.apps.conftest import ClientFor
+from tests.conftest import ClientFor
 from tests.support.world import World
 
 

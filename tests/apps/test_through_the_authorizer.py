@@ -7,7 +7,7 @@ from typing import Any
 from tenant_context.dynamo import to_item
 from tenant_context.resources import POOLED_PRODUCT_TABLE
 from tenant_context.tenancy import Role
-from tests.apps.conftest import ClientFor
+from tests.conftest import ClientFor
 from tests.support.world import World
 
 

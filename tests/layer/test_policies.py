@@ -19,7 +19,8 @@ from tenant_context.tenancy import Role, tenant_key_prefix
 
 PREFIX = "arn:aws:dynamodb:us-east-1:123456789012"
 RESOURCES = PolicyResources.for_tables(
-    PREFIX, settings="settings", tenant_details="tenants", tenant_user_mapping="users",
+    PREFIX, settings="settings", tenant_details="tenants", tenant_names="names",
+    tenant_user_mapping="users",
     tenant_stack_mapping="stacks", pooled_product="product-pooled", pooled_order="order-pooled")
 TENANT = "ab" + "0" * 30
 
@@ -58,7 +59,10 @@ def test_system_admin_manages_control_plane_but_never_deletes_or_reads_tenant_da
         assert policy[arn(table)] == (write, None)
         assert policy[f"{arn(table)}/index/*"] == (write, None)
     assert policy[arn("settings")] == ({"dynamodb:GetItem", "dynamodb:Scan"}, None)
-    assert set(policy) == {arn("settings"), *(arn(t) for t in ("tenants", "users", "stacks")),
+    assert policy[arn("names")] == ({"dynamodb:GetItem", "dynamodb:PutItem",
+                                     "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}, None)
+    assert set(policy) == {arn("settings"), arn("names"),
+                           *(arn(t) for t in ("tenants", "users", "stacks")),
                            *(f"{arn(t)}/index/*" for t in ("tenants", "users", "stacks"))}
 
 
@@ -134,6 +138,7 @@ def test_every_policy_fits_sts_session_policy_limit(role: Role) -> None:
     realistic = PolicyResources.for_tables(
         "arn:aws-us-gov:dynamodb:us-gov-west-1:123456789012",
         settings="serverless-saas-settings", tenant_details="serverless-saas-tenant-details",
+        tenant_names="serverless-saas-tenant-names",
         tenant_user_mapping="serverless-saas-tenant-user-mapping",
         tenant_stack_mapping="serverless-saas-tenant-stack-mapping",
         pooled_product="serverless-saas-product-pooled",

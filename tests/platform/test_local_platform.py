@@ -27,10 +27,7 @@ from pipeline.local.paths import PROJECT_ROOT
 from pipeline.local.processes import free_port
 from tenant_context.dynamo import to_item
 from tenant_context.invitations import CredentialsFile
-from tenant_context.resources import POOLED_PRODUCT_TABLE, TENANT_DETAILS_TABLE
-from tenant_context.tenancy import Role, Tier, new_tenant_id
-from tenant_context.tenant_records import TenantRecord
-from tests.support.world import World
+from tenant_context.resources import POOLED_PRODUCT_TABLE
 
 pytestmark = pytest.mark.platform
 
@@ -118,41 +115,28 @@ def test_smoke_admin_api_through_the_authorizer(tmp_path: Path) -> None:
 
 def test_restart_keeps_tenants_users_and_items(tmp_path: Path) -> None:
     emulator_port, gateway_port = free_port(), free_port()
-    tenant_id = new_tenant_id()
     with local_platform(tmp_path, emulator_port, gateway_port) as platform:
-        clients = platform.clients()
-        admin_token = platform.token()  # first login: the admin's password changes
-        settings_pool = resolve_pool(clients("dynamodb"), None)
-        assert settings_pool.user_pool_id
-        world = World(clients, _settings(clients), CredentialsFile(tmp_path / "credentials.json"))
-        pooled = world.settings.pooled_pool
-        record = TenantRecord(tenant_id, "Restart Co", Tier.PREMIUM, True, pooled.user_pool_id,
-                              pooled.app_client_id, world.settings.api_keys["Premium"])
-        clients("dynamodb").put_item(TableName=TENANT_DETAILS_TABLE.name,
-                                     Item=to_item(record.to_item()))
-        user = world.user(pooled, Role.TENANT_USER, tenant_id, name="restart-user")
-        tenant_token = platform.token(user.name, "Restart Co")  # completes its first login
-        product = {"shardId": f"{tenant_id}-4", "productId": "kept", "name": "Kept", "price": 3,
-                   "sku": "K", "category": "c"}
-        clients("dynamodb").put_item(TableName=POOLED_PRODUCT_TABLE.name, Item=to_item(product))
+        platform.token()  # the admin's first login: its password changes
+        registered = requests.post(f"{platform.state['adminApiUrl']}/registration", timeout=30,
+                                   json={"tenantName": "Restart Co", "tenantTier": "premium",
+                                         "tenantEmail": "owner@restart.example"})
+        assert registered.status_code == 201, registered.text
+        tenant_id = registered.json()["tenantId"]
+        admin_name = registered.json()["tenantAdminUserName"]
+        tenant_token = platform.token(admin_name, "Restart Co")  # completes its first login
+        product = {"shardId": f"{tenant_id}-4", "productId": "kept", "name": "Kept",
+                   "price": 3, "sku": "K", "category": "c"}
+        platform.clients()("dynamodb").put_item(TableName=POOLED_PRODUCT_TABLE.name,
+                                                Item=to_item(product))
         assert _products(platform, tenant_token) == ["kept"]
-        assert admin_token
     with local_platform(tmp_path, emulator_port, gateway_port) as platform:
         admin_token = platform.token()  # the changed password still works
         tenants = requests.get(f"{platform.state['adminApiUrl']}/tenants", timeout=30,
                                headers={"Authorization": f"Bearer {admin_token}"}).json()
-        assert [tenant["tenantName"] for tenant in tenants] == ["Restart Co"]
-        tenant_token = platform.token("restart-user", "Restart Co")
+        assert [(tenant["tenantId"], tenant["tenantName"], tenant["tenantTier"])
+                for tenant in tenants] == [(tenant_id, "Restart Co", "Premium")]
+        tenant_token = platform.token(admin_name, "Restart Co")
         assert _products(platform, tenant_token) == ["kept"]
-
-
-def _settings(clients: Any) -> Any:
-    from tenant_context.dynamo import from_item
-    from tenant_context.platform_settings import PlatformSettings
-    from tenant_context.resources import SETTINGS_TABLE
-
-    items = clients("dynamodb").scan(TableName=SETTINGS_TABLE.name)["Items"]
-    return PlatformSettings.from_items([from_item(item) for item in items])
 
 
 def _products(platform: RunningPlatform, token: str) -> list[str]:

@@ -23,11 +23,12 @@ from tenant_context.platform_settings import PlatformSettings, PoolRef
 from tenant_context.resources import (
     TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,
+    TENANT_USER_MAPPING_TABLE,
     api_name,
     tenant_pool,
 )
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, new_tenant_id
-from tenant_context.tenant_records import DeploymentRecord, TenantRecord
+from tenant_context.tenant_records import DeploymentRecord, TenantRecord, UserRecord
 from tests.support.emulator import REGION
 
 
@@ -78,7 +79,7 @@ class World:
                                       frozenset({api_name(tenant_id, "product"),
                                                  api_name(tenant_id, "order")}),
                                       f"http://127.0.0.1:1/{tenant_id}")
-        ensure_items(self.clients("dynamodb"), TENANT_STACK_MAPPING_TABLE.name, "tenantId",
+        ensure_items(self.clients("dynamodb"), TENANT_STACK_MAPPING_TABLE,
                      [deployment.to_item()])
         return Tenant(record, pool)
 
@@ -103,6 +104,9 @@ class World:
         self.clients("cognito-idp").admin_create_user(**request)
         assert password is not None
         self.credentials.record(pool.user_pool_id, name, password, temporary=True)
+        record = UserRecord(tenant_id, name, role, pool.user_pool_id, enabled=True)
+        self.clients("dynamodb").put_item(TableName=TENANT_USER_MAPPING_TABLE.name,
+                                          Item=to_item(record.to_item()))
         return User(name, pool, role, tenant_id)
 
     def tenant_user(self, tenant: Tenant, role: Role = Role.TENANT_ADMIN) -> User:

@@ -4,6 +4,8 @@ TTLs (defaults; environment variables override):
 - tenant records: 30 s (``AUTHORIZER_TENANT_TTL_SECONDS``). A deactivated tenant's tokens
   therefore keep working for at most 30 s in a warm authorizer, plus API Gateway's authorizer
   result cache (60 s, keyed by token) on AWS: at most 90 s in all.
+- user records: 30 s (``AUTHORIZER_USER_TTL_SECONDS``): the same bound for a disabled user, or
+  for a user whose role changed (their old tokens carry the old role and stop matching).
 - deployments (which APIs serve a tenant): 60 s (``AUTHORIZER_DEPLOYMENT_TTL_SECONDS``).
 - platform settings (pools, admin API, keys): 300 s (``AUTHORIZER_SETTINGS_TTL_SECONDS``).
 """
@@ -15,14 +17,15 @@ from typing import Any
 
 from tenant_authorizer.caching import TtlCache
 from tenant_context.dynamo import from_item, to_item
-from tenant_context.platform_settings import PlatformSettings
-from tenant_context.tenant_records import DeploymentRecord, TenantRecord
+from tenant_context.platform_settings import PlatformSettings, read_settings
+from tenant_context.tenant_records import DeploymentRecord, TenantRecord, UserRecord
 
 
 @dataclass(frozen=True)
 class DirectoryTables:
     settings: str
     tenant_details: str
+    tenant_user_mapping: str
     tenant_stack_mapping: str
 
 
@@ -30,11 +33,13 @@ class Directory:
     def __init__(self, dynamodb: Any, tables: DirectoryTables, *,
                  settings_cache: TtlCache[str, PlatformSettings],
                  tenant_cache: TtlCache[str, TenantRecord | None],
+                 user_cache: TtlCache[tuple[str, str], UserRecord | None],
                  deployment_cache: TtlCache[str, DeploymentRecord | None]) -> None:
         self._dynamodb = dynamodb
         self._tables = tables
         self._settings_cache = settings_cache
         self._tenant_cache = tenant_cache
+        self._user_cache = user_cache
         self._deployment_cache = deployment_cache
 
     def settings(self) -> PlatformSettings:
@@ -43,22 +48,20 @@ class Directory:
     def tenant(self, tenant_id: str) -> TenantRecord | None:
         return self._tenant_cache.get_or_load(tenant_id, lambda: self._load_tenant(tenant_id))
 
+    def user(self, tenant_id: str, user_name: str) -> UserRecord | None:
+        return self._user_cache.get_or_load((tenant_id, user_name),
+                                            lambda: self._load_user(tenant_id, user_name))
+
     def deployment(self, deployment_id: str) -> DeploymentRecord | None:
         return self._deployment_cache.get_or_load(
             deployment_id, lambda: self._load_deployment(deployment_id))
 
     def _load_settings(self) -> PlatformSettings:
-        items: list[dict[str, Any]] = []
-        request: dict[str, Any] = {"TableName": self._tables.settings, "ConsistentRead": True}
-        while True:
-            response = self._dynamodb.scan(**request)
-            items += [from_item(item) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return PlatformSettings.from_items(items)
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return read_settings(self._dynamodb, self._tables.settings)
 
-    def _get(self, table: str, key: str) -> dict[str, Any] | None:
-        response = self._dynamodb.get_item(TableName=table, Key=to_item({"tenantId": key}),
+    def _get(self, table: str, key: str, **more_key: str) -> dict[str, Any] | None:
+        response = self._dynamodb.get_item(TableName=table,
+                                           Key=to_item({"tenantId": key, **more_key}),
                                            ConsistentRead=True)
         item = response.get("Item")
         return from_item(item) if item else None
@@ -66,6 +69,10 @@ class Directory:
     def _load_tenant(self, tenant_id: str) -> TenantRecord | None:
         item = self._get(self._tables.tenant_details, tenant_id)
         return TenantRecord.from_item(item) if item else None
+
+    def _load_user(self, tenant_id: str, user_name: str) -> UserRecord | None:
+        item = self._get(self._tables.tenant_user_mapping, tenant_id, userName=user_name)
+        return UserRecord.from_item(item) if item else None
 
     def _load_deployment(self, deployment_id: str) -> DeploymentRecord | None:
         item = self._get(self._tables.tenant_stack_mapping, deployment_id)

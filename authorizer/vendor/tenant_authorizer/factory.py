@@ -25,6 +25,7 @@ from tenant_context.resources import (
     POOLED_PRODUCT_TABLE_ENV,
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
 )
@@ -43,6 +44,7 @@ def policy_resources(config: PlatformConfig) -> PolicyResources:
         f"arn:{parts[1]}:dynamodb:{config.region}:{parts[4]}",
         settings=config.require(SETTINGS_TABLE.env_var),
         tenant_details=config.require(TENANT_DETAILS_TABLE.env_var),
+        tenant_names=config.require(TENANT_NAMES_TABLE.env_var),
         tenant_user_mapping=config.require(TENANT_USER_MAPPING_TABLE.env_var),
         tenant_stack_mapping=config.require(TENANT_STACK_MAPPING_TABLE.env_var),
         pooled_product=config.require(POOLED_PRODUCT_TABLE_ENV),
@@ -66,11 +68,13 @@ def build_authorizer(config: PlatformConfig, *, dynamodb: Any = None, sts: Any =
         DirectoryTables(
             settings=config.require(SETTINGS_TABLE.env_var),
             tenant_details=config.require(TENANT_DETAILS_TABLE.env_var),
+            tenant_user_mapping=config.require(TENANT_USER_MAPPING_TABLE.env_var),
             tenant_stack_mapping=config.require(TENANT_STACK_MAPPING_TABLE.env_var),
         ),
         settings_cache=TtlCache(config.seconds("AUTHORIZER_SETTINGS_TTL_SECONDS", 300),
                                 clock=clock),
         tenant_cache=TtlCache(config.seconds("AUTHORIZER_TENANT_TTL_SECONDS", 30), clock=clock),
+        user_cache=TtlCache(config.seconds("AUTHORIZER_USER_TTL_SECONDS", 30), clock=clock),
         deployment_cache=TtlCache(config.seconds("AUTHORIZER_DEPLOYMENT_TTL_SECONDS", 60),
                                   clock=clock),
     )

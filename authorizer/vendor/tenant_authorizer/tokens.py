@@ -8,6 +8,11 @@ configuration. Only then are ``iss``, ``aud`` (that pool's app client), ``token_
 
 Cognito signs every pool of an account with its own keys; the emulator signs every pool with
 ONE key, so locally only the ``iss``/``aud`` checks tell pools apart. Both are always checked.
+
+Finally the caller must be a user the control plane knows: enabled, with the role the token
+claims. Cognito refuses users' writes to their own tenant and role attributes (the app clients'
+WriteAttributes exclude them); this check makes a changed attribute, a role change by an admin,
+or a disabled user count within the user cache TTL, in AWS and in the emulator alike.
 """
 
 from __future__ import annotations
@@ -106,7 +111,15 @@ class TokenVerifier:
             raise Unauthorized(f"token rejected: {error}") from error
         if claims.get("token_use") != "id":
             raise Unauthorized("not an ID token")
-        return self._caller(pool, claims)
+        caller = self._caller(pool, claims)
+        record = self._directory.user(caller.tenant_id, caller.user_name)
+        if record is None:
+            raise Unauthorized(f"user {caller.user_name!r} is not recorded for the tenant")
+        if not record.enabled:
+            raise Unauthorized(f"user {caller.user_name!r} is disabled")
+        if record.role is not caller.role or record.user_pool_id != caller.user_pool_id:
+            raise Unauthorized(f"token role {caller.role} does not match the user's record")
+        return caller
 
     def _known_pool(self, unverified: dict[str, Any]) -> KnownPool:
         issuer = unverified.get("iss")

@@ -1,0 +1,92 @@
+"""Builds the control plane's services from configuration: the one place that decides which
+credentials each collaborator uses.
+
+- Records a caller reads or changes (tenants, users) go through the caller's scoped STS
+  credentials: their session policy confines a TenantAdmin to its own rows and a
+  CustomerSupport user to reading, whatever a handler does.
+- Cognito, deployment requests and registration (which has no caller) use the function's own
+  role.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chalicelib.control_plane.identity import Identity
+from chalicelib.control_plane.registration import Registrar
+from chalicelib.control_plane.tenant_store import TenantStore
+from chalicelib.control_plane.tenants import TenantManagement
+from chalicelib.control_plane.user_store import UserStore
+from chalicelib.control_plane.users import UserAccounts
+from tenant_context.config import PlatformConfig
+from tenant_context.context import TenantContext
+from tenant_context.deployments import Deployments
+from tenant_context.invitations import CREDENTIALS_FILE_ENV, CredentialsFile
+from tenant_context.platform_settings import PlatformSettings, read_settings
+from tenant_context.resources import (
+    SETTINGS_TABLE,
+    TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
+    TENANT_STACK_MAPPING_TABLE,
+    TENANT_USER_MAPPING_TABLE,
+)
+from tenant_context.storage import DynamoDBClients
+
+
+class ControlPlane:
+    def __init__(self, config: PlatformConfig, *,
+                 client: Callable[[str], Any] | None = None) -> None:
+        self._config = config
+        self._client = client or self._default_client
+        self._dynamodb_clients = DynamoDBClients(config.region)
+
+    def _default_client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=self._config.region)
+
+    @functools.cached_property
+    def _own_dynamodb(self) -> Any:
+        return self._client("dynamodb")
+
+    @functools.cached_property
+    def identity(self) -> Identity:
+        path = self._config.optional(CREDENTIALS_FILE_ENV)
+        return Identity(self._client("cognito-idp"), CredentialsFile(Path(path)) if path else None)
+
+    @functools.cached_property
+    def deployments(self) -> Deployments:
+        return Deployments(self._own_dynamodb,
+                           self._config.require(TENANT_STACK_MAPPING_TABLE.env_var))
+
+    def settings(self) -> PlatformSettings:
+        return read_settings(self._own_dynamodb, self._config.require(SETTINGS_TABLE.env_var))
+
+    def _tenant_store(self, dynamodb: Any) -> TenantStore:
+        return TenantStore(dynamodb, self._config.require(TENANT_DETAILS_TABLE.env_var),
+                           self._config.require(TENANT_NAMES_TABLE.env_var))
+
+    def _user_store(self, dynamodb: Any) -> UserStore:
+        return UserStore(dynamodb, self._config.require(TENANT_USER_MAPPING_TABLE.env_var))
+
+    def registrar(self) -> Registrar:
+        return Registrar(self._tenant_store(self._own_dynamodb),
+                         self._user_store(self._own_dynamodb), self.identity,
+                         self.deployments, self.settings)
+
+    def public_tenants(self) -> TenantStore:
+        """For the unauthenticated tenant-config lookup (reads only)."""
+        return self._tenant_store(self._own_dynamodb)
+
+    def users(self, caller: TenantContext) -> UserAccounts:
+        scoped = self._dynamodb_clients(caller.credentials)
+        return UserAccounts(caller, self._user_store(scoped), self._tenant_store(scoped),
+                            self.identity, self.settings)
+
+    def tenants(self, caller: TenantContext) -> TenantManagement:
+        scoped = self._dynamodb_clients(caller.credentials)
+        return TenantManagement(caller, self._tenant_store(scoped), self.users(caller),
+                                self.deployments, self.settings)

@@ -1,0 +1,77 @@
+"""What the admin API accepts: every field, its type, bounds and characters (400 otherwise).
+
+- tenantName: 2-64 characters: letters, digits, spaces and . , & ' _ - (first a letter or
+  digit); unique regardless of case and of runs of spaces.
+- tenantEmail, userEmail: an email address (at most 254 characters).
+- tenantTier: Basic, Standard, Premium or Platinum, in any case.
+- tenantPhone: up to 32 characters: digits, spaces and + ( ) . - ; tenantAddress: up to 256.
+- userName: 1-64 characters: letters, digits and . _ - ; userRole: one of the four roles.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tenant_context.errors import BadRequestError, NotFoundError
+from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, is_tenant_id
+from tenant_context.validation import Choice, Email, Text
+
+TENANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .,&'_-]*")
+PHONE = re.compile(r"[0-9 +().-]*")
+USER_NAME = re.compile(r"[A-Za-z0-9._-]+")
+TENANT_REFERENCE = re.compile(rf"[0-9a-f]{{32}}|{OPERATIONS_TENANT_ID}")
+
+
+def _name(required: bool) -> Text:
+    return Text("tenantName", required=required, min_length=2, max_length=64,
+                pattern=TENANT_NAME,
+                charset="letters, digits, spaces and . , & ' _ - (first a letter or digit)")
+
+
+def _contact(required: bool) -> tuple[Email, Text, Text]:
+    return (Email("tenantEmail", required=required),
+            Text("tenantPhone", required=False, min_length=0, max_length=32, pattern=PHONE,
+                 charset="digits, spaces and + ( ) . -"),
+            Text("tenantAddress", required=False, min_length=0, max_length=256))
+
+
+REGISTRATION = (_name(True), *_contact(True), Choice("tenantTier", Tier.parse))
+TENANT_UPDATE = (_name(False), *_contact(False),
+                 Choice("tenantTier", Tier.parse, required=False))
+NEW_USER = (
+    Text("userName", max_length=64, pattern=USER_NAME, charset="letters, digits and . _ -"),
+    Email("userEmail"),
+    Choice("userRole", Role.parse),
+    Text("tenantId", required=False, max_length=32, pattern=TENANT_REFERENCE,
+         charset="a tenant id (32 hexadecimal characters)"),
+)
+USER_UPDATE = (Email("userEmail", required=False), Choice("userRole", Role.parse, required=False))
+
+
+def tenant_id_in_path(value: str) -> str:
+    """Path ids that cannot be tenant ids name no tenant: 404, like an unknown id."""
+    if not is_tenant_id(value):
+        raise NotFoundError("Tenant not found")
+    return value
+
+
+def user_name_in_path(value: str) -> str:
+    if not USER_NAME.fullmatch(value) or len(value) > 64:
+        raise NotFoundError("User not found")
+    return value
+
+
+def page_size(params: dict[str, Any]) -> int | None:
+    raw = params.get("limit")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise BadRequestError("limit: a whole number from 1 to 1000", fields=["limit"])
+    return int(raw)
+
+
+def at_least_one(values: dict[str, Any], names: tuple[str, ...]) -> None:
+    if not values:
+        raise BadRequestError(f"body: give at least one of {', '.join(names)}",
+                              fields=list(names))

@@ -1,0 +1,188 @@
+"""Tenant records and tenant names in DynamoDB.
+
+A name claim (tenant-names table) is written with a condition before anything else of a
+registration exists, so of two registrations of one name exactly one proceeds. A claim stays
+``pending`` until the registration completes, and then maps the name to the tenant.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tenant_context.dynamo import from_item, set_clause, to_item
+from tenant_context.errors import BadRequestError, ConflictError
+from tenant_context.resources import tenant_name_key
+from tenant_context.tenancy import Tier
+from tenant_context.tenant_records import TenantRecord
+
+PENDING = "pending"
+COMPLETE = "complete"
+
+
+@dataclass(frozen=True)
+class NameClaim:
+    name_key: str
+    tenant_id: str
+    tenant_name: str
+    tenant_email: str
+    tier: Tier
+    status: str
+    started_at: float  # epoch seconds: a pending claim older than the function timeout is stale
+    user_pool_id: str = ""  # a Platinum tenant's pool, once created (undo needs its id)
+
+    def to_item(self) -> dict[str, Any]:
+        return {"tenantNameKey": self.name_key, "tenantId": self.tenant_id,
+                "tenantName": self.tenant_name, "tenantEmail": self.tenant_email,
+                "tenantTier": self.tier.value, "status": self.status,
+                "startedAt": str(self.started_at), "userPoolId": self.user_pool_id}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> NameClaim:
+        return cls(str(item["tenantNameKey"]), str(item["tenantId"]), str(item["tenantName"]),
+                   str(item.get("tenantEmail", "")), Tier.parse(item.get("tenantTier")),
+                   str(item["status"]), float(item.get("startedAt", 0)),
+                   str(item.get("userPoolId", "")))
+
+
+class NameTaken(Exception):  # noqa: N818 - an outcome, not a fault
+    def __init__(self, claim: NameClaim) -> None:
+        super().__init__(claim.name_key)
+        self.claim = claim
+
+
+class TenantStore:
+    def __init__(self, dynamodb: Any, details_table: str, names_table: str) -> None:
+        self._dynamodb = dynamodb
+        self._details = details_table
+        self._names = names_table
+
+    # --- names --------------------------------------------------------------------------------
+    def claim_name(self, claim: NameClaim, *, replacing: NameClaim | None = None) -> None:
+        """Claim a free name, or take over ``replacing`` if it is still what is stored."""
+        if replacing is None:
+            condition: dict[str, Any] = {
+                "ConditionExpression": "attribute_not_exists(tenantNameKey)"}
+        else:
+            condition = {"ConditionExpression": "tenantId = :old",
+                         "ExpressionAttributeValues": to_item({":old": replacing.tenant_id})}
+        try:
+            self._dynamodb.put_item(TableName=self._names, Item=to_item(claim.to_item()),
+                                    **condition)
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            current = self.read_claim(claim.name_key)
+            if current is None:  # released in between: try once more
+                self.claim_name(claim)
+                return
+            raise NameTaken(current) from None
+
+    def read_claim(self, name_key: str) -> NameClaim | None:
+        item = self._dynamodb.get_item(TableName=self._names,
+                                       Key=to_item({"tenantNameKey": name_key}),
+                                       ConsistentRead=True).get("Item")
+        return NameClaim.from_item(from_item(item)) if item else None
+
+    def update_claim(self, name_key: str, tenant_id: str, **values: str) -> None:
+        clause = set_clause(values)
+        clause["ExpressionAttributeValues"] |= to_item({":tenant": tenant_id})
+        self._dynamodb.update_item(TableName=self._names,
+                                   Key=to_item({"tenantNameKey": name_key}),
+                                   ConditionExpression="tenantId = :tenant", **clause)
+
+    def release_name(self, name_key: str, tenant_id: str) -> None:
+        # Not ours (any more): nothing to release.
+        with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
+            self._dynamodb.delete_item(TableName=self._names,
+                                       Key=to_item({"tenantNameKey": name_key}),
+                                       ConditionExpression="tenantId = :tenant",
+                                       ExpressionAttributeValues=to_item({":tenant": tenant_id}))
+
+    # --- records ------------------------------------------------------------------------------
+    def create(self, record: TenantRecord) -> None:
+        self._dynamodb.put_item(TableName=self._details, Item=to_item(record.to_item()),
+                                ConditionExpression="attribute_not_exists(tenantId)")
+
+    def delete(self, tenant_id: str) -> None:
+        """Only to undo a registration: tenants are deactivated, never deleted."""
+        self._dynamodb.delete_item(TableName=self._details, Key=to_item({"tenantId": tenant_id}))
+
+    def get(self, tenant_id: str) -> TenantRecord | None:
+        item = self._dynamodb.get_item(TableName=self._details,
+                                       Key=to_item({"tenantId": tenant_id}),
+                                       ConsistentRead=True).get("Item")
+        return TenantRecord.from_item(from_item(item)) if item else None
+
+    def by_name(self, name: str) -> TenantRecord | None:
+        claim = self.read_claim(tenant_name_key(name))
+        if claim is None or claim.status != COMPLETE:
+            return None
+        return self.get(claim.tenant_id)
+
+    def update(self, tenant_id: str, values: dict[str, Any]) -> None:
+        """Set attributes of an existing tenant (never creates one)."""
+        self._dynamodb.update_item(TableName=self._details, Key=to_item({"tenantId": tenant_id}),
+                                   ConditionExpression="attribute_exists(tenantId)",
+                                   **set_clause(values))
+
+    def rename(self, record: TenantRecord, new_name: str, values: dict[str, Any]) -> None:
+        """Move the name claim and update the record in one transaction."""
+        old_key, new_key = tenant_name_key(record.tenant_name), tenant_name_key(new_name)
+        claim = {"tenantNameKey": new_key, "tenantId": record.tenant_id,
+                 "tenantName": new_name, "tenantEmail": values.get("tenantEmail",
+                                                                   record.tenant_email),
+                 "tenantTier": values.get("tenantTier", record.tier.value),
+                 "status": COMPLETE, "startedAt": "0", "userPoolId": ""}
+        try:
+            self._dynamodb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self._names, "Item": to_item(claim),
+                         "ConditionExpression": "attribute_not_exists(tenantNameKey)"}},
+                {"Delete": {"TableName": self._names, "Key": to_item({"tenantNameKey": old_key}),
+                            "ConditionExpression": "tenantId = :tenant",
+                            "ExpressionAttributeValues": to_item({":tenant": record.tenant_id})}},
+                {"Update": {"TableName": self._details,
+                            "Key": to_item({"tenantId": record.tenant_id}),
+                            "ConditionExpression": "attribute_exists(tenantId)",
+                            **set_clause(values)}},
+            ])
+        except self._dynamodb.exceptions.TransactionCanceledException:
+            raise ConflictError(f"tenantName: {new_name!r} is already taken",
+                                fields=["tenantName"]) from None
+
+    def scan(self, *, limit: int | None = None, next_token: str | None = None
+             ) -> tuple[list[TenantRecord], str | None]:
+        """One page (``limit`` given) or every tenant; the token continues a page."""
+        request: dict[str, Any] = {"TableName": self._details}
+        if next_token:
+            request["ExclusiveStartKey"] = _decode_token(next_token)
+        tenants: list[TenantRecord] = []
+        while True:
+            if limit:
+                request["Limit"] = limit - len(tenants)
+            response = self._dynamodb.scan(**request)
+            tenants += [TenantRecord.from_item(from_item(item))
+                        for item in response.get("Items", [])]
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key or (limit and len(tenants) >= limit):
+                return tenants, _encode_token(last_key) if last_key else None
+            request["ExclusiveStartKey"] = last_key
+
+    def all(self) -> Iterator[TenantRecord]:
+        yield from self.scan()[0]
+
+
+def _encode_token(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode_token(token: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+        tenant_id = key["tenantId"]["S"]
+    except (ValueError, KeyError, TypeError):
+        raise BadRequestError("nextToken: not a token this API returned",
+                              fields=["nextToken"]) from None
+    return {"tenantId": {"S": str(tenant_id)}}

@@ -1,0 +1,142 @@
+"""Tenant management: who may see and change which tenant, and what a change entails.
+
+- SystemAdmin: every tenant; may change a tier within the pooled tiers (the API key follows)
+  and rename a tenant; moving between pooled and Platinum is refused (400) for now.
+- CustomerSupport: reads every tenant.
+- TenantAdmin: reads and changes the contact fields of its own tenant; not its tier or name.
+- Deactivation (DELETE) keeps all data: the tenant is marked inactive, its users are disabled
+  and a Platinum tenant's deployment is asked to stop. Activation (SystemAdmin) reverses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.control_plane.tenant_store import TenantStore
+from chalicelib.control_plane.users import UserAccounts
+from tenant_context.context import TenantContext
+from tenant_context.deployments import ACTIVE, RUNNING, STOPPED, Deployments
+from tenant_context.errors import BadRequestError, ForbiddenError, NotFoundError
+from tenant_context.platform_settings import PlatformSettings
+from tenant_context.resources import tenant_name_key
+from tenant_context.tenancy import Role, Tier
+from tenant_context.tenant_records import TenantRecord, utc_timestamp
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    """What a tenant's sign-in page needs; ``api_url`` is empty while provisioning."""
+
+    user_pool_id: str
+    app_client_id: str
+    api_url: str
+
+    @property
+    def provisioning(self) -> bool:
+        return not self.api_url
+
+
+@dataclass(frozen=True)
+class TenantChanges:
+    tenant_name: str | None = None
+    tenant_email: str | None = None
+    tenant_phone: str | None = None
+    tenant_address: str | None = None
+    tier: Tier | None = None
+
+
+def tenant_config(store: TenantStore, deployments: Deployments, name: str) -> TenantConfig:
+    """Public: which pool, client and API a tenant's users sign in to."""
+    record = store.by_name(name)
+    if record is None:
+        raise NotFoundError(f"No tenant named {name!r}")
+    deployment = deployments.get(record.tier.deployment_for(record.tenant_id))
+    ready = deployment is not None and deployment.status == ACTIVE
+    return TenantConfig(record.user_pool_id, record.app_client_id,
+                        deployment.api_url if ready and deployment else "")
+
+
+class TenantManagement:
+    def __init__(self, caller: TenantContext, store: TenantStore, users: UserAccounts,
+                 deployments: Deployments, settings: Callable[[], PlatformSettings]) -> None:
+        self._caller = caller
+        self._store = store
+        self._users = users
+        self._deployments = deployments
+        self._settings = settings
+
+    def _tenant(self, tenant_id: str) -> TenantRecord:
+        """The tenant, if the caller may see it (another tenant's is reported as not found)."""
+        caller = self._caller
+        if not caller.is_operations and caller.tenant_id != tenant_id:
+            raise NotFoundError("Tenant not found")
+        record = self._store.get(tenant_id)
+        if record is None:
+            raise NotFoundError("Tenant not found")
+        return record
+
+    def _require(self, *roles: Role) -> None:
+        if self._caller.role not in roles:
+            raise ForbiddenError(f"{self._caller.role} may not do this")
+
+    def list(self, *, limit: int | None = None, next_token: str | None = None
+             ) -> tuple[list[TenantRecord], str | None]:
+        self._require(Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT)
+        return self._store.scan(limit=limit, next_token=next_token)
+
+    def get(self, tenant_id: str) -> TenantRecord:
+        self._require(Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT, Role.TENANT_ADMIN)
+        return self._tenant(tenant_id)
+
+    def update(self, tenant_id: str, changes: TenantChanges) -> None:
+        self._require(Role.SYSTEM_ADMIN, Role.TENANT_ADMIN)
+        record = self._tenant(tenant_id)
+        values: dict[str, Any] = {}
+        for attribute, value in (("tenantEmail", changes.tenant_email),
+                                 ("tenantPhone", changes.tenant_phone),
+                                 ("tenantAddress", changes.tenant_address)):
+            if value is not None:
+                values[attribute] = value
+        if changes.tier is not None and changes.tier is not record.tier:
+            values |= self._tier_change(record, changes.tier)
+        rename = (changes.tenant_name is not None
+                  and tenant_name_key(changes.tenant_name) != tenant_name_key(record.tenant_name))
+        if rename and self._caller.role is not Role.SYSTEM_ADMIN:
+            raise ForbiddenError("tenantName: only the SaaS provider renames a tenant",
+                                 fields=["tenantName"])
+        if changes.tenant_name is not None:
+            values["tenantName"] = changes.tenant_name
+        values["modifiedAt"] = utc_timestamp()
+        if rename and changes.tenant_name is not None:
+            self._store.rename(record, changes.tenant_name, values)
+        else:
+            self._store.update(tenant_id, values)
+
+    def _tier_change(self, record: TenantRecord, tier: Tier) -> dict[str, Any]:
+        if self._caller.role is not Role.SYSTEM_ADMIN:
+            raise ForbiddenError("tenantTier: only the SaaS provider changes a tier",
+                                 fields=["tenantTier"])
+        if tier.is_pooled != record.tier.is_pooled:
+            raise BadRequestError(
+                f"tenantTier: moving between the pooled tiers and Platinum is not supported "
+                f"(tenant is {record.tier}, asked for {tier})", fields=["tenantTier"])
+        return {"tenantTier": tier.value,
+                "apiKey": self._settings().api_keys.get(tier.value, record.api_key)}
+
+    def deactivate(self, tenant_id: str) -> None:
+        self._require(Role.SYSTEM_ADMIN, Role.TENANT_ADMIN)
+        record = self._tenant(tenant_id)
+        self._store.update(tenant_id, {"isActive": False, "modifiedAt": utc_timestamp()})
+        self._users.suspend_tenant(record)
+        if not record.tier.is_pooled:
+            self._deployments.set_desired_state(tenant_id, STOPPED)
+
+    def activate(self, tenant_id: str) -> None:
+        self._require(Role.SYSTEM_ADMIN)
+        record = self._tenant(tenant_id)
+        self._store.update(tenant_id, {"isActive": True, "modifiedAt": utc_timestamp()})
+        self._users.resume_tenant(record)
+        if not record.tier.is_pooled:
+            self._deployments.set_desired_state(tenant_id, RUNNING)

@@ -1,0 +1,143 @@
+"""A failure at any step of a registration leaves nothing behind, and a retry succeeds."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tenant_context.errors import ServiceUnavailableError
+from tenant_context.resources import (
+    TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
+    TENANT_STACK_MAPPING_TABLE,
+    TENANT_USER_MAPPING_TABLE,
+    tenant_name_key,
+    tenant_pool,
+)
+from tenant_context.tenancy import Tier, new_tenant_id
+from tests.support.control_plane import (
+    PENDING,
+    Failing,
+    Identity,
+    NameClaim,
+    Registrar,
+    RegistrationRequest,
+    registrar_parts,
+)
+from tests.support.world import World
+
+# (step of the issue, collaborator, method that fails)
+STEPS = [
+    ("identity", "identity", "create_tenant_group"),
+    ("admin user", "identity", "create_user"),
+    ("tenant record", "tenants", "create"),
+    ("mapping", "users", "create"),
+    ("completion", "tenants", "update_claim"),
+]
+PLATINUM_STEPS = [
+    ("identity", "identity", "create_tenant_pool"),
+    ("pool id recorded", "tenants", "update_claim"),
+    ("admin user", "identity", "create_user"),
+    ("tenant record", "tenants", "create"),
+    ("mapping", "users", "create"),
+    ("provisioning", "deployments", "request"),
+]
+
+
+def leftovers(world: World, tenant_id: str, name: str) -> list[str]:
+    """Everything a registration of ``tenant_id`` could have created that still exists."""
+    dynamodb, cognito = world.clients("dynamodb"), world.clients("cognito-idp")
+    found = []
+    if "Item" in dynamodb.get_item(TableName=TENANT_NAMES_TABLE.name,
+                                   Key={"tenantNameKey": {"S": tenant_name_key(name)}}):
+        found.append("name claim")
+    if "Item" in dynamodb.get_item(TableName=TENANT_DETAILS_TABLE.name,
+                                   Key={"tenantId": {"S": tenant_id}}):
+        found.append("tenant record")
+    if "Item" in dynamodb.get_item(TableName=TENANT_STACK_MAPPING_TABLE.name,
+                                   Key={"tenantId": {"S": tenant_id}}):
+        found.append("deployment request")
+    if dynamodb.query(TableName=TENANT_USER_MAPPING_TABLE.name,
+                      KeyConditionExpression="tenantId = :t",
+                      ExpressionAttributeValues={":t": {"S": tenant_id}})["Items"]:
+        found.append("user record")
+    pooled = world.settings.pooled_pool.user_pool_id
+    groups = cognito.list_groups(UserPoolId=pooled, Limit=60)["Groups"]
+    if any(group["GroupName"] == f"tenant-{tenant_id}" for group in groups):
+        found.append("group")
+    try:
+        cognito.admin_get_user(UserPoolId=pooled, Username=f"tenant-admin-{tenant_id}")
+        found.append("admin user")
+    except cognito.exceptions.UserNotFoundException:
+        pass
+    if Identity(cognito, None).find_tenant_pool(tenant_id):
+        found.append(f"pool {tenant_pool(tenant_id).name}")
+    return found
+
+
+def registrar(world: World, tenant_id: str, failing: tuple[str, str] | None = None,
+              **options: Any) -> Registrar:
+    parts = registrar_parts(world.clients, world.credentials)
+    if failing:
+        collaborator, method = failing
+        parts[collaborator] = Failing(parts[collaborator], method)
+    return Registrar(**parts, new_id=lambda: tenant_id, **options)
+
+
+@pytest.mark.parametrize(("tier", "step", "collaborator", "method"),
+                         [(Tier.BASIC, *step) for step in STEPS]
+                         + [(Tier.PLATINUM, *step) for step in PLATINUM_STEPS],
+                         ids=lambda value: str(value))
+def test_a_failure_at_each_step_leaves_no_orphan_and_a_retry_succeeds(
+        world: World, tier: Tier, step: str, collaborator: str, method: str) -> None:
+    name = f"Fault {step} {tier} {new_tenant_id()[:6]}"
+    request = RegistrationRequest(name, "owner@fault.example", tier)
+    doomed = new_tenant_id()
+    with pytest.raises(ServiceUnavailableError):
+        registrar(world, doomed, (collaborator, method)).register(request)
+    assert leftovers(world, doomed, name) == []
+    retried = registrar(world, new_tenant_id()).register(request)
+    assert retried.created
+    assert "tenant record" in leftovers(world, retried.tenant_id, name)  # it exists now
+
+
+def test_a_pool_whose_client_failed_is_found_by_name_and_removed(world: World) -> None:
+    """The identity step fails between creating the pool and its client (no id recorded)."""
+    name = f"Half Pool {new_tenant_id()[:6]}"
+    doomed = new_tenant_id()
+    parts = registrar_parts(world.clients, world.credentials)
+    parts["identity"] = Identity(Failing(world.clients("cognito-idp"),
+                                         "create_user_pool_client"), world.credentials)
+    with pytest.raises(ServiceUnavailableError):
+        Registrar(**parts, new_id=lambda: doomed).register(
+            RegistrationRequest(name, "owner@pool.example", Tier.PLATINUM))
+    assert leftovers(world, doomed, name) == []
+
+
+def test_an_abandoned_registration_is_undone_and_its_name_taken_over(world: World) -> None:
+    """A registration that died half-way (no undo ran) blocks its name only until it is stale."""
+    name = f"Abandoned {new_tenant_id()[:6]}"
+    dead = new_tenant_id()
+    parts = registrar_parts(world.clients, world.credentials)
+    pooled = world.settings.pooled_pool
+    parts["tenants"].claim_name(NameClaim(tenant_name_key(name), dead, name, "a@dead.example",
+                                          Tier.BASIC, PENDING, time.time() - 3600))
+    parts["identity"].create_tenant_group(pooled.user_pool_id, dead)
+    assert leftovers(world, dead, name) == ["name claim", "group"]
+    replacement = new_tenant_id()
+    registered = registrar(world, replacement).register(
+        RegistrationRequest(name, "b@alive.example", Tier.BASIC))
+    assert registered.tenant_id == replacement
+    assert leftovers(world, dead, name) == ["name claim"]  # the claim is the new tenant's now
+
+
+def test_a_fresh_pending_registration_blocks_its_name(world: World) -> None:
+    name = f"In Progress {new_tenant_id()[:6]}"
+    parts = registrar_parts(world.clients, world.credentials)
+    parts["tenants"].claim_name(NameClaim(tenant_name_key(name), new_tenant_id(), name,
+                                          "a@busy.example", Tier.BASIC, PENDING, time.time()))
+    with pytest.raises(Exception, match="in progress"):
+        registrar(world, new_tenant_id()).register(
+            RegistrationRequest(name, "a@busy.example", Tier.BASIC))

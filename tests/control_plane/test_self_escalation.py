@@ -1,0 +1,59 @@
+"""A TenantUser cannot make itself an admin or move itself into another tenant.
+
+On AWS, Cognito refuses the user's own write of ``custom:userRole`` / ``custom:tenantId``: the
+app clients' WriteAttributes exclude them (checked below). The emulator does not enforce that,
+so here the write goes through; the token it yields must still get nowhere, because the
+authorizer compares the token with the control plane's record of the user.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tenant_authorizer.errors import Unauthorized
+from tenant_context.resources import TENANT_ID_ATTRIBUTE, USER_ROLE_ATTRIBUTE
+from tenant_context.tenancy import Role
+from tests.authorizer.conftest import build
+from tests.support.admin_api import AdminApi
+from tests.support.gateway import token_event
+from tests.support.world import World
+
+
+def test_a_tenant_user_changing_its_own_claims_gains_nothing(admin_api: AdminApi,
+                                                             world: World) -> None:
+    home, elsewhere = admin_api.register("Basic"), admin_api.register("Basic")
+    user = admin_api.add_user(home, Role.TENANT_USER)
+    cognito = world.clients("cognito-idp")
+
+    for pool in (home.pool,):
+        client = cognito.describe_user_pool_client(UserPoolId=pool.user_pool_id,
+                                                   ClientId=pool.app_client_id)["UserPoolClient"]
+        assert USER_ROLE_ATTRIBUTE not in client["WriteAttributes"]
+        assert TENANT_ID_ATTRIBUTE not in client["WriteAttributes"]
+
+    honest = world.tokens(user)
+    authorizer = build().authorizer
+    authorizer.authorize(token_event(honest["IdToken"], "admin", "GET", f"/user/{user.name}"))
+
+    for attribute, value in ((USER_ROLE_ATTRIBUTE, "TenantAdmin"),
+                             (USER_ROLE_ATTRIBUTE, "SystemAdmin"),
+                             (TENANT_ID_ATTRIBUTE, elsewhere.tenant_id)):
+        cognito.update_user_attributes(AccessToken=honest["AccessToken"], UserAttributes=[
+            {"Name": attribute, "Value": value}])  # what AWS itself would refuse
+        escalated = world.id_token(user)
+        with pytest.raises(Unauthorized):
+            build().authorizer.authorize(token_event(escalated, "admin", "GET", "/users"))
+        escalated_http = admin_api.call("GET", "/users", escalated)
+        assert escalated_http.status_code == 401
+        cognito.admin_update_user_attributes(  # back to the truth for the next attempt
+            UserPoolId=home.pool.user_pool_id, Username=user.name, UserAttributes=[
+                {"Name": USER_ROLE_ATTRIBUTE, "Value": "TenantUser"},
+                {"Name": TENANT_ID_ATTRIBUTE, "Value": home.tenant_id}])
+
+    # Through the API a user cannot change its own role either.
+    token = world.id_token(user)
+    refused = admin_api.call("PUT", f"/user/{user.name}", token, {"userRole": "TenantAdmin"})
+    assert refused.status_code == 403
+    assert admin_api.call("PUT", f"/user/{user.name}", token,
+                          {"userEmail": "me@new.example", "userRole": "TenantUser"}
+                          ).status_code == 200
