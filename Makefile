@@ -8,7 +8,8 @@ USER_NAME ?= admin
 TENANT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local token test unit lint typecheck layer package bench clean constraints
+
+.PHONY: help venv local token onboard-tenant test unit lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +30,11 @@ local: $(STAMP) ## run the whole platform on loopback until Ctrl-C (EMULATOR_POR
 
 token: $(STAMP) ## print an ID token: make token [USER_NAME=admin] [TENANT=<tenant name>]
 	@$(PY) -m pipeline.local.login $(if $(TENANT),--tenant "$(TENANT)") "$(USER_NAME)"
+
+onboard-tenant: $(STAMP) ## register a tenant locally: make onboard-tenant NAME=... EMAIL=... TIER=...
+	@test -n "$(NAME)" -a -n "$(EMAIL)" -a -n "$(TIER)" || { \
+	  echo 'usage: make onboard-tenant NAME="Acme" EMAIL=owner@acme.example TIER=Basic|Standard|Premium|Platinum'; exit 2; }
+	@$(PY) -m pipeline.local.onboard --name "$(NAME)" --email "$(EMAIL)" --tier "$(TIER)"
 
 test: $(STAMP) lint typecheck ## lint, type-check and run every test (starts its own platform)
 	$(PY) -m pytest
@@ -53,8 +59,8 @@ layer: $(STAMP) ## build the ONE Lambda layer zip (dist/layer/)
 package: $(STAMP) ## CloudFormation for the aws target (dist/cloudformation/), via chalice package
 	$(PY) -m pipeline.packaging package
 
-bench: $(STAMP) ## authorizer benchmark: warm and cold path, printed
-	$(PY) -m benchmarks.authorizer
+bench: $(STAMP) ## benchmarks (authorizer warm/cold path, registration on the platform), printed
+	$(PY) -m benchmarks
 
 constraints: ## re-pin every transitive dependency from requirements.txt
 	rm -rf /tmp/constraints-venv && $(PYTHON) -m venv /tmp/constraints-venv

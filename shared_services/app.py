@@ -57,6 +57,12 @@ def message(text: str, status: int = 200, **extra: Any) -> Response:
     return json_response({"message": text, **extra}, status)
 
 
+def done(event: str, text: str, status: int = 200, **extra: Any) -> Response:
+    """A change succeeded: measure it (per tenant and per tier) and answer."""
+    platform.observability.record(caller(), event)
+    return message(text, status, **extra)
+
+
 # --- registration and tenant lookup (public) ----------------------------------------------
 
 @app.route("/registration", methods=["POST"], cors=CORS)
@@ -80,7 +86,8 @@ def register() -> Response:
 
 @app.route("/tenant/init/{tenant_name}", methods=["GET"], cors=CORS)
 def tenant_init(tenant_name: str) -> Response:
-    config = tenant_config(control().public_tenants(), control().deployments, tenant_name)
+    config = tenant_config(control().public_tenants(), control().deployments,
+                           requests.path_value(tenant_name))
     settings = {"userPoolId": config.user_pool_id, "appClientId": config.app_client_id,
                 "apiGatewayUrl": config.api_url}
     if config.provisioning:
@@ -118,19 +125,19 @@ def update_tenant(tenant_id: str) -> Response:
         tenant_name=values.get("tenantName"), tenant_email=values.get("tenantEmail"),
         tenant_phone=values.get("tenantPhone"), tenant_address=values.get("tenantAddress"),
         tier=values.get("tenantTier")))
-    return message("Tenant Updated")
+    return done("TenantUpdated", "Tenant Updated")
 
 
 @app.route("/tenant/{tenant_id}", methods=["DELETE"], **authorized)
 def deactivate_tenant(tenant_id: str) -> Response:
     control().tenants(caller()).deactivate(requests.tenant_id_in_path(tenant_id))
-    return message("Tenant Deactivated")
+    return done("TenantDeactivated", "Tenant Deactivated")
 
 
 @app.route("/tenant/activation/{tenant_id}", methods=["PUT"], **authorized)
 def activate_tenant(tenant_id: str) -> Response:
     control().tenants(caller()).activate(requests.tenant_id_in_path(tenant_id))
-    return message("Tenant Activated")
+    return done("TenantActivated", "Tenant Activated")
 
 
 # --- user management ----------------------------------------------------------------------
@@ -140,7 +147,7 @@ def create_user() -> Response:
     values = body(requests.NEW_USER)
     control().users(caller()).create(values["userName"], values["userEmail"],
                                      values["userRole"], values.get("tenantId"))
-    return message("New user created", 201)
+    return done("UserCreated", "New user created", 201)
 
 
 @app.route("/users", methods=["GET"], **authorized)
@@ -163,25 +170,25 @@ def update_user(user_name: str) -> Response:
     control().users(caller()).update(requests.user_name_in_path(user_name),
                                      query().get("tenantid"), email=values.get("userEmail"),
                                      role=values.get("userRole"))
-    return message("user updated")
+    return done("UserUpdated", "user updated")
 
 
 @app.route("/user/{user_name}", methods=["DELETE"], **authorized)
 def disable_user(user_name: str) -> Response:
     control().users(caller()).disable(requests.user_name_in_path(user_name),
                                       query().get("tenantid"))
-    return message("User disabled")
+    return done("UserDisabled", "User disabled")
 
 
 @app.route("/users/disable/{tenant_id}", methods=["PUT"], **authorized)
 def disable_tenant_users(tenant_id: str) -> Response:
     count = control().users(caller()).set_all_enabled(requests.tenant_id_in_path(tenant_id),
                                                       False)
-    return message("Users disabled", count=count)
+    return done("TenantUsersDisabled", "Users disabled", count=count)
 
 
 @app.route("/users/enable/{tenant_id}", methods=["PUT"], **authorized)
 def enable_tenant_users(tenant_id: str) -> Response:
     count = control().users(caller()).set_all_enabled(requests.tenant_id_in_path(tenant_id),
                                                       True)
-    return message("Users enabled", count=count)
+    return done("TenantUsersEnabled", "Users enabled", count=count)

@@ -11,22 +11,33 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from pipeline.local.processes import LOOPBACK
 from tenant_context.http import cors_headers
 
+_log = logging.getLogger(__name__)
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                          "te", "trailers", "transfer-encoding", "upgrade", "host",
                          "content-length", "server", "date"})  # the last two: ours are sent
+
+
+# chalice local listens with socketserver's default backlog (5 connections waiting to be
+# accepted); a burst beyond it on a busy process gets connections reset. Like API Gateway in
+# front of Lambda, the front door queues requests instead of passing the burst on.
+MAX_IN_FLIGHT_PER_SERVICE = 5
 
 
 @dataclass(frozen=True)
 class Upstream:
     path_prefixes: tuple[str, ...]  # e.g. ("/product",) matches /product and /products/...
     port: int
+    in_flight: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_IN_FLIGHT_PER_SERVICE),
+        compare=False, repr=False)
 
 
 class RouteTable:
@@ -90,11 +101,14 @@ class _Handler(BaseHTTPRequestHandler):
                    if name.lower() not in _HOP_BY_HOP}
         connection = http.client.HTTPConnection(LOOPBACK, upstream.port, timeout=120)
         try:
-            connection.request(self.command, path + (f"?{query}" if query else ""), body=body,
-                               headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-        except OSError:
+            with upstream.in_flight:
+                connection.request(self.command, path + (f"?{query}" if query else ""),
+                                   body=body, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+        except OSError as error:
+            _log.warning("forwarding %s %s to port %d failed: %r", self.command, self.path,
+                         upstream.port, error)
             self._reply(502, {"message": "The service behind this route is not running"})
             return
         finally:

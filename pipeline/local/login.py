@@ -11,11 +11,10 @@ is random), so the new password is also set with AdminSetUserPassword, which it 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from pipeline.local.paths import StatePaths
+from pipeline.local.paths import NotRunning, StatePaths
 from pipeline.local.platform import emulator_clients
 from tenant_context.dynamo import from_item, to_item
 from tenant_context.invitations import CredentialsFile, temporary_password
@@ -86,10 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--password", help="default: the password in the credentials file")
     args = parser.parse_args(argv)
     paths = StatePaths.from_environ()
-    if not paths.platform.exists():
-        print("The local platform is not running: start it with `make local`.", file=sys.stderr)
+    try:
+        clients = emulator_clients(paths.running()["emulatorUrl"])
+    except NotRunning as error:
+        print(error, file=sys.stderr)
         return 2
-    clients = emulator_clients(json.loads(paths.platform.read_text())["emulatorUrl"])
     try:
         pool = resolve_pool(clients("dynamodb"), args.tenant)
         result = sign_in(clients("cognito-idp"), pool, args.user_name,

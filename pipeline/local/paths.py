@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,3 +37,14 @@ class StatePaths:
     @property
     def logs(self) -> Path:
         return self.root / "logs"
+
+    def running(self) -> dict[str, Any]:
+        """The running platform's URLs and pids, or ``NotRunning``."""
+        if not self.platform.exists():
+            raise NotRunning("The local platform is not running: start it with `make local`.")
+        state: dict[str, Any] = json.loads(self.platform.read_text())
+        return state
+
+
+class NotRunning(Exception):  # noqa: N818 - a state, read as "the platform is not running"
+    pass

@@ -64,9 +64,11 @@ def leftovers(world: World, tenant_id: str, name: str) -> list[str]:
                       ExpressionAttributeValues={":t": {"S": tenant_id}})["Items"]:
         found.append("user record")
     pooled = world.settings.pooled_pool.user_pool_id
-    groups = cognito.list_groups(UserPoolId=pooled, Limit=60)["Groups"]
-    if any(group["GroupName"] == f"tenant-{tenant_id}" for group in groups):
+    try:
+        cognito.get_group(UserPoolId=pooled, GroupName=f"tenant-{tenant_id}")
         found.append("group")
+    except cognito.exceptions.ResourceNotFoundException:
+        pass
     try:
         cognito.admin_get_user(UserPoolId=pooled, Username=f"tenant-admin-{tenant_id}")
         found.append("admin user")

@@ -55,7 +55,7 @@ class Failing:
         return fail
 
 
-def registrar_parts(clients: Any, credentials: CredentialsFile) -> dict[str, Any]:
+def registrar_parts(clients: Any, credentials: CredentialsFile | None) -> dict[str, Any]:
     """The collaborators the shared-services app wires up, against the emulator."""
     dynamodb = clients("dynamodb")
     return {

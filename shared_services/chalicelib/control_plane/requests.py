@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from tenant_context.errors import BadRequestError, NotFoundError
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, is_tenant_id
@@ -49,14 +50,21 @@ NEW_USER = (
 USER_UPDATE = (Email("userEmail", required=False), Choice("userRole", Role.parse, required=False))
 
 
-def tenant_id_in_path(value: str) -> str:
+def path_value(raw: str) -> str:
+    """A path parameter as sent: API Gateway (and chalice local) pass it percent-encoded."""
+    return unquote(raw)
+
+
+def tenant_id_in_path(raw: str) -> str:
     """Path ids that cannot be tenant ids name no tenant: 404, like an unknown id."""
+    value = path_value(raw)
     if not is_tenant_id(value):
         raise NotFoundError("Tenant not found")
     return value
 
 
-def user_name_in_path(value: str) -> str:
+def user_name_in_path(raw: str) -> str:
+    value = path_value(raw)
     if not USER_NAME.fullmatch(value) or len(value) > 64:
         raise NotFoundError("User not found")
     return value

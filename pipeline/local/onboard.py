@@ -1,0 +1,75 @@
+"""``make onboard-tenant``: register a tenant on the running local platform, through its
+registration API, and print what its admin needs to sign in.
+
+Locally no email leaves the machine: the tenant admin's temporary password is printed here and
+kept in the credentials file (``.local/credentials.json``).
+
+    python -m pipeline.local.onboard --name NAME --email EMAIL --tier TIER
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from pipeline.local.paths import NotRunning, StatePaths
+from tenant_context.invitations import CredentialsFile
+
+
+def _call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--email", required=True)
+    parser.add_argument("--tier", required=True, help="Basic, Standard, Premium or Platinum")
+    parser.add_argument("--phone", default="")
+    parser.add_argument("--address", default="")
+    args = parser.parse_args(argv)
+    paths = StatePaths.from_environ()
+    try:
+        admin_api = paths.running()["adminApiUrl"]
+    except NotRunning as error:
+        print(error, file=sys.stderr)
+        return 2
+    body = {"tenantName": args.name, "tenantEmail": args.email, "tenantTier": args.tier}
+    body |= {key: value for key, value in (("tenantPhone", args.phone),
+                                           ("tenantAddress", args.address)) if value}
+    print(f"Registering {args.name!r} ({args.tier}) at {admin_api}/registration ...")
+    status, registered = _call("POST", f"{admin_api}/registration", body)
+    if status >= 300:
+        print(f"Registration refused ({status}): {registered.get('message')}", file=sys.stderr)
+        return 1
+    _, config = _call("GET", f"{admin_api}/tenant/init/{urllib.parse.quote(args.name)}")
+    admin = registered["tenantAdminUserName"]
+    entry = CredentialsFile(paths.credentials).lookup(config.get("userPoolId", ""), admin)
+    print("\n".join([
+        registered["message"],
+        f"  tenant id          {registered['tenantId']}",
+        f"  tier               {registered['tenantTier']}",
+        f"  tenant admin       {admin}",
+        f"  password           {entry['password'] if entry else '(not recorded locally)'}"
+        f"{'  (temporary: changed at first sign-in)' if entry and entry['temporary'] else ''}",
+        f"  user pool / client {config.get('userPoolId')} / {config.get('appClientId')}",
+        f"  tenant API         {config.get('apiGatewayUrl') or 'being provisioned'}",
+        f"Get its ID token:   make token USER_NAME={admin} TENANT=\"{args.name}\"",
+    ]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The local platform as a child process, for tests and benchmarks: started as ``make local``
+starts it, stopped as Ctrl-C stops it, and checked to leave no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.local.login import resolve_pool, sign_in
+from pipeline.local.paths import PROJECT_ROOT
+from pipeline.local.platform import emulator_clients
+from tenant_context.invitations import CredentialsFile
+
+
+@dataclass
+class RunningPlatform:
+    state: dict[str, Any]  # platform.json: URLs and pids
+    state_dir: Path
+
+    @property
+    def admin_api(self) -> str:
+        return str(self.state["adminApiUrl"])
+
+    @property
+    def pooled_api(self) -> str:
+        return str(self.state["pooledApiUrl"])
+
+    def clients(self) -> Any:
+        return emulator_clients(self.state["emulatorUrl"])
+
+    def token(self, user_name: str = "admin", tenant_name: str | None = None) -> str:
+        clients = self.clients()
+        return sign_in(clients("cognito-idp"), resolve_pool(clients("dynamodb"), tenant_name),
+                       user_name, CredentialsFile(self.state_dir / "credentials.json")
+                       )["IdToken"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextmanager
+def running_platform(state_dir: Path, emulator_port: int, gateway_port: int,
+                     start_timeout: float = 90) -> Iterator[RunningPlatform]:
+    env = {**os.environ, "LOCAL_STATE_DIR": str(state_dir), "EMULATOR_PORT": str(emulator_port),
+           "GATEWAY_PORT": str(gateway_port)}
+    for name in ("AWS_ENDPOINT_URL", "TENANT_AUTHORIZER", "LOCAL_GATEWAY_API_ID"):
+        env.pop(name, None)  # the platform gives its processes what they need
+    process = subprocess.Popen([sys.executable, "-m", "pipeline.local.platform"],
+                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    state_file = state_dir / "platform.json"
+    pids = [process.pid]
+    try:
+        deadline = time.monotonic() + start_timeout
+        while not state_file.exists():
+            if process.poll() is not None:
+                raise RuntimeError(f"the platform exited: {process.communicate()[0]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the platform did not start within {start_timeout:.0f} s")
+            time.sleep(0.2)
+        state = json.loads(state_file.read_text())
+        pids += list(state["pids"].values())
+        yield RunningPlatform(state, state_dir)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in pids if _alive(pid)]
+        if left or "Stopped." not in output or state_file.exists():
+            raise RuntimeError(f"the platform did not stop cleanly (left {left}): {output}")
