@@ -14,6 +14,7 @@ from pipeline.local.paths import PROJECT_ROOT
 if str(PROJECT_ROOT / "shared_services") not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT / "shared_services"))
 
+from chalicelib.control_plane.composition import ControlPlane
 from chalicelib.control_plane.identity import Identity
 from chalicelib.control_plane.registration import (
     Registrar,
@@ -21,6 +22,7 @@ from chalicelib.control_plane.registration import (
     tenant_admin_name,
 )
 from chalicelib.control_plane.tenant_store import PENDING, NameClaim, TenantStore
+from chalicelib.control_plane.tenants import TenantChanges
 from chalicelib.control_plane.user_store import UserStore
 from tenant_context.deployments import Deployments
 from tenant_context.invitations import CredentialsFile
@@ -33,8 +35,20 @@ from tenant_context.resources import (
     TENANT_USER_MAPPING_TABLE,
 )
 
-__all__ = ["PENDING", "Failing", "Identity", "NameClaim", "Registrar", "RegistrationRequest",
-           "TenantStore", "UserStore", "registrar_parts", "tenant_admin_name"]
+__all__ = [
+    "PENDING",
+    "ControlPlane",
+    "Failing",
+    "Identity",
+    "NameClaim",
+    "Registrar",
+    "RegistrationRequest",
+    "TenantChanges",
+    "TenantStore",
+    "UserStore",
+    "registrar_parts",
+    "tenant_admin_name",
+]
 
 
 class Failing:

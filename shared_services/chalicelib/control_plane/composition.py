@@ -38,10 +38,11 @@ from tenant_context.storage import DynamoDBClients
 
 class ControlPlane:
     def __init__(self, config: PlatformConfig, *,
-                 client: Callable[[str], Any] | None = None) -> None:
+                 client: Callable[[str], Any] | None = None,
+                 scoped_clients: DynamoDBClients | None = None) -> None:
         self._config = config
         self._client = client or self._default_client
-        self._dynamodb_clients = DynamoDBClients(config.region)
+        self._dynamodb_clients = scoped_clients or DynamoDBClients(config.region)
 
     def _default_client(self, service: str) -> Any:
         import boto3
