@@ -1,7 +1,7 @@
 """``make bench``: every benchmark, one after the other (each prints its figures)."""
 
-from benchmarks import authorizer, registration
+from benchmarks import authorizer, cold_start, listing, registration
 
-authorizer.main()
-print()
-registration.main()
+for benchmark in (authorizer, listing, cold_start, registration):
+    benchmark.main()
+    print()

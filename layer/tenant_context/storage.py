@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenant_context.config import PlatformConfig
 from tenant_context.context import ScopedCredentials, TenantContext
@@ -23,16 +23,24 @@ from tenant_context.dynamo import from_item, to_item
 from tenant_context.errors import ConfigurationError, TenantIsolationError
 from tenant_context.tenancy import tenant_key_prefix
 
+if TYPE_CHECKING:
+    from tenant_context.items import TenantItems
+
 ClientFactory = Callable[[ScopedCredentials | None], Any]
 
-WRITE_SHARDS = 10
-"""Write shards per tenant: partition keys ``<tenantId>-0`` .. ``<tenantId>-9`` spread one
-tenant's writes over several DynamoDB partitions; listing reads all of them."""
 
 
 class Isolation(StrEnum):
     POOLED = "pooled"
     SILO = "silo"
+
+
+class ConditionFailed(Exception):  # noqa: N818 - an outcome the caller interprets
+    """A conditional write did not apply; ``stored`` is the item as it is (None: absent)."""
+
+    def __init__(self, stored: dict[str, Any] | None) -> None:
+        super().__init__("condition failed")
+        self.stored = stored
 
 
 class TenantKeyGuard:
@@ -70,37 +78,72 @@ class TenantTable:
     def put(self, item: Mapping[str, Any], *, condition: str | None = None,
             names: Mapping[str, str] | None = None,
             values: Mapping[str, Any] | None = None) -> None:
+        """Raises ``ConditionFailed`` (with the stored item, if any) when ``condition`` fails."""
         self._guard.check(item.get(self._partition_key))
         request: dict[str, Any] = {"TableName": self._table_name, "Item": to_item(item)}
         _add_expression(request, condition, names, values)
-        self._client.put_item(**request)
+        self._conditional(self._client.put_item, request)
 
     def delete(self, key: Mapping[str, Any], *, condition: str | None = None,
                names: Mapping[str, str] | None = None,
                values: Mapping[str, Any] | None = None) -> None:
         request: dict[str, Any] = {"TableName": self._table_name, "Key": self._key(key)}
         _add_expression(request, condition, names, values)
-        self._client.delete_item(**request)
+        self._conditional(self._client.delete_item, request)
 
-    def query(self, partition_value: str, *, page_size: int | None = None
-              ) -> Iterator[dict[str, Any]]:
-        """Every item of one partition, following DynamoDB pagination to the end."""
+    def _conditional(self, call: Callable[..., Any], request: dict[str, Any]) -> None:
+        if "ConditionExpression" in request:
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        try:
+            call(**request)
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            stored = error.response.get("Item")
+            raise ConditionFailed(from_item(stored) if stored else None) from None
+
+    def get_many(self, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The items that exist among ``keys`` (any order), in batches of 100."""
+        checked = [self._key(key) for key in keys]  # every key guarded before any call
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(checked), 100):
+            pending: dict[str, Any] = {self._table_name: {"Keys": checked[start:start + 100],
+                                                          "ConsistentRead": True}}
+            while pending:
+                response = self._client.batch_get_item(RequestItems=pending)
+                found += [from_item(item)
+                          for item in response.get("Responses", {}).get(self._table_name, [])]
+                pending = response.get("UnprocessedKeys") or {}
+        return found
+
+    def query_page(self, partition_value: str, *, limit: int | None = None,
+                   start_key: Mapping[str, Any] | None = None
+                   ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of one partition, and the key to continue from (None at the end)."""
         self._guard.check(partition_value)
         request: dict[str, Any] = {
             "TableName": self._table_name,
             "KeyConditionExpression": "#pk = :pk",
             "ExpressionAttributeNames": {"#pk": self._partition_key},
             "ExpressionAttributeValues": to_item({":pk": partition_value}),
+            "ConsistentRead": True,
         }
-        if page_size:
-            request["Limit"] = page_size
+        if limit:
+            request["Limit"] = limit
+        if start_key:
+            self._guard.check(start_key.get(self._partition_key))
+            request["ExclusiveStartKey"] = to_item(start_key)
+        response = self._client.query(**request)
+        last_key = response.get("LastEvaluatedKey")
+        return ([from_item(item) for item in response.get("Items", [])],
+                from_item(last_key) if last_key else None)
+
+    def query(self, partition_value: str) -> Iterator[dict[str, Any]]:
+        """Every item of one partition, following DynamoDB pagination to the end."""
+        start_key: dict[str, Any] | None = None
         while True:
-            response = self._client.query(**request)
-            yield from (from_item(item) for item in response.get("Items", []))
-            last_key = response.get("LastEvaluatedKey")
-            if not last_key:
+            items, start_key = self.query_page(partition_value, start_key=start_key)
+            yield from items
+            if start_key is None:
                 return
-            request["ExclusiveStartKey"] = last_key
 
 
 def _add_expression(request: dict[str, Any], condition: str | None,
@@ -111,19 +154,6 @@ def _add_expression(request: dict[str, Any], condition: str | None,
         request["ExpressionAttributeNames"] = dict(names)
     if values:
         request["ExpressionAttributeValues"] = to_item(values)
-
-
-def shard_keys(tenant_id: str, shard_count: int) -> list[str]:
-    """Partition keys of a tenant's write shards: ``<tenantId>-0`` ... ``<tenantId>-<n-1>``."""
-    prefix = tenant_key_prefix(tenant_id)
-    return [f"{prefix}{shard}" for shard in range(shard_count)]
-
-
-def all_shard_items(table: TenantTable, tenant_id: str, shard_count: int
-                    ) -> Iterator[dict[str, Any]]:
-    """Every item of every shard, each partition read to its last page."""
-    for partition in shard_keys(tenant_id, shard_count):
-        yield from table.query(partition)
 
 
 class DynamoDBClients:
@@ -202,3 +232,11 @@ class TenantTables:
         else:
             client = self._clients(None)
         return TenantTable(client, table_name, partition_key, TenantKeyGuard(tenant.tenant_id))
+
+    def items(self, tenant: TenantContext, table_name: str, id_attribute: str) -> TenantItems:
+        """The tenant's sharded, versioned items in a (products, orders ...) table."""
+        from tenant_context.items import PARTITION_KEY, TenantItems
+        from tenant_context.sharding import shard_count
+
+        return TenantItems(self.table(tenant, table_name, PARTITION_KEY), tenant.tenant_id,
+                           id_attribute, shard_count(self._isolation))

@@ -26,6 +26,14 @@ class FieldError(ValueError):
     pass
 
 
+class NestedFieldError(ValueError):
+    """Problems inside a field (a list's elements), each under its own full name."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
 @dataclass(frozen=True)
 class Text:
     """A string: trimmed, bounded, without control characters, optionally of a charset."""
@@ -104,7 +112,37 @@ class Number:
         return number
 
 
-FieldSpec = Text | Choice | Number
+@dataclass(frozen=True)
+class ListOf:
+    """A JSON array of objects, each checked against ``fields`` (unknown keys ignored)."""
+
+    name: str
+    fields: tuple[Text | Choice | Number, ...]
+    required: bool = True
+    min_items: int = 1
+    max_items: int = 100
+
+    def clean(self, value: Any) -> Any:
+        if not isinstance(value, list):
+            raise FieldError("must be a list")
+        if not self.min_items <= len(value) <= self.max_items:
+            raise FieldError(f"must hold {self.min_items} to {self.max_items} entries")
+        cleaned, problems = [], {}
+        for index, element in enumerate(value):
+            if not isinstance(element, dict):
+                problems[f"{self.name}[{index}]"] = "must be an object"
+                continue
+            try:
+                cleaned.append(validate(element, self.fields, ignore_unknown=True))
+            except InvalidFieldsError as error:
+                for field, why in error.problems.items():
+                    problems[f"{self.name}[{index}].{field}"] = why
+        if problems:
+            raise NestedFieldError(problems)
+        return cleaned
+
+
+FieldSpec = Text | Choice | Number | ListOf
 
 
 def parse_json_object(raw: bytes | str | None) -> dict[str, Any]:
@@ -139,9 +177,19 @@ def validate(body: Mapping[str, Any], fields: Sequence[FieldSpec], *,
             continue
         try:
             cleaned[spec.name] = spec.clean(body[spec.name])
+        except NestedFieldError as errors:
+            problems |= errors.problems
         except FieldError as error:
             problems[spec.name] = str(error)
     if problems:
-        raise BadRequestError("; ".join(f"{name}: {why}" for name, why in problems.items()),
-                              fields=list(problems))
+        raise InvalidFieldsError(problems)
     return cleaned
+
+
+class InvalidFieldsError(BadRequestError):
+    """400 naming every offending field; ``problems`` maps each to what is wrong."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {why}" for name, why in problems.items()),
+                         fields=list(problems))
+        self.problems = problems

@@ -29,7 +29,8 @@ def wire(app: Chalice, observability: Observability) -> None:
         functools.partial(logger.inject_lambda_context, clear_state=True)))
     app.register_middleware(ConvertToMiddleware(
         functools.partial(metrics.log_metrics, capture_cold_start_metric=True)))
-    app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
+    if tracer:
+        app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 
     def bind_tenant(event: Any, get_response: Callable[[Any], Response]) -> Response:
         with contextlib.suppress(UnauthorizedError):  # a public route: no tenant to bind
@@ -55,7 +56,9 @@ class PlatformApp:
 
 def platform_app(name: str, config: PlatformConfig | None = None) -> PlatformApp:
     config = config or PlatformConfig.from_environ()
-    app = Chalice(app_name=name)
+    # Chalice's own log (its errors) goes to the logger named after the app, which Powertools
+    # configures as JSON; Chalice adding its plain-text handler there would mix the two.
+    app = Chalice(app_name=name, configure_logs=False)
     observability = Observability(service=name)
     wire(app, observability)
     return PlatformApp(app, config, observability, tenant_authorizer(app, config))

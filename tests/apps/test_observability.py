@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +18,19 @@ from tenant_context.tenancy import Role, Tier
 from tenant_context.wiring import platform_app
 from tests.conftest import ClientFor
 from tests.support.world import World
+
+
+@contextlib.contextmanager
+def service_log(service: str) -> Iterator[io.StringIO]:
+    """What a service's Powertools logger writes, whichever stream it was created with."""
+    (handler,) = [handler for handler in logging.getLogger(service).handlers
+                  if isinstance(handler, logging.StreamHandler)]
+    captured = io.StringIO()
+    previous = handler.setStream(captured)
+    try:
+        yield captured
+    finally:
+        handler.setStream(previous)
 
 
 def json_lines(output: str) -> list[dict[str, Any]]:
@@ -31,10 +48,12 @@ def test_tenant_on_every_log_line_and_metric(client_for: ClientFor, world: World
     token = world.id_token(user)
     client = client_for("product_service").http
     capfd.readouterr()
-    response = client.get("/products", headers={"Authorization": f"Bearer {token}"})
+    with service_log("product-service") as log:
+        response = client.get("/products", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     records = json_lines(capfd.readouterr().out)
-    logs = [record for record in records if record.get("message") == "products listed"]
+    logs = [record for record in json_lines(log.getvalue())
+            if record.get("message") == "products listed"]
     assert len(logs) == 1
     assert {key: logs[0][key] for key in ("tenant_id", "tier", "user", "role", "service")} == {
         "tenant_id": tenant.tenant_id, "tier": "Premium", "user": user.name,
@@ -52,10 +71,11 @@ def test_tenant_keys_do_not_leak_into_the_next_request(client_for: ClientFor, wo
                                                         ) -> None:
     first, second = world.pooled_tenant(), world.pooled_tenant()
     client = client_for("order_service").http
-    for tenant in (first, second):
-        client.get("/orders", headers={
-            "Authorization": f"Bearer {world.id_token(world.tenant_user(tenant))}"})
-    logs = [record for record in json_lines(capfd.readouterr().out)
+    tokens = [world.id_token(world.tenant_user(tenant)) for tenant in (first, second)]
+    with service_log("order-service") as log:
+        for token in tokens:
+            client.get("/orders", headers={"Authorization": f"Bearer {token}"})
+    logs = [record for record in json_lines(log.getvalue())
             if record.get("message") == "orders listed"]
     assert [record["tenant_id"] for record in logs][-2:] == [first.tenant_id,
                                                              second.tenant_id]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenant_context.dynamo import to_item
-from tenant_context.resources import POOLED_PRODUCT_TABLE
 from tenant_context.tenancy import Role
 from tests.conftest import ClientFor
 from tests.support.world import World
@@ -46,20 +44,21 @@ def test_list_tenants_by_role(client_for: ClientFor, world: World) -> None:
 
 def test_products_are_listed_per_tenant(client_for: ClientFor, world: World) -> None:
     mine, theirs = world.pooled_tenant(), world.pooled_tenant()
-    for item in [{"shardId": f"{mine.tenant_id}-2", "productId": "p-mine", "name": "Mine",
-                  "price": 12, "sku": "M1", "category": "c"},
-                 {"shardId": f"{theirs.tenant_id}-2", "productId": "p-theirs", "name": "Theirs",
-                  "price": 1, "sku": "T1", "category": "c"}]:
-        world.clients("dynamodb").put_item(TableName=POOLED_PRODUCT_TABLE.name,
-                                           Item=to_item(item))
     client = client_for("product_service").http
-    response = client.get("/products",
-                          headers=bearer(world.id_token(world.tenant_user(mine, Role.TENANT_USER))))
+    my_token = world.id_token(world.tenant_user(mine, Role.TENANT_USER))
+    their_token = world.id_token(world.tenant_user(theirs, Role.TENANT_USER))
+    created = client.post("/product", headers={**bearer(my_token),
+                                               "Content-Type": "application/json"},
+                          body=b'{"name": "Mine", "price": 12, "sku": "M1", "category": "c"}')
+    assert created.status_code == 201, created.body
+    client.post("/product", headers={**bearer(their_token), "Content-Type": "application/json"},
+                body=b'{"name": "Theirs", "price": 1, "sku": "T1", "category": "c"}')
+    response = client.get("/products", headers=bearer(my_token))
     assert response.status_code == 200, response.body
     assert_cors(response)
-    assert response.json_body == [{"key": f"{mine.tenant_id}-2:p-mine",
-                                   "shardId": f"{mine.tenant_id}-2", "productId": "p-mine",
-                                   "name": "Mine", "price": 12.0, "sku": "M1", "category": "c"}]
+    assert response.json_body == [created.json_body]
+    assert created.json_body["price"] == 12
+    assert created.json_body["key"].startswith(f"{mine.tenant_id}-")
 
 
 def test_tenant_apis_refuse_staff_and_other_deployments(client_for: ClientFor,

@@ -16,13 +16,12 @@ from tenant_authorizer.handler import handle
 from tenant_context.context import TenantContext
 from tenant_context.errors import ConfigurationError, TenantIsolationError
 from tenant_context.resources import POOLED_PRODUCT_TABLE
+from tenant_context.sharding import shard_key
 from tenant_context.storage import (
     DynamoDBClients,
     Isolation,
     TenantKeyGuard,
     TenantTables,
-    all_shard_items,
-    shard_keys,
 )
 from tenant_context.tenancy import Role
 from tests.authorizer.conftest import build
@@ -76,7 +75,7 @@ def test_pooled_tables_use_the_scoped_credentials(
     table.put({"shardId": f"{mine.tenant_id}-3", "productId": "p1", "name": "mine"})
     assert table.get({"shardId": f"{mine.tenant_id}-3", "productId": "p1"}) == {
         "shardId": f"{mine.tenant_id}-3", "productId": "p1", "name": "mine"}
-    listed = list(all_shard_items(table, mine.tenant_id, 10))
+    listed = list(table.query(f"{mine.tenant_id}-3"))
     assert [item["productId"] for item in listed] == ["p1"]
     assert signed_with
     assert all(f"Credential={mine.credentials.access_key_id}/" in header
@@ -120,7 +119,8 @@ def test_guard_prefix_is_exact() -> None:
 
 
 def test_shard_keys_carry_the_tenant_prefix() -> None:
-    assert shard_keys("c" * 32, 3) == [f"{'c' * 32}-0", f"{'c' * 32}-1", f"{'c' * 32}-2"]
+    assert [shard_key("c" * 32, shard) for shard in range(3)] == [
+        f"{'c' * 32}-0", f"{'c' * 32}-1", f"{'c' * 32}-2"]
 
 
 def test_pooled_access_without_credentials_is_a_configuration_fault(world: World) -> None:

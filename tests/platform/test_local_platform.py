@@ -13,8 +13,6 @@ import requests
 
 from pipeline.local.processes import free_port
 from pipeline.local.runner import RunningPlatform, running_platform
-from tenant_context.dynamo import to_item
-from tenant_context.resources import POOLED_PRODUCT_TABLE
 
 pytestmark = pytest.mark.platform
 
@@ -49,11 +47,12 @@ def test_restart_keeps_tenants_users_and_items(tmp_path: Path) -> None:
         tenant_id = registered.json()["tenantId"]
         admin_name = registered.json()["tenantAdminUserName"]
         tenant_token = platform.token(admin_name, "Restart Co")  # completes its first login
-        product = {"shardId": f"{tenant_id}-4", "productId": "kept", "name": "Kept",
-                   "price": 3, "sku": "K", "category": "c"}
-        platform.clients()("dynamodb").put_item(TableName=POOLED_PRODUCT_TABLE.name,
-                                                Item=to_item(product))
-        assert _products(platform, tenant_token) == ["kept"]
+        created = requests.post(f"{platform.pooled_api}/product", timeout=30,
+                                headers={"Authorization": f"Bearer {tenant_token}"},
+                                json={"name": "Kept", "price": 3, "sku": "K", "category": "c"})
+        assert created.status_code == 201, created.text
+        kept = created.json()["productId"]
+        assert _products(platform, tenant_token) == [kept]
     with running_platform(tmp_path, emulator_port, gateway_port) as platform:
         admin_token = platform.token()  # the changed password still works
         tenants = requests.get(f"{platform.admin_api}/tenants", timeout=30,
@@ -61,7 +60,7 @@ def test_restart_keeps_tenants_users_and_items(tmp_path: Path) -> None:
         assert [(tenant["tenantId"], tenant["tenantName"], tenant["tenantTier"])
                 for tenant in tenants] == [(tenant_id, "Restart Co", "Premium")]
         tenant_token = platform.token(admin_name, "Restart Co")
-        assert _products(platform, tenant_token) == ["kept"]
+        assert _products(platform, tenant_token) == [kept]
 
 
 def _products(platform: RunningPlatform, token: str) -> list[str]:

@@ -26,18 +26,27 @@ def local_stage_environment(directory: str) -> dict[str, str]:
             **config["stages"]["local"].get("environment_variables", {})}
 
 
-def load_app(directory: str) -> Chalice:
-    """The app, imported as ``chalice local --stage local`` would (stage variables first)."""
-    if directory not in _loaded:
+def load_app(directory: str, *, name: str | None = None,
+             overrides: dict[str, str] | None = None) -> Chalice:
+    """The app, imported as ``chalice local --stage local`` would (stage variables first).
+
+    ``name`` and ``overrides`` load another instance of the same code under other settings
+    (a Platinum tenant's silo deployment: its own tables, isolation mode and API id).
+    """
+    key = name or directory
+    if key not in _loaded:
         app_dir = PROJECT_ROOT / directory
         os.environ.update({key: value for key, value in local_stage_environment(directory).items()
                            if not key.startswith("AWS_")})  # keep the session's emulator creds
+        os.environ.update(overrides or {})
         if str(app_dir) not in sys.path:
             sys.path.insert(0, str(app_dir))
-        spec = importlib.util.spec_from_file_location(f"{directory}_app", app_dir / "app.py")
+        spec = importlib.util.spec_from_file_location(f"{key}_app", app_dir / "app.py")
         assert spec
         assert spec.loader
         module: Any = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        _loaded[directory] = module.app
-    return _loaded[directory]
+        for variable in overrides or {}:
+            os.environ.pop(variable, None)
+        _loaded[key] = module.app
+    return _loaded[key]

@@ -1,30 +1,35 @@
-"""Product records as the tenant web app sees them."""
+"""Products: what a product is, as the tenant web app sends and reads it.
+
+Body: ``{name, price, sku, category}`` (other fields are ignored); ``price`` a non-negative
+number. Response: ``{key, shardId, productId, name, price, sku, category}``; ``key`` is
+``shardId:productId``, which the web app puts in URLs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
-from tenant_context.context import TenantContext
-from tenant_context.storage import WRITE_SHARDS, TenantTables, all_shard_items
+from tenant_context.items import StoredItem
+from tenant_context.validation import Number, Text
 
-PARTITION_KEY = "shardId"
-
-
-def to_product(item: dict[str, Any]) -> dict[str, Any]:
-    """The contract's Product; ``key`` is what the web app puts in URLs."""
-    return {"key": f"{item['shardId']}:{item['productId']}", "shardId": item["shardId"],
-            "productId": item["productId"], "name": item.get("name", ""),
-            "price": item.get("price", 0), "sku": item.get("sku", ""),
-            "category": item.get("category", "")}
+ID = "productId"
+FIELDS = (
+    Text("name", max_length=256),
+    Number("price", minimum=Decimal(0), maximum=Decimal(1_000_000_000)),
+    Text("sku", required=False, min_length=0, max_length=64),
+    Text("category", required=False, min_length=0, max_length=64),
+)
 
 
-class ProductCatalog:
-    def __init__(self, tables: TenantTables, table_name: str) -> None:
-        self._tables = tables
-        self._table_name = table_name
+def attributes(values: dict[str, Any]) -> dict[str, Any]:
+    return {"name": values["name"], "price": values["price"], "sku": values.get("sku", ""),
+            "category": values.get("category", "")}
 
-    def all_products(self, tenant: TenantContext) -> Iterator[dict[str, Any]]:
-        table = self._tables.table(tenant, self._table_name, PARTITION_KEY)
-        return (to_product(item) for item in all_shard_items(table, tenant.tenant_id,
-                                                             WRITE_SHARDS))
+
+def view(product: StoredItem) -> dict[str, Any]:
+    fields = product.attributes
+    return {"key": str(product.key), "shardId": product.key.shard_id,
+            "productId": product.key.item_id, "name": fields.get("name", ""),
+            "price": fields.get("price", 0), "sku": fields.get("sku", ""),
+            "category": fields.get("category", "")}
