@@ -1,4 +1,4 @@
-"""REST conventions of the tenant API, shared by its services.
+"""REST conventions of the tenant API, and ``ItemResource``: its handlers for one kind of item.
 
 - Versions travel as ETags: every item response carries ``ETag: "<version>"``; a client may
   send ``If-Match: "<version>"`` on PUT/DELETE to change the item only if it is still that
@@ -11,16 +11,23 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from chalice import Response
+from chalice.app import Request
 
+from tenant_context.context import TenantContext, request_tenant
 from tenant_context.errors import BadRequestError
 from tenant_context.http import json_response
-from tenant_context.items import StoredItem
+from tenant_context.items import StoredItem, TenantItems
+from tenant_context.storage import TenantTables
+from tenant_context.validation import parse_json_object
+from tenant_context.wiring import PlatformApp
 
 _ETAG = re.compile(r'(?:W/)?"?(\d{1,18})"?')
 
@@ -65,3 +72,77 @@ def listing(views: list[dict[str, Any]], next_token: str | None, paged: bool) ->
     if not paged:
         return json_response(json_numbers(views))
     return json_response({"items": json_numbers(views), "nextToken": next_token})
+
+
+BodyReader = Callable[[dict[str, Any], TenantContext, "ItemResource"], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ItemResource:
+    """The tenant API's handling of one kind of item (products, orders ...), behind thin
+    routes: read the caller and the body, act on the tenant's items, answer, measure."""
+
+    platform: PlatformApp
+    table_env: str  # the variable naming the kind's table (PRODUCT_TABLE ...)
+    id_attribute: str  # productId, orderId ...
+    noun: str  # Product, Order: names the metrics (ProductCreated ...) and messages
+    view: Callable[[StoredItem], dict[str, Any]]
+    read_body: BodyReader  # validated attributes from a request body, or a 400
+
+    @functools.cached_property
+    def _tables(self) -> TenantTables:
+        return TenantTables.from_config(self.platform.config)
+
+    def items_for(self, tenant: TenantContext, table_env: str | None = None,
+                  id_attribute: str | None = None) -> TenantItems:
+        """The caller's items of this kind (or of another kind, as an order's products)."""
+        return self._tables.items(tenant, self.platform.config.require(table_env or
+                                                                       self.table_env),
+                                  id_attribute or self.id_attribute)
+
+    def _request(self) -> tuple[Request, TenantContext, TenantItems]:
+        request = self.platform.app.current_request
+        if request is None:
+            raise RuntimeError("no request is being handled")
+        tenant = request_tenant(request)
+        return request, tenant, self.items_for(tenant)
+
+    def _body(self, request: Request, tenant: TenantContext) -> dict[str, Any]:
+        return self.read_body(parse_json_object(request.raw_body), tenant, self)
+
+    def _record(self, tenant: TenantContext, event: str, value: float = 1) -> None:
+        self.platform.observability.record(tenant, f"{self.noun}{event}", value)
+
+    def list(self) -> Response:
+        request, tenant, items = self._request()
+        page = paging(request.query_params)
+        found, next_token = items.page(*page) if page else (items.all(), None)
+        self.platform.observability.logger.info(f"{self.noun.lower()}s listed",
+                                                extra={"count": len(found)})
+        self._record(tenant, "sListed", len(found))
+        return listing([self.view(item) for item in found], next_token, page is not None)
+
+    def create(self) -> Response:
+        request, tenant, items = self._request()
+        created = items.create(items.new_key(), self._body(request, tenant))
+        self._record(tenant, "Created")
+        return item_response(self.view(created), created, 201)
+
+    def get(self, key: str) -> Response:
+        _, _, items = self._request()
+        item = items.get(items.parse_key(key))
+        return item_response(self.view(item), item)
+
+    def replace(self, key: str) -> Response:
+        request, tenant, items = self._request()
+        item_key = items.parse_key(key)  # another tenant's key: 404 before the body is read
+        updated = items.replace(item_key, self._body(request, tenant),
+                                expected_version(request.headers))
+        self._record(tenant, "Updated")
+        return item_response(self.view(updated), updated)
+
+    def delete(self, key: str) -> Response:
+        request, tenant, items = self._request()
+        items.delete(items.parse_key(key), expected_version(request.headers))
+        self._record(tenant, "Deleted")
+        return json_response({"message": f"{self.noun} deleted"})

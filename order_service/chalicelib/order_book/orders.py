@@ -12,9 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tenant_context.context import TenantContext
 from tenant_context.errors import BadRequestError
-from tenant_context.items import StoredItem, TenantItems
-from tenant_context.validation import ListOf, Number, Text
+from tenant_context.items import StoredItem
+from tenant_context.rest import ItemResource
+from tenant_context.validation import ListOf, Number, Text, validate
 
 ID = "orderId"
 PRODUCT_ID = "productId"
@@ -24,8 +26,12 @@ LINE = (Text(PRODUCT_ID, max_length=64),
 FIELDS = (Text("orderName", max_length=256), ListOf("orderProducts", LINE, max_items=100))
 
 
-def attributes(values: dict[str, Any], products: TenantItems) -> dict[str, Any]:
-    """The order's fields, once every line names one of the tenant's products."""
+def read_body(body: dict[str, Any], tenant: TenantContext, resource: ItemResource
+              ) -> dict[str, Any]:
+    """The order's fields from a request body, once every line names one of the tenant's
+    products (read with the same scoped access as the orders)."""
+    values = validate(body, FIELDS, ignore_unknown=True)
+    products = resource.items_for(tenant, "PRODUCT_TABLE", PRODUCT_ID)
     lines = values["orderProducts"]
     known = products.find(line[PRODUCT_ID] for line in lines)
     unknown = [f"orderProducts[{index}].{PRODUCT_ID}" for index, line in enumerate(lines)

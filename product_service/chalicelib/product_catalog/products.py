@@ -10,8 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tenant_context.context import TenantContext
 from tenant_context.items import StoredItem
-from tenant_context.validation import Number, Text
+from tenant_context.validation import Number, Text, validate
 
 ID = "productId"
 FIELDS = (
@@ -22,7 +23,9 @@ FIELDS = (
 )
 
 
-def attributes(values: dict[str, Any]) -> dict[str, Any]:
+def read_body(body: dict[str, Any], tenant: TenantContext, resource: Any) -> dict[str, Any]:
+    """A product's fields from a request body (unknown fields ignored), or a 400."""
+    values = validate(body, FIELDS, ignore_unknown=True)
     return {"name": values["name"], "price": values["price"], "sku": values.get("sku", ""),
             "category": values.get("category", "")}
 
