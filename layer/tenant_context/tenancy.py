@@ -68,10 +68,6 @@ class Role(StrEnum):
         return self in (Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT)
 
 
-OPERATIONS_ROLES = frozenset(role for role in Role if role.is_operations)
-TENANT_ROLES = frozenset(role for role in Role if not role.is_operations)
-
-
 def new_tenant_id() -> str:
     return uuid.uuid4().hex
 

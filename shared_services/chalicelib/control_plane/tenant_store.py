@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,9 +168,6 @@ class TenantStore:
             if not last_key or (limit and len(tenants) >= limit):
                 return tenants, _encode_token(last_key) if last_key else None
             request["ExclusiveStartKey"] = last_key
-
-    def all(self) -> Iterator[TenantRecord]:
-        yield from self.scan()[0]
 
 
 def _encode_token(key: dict[str, Any]) -> str:
