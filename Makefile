@@ -6,13 +6,25 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 USER_NAME ?= admin
 TENANT ?=
+# make deploy-pooled / onboard-tenant: TARGET=local (the running `make local`) or aws.
+TARGET ?= local
+BUCKET ?=
+REGION ?=
+ADMIN_EMAIL ?=
+DRY_RUN ?=
+DIST ?=
+# Empty variables are left out, so the CLI names what is missing; any DRY_RUN but 0/no/false
+# is a dry run (a typo never deploys for real).
+DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
+  $(if $(REGION),--region "$(REGION)") $(if $(DIST),--dist "$(DIST)") \
+  $(if $(filter-out 0 no false,$(DRY_RUN)),--dry-run)
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token onboard-tenant test unit lint typecheck layer package bench clean constraints
+.PHONY: help venv local token deploy-pooled onboard-tenant test unit lint typecheck layer package bench clean constraints
 
 help: ## this list
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt constraints.txt layer/pyproject.toml authorizer/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -31,10 +43,13 @@ local: $(STAMP) ## run the whole platform on loopback until Ctrl-C (EMULATOR_POR
 token: $(STAMP) ## print an ID token: make token [USER_NAME=admin] [TENANT=<tenant name>]
 	@$(PY) -m pipeline.local.login $(if $(TENANT),--tenant "$(TENANT)") "$(USER_NAME)"
 
-onboard-tenant: $(STAMP) ## register a tenant locally: make onboard-tenant NAME=... EMAIL=... TIER=...
-	@test -n "$(NAME)" -a -n "$(EMAIL)" -a -n "$(TIER)" || { \
-	  echo 'usage: make onboard-tenant NAME="Acme" EMAIL=owner@acme.example TIER=Basic|Standard|Premium|Platinum'; exit 2; }
-	@$(PY) -m pipeline.local.onboard --name "$(NAME)" --email "$(EMAIL)" --tier "$(TIER)"
+deploy-pooled: $(STAMP) ## deploy the pooled stack [TARGET=aws BUCKET=... ADMIN_EMAIL=... REGION=... DRY_RUN=1]
+	@$(PY) -m pipeline.deploy pooled $(DEPLOY_OPTIONS) $(if $(ADMIN_EMAIL),--admin-email "$(ADMIN_EMAIL)")
+
+onboard-tenant: $(STAMP) ## onboard a tenant: NAME=... EMAIL=... TIER=... [TARGET=aws BUCKET=... REGION=... DRY_RUN=1]
+	@$(PY) -m pipeline.deploy tenant $(DEPLOY_OPTIONS) $(if $(NAME),--name "$(NAME)") \
+	  $(if $(EMAIL),--email "$(EMAIL)") $(if $(TIER),--tier "$(TIER)") \
+	  $(if $(PHONE),--phone "$(PHONE)") $(if $(ADDRESS),--address "$(ADDRESS)")
 
 test: $(STAMP) lint typecheck ## lint, type-check and run every test (starts its own platform)
 	$(PY) -m pytest

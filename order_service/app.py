@@ -6,18 +6,15 @@ are handled, stored, listed and versioned in the layer (``rest``, ``items``).
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Response
 
 from chalicelib.order_book import orders
-from tenant_context.http import CORS
 from tenant_context.rest import ItemResource
 from tenant_context.wiring import platform_app
 
 platform = platform_app("order-service")
 app = platform.app
-authorized: dict[str, Any] = {"authorizer": platform.authorizer, "cors": CORS}
+authorized = platform.authorized
 order = ItemResource(platform, "ORDER_TABLE", orders.ID, "Order", orders.view, orders.read_body)
 
 

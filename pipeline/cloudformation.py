@@ -20,6 +20,7 @@ from tenant_context.resources import (
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
     TableDefinition,
+    UsagePlan,
     UserPoolDefinition,
 )
 from tenant_context.tenancy import Role
@@ -83,7 +84,9 @@ def substituted(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def lambda_role(statements: list[dict[str, Any]], policy_name: str) -> Resource:
-    return {"Type": "AWS::IAM::Role", "Properties": {
+    """A function's own role: logs, traces, and ``statements`` (none for a pooled tenant
+    service, whose data access goes through the caller's scoped credentials only)."""
+    properties: dict[str, Any] = {
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
             "Action": "sts:AssumeRole"}]},
@@ -91,9 +94,95 @@ def lambda_role(statements: list[dict[str, Any]], policy_name: str) -> Resource:
             {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/"
                         "AWSLambdaBasicExecutionRole"},
             {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"}],
-        "Policies": [{"PolicyName": policy_name,
-                      "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
+    }
+    if statements:
+        properties["Policies"] = [{"PolicyName": policy_name, "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": statements}}]
+    return {"Type": "AWS::IAM::Role", "Properties": properties}
+
+
+def table_arns(name: Any) -> list[dict[str, Any]]:
+    """A table and its indexes; ``name`` may hold ``${...}`` substitutions."""
+    return [{"Fn::Sub": f"{ARN_PREFIX}:table/{name}"},
+            {"Fn::Sub": f"{ARN_PREFIX}:table/{name}/index/*"}]
+
+
+def authorizer_invoke_permission(authorizer_arn: Any, rest_api: str) -> Resource:
+    """API Gateway may call the shared authorizer for this API (Chalice adds no such
+    permission for an external authorizer)."""
+    return {"Type": "AWS::Lambda::Permission", "Properties": {
+        "Action": "lambda:InvokeFunction", "FunctionName": authorizer_arn,
+        "Principal": "apigateway.amazonaws.com",
+        "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                                 f"${{AWS::AccountId}}:${{{rest_api}}}/authorizers/*"}}}
+
+
+def authorizer_uri(authorizer_arn_variable: str) -> dict[str, str]:
+    return {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/"
+                       f"2015-03-31/functions/${{{authorizer_arn_variable}}}/invocations"}
+
+
+def rest_api_url(rest_api: str, stage: str = "api") -> dict[str, str]:
+    return {"Fn::Sub": f"https://${{{rest_api}}}.execute-api.${{AWS::Region}}"
+                       f".${{AWS::URLSuffix}}/{stage}"}
+
+
+def usage_plan(plan: UsagePlan, name: Any, rest_apis: list[str]) -> Resource:
+    """API Gateway meters, throttles and caps each API key of the plan on these APIs."""
+    return {"Type": "AWS::ApiGateway::UsagePlan", "Properties": {
+        "UsagePlanName": name,
+        "Throttle": {"RateLimit": plan.rate_per_second, "BurstLimit": plan.burst},
+        "Quota": {"Limit": plan.quota_per_day, "Period": "DAY"},
+        "ApiStages": [{"ApiId": ref(api), "Stage": ref(f"{api}.Stage")} for api in rest_apis],
     }}
+
+
+def api_key(name: str) -> Resource:
+    return {"Type": "AWS::ApiGateway::ApiKey", "Properties": {"Name": name, "Enabled": True}}
+
+
+def usage_plan_key(plan: str, key_id: Any) -> Resource:
+    return {"Type": "AWS::ApiGateway::UsagePlanKey", "Properties": {
+        "KeyId": key_id, "KeyType": "API_KEY", "UsagePlanId": ref(plan)}}
+
+
+def http_edge(name: Any, routes: dict[str, str]) -> dict[str, Resource]:
+    """ONE base URL for a deployment's tenant API: an HTTP API whose routes (``/products``,
+    ``/product/...``) proxy to the REST API (one per Chalice app) that serves them, path
+    unchanged. Authorization, usage plans and CORS stay with the REST APIs behind it."""
+    resources: dict[str, Resource] = {"Edge": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
+        "Name": name, "ProtocolType": "HTTP",
+        "Description": "One base URL for the deployment's product and order APIs"}}}
+    resources["EdgeStage"] = {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
+        "ApiId": ref("Edge"), "StageName": "$default", "AutoDeploy": True}}
+    for rest_api in sorted(set(routes.values())):
+        resources[f"Edge{rest_api}Integration"] = {
+            "Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+                "ApiId": ref("Edge"), "IntegrationType": "HTTP_PROXY",
+                "IntegrationMethod": "ANY", "PayloadFormatVersion": "1.0",
+                "IntegrationUri": {"Fn::Sub": f"https://${{{rest_api}}}.execute-api."
+                                              "${AWS::Region}.${AWS::URLSuffix}"},
+                "RequestParameters": {"overwrite:path": "/api$request.path"}}}
+    for index, (route, rest_api) in enumerate(sorted(routes.items())):
+        resources[f"EdgeRoute{index}"] = {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
+            "ApiId": ref("Edge"), "RouteKey": f"ANY {route}",
+            "Target": {"Fn::Sub": f"integrations/${{Edge{rest_api}Integration}}"}}}
+    return resources
+
+
+def edge_url() -> dict[str, str]:
+    return {"Fn::Sub": "https://${Edge}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+
+
+def errors_alarm(function: str, alias: str) -> Resource:
+    """Any error of the new version while the canary runs: CodeDeploy rolls back."""
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "AlarmDescription": f"Errors of {function} ({alias}) roll a canary deployment back",
+        "Namespace": "AWS/Lambda", "MetricName": "Errors", "Statistic": "Sum",
+        "Dimensions": [{"Name": "Resource", "Value": {"Fn::Sub": f"${{{function}}}:{alias}"}},
+                       {"Name": "FunctionName", "Value": ref(function)}],
+        "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
+        "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"}}
 
 
 def tenant_access_role(trusted_role: str, role_name: str) -> Resource:

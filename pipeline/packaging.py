@@ -16,10 +16,14 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.baseline_template import LAYER_ZIP, baseline_merge_template
 from pipeline.local.paths import PROJECT_ROOT
+from pipeline.templates import pooled, silo
+from pipeline.templates.baseline import LAYER_ZIP, baseline_merge_template
+from pipeline.templates.merge import Template, combined, prefixed
 
 LAYER_SOURCE = PROJECT_ROOT / "layer"
 LAMBDA_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp",
@@ -67,13 +71,64 @@ def chalice_package(app_dir: Path, merge_template: dict[str, object], out_dir: P
     return out_dir / "sam.json"
 
 
+@dataclass(frozen=True)
+class AppPart:
+    """One app's ``chalice package`` output, as a part of a deployment's stack."""
+
+    directory: str
+    prefix: str
+    merge_template: Callable[[], Template]
+    # A last change to the prefixed part (it gets the prefix).
+    finish: Callable[[Template, str], Template] | None = None
+
+
+POOLED_PARTS = (
+    AppPart("authorizer", "", baseline_merge_template),
+    AppPart("shared_services", pooled.ADMIN, pooled.admin_merge_template),
+    AppPart("product_service", pooled.POOLED_PRODUCT, pooled.pooled_product_merge_template),
+    AppPart("order_service", pooled.POOLED_ORDER, pooled.pooled_order_merge_template),
+)
+SILO_PARTS = (
+    AppPart("product_service", silo.PRODUCT, silo.product_merge_template, silo.through_alias),
+    AppPart("order_service", silo.ORDER, silo.order_merge_template, silo.through_alias),
+)
+TEMPLATE_FILE = "template.json"
+
+
+def package_deployment(name: str, parts: tuple[AppPart, ...], stack: Template,
+                       out_dir: Path) -> Path:
+    """``dist/cloudformation/<name>/template.json`` and the zips it names (relative paths, as
+    ``aws cloudformation package`` expects; the deployer uploads them)."""
+    deployment_dir = out_dir / "cloudformation" / name
+    shutil.rmtree(deployment_dir, ignore_errors=True)
+    deployment_dir.mkdir(parents=True)
+    templates = []
+    for part in parts:
+        build_dir = out_dir / "build" / f"{name}-{part.directory}"
+        sam = chalice_package(PROJECT_ROOT / part.directory, part.merge_template(), build_dir)
+        template = json.loads(sam.read_text())
+        code = f"{part.directory}.zip"
+        shutil.copy(build_dir / "deployment.zip", deployment_dir / code)
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::Serverless::Function":
+                resource["Properties"]["CodeUri"] = f"./{code}"
+        template = prefixed(template, part.prefix)
+        templates.append(part.finish(template, part.prefix) if part.finish else template)
+    template_file = deployment_dir / TEMPLATE_FILE
+    template_file.write_text(json.dumps(combined(*templates, stack), indent=2))
+    return template_file
+
+
 def package(out_dir: Path) -> list[Path]:
+    """The layer (once), the pooled stack and the silo stack of one Platinum tenant."""
     layer_zip = build_layer(out_dir / "layer")
-    baseline_dir = out_dir / "cloudformation" / "baseline"
-    template = chalice_package(PROJECT_ROOT / "authorizer", baseline_merge_template(),
-                               baseline_dir)
-    shutil.copy(layer_zip, baseline_dir / LAYER_ZIP)
-    return [template]
+    pooled_template = package_deployment("pooled", POOLED_PARTS,
+                                         pooled.pooled_stack_resources(), out_dir)
+    shutil.copy(layer_zip, pooled_template.parent / LAYER_ZIP)
+    silo_template = package_deployment(
+        "silo", SILO_PARTS, silo.silo_stack_resources(pooled.edge_routes(silo.PRODUCT,
+                                                                         silo.ORDER)), out_dir)
+    return [pooled_template, silo_template]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,18 +6,15 @@ items are handled, stored, listed and versioned in the layer (``rest``, ``items`
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Response
 
 from chalicelib.product_catalog import products
-from tenant_context.http import CORS
 from tenant_context.rest import ItemResource
 from tenant_context.wiring import platform_app
 
 platform = platform_app("product-service")
 app = platform.app
-authorized: dict[str, Any] = {"authorizer": platform.authorizer, "cors": CORS}
+authorized = platform.authorized
 product = ItemResource(platform, "PRODUCT_TABLE", products.ID, "Product", products.view,
                        products.read_body)
 

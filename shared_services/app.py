@@ -16,6 +16,7 @@ from chalice.app import Request
 
 from chalicelib.control_plane import requests
 from chalicelib.control_plane.composition import ControlPlane
+from chalicelib.control_plane.deployment_records import handle_custom_resource
 from chalicelib.control_plane.registration import RegistrationRequest
 from chalicelib.control_plane.tenants import TenantChanges, tenant_config
 from chalicelib.control_plane.views import tenant_detail, tenant_summary, user_detail
@@ -26,7 +27,7 @@ from tenant_context.wiring import platform_app
 
 platform = platform_app("shared-services")
 app = platform.app
-authorized: dict[str, Any] = {"authorizer": platform.authorizer, "cors": CORS}
+authorized = platform.authorized
 
 
 @functools.cache
@@ -61,6 +62,13 @@ def done(event: str, text: str, status: int = 200, **extra: Any) -> Response:
     """A change succeeded: measure it (per tenant and per tier) and answer."""
     platform.observability.record(caller(), event)
     return message(text, status, **extra)
+
+
+# --- what a stack deployed (CloudFormation custom resources, not an HTTP route) ------------
+
+@app.lambda_function(name="deployment_records")
+def deployment_records(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle_custom_resource(event, control().deployment_records())
 
 
 # --- registration and tenant lookup (public) ----------------------------------------------

@@ -1,4 +1,5 @@
-"""Session fixtures: one real emulator (moto server on loopback) with the baseline applied."""
+"""Session fixtures: one real emulator (moto server on loopback) with the baseline applied, and
+one ``make package`` output."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from chalice.test import Client
 
 from pipeline.local.bootstrap import BaselineResult, LocalUrls, bootstrap
 from pipeline.local.paths import PROJECT_ROOT
+from pipeline.packaging import package
 from tenant_context.invitations import CREDENTIALS_FILE_ENV, CredentialsFile
 from tests.support.apps import load_app
 from tests.support.emulator import clients_for, running_emulator
@@ -36,6 +38,15 @@ def emulator_url(credentials_file: CredentialsFile) -> Iterator[str]:
         finally:
             os.environ.clear()
             os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def packaged_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``make package`` into a fresh folder, once per test session (about 10 s): every test that
+    needs the templates or the zips reads this folder (the deployer takes it as ``--dist``)."""
+    out = tmp_path_factory.mktemp("dist")
+    package(out)
+    return out
 
 
 @pytest.fixture(scope="session")

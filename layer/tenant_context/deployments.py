@@ -35,6 +35,14 @@ class Deployments:
                                        ConsistentRead=True).get("Item")
         return DeploymentRecord.from_item(from_item(item)) if item else None
 
+    def all(self) -> list[DeploymentRecord]:
+        """Every deployment row, every page: what a deployer reconciles against (one row per
+        Platinum tenant plus ``pooled``, so a scan stays small)."""
+        pages = self._dynamodb.get_paginator("scan").paginate(TableName=self._table,
+                                                             ConsistentRead=True)
+        return [DeploymentRecord.from_item(from_item(item))
+                for page in pages for item in page.get("Items", [])]
+
     def request(self, tenant_id: str) -> None:
         """Ask for a tenant's own deployment (idempotent: an existing row is kept)."""
         record = DeploymentRecord(tenant_id, stack_name(tenant_id), frozenset(), "",

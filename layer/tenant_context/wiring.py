@@ -18,7 +18,7 @@ from tenant_context.config import PlatformConfig
 from tenant_context.context import request_tenant
 from tenant_context.errors import UnauthorizedError
 from tenant_context.gateway import tenant_authorizer
-from tenant_context.http import error_middleware
+from tenant_context.http import CORS, error_middleware
 from tenant_context.observability import Observability
 
 
@@ -52,6 +52,13 @@ class PlatformApp:
     config: PlatformConfig
     observability: Observability
     authorizer: Any  # the route authorizer: the shared tenant authorizer, in both worlds
+
+    @property
+    def authorized(self) -> dict[str, Any]:
+        """Route options of every authenticated route: the tenant authorizer, CORS, and the
+        usage plan of the key the authorizer returns (API Gateway meters and throttles a
+        route only when it requires an API key; the key source is the authorizer)."""
+        return {"authorizer": self.authorizer, "cors": CORS, "api_key_required": True}
 
 
 def platform_app(name: str, config: PlatformConfig | None = None) -> PlatformApp:

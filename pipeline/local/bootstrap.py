@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.baseline import ADMIN_API_NAMES, POOLED_API_NAMES, POOLED_STACK_NAME, TABLES
-from tenant_context.dynamo import from_item, to_item
+from pipeline.local.emulated_stack import deploy_tables
+from tenant_context.baseline_records import record_baseline
 from tenant_context.invitations import CredentialsFile, create_user_request
 from tenant_context.platform_settings import PlatformSettings, PoolRef
 from tenant_context.policies import PolicyResources, access_role_policy
@@ -35,7 +36,7 @@ from tenant_context.resources import (
     UserPoolDefinition,
 )
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, POOLED_DEPLOYMENT, Role
-from tenant_context.tenant_records import DeploymentRecord, UserRecord
+from tenant_context.tenant_records import DeploymentRecord
 
 LOCAL_ACCOUNT = "123456789012"  # the emulator's default account
 
@@ -59,20 +60,18 @@ Clients = Callable[[str], Any]  # service name -> boto3 client for the emulator
 def bootstrap(clients: Clients, urls: LocalUrls, credentials: CredentialsFile,
               admin_email: str) -> BaselineResult:
     dynamodb = clients("dynamodb")
-    ensure_tables(dynamodb, TABLES)
+    deploy_tables(clients("cloudformation"), dynamodb, POOLED_STACK_NAME, TABLES)
     ensure_access_role(clients("iam"))
     cognito = clients("cognito-idp")
     operations = ensure_user_pool(cognito, OPERATIONS_POOL)
     pooled = ensure_user_pool(cognito, POOLED_TENANT_POOL)
-    ensure_system_admin(cognito, dynamodb, operations.user_pool_id, admin_email, credentials)
+    ensure_system_admin(cognito, operations.user_pool_id, admin_email, credentials)
     api_keys = ensure_usage_plans(clients("apigateway"), USAGE_PLANS.values())
     settings = PlatformSettings(operations_pool=operations, pooled_pool=pooled,
                                 admin_api_ids=frozenset(ADMIN_API_NAMES),
                                 admin_api_url=urls.admin_api, api_keys=api_keys)
-    ensure_items(dynamodb, SETTINGS_TABLE, settings.to_items())
-    pooled_row = DeploymentRecord(POOLED_DEPLOYMENT, POOLED_STACK_NAME,
-                                  frozenset(POOLED_API_NAMES), urls.pooled_api)
-    ensure_items(dynamodb, TENANT_STACK_MAPPING_TABLE, [pooled_row.to_item()])
+    record_baseline(dynamodb, settings, DeploymentRecord(
+        POOLED_DEPLOYMENT, POOLED_STACK_NAME, frozenset(POOLED_API_NAMES), urls.pooled_api))
     entry = credentials.lookup(operations.user_pool_id, SYSTEM_ADMIN_USER_NAME)
     return BaselineResult(settings, SYSTEM_ADMIN_USER_NAME,
                           entry["password"] if entry else None)
@@ -135,9 +134,9 @@ def _user_pools(cognito: Any) -> list[dict[str, Any]]:
         request["NextToken"] = response["NextToken"]
 
 
-def ensure_system_admin(cognito: Any, dynamodb: Any, pool_id: str, email: str,
+def ensure_system_admin(cognito: Any, pool_id: str, email: str,
                         credentials: CredentialsFile) -> None:
-    """The first SystemAdmin: a Cognito user and the user record the authorizer checks."""
+    """The first SystemAdmin's Cognito user (its user record comes with the baseline's)."""
     try:
         cognito.admin_get_user(UserPoolId=pool_id, Username=SYSTEM_ADMIN_USER_NAME)
     except cognito.exceptions.UserNotFoundException:
@@ -147,14 +146,6 @@ def ensure_system_admin(cognito: Any, dynamodb: Any, pool_id: str, email: str,
         cognito.admin_create_user(**request)
         if password:
             credentials.record(pool_id, SYSTEM_ADMIN_USER_NAME, password, temporary=True)
-    record = UserRecord(OPERATIONS_TENANT_ID, SYSTEM_ADMIN_USER_NAME, Role.SYSTEM_ADMIN,
-                        pool_id, enabled=True)
-    stored = dynamodb.get_item(TableName=TENANT_USER_MAPPING_TABLE.name, ConsistentRead=True,
-                               Key=to_item({"tenantId": record.tenant_id,
-                                            "userName": record.user_name})).get("Item")
-    if stored is None:  # created once; later changes (role, enabled) belong to the admins
-        dynamodb.put_item(TableName=TENANT_USER_MAPPING_TABLE.name,
-                          Item=to_item(record.to_item()))
 
 
 def ensure_usage_plans(apigateway: Any, plans: Iterable[UsagePlan]) -> dict[str, str]:
@@ -186,17 +177,6 @@ def ensure_usage_plans(apigateway: Any, plans: Iterable[UsagePlan]) -> dict[str,
                                              keyType="API_KEY")
         values[plan.name] = key["value"]
     return values
-
-
-def ensure_items(dynamodb: Any, table: TableDefinition,
-                 items: Iterable[Mapping[str, Any]]) -> None:
-    """Put items that differ from what is stored (so a restart records no new writes)."""
-    for item in items:
-        key = {name: item[name] for name in table.key_names}
-        stored = dynamodb.get_item(TableName=table.name, Key=to_item(key),
-                                   ConsistentRead=True).get("Item")
-        if stored is None or from_item(stored) != dict(item):
-            dynamodb.put_item(TableName=table.name, Item=to_item(item))
 
 
 def _pages(call: Callable[..., Any], items: str, request_token: str, response_token: str,

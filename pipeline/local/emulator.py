@@ -45,7 +45,9 @@ _READ_TARGETS = frozenset({
     "AWSCognitoIdentityProviderService.DescribeUserPoolClient",
 })
 _READ_QUERY_ACTIONS = (b"Action=AssumeRole", b"Action=GetCallerIdentity", b"Action=GetRole",
-                       b"Action=ListRoles", b"Action=GetRolePolicy")
+                       b"Action=ListRoles", b"Action=GetRolePolicy", b"Action=DescribeStacks",
+                       b"Action=DescribeStackResources", b"Action=DescribeStackEvents",
+                       b"Action=ListStacks", b"Action=GetTemplate")
 
 
 def _changes_state(entry: dict[str, object]) -> bool:

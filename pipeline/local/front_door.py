@@ -4,7 +4,14 @@
 serving that path (``/admin/tenants`` -> shared services; ``/pooled/products`` -> product
 service, ``/pooled/orders`` -> order service). Like API Gateway's gateway responses, errors the
 gateway itself produces (and ``chalice local``'s authorizer 401/403) carry CORS headers.
-Routes can be added while it runs (a Platinum tenant's deployment coming up).
+Routes can be added and withdrawn while it runs (a Platinum tenant's deployment coming up or
+stopping).
+
+Given an authorization step and a usage-plan enforcer, it also does what API Gateway does after
+the authorizer and before the integration: meters the request against the usage plan of the API
+key the authorizer named, answering 429 (or 403 for a key no plan knows) itself. A request the
+authorizer refuses goes on, so the upstream answers its 401 or 403 as before; a CORS preflight
+(OPTIONS) needs no token and is never metered. Without them it only forwards.
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
 
+from pipeline.local.gateway_authorization import AuthorizationStep, GatewayRequest
 from pipeline.local.processes import LOOPBACK
+from pipeline.local.usage_plans import Refusal, UsagePlanEnforcer
 from tenant_context.http import cors_headers
 
 _log = logging.getLogger(__name__)
@@ -35,9 +45,16 @@ MAX_IN_FLIGHT_PER_SERVICE = 5
 class Upstream:
     path_prefixes: tuple[str, ...]  # e.g. ("/product",) matches /product and /products/...
     port: int
+    api_id: str  # the app's local API id (LOCAL_GATEWAY_API_ID): what its authorizer is asked
     in_flight: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(MAX_IN_FLIGHT_PER_SERVICE),
         compare=False, repr=False)
+
+
+class Route(NamedTuple):
+    deployment: str  # the first path segment: the deployment's base URL
+    upstream: Upstream
+    path: str  # the rest: the path under that base URL
 
 
 class RouteTable:
@@ -49,7 +66,12 @@ class RouteTable:
         with self._lock:
             self._routes[deployment] = upstreams
 
-    def resolve(self, path: str) -> tuple[Upstream, str] | None:
+    def remove(self, deployment: str) -> None:
+        """Its base URL is no longer served (404), as for an API that does not exist."""
+        with self._lock:
+            self._routes.pop(deployment, None)
+
+    def resolve(self, path: str) -> Route | None:
         segments = path.split("/", 2)  # ["", deployment, rest]
         deployment = segments[1] if len(segments) > 1 else ""
         rest = "/" + (segments[2] if len(segments) > 2 else "")
@@ -57,16 +79,44 @@ class RouteTable:
             upstreams = self._routes.get(deployment, ())
         for upstream in upstreams:
             if any(rest.startswith(prefix) for prefix in upstream.path_prefixes):
-                return upstream, rest
+                return Route(deployment, upstream, rest)
         return None
 
 
+@dataclass(frozen=True)
+class UsagePlanGate:
+    authorize: AuthorizationStep
+    usage_plans: UsagePlanEnforcer
+
+    def refusal(self, route: Route, method: str, authorization: str | None) -> Refusal | None:
+        if method == "OPTIONS":  # API Gateway's CORS preflight has no authorizer and no key
+            return None
+        authorized = self.authorize(GatewayRequest(route.upstream.api_id, method, route.path,
+                                                   authorization))
+        if authorized is None:
+            return None
+        return self.usage_plans.admit(authorized.usage_key, route.deployment)
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of new connections beyond it is
+    # refused and retried by the client after a second. API Gateway takes the burst (and
+    # throttles it by plan), so the front door accepts it and queues.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FrontDoor:
-    def __init__(self, port: int, routes: RouteTable) -> None:
+    def __init__(self, port: int, routes: RouteTable, *,
+                 authorize: AuthorizationStep | None = None,
+                 usage_plans: UsagePlanEnforcer | None = None) -> None:
+        if (authorize is None) != (usage_plans is None):
+            raise ValueError("usage plans are applied to what the authorizer returns: "
+                             "give both or neither")
         self.routes = routes
-        handler = type("FrontDoorHandler", (_Handler,), {"routes": routes})
-        self._server = ThreadingHTTPServer((LOOPBACK, port), handler)
-        self._server.daemon_threads = True
+        gate = UsagePlanGate(authorize, usage_plans) if authorize and usage_plans else None
+        handler = type("FrontDoorHandler", (_Handler,), {"routes": routes, "gate": gate})
+        self._server = _Server((LOOPBACK, port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -83,7 +133,11 @@ class FrontDoor:
 
 class _Handler(BaseHTTPRequestHandler):
     routes: RouteTable
+    gate: UsagePlanGate | None
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; with Nagle's algorithm the body then waits for
+    # the client's delayed ACK (~40 ms on Linux) on every request of a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass  # the services log their own requests
@@ -95,7 +149,13 @@ class _Handler(BaseHTTPRequestHandler):
         if target is None:
             self._reply(404, {"message": f"No API serves {self.path}"})
             return
-        upstream, path = target
+        if self.gate is not None:
+            refusal = self.gate.refusal(target, self.command, self.headers.get("Authorization"))
+            if refusal is not None:
+                self._reply(refusal.status, refusal.body(),
+                            {"x-amzn-ErrorType": refusal.error_type})
+                return
+        _, upstream, path = target
         query = self.path.partition("?")[2]
         headers = {name: value for name, value in self.headers.items()
                    if name.lower() not in _HOP_BY_HOP}
@@ -119,8 +179,10 @@ class _Handler(BaseHTTPRequestHandler):
             response_headers |= cors_headers()
         self._send(response.status, response_headers, payload)
 
-    def _reply(self, status: int, body: dict[str, str]) -> None:
-        self._send(status, {"Content-Type": "application/json", **cors_headers()},
+    def _reply(self, status: int, body: dict[str, str],
+               headers: dict[str, str] | None = None) -> None:
+        self._send(status,
+                   {"Content-Type": "application/json", **cors_headers(), **(headers or {})},
                    json.dumps(body).encode())
 
     def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:

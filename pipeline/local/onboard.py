@@ -2,7 +2,9 @@
 registration API, and print what its admin needs to sign in.
 
 Locally no email leaves the machine: the tenant admin's temporary password is printed here and
-kept in the credentials file (``.local/credentials.json``).
+kept in the credentials file (``.local/credentials.json``). A Platinum tenant's own deployment
+is brought up by the running platform after the registration; this waits (up to
+``--wait`` seconds) until the admin API reports its URL, as the sign-up page would.
 
     python -m pipeline.local.onboard --name NAME --email EMAIL --tier TIER
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,6 +35,28 @@ def _call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[in
         return error.code, json.loads(error.read() or b"null")
 
 
+def wait_for_tenant_api(admin_api: str, name: str, timeout: float,
+                        poll_seconds: float = 0.5) -> tuple[int, Any]:
+    """GET /tenant/init until it stops answering 202 (provisioning) or ``timeout`` passes;
+    the last answer. Its ``Retry-After`` suits a browser on AWS; locally the wait is seconds."""
+    url = f"{admin_api}/tenant/init/{urllib.parse.quote(name)}"
+    started = time.monotonic()
+    reported = 0
+    while True:
+        status, config = _call("GET", url)
+        waited = time.monotonic() - started
+        if status != 202 or waited >= timeout:
+            if reported:
+                print(f"  ... {'up' if status == 200 else 'gave up'} after {waited:.1f} s",
+                      flush=True)
+            return status, config
+        if waited >= reported * 5:  # a line when the wait starts, then every 5 s
+            print(f"Waiting for the tenant's own deployment to come up ({waited:.0f} s) ...",
+                  flush=True)
+            reported += 1
+        time.sleep(poll_seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", required=True)
@@ -39,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tier", required=True, help="Basic, Standard, Premium or Platinum")
     parser.add_argument("--phone", default="")
     parser.add_argument("--address", default="")
+    parser.add_argument("--wait", type=float, default=120,
+                        help="seconds to wait for a Platinum tenant's deployment (120)")
     args = parser.parse_args(argv)
     paths = StatePaths.from_environ()
     try:
@@ -54,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if status >= 300:
         print(f"Registration refused ({status}): {registered.get('message')}", file=sys.stderr)
         return 1
-    _, config = _call("GET", f"{admin_api}/tenant/init/{urllib.parse.quote(args.name)}")
+    status, config = wait_for_tenant_api(admin_api, args.name, args.wait)
     admin = registered["tenantAdminUserName"]
     entry = CredentialsFile(paths.credentials).lookup(config.get("userPoolId", ""), admin)
     print("\n".join([
@@ -68,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  tenant API         {config.get('apiGatewayUrl') or 'being provisioned'}",
         f"Get its ID token:   make token USER_NAME={admin} TENANT=\"{args.name}\"",
     ]))
+    if status != 200:
+        print(f"Its tenant API is not up after {args.wait:.0f} s ({status}): see the "
+              f"`make local` output and {paths.logs}/", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -5,6 +5,12 @@ the pooled product and order services under ``chalice local``, puts the front do
 them, prints the URLs and the admin's credentials, and stops everything it started (by pid) on
 Ctrl-C or SIGTERM. Running it again is safe: the bootstrap only fills in what is missing.
 
+It is also the deployer of Platinum tenants (``pipeline.local.provisioner``): each one's own
+product and order services come up at ``<gateway>/<tenantId>`` soon after its registration,
+stop when it is deactivated (its tables and data stay) and come back with its activation or
+the next start. ``platform.json`` lists every process, those of Platinum deployments included,
+and is rewritten whenever a deployment starts or stops.
+
 Configuration (environment): ``EMULATOR_PORT`` (4700), ``GATEWAY_PORT`` (4701),
 ``ADMIN_EMAIL``, ``LOCAL_STATE_DIR`` (``.local``).
 """
@@ -12,33 +18,44 @@ Configuration (environment): ``EMULATOR_PORT`` (4700), ``GATEWAY_PORT`` (4701),
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
+from pipeline.baseline import ADMIN_API_NAMES, POOLED_API_NAMES
 from pipeline.local import processes
 from pipeline.local.bootstrap import BaselineResult, LocalUrls, bootstrap
 from pipeline.local.emulator import Emulator, start_emulator
 from pipeline.local.front_door import FrontDoor, RouteTable, Upstream
+from pipeline.local.gateway_authorization import authorizer_step, emulator_authorizer
 from pipeline.local.paths import StatePaths
+from pipeline.local.provisioner import Provisioner
 from pipeline.local.services import (
     ORDER_SERVICE,
     PRODUCT_SERVICE,
     SHARED_SERVICES,
     ServiceApp,
+    ServiceLaunch,
     service_environment,
-    start_service,
+    start_services,
 )
+from pipeline.local.silo import SiloDeployment, SiloLauncher
+from pipeline.local.usage_plans import UsagePlanEnforcer, settings_key_plans
+from tenant_context.deployments import Deployments
 from tenant_context.invitations import CredentialsFile
+from tenant_context.resources import TENANT_STACK_MAPPING_TABLE
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 
 REGION = "us-east-1"
 ADMIN_DEPLOYMENT = "admin"
+PROVISIONER_POLL_SECONDS = 1.0
 
 
 def emulator_clients(emulator_url: str) -> Any:
@@ -57,6 +74,7 @@ class LocalPlatform:
     front_door: FrontDoor | None = None
     services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     baseline: BaselineResult | None = None
+    provisioner: Provisioner[SiloDeployment] | None = None
 
     @property
     def gateway_url(self) -> str:
@@ -78,26 +96,39 @@ class LocalPlatform:
                                       credentials, self.admin_email)
             routes = RouteTable()
             env = service_environment(self.emulator.url, self.paths.credentials)
-            routes.set(ADMIN_DEPLOYMENT, self._start_apps([SHARED_SERVICES], env))
-            routes.set(POOLED_DEPLOYMENT, self._start_apps([PRODUCT_SERVICE, ORDER_SERVICE], env))
-            self.front_door = FrontDoor(self.gateway_port, routes)
+            routes.set(ADMIN_DEPLOYMENT, self._start_apps(
+                [(SHARED_SERVICES, ADMIN_API_NAMES[0])], env))
+            routes.set(POOLED_DEPLOYMENT, self._start_apps(
+                list(zip((PRODUCT_SERVICE, ORDER_SERVICE), POOLED_API_NAMES, strict=True)), env))
+            provisioner_clients = emulator_clients(self.emulator.url)
+            dynamodb = provisioner_clients("dynamodb")
+            self.provisioner = Provisioner(
+                Deployments(dynamodb, TENANT_STACK_MAPPING_TABLE.name), routes,
+                SiloLauncher(dynamodb, provisioner_clients("cloudformation"), env,
+                             self.paths.logs), self.gateway_url)
+            self.provisioner.reconcile()  # Platinum deployments are up when the URLs print
+            clients = emulator_clients(self.emulator.url)  # the front door's usage plans
+            self.front_door = FrontDoor(
+                self.gateway_port, routes,
+                authorize=authorizer_step(emulator_authorizer(self.emulator.url, clients)),
+                usage_plans=UsagePlanEnforcer(settings_key_plans(clients("dynamodb")),
+                                              shared_deployments=(ADMIN_DEPLOYMENT,
+                                                                  POOLED_DEPLOYMENT)))
             self.front_door.start()
             self._write_state()
+            self.provisioner.start_polling(PROVISIONER_POLL_SECONDS, self._write_state)
         except BaseException:
             self.stop()
             raise
 
-    def _start_apps(self, apps: list[ServiceApp], env: dict[str, str]) -> tuple[Upstream, ...]:
-        started = []
-        for app in apps:
-            port = processes.free_port()
-            self.services[app.directory] = start_service(
-                app, port, env, self.paths.logs / f"{app.directory}.log")
-            started.append((app, port))
-        for app, port in started:
-            processes.wait_for_http(f"http://{processes.LOOPBACK}:{port}/",
-                                    self.services[app.directory])
-        return tuple(Upstream(app.path_prefixes, port) for app, port in started)
+    def _start_apps(self, apps: list[tuple[ServiceApp, str]], env: dict[str, str]
+                    ) -> tuple[Upstream, ...]:
+        """Apps of one deployment, each with its API id."""
+        running = start_services([ServiceLaunch(app, env, self.paths.logs / f"{app.directory}.log")
+                                  for app, _ in apps])
+        self.services.update({service.app.directory: service.process for service in running})
+        return tuple(Upstream(service.app.path_prefixes, service.port, api_id)
+                     for service, (_, api_id) in zip(running, apps, strict=True))
 
     def _started(self) -> tuple[Emulator, BaselineResult]:
         if self.emulator is None or self.baseline is None:
@@ -105,19 +136,28 @@ class LocalPlatform:
         return self.emulator, self.baseline
 
     def _write_state(self) -> None:
+        """Replaced whole (write, then rename), so a reader never sees half a file."""
         emulator, _ = self._started()
         urls = self.urls()
+        silos = self.provisioner
         state = {
             "pid": os.getpid(),
             "emulatorUrl": emulator.url,
             "adminApiUrl": urls.admin_api,
             "pooledApiUrl": urls.pooled_api,
+            "tenantApiUrls": silos.urls() if silos else {},  # Platinum tenant id -> its URL
             "pids": {"emulator": emulator.process.pid,
-                     **{name: process.pid for name, process in self.services.items()}},
+                     **{name: process.pid for name, process in self.services.items()},
+                     **(silos.pids() if silos else {})},
         }
-        self.paths.platform.write_text(json.dumps(state, indent=2))
+        written = self.paths.platform.with_suffix(".writing")
+        written.write_text(json.dumps(state, indent=2))
+        written.replace(self.paths.platform)
 
     def stop(self) -> None:
+        if self.provisioner:  # first: its thread may still rewrite platform.json
+            self.provisioner.stop()
+            self.provisioner = None
         if self.front_door:
             self.front_door.stop()
             self.front_door = None
@@ -137,6 +177,7 @@ class LocalPlatform:
             "Serverless SaaS platform is running (Ctrl-C stops it):",
             f"  admin API          {urls.admin_api}",
             f"  pooled tenant API  {urls.pooled_api}   (/products, /orders)",
+            f"  Platinum tenants   {self.gateway_url}/<tenantId>   (each its own deployment)",
             f"  AWS emulator       {emulator.url}",
             f"  SystemAdmin        user '{baseline.admin_user_name}', password {password}",
             f"  credentials file   {self.paths.credentials}",
@@ -160,6 +201,8 @@ def main() -> None:
     def request_stop(signum: int, frame: object) -> None:
         stopping.set()
 
+    logging.basicConfig(format="%(message)s", stream=sys.stdout)
+    logging.getLogger("pipeline.local").setLevel(logging.INFO)  # deployments coming and going
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     platform.paths.root.mkdir(parents=True, exist_ok=True)

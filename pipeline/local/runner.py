@@ -1,5 +1,10 @@
 """The local platform as a child process, for tests and benchmarks: started as ``make local``
-starts it, stopped as Ctrl-C stops it, and checked to leave no process behind."""
+starts it, stopped as Ctrl-C stops it, and checked to leave no process behind.
+
+Platinum deployments come and go while the platform runs, and the platform rewrites
+``platform.json`` each time; so the pids checked at the end are those listed at start plus
+those listed just before the platform is stopped.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +38,16 @@ class RunningPlatform:
     @property
     def pooled_api(self) -> str:
         return str(self.state["pooledApiUrl"])
+
+    def tenant_api(self, tenant_id: str) -> str | None:
+        """A Platinum tenant's own URL while its deployment runs (from the current state)."""
+        url = self.current_state().get("tenantApiUrls", {}).get(tenant_id)
+        return str(url) if url else None
+
+    def current_state(self) -> dict[str, Any]:
+        """``platform.json`` as the platform last wrote it (it changes with deployments)."""
+        state: dict[str, Any] = json.loads((self.state_dir / "platform.json").read_text())
+        return state
 
     def clients(self) -> Any:
         return emulator_clients(self.state["emulatorUrl"])
@@ -72,10 +87,12 @@ def running_platform(state_dir: Path, emulator_port: int, gateway_port: int,
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the platform did not start within {start_timeout:.0f} s")
             time.sleep(0.2)
-        state = json.loads(state_file.read_text())
-        pids += list(state["pids"].values())
-        yield RunningPlatform(state, state_dir)
+        running = RunningPlatform(json.loads(state_file.read_text()), state_dir)
+        pids += list(running.state["pids"].values())
+        yield running
     finally:
+        if state_file.exists():
+            pids += list(json.loads(state_file.read_text())["pids"].values())
         process.send_signal(signal.SIGINT)
         try:
             output, _ = process.communicate(timeout=60)

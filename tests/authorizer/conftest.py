@@ -14,18 +14,8 @@ from tenant_authorizer.authorizer import TenantAuthorizer
 from tenant_authorizer.factory import build_authorizer
 from tenant_authorizer.local_gateway import authorizer_environment
 from tenant_context.config import PlatformConfig
+from tests.support.clock import FakeClock
 from tests.support.counting import CallCounter, CountingKeyClients
-
-
-class FakeClock:
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.baseline import ADMIN_API_NAMES, POOLED_API_NAMES
+from pipeline.local.services import SILO_STAGE
+from pipeline.local.silo import GATEWAY_API_ID_ENV, SILO_APPS
 from tenant_context.resources import (
     CONTROL_PLANE_TABLES,
     POOLED_ORDER_TABLE,
@@ -19,6 +21,8 @@ from tenant_context.resources import (
     TENANT_ACCESS_ROLE_NAME,
     TENANT_ID_ATTRIBUTE,
     USER_ROLE_ATTRIBUTE,
+    order_table,
+    product_table,
     tenant_pool,
 )
 from tests.support.apps import local_stage_environment
@@ -53,6 +57,17 @@ def test_pooled_service_local_stages_match_the_definitions(directory: str, table
     assert env["DATA_ISOLATION"] == "pooled"
     assert env["TENANT_AUTHORIZER"] == "builtin"
     assert env["LOCAL_GATEWAY_API_ID"] == api
+
+
+@pytest.mark.parametrize("directory", [app.directory for app, _ in SILO_APPS])
+def test_silo_stages_leave_every_per_tenant_value_to_the_platform(directory: str) -> None:
+    """``chalice local`` lays the stage's variables over the process environment: a table
+    name or API id pinned here would replace the one the platform gives each tenant."""
+    env = local_stage_environment(directory, SILO_STAGE)
+    assert env["DATA_ISOLATION"] == "silo"
+    assert env["TENANT_AUTHORIZER"] == "builtin"
+    per_tenant = {product_table("t").env_var, order_table("t").env_var, GATEWAY_API_ID_ENV}
+    assert per_tenant.isdisjoint(env)
 
 
 @pytest.mark.parametrize("pool", [POOLED_TENANT_POOL, tenant_pool("f" * 32)])

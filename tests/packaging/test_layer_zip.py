@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from pipeline.baseline_template import LAYER_ZIP
 from pipeline.local.paths import PROJECT_ROOT
+from pipeline.templates.baseline import LAYER_ZIP
 from tests.packaging.conftest import Packaged
 
 APPS = ("authorizer", "shared_services", "product_service", "order_service")

@@ -20,10 +20,10 @@ from pipeline.local.paths import PROJECT_ROOT
 _loaded: dict[str, Chalice] = {}
 
 
-def local_stage_environment(directory: str) -> dict[str, str]:
+def local_stage_environment(directory: str, stage: str = "local") -> dict[str, str]:
     config = json.loads((PROJECT_ROOT / directory / ".chalice" / "config.json").read_text())
     return {**config.get("environment_variables", {}),
-            **config["stages"]["local"].get("environment_variables", {})}
+            **config["stages"][stage].get("environment_variables", {})}
 
 
 def load_app(directory: str, *, name: str | None = None,

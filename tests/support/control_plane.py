@@ -15,6 +15,7 @@ if str(PROJECT_ROOT / "shared_services") not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT / "shared_services"))
 
 from chalicelib.control_plane.composition import ControlPlane
+from chalicelib.control_plane.deployment_records import DeploymentRecords, handle_custom_resource
 from chalicelib.control_plane.identity import Identity
 from chalicelib.control_plane.registration import (
     Registrar,
@@ -38,6 +39,7 @@ from tenant_context.resources import (
 __all__ = [
     "PENDING",
     "ControlPlane",
+    "DeploymentRecords",
     "Failing",
     "Identity",
     "NameClaim",
@@ -46,6 +48,7 @@ __all__ = [
     "TenantChanges",
     "TenantStore",
     "UserStore",
+    "handle_custom_resource",
     "registrar_parts",
     "tenant_admin_name",
 ]

@@ -15,8 +15,9 @@ from typing import Any
 
 import jwt
 
-from pipeline.local.bootstrap import ensure_items, ensure_user_pool
+from pipeline.local.bootstrap import ensure_user_pool
 from pipeline.local.login import sign_in
+from tenant_context.baseline_records import put_changed
 from tenant_context.dynamo import to_item
 from tenant_context.invitations import CredentialsFile, create_user_request
 from tenant_context.platform_settings import PlatformSettings, PoolRef
@@ -79,7 +80,7 @@ class World:
                                       frozenset({api_name(tenant_id, "product"),
                                                  api_name(tenant_id, "order")}),
                                       f"http://127.0.0.1:1/{tenant_id}")
-        ensure_items(self.clients("dynamodb"), TENANT_STACK_MAPPING_TABLE,
+        put_changed(self.clients("dynamodb"), TENANT_STACK_MAPPING_TABLE,
                      [deployment.to_item()])
         return Tenant(record, pool)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chalicelib.control_plane.deployment_records import DeploymentRecords
 from chalicelib.control_plane.identity import Identity
 from chalicelib.control_plane.registration import Registrar
 from chalicelib.control_plane.tenant_store import TenantStore
@@ -72,6 +73,9 @@ class ControlPlane:
 
     def _user_store(self, dynamodb: Any) -> UserStore:
         return UserStore(dynamodb, self._config.require(TENANT_USER_MAPPING_TABLE.env_var))
+
+    def deployment_records(self) -> DeploymentRecords:
+        return DeploymentRecords(self._own_dynamodb, self._client("apigateway"))
 
     def registrar(self) -> Registrar:
         return Registrar(self._tenant_store(self._own_dynamodb),

@@ -1,0 +1,76 @@
+"""What a dry run pretends AWS and the admin API answered, so every step after a call still
+runs and prints its own calls. Values a real run would learn are shown as ``<where.what>``
+(``<stack-pooled.AdminApiUrl>``, ``<tenantId>``), never as made-up ids that could be mistaken
+for real ones.
+
+The pretend world is small and consistent: a stack exists if the run was told so (the pooled
+stack, when onboarding) or once a change set was executed for it; its outputs are named after
+its template's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pipeline.aws.calls import Answer
+from pipeline.aws.http import HttpAnswer
+
+TENANT_ID = "<tenantId>"
+
+
+def placeholder(where: str, what: str) -> str:
+    return f"<{where}.{what}>"
+
+
+class PretendAws:
+    def __init__(self, output_names: Callable[[str], Iterable[str]],
+                 existing_stacks: Iterable[str] = ()) -> None:
+        self._output_names = output_names
+        self._stacks = dict.fromkeys(existing_stacks, "CREATE_COMPLETE")
+        self._change_sets: dict[str, str] = {}
+
+    def __call__(self, service: str, operation: str, params: Mapping[str, Any]) -> Answer:
+        handler = getattr(self, f"_{service}_{operation}", None)
+        answer: Answer = handler(params) if handler else {}
+        return answer
+
+    def _s3_list_objects_v2(self, params: Mapping[str, Any]) -> Answer:
+        return {"KeyCount": 0, "Contents": []}  # nothing uploaded yet: every upload is shown
+
+    def _cloudformation_describe_stacks(self, params: Mapping[str, Any]) -> Answer:
+        name = params["StackName"]
+        if name not in self._stacks:  # what CloudFormation answers, so the same path runs
+            raise ClientError({"Error": {"Code": "ValidationError",
+                                         "Message": f"Stack with id {name} does not exist"}},
+                              "DescribeStacks")
+        return {"Stacks": [{"StackName": name, "StackStatus": self._stacks[name],
+                            "Outputs": [{"OutputKey": key, "OutputValue": placeholder(name, key)}
+                                        for key in self._output_names(name)]}]}
+
+    def _cloudformation_create_change_set(self, params: Mapping[str, Any]) -> Answer:
+        self._change_sets[params["ChangeSetName"]] = params["ChangeSetType"]
+        return {"Id": placeholder(params["StackName"], params["ChangeSetName"])}
+
+    def _cloudformation_describe_change_set(self, params: Mapping[str, Any]) -> Answer:
+        return {"Status": "CREATE_COMPLETE", "ExecutionStatus": "AVAILABLE"}
+
+    def _cloudformation_execute_change_set(self, params: Mapping[str, Any]) -> Answer:
+        change_type = self._change_sets[params["ChangeSetName"]]
+        self._stacks[params["StackName"]] = f"{change_type}_COMPLETE"
+        return {}
+
+
+def pretend_admin_api(method: str, url: str, body: dict[str, Any] | None) -> HttpAnswer:
+    """The registration answers a new tenant; the tenant's init answers it as provisioned."""
+    if method == "POST" and url.endswith("/registration") and body is not None:
+        return HttpAnswer(201, {"tenantId": TENANT_ID, "tenantName": body["tenantName"],
+                                "tenantTier": body["tenantTier"],
+                                "tenantAdminUserName": f"tenant-admin-{TENANT_ID}",
+                                "message": "Tenant registered (dry run)"})
+    if method == "GET" and "/tenant/init/" in url:
+        return HttpAnswer(200, {key: placeholder("tenant-init", key)
+                                for key in ("userPoolId", "appClientId", "apiGatewayUrl")})
+    return HttpAnswer(404, {"message": f"the dry run does not know {method} {url}"})

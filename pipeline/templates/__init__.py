@@ -1,0 +1,1 @@
+"""CloudFormation of the aws target: one stack per deployment, from ``chalice package``."""

@@ -1,0 +1,63 @@
+"""The merge template every API app gets from ``chalice package``, whatever its deployment.
+
+Chalice emits the app's function (``APIHandler``) and REST API (``RestAPI``); this adds what
+Chalice cannot know: the function's own role (``manage_iam_role`` is off), the ONE shared layer,
+the environment the code reads, active tracing, the shared authorizer's invocation URI and the
+permission to call it, and API keys taken from the authorizer (``usageIdentifierKey``) so the
+usage plans meter and throttle per tier. Logical ids here are the app's own; the deployment's
+template prefixes them (``pipeline.templates.merge``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline import cloudformation as cfn
+
+API_FUNCTION = "APIHandler"  # Chalice's logical ids
+REST_API = "RestAPI"
+API_ROLE = "APIHandlerRole"
+AUTHORIZER_PERMISSION = "AuthorizerInvokePermission"
+
+
+@dataclass(frozen=True)
+class ServiceWiring:
+    """How one app is wired in one deployment."""
+
+    service_name: str  # POWERTOOLS_SERVICE_NAME and the role's policy name
+    layer: Any  # the shared layer's ARN (a Ref)
+    authorizer_arn: Any  # the shared authorizer's ARN (for the permission)
+    authorizer_arn_variable: str  # the same, as a ${...} variable for Fn::Sub
+    environment: dict[str, Any]
+    statements: list[dict[str, Any]]  # the role's own rights, beyond logs and traces
+    function: dict[str, Any] = field(default_factory=dict)  # more function properties
+
+
+def service_merge_template(wiring: ServiceWiring) -> dict[str, Any]:
+    return {"Resources": {
+        API_FUNCTION: {"Properties": {
+            "Layers": [wiring.layer],
+            "Role": cfn.get_att(API_ROLE, "Arn"),
+            "Tracing": "Active",
+            "Environment": {"Variables": {**wiring.environment,
+                                          "POWERTOOLS_SERVICE_NAME": wiring.service_name}},
+            **wiring.function,
+        }},
+        API_ROLE: cfn.lambda_role(wiring.statements, wiring.service_name),
+        REST_API: {"Properties": {"DefinitionBody": {
+            "x-amazon-apigateway-api-key-source": "AUTHORIZER",
+            "securityDefinitions": {"TenantAuthorizer": {"x-amazon-apigateway-authorizer": {
+                "authorizerUri": cfn.authorizer_uri(wiring.authorizer_arn_variable)}}},
+        }}},
+        AUTHORIZER_PERMISSION: cfn.authorizer_invoke_permission(wiring.authorizer_arn,
+                                                                REST_API),
+    }}
+
+
+def crud_statements(tables: list[Any], actions: tuple[str, ...] = (
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+        "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"),
+) -> list[dict[str, Any]]:
+    return [{"Effect": "Allow", "Action": list(actions),
+             "Resource": [arn for table in tables for arn in cfn.table_arns(table)]}]

@@ -1,0 +1,156 @@
+"""A Platinum tenant's own deployment as ONE stack (``stack-<tenantId>``), from the same code.
+
+The product and order apps (``chalice package``, prefixed ``Product`` and ``Order``) in silo
+mode, on the tenant's own tables, with their own roles (CRUD on those tables only). Releases
+are safe: each function publishes a ``live`` alias that the API calls, and CodeDeploy shifts
+traffic Canary10Percent5Minutes, rolling back when the function's error alarm fires. Reads are
+protected from a noisy neighbour by reserved concurrency (Chalice serves all of an app's routes
+from one function, so it is the function's); ``DesiredState=stopped`` sets it to 0, which is
+how a deactivated tenant's services stop while its tables stay. The tenant's own usage plan
+(the Platinum numbers) carries the Platinum API key, so each Platinum tenant has its own rate
+and quota. The shared layer, the shared authorizer and the deployment-records function come
+from the pooled stack as parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline import cloudformation as cfn
+from pipeline.templates.merge import Template
+from pipeline.templates.services import (
+    API_FUNCTION,
+    REST_API,
+    ServiceWiring,
+    crud_statements,
+    service_merge_template,
+)
+from tenant_context.resources import (
+    PLATFORM,
+    USAGE_PLANS,
+    TableDefinition,
+    api_name,
+    order_table,
+    product_table,
+)
+from tenant_context.tenancy import Tier
+
+PRODUCT = "Product"
+ORDER = "Order"
+ALIAS = "live"
+CANARY = "Canary10Percent5Minutes"
+ERRORS_ALARM = "APIHandlerErrorsAlarm"
+STOPPED = "Stopped"
+TENANT_ID = "${TenantId}"
+PRODUCT_TABLE = product_table(TENANT_ID)
+ORDER_TABLE = order_table(TENANT_ID)
+
+PARAMETERS: dict[str, Any] = {
+    "TenantId": {"Type": "String", "AllowedPattern": "^[0-9a-f]{32}$",
+                 "Description": "The Platinum tenant's id (from its registration)"},
+    "TenantTier": {"Type": "String", "AllowedValues": [Tier.PLATINUM.value],
+                   "Default": Tier.PLATINUM.value},
+    "LayerArn": {"Type": "String", "Description": "TenantContextLayerArn of the pooled stack"},
+    "AuthorizerArn": {"Type": "String",
+                      "Description": "TenantAuthorizerArn of the pooled stack"},
+    "DeploymentRecordsArn": {"Type": "String",
+                             "Description": "DeploymentRecordsArn of the pooled stack"},
+    "PlatinumApiKeyId": {"Type": "String",
+                         "Description": "PlatinumApiKeyId of the pooled stack"},
+    "ReservedConcurrency": {"Type": "Number", "Default": 50, "MinValue": 1,
+                            "Description": "Concurrent executions kept for each function"},
+    "DesiredState": {"Type": "String", "AllowedValues": ["running", "stopped"],
+                     "Default": "running",
+                     "Description": "stopped: no function runs (a deactivated tenant)"},
+}
+
+
+def _table(definition: TableDefinition) -> dict[str, Any]:
+    resource = cfn.table(definition)
+    resource["Properties"]["TableName"] = {"Fn::Sub": definition.name}
+    return resource
+
+
+def _silo_merge_template(service: str, environment: dict[str, Any],
+                         statements: list[dict[str, Any]]) -> Template:
+    template = service_merge_template(ServiceWiring(
+        service_name=service, layer=cfn.ref("LayerArn"), authorizer_arn=cfn.ref("AuthorizerArn"),
+        authorizer_arn_variable="AuthorizerArn", environment=environment, statements=statements,
+        function={
+            "AutoPublishAlias": ALIAS,
+            "DeploymentPreference": {"Type": CANARY, "Alarms": [cfn.ref(ERRORS_ALARM)]},
+            "ReservedConcurrentExecutions": {"Fn::If": [STOPPED, 0,
+                                                        cfn.ref("ReservedConcurrency")]},
+            "Tags": {"tenant-id": cfn.ref("TenantId"), "tier": cfn.ref("TenantTier")},
+        }))
+    template["Resources"][ERRORS_ALARM] = cfn.errors_alarm(API_FUNCTION, ALIAS)
+    # API Gateway calls the alias, so the canary's traffic shifting applies to the API.
+    template["Resources"][f"{API_FUNCTION}InvokePermission"] = {"Properties": {
+        "FunctionName": cfn.ref(f"{API_FUNCTION}.Alias")}}
+    return template
+
+
+def product_merge_template() -> Template:
+    return _silo_merge_template("product-service", {
+        "DATA_ISOLATION": "silo", PRODUCT_TABLE.env_var: cfn.ref(PRODUCT_TABLE.logical_id)},
+        crud_statements([PRODUCT_TABLE.name]))
+
+
+def order_merge_template() -> Template:
+    return _silo_merge_template("order-service", {
+        "DATA_ISOLATION": "silo", ORDER_TABLE.env_var: cfn.ref(ORDER_TABLE.logical_id),
+        PRODUCT_TABLE.env_var: cfn.ref(PRODUCT_TABLE.logical_id)},
+        [*crud_statements([ORDER_TABLE.name]),
+         # Order lines name products: the order service reads (only) the product table.
+         *crud_statements([PRODUCT_TABLE.name], ("dynamodb:GetItem", "dynamodb:BatchGetItem",
+                                                 "dynamodb:Query"))])
+
+
+def through_alias(template: Template, prefix: str) -> Template:
+    """Chalice points every route at ``${APIHandler.Arn}``; the canary needs the alias (SAM
+    names it ``<function>Alias<alias>``)."""
+    function = f"{prefix}{API_FUNCTION}"
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if isinstance(node, str):
+            return node.replace(f"${{{function}.Arn}}", f"${{{function}Alias{ALIAS}}}")
+        return node
+
+    rest_api = template["Resources"][f"{prefix}{REST_API}"]
+    rest_api["Properties"]["DefinitionBody"]["paths"] = walk(
+        rest_api["Properties"]["DefinitionBody"]["paths"])
+    return template
+
+
+def silo_stack_resources(edge_routes: dict[str, str]) -> Template:
+    product_api, order_api = f"{PRODUCT}{REST_API}", f"{ORDER}{REST_API}"
+    plan = USAGE_PLANS[Tier.PLATINUM.value]
+    resources: dict[str, Any] = {
+        PRODUCT_TABLE.logical_id: _table(PRODUCT_TABLE),
+        ORDER_TABLE.logical_id: _table(ORDER_TABLE),
+        "TenantUsagePlan": cfn.usage_plan(plan, {"Fn::Sub": f"{PLATFORM}-{plan.name}-{TENANT_ID}"},
+                                          [product_api, order_api]),
+        "TenantUsagePlanKey": cfn.usage_plan_key("TenantUsagePlan", cfn.ref("PlatinumApiKeyId")),
+        **cfn.http_edge({"Fn::Sub": f"{PLATFORM}-{TENANT_ID}"}, edge_routes),
+        "TenantDeployment": {"Type": "Custom::TenantDeployment", "Properties": {
+            "ServiceToken": cfn.ref("DeploymentRecordsArn"),
+            "TenantId": cfn.ref("TenantId"),
+            "ApiIds": [cfn.ref(product_api), cfn.ref(order_api)],
+            "ApiUrl": cfn.edge_url()}},
+    }
+    outputs = {
+        "TenantApiUrl": {"Value": cfn.edge_url()},
+        "ProductApiId": {"Value": cfn.ref(product_api)},
+        "OrderApiId": {"Value": cfn.ref(order_api)},
+    }
+    return {"Parameters": PARAMETERS,
+            "Conditions": {STOPPED: {"Fn::Equals": [cfn.ref("DesiredState"), "stopped"]}},
+            "Resources": resources, "Outputs": outputs}
+
+
+def local_api_ids(tenant_id: str) -> frozenset[str]:
+    """Locally each API's id is its name (``api_name``)."""
+    return frozenset(api_name(tenant_id, service) for service in ("product", "order"))

@@ -1,0 +1,100 @@
+"""CloudFormation custom resources that tell the control plane what a stack deployed.
+
+A stack knows its pools, API ids, URLs and API key ids only once it is created; the code reads
+them from tables. Rather than a deployer writing them after the fact (and forgetting to, or
+writing a stale copy on the next update), each stack carries a custom resource whose handler
+(this module, behind the shared-services app's ``deployment_records`` function) records them:
+
+- ``Custom::PlatformSettings`` in the pooled stack: the platform settings, the first
+  SystemAdmin's user record and the pooled deployment's row (``tenant_context.baseline_records``,
+  which the local bootstrap uses too);
+- ``Custom::TenantDeployment`` in a Platinum tenant's stack: its API ids and URL on the row its
+  registration requested (``Deployments.record_active``). A stack for a tenant nobody
+  registered fails instead of inventing a row.
+
+Deleting either resource removes nothing: the stacks retain their data, and so do the records.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tenant_context.baseline_records import record_baseline
+from tenant_context.deployments import Deployments
+from tenant_context.platform_settings import PlatformSettings, PoolRef
+from tenant_context.resources import TENANT_STACK_MAPPING_TABLE
+from tenant_context.tenancy import POOLED_DEPLOYMENT
+from tenant_context.tenant_records import DeploymentRecord
+
+PLATFORM_SETTINGS = "Custom::PlatformSettings"
+TENANT_DEPLOYMENT = "Custom::TenantDeployment"
+
+Properties = Mapping[str, Any]
+Put = Callable[[str, bytes], None]
+
+
+class DeploymentRecords:
+    def __init__(self, dynamodb: Any, apigateway: Any) -> None:
+        self._dynamodb = dynamodb
+        self._apigateway = apigateway
+
+    def apply(self, resource_type: str, properties: Properties) -> str:
+        """Record what the resource describes; returns its physical id."""
+        if resource_type == PLATFORM_SETTINGS:
+            return self._platform_settings(properties)
+        if resource_type == TENANT_DEPLOYMENT:
+            return self._tenant_deployment(properties)
+        raise ValueError(f"unknown custom resource type {resource_type}")
+
+    def _platform_settings(self, properties: Properties) -> str:
+        key_values = {plan: self._apigateway.get_api_key(apiKey=key_id,
+                                                         includeValue=True)["value"]
+                      for plan, key_id in properties["ApiKeyIds"].items()}
+        settings = PlatformSettings(
+            operations_pool=PoolRef(properties["OperationsUserPoolId"],
+                                    properties["OperationsAppClientId"]),
+            pooled_pool=PoolRef(properties["PooledUserPoolId"], properties["PooledAppClientId"]),
+            admin_api_ids=frozenset(properties["AdminApiIds"]),
+            admin_api_url=properties["AdminApiUrl"], api_keys=key_values)
+        record_baseline(self._dynamodb, settings, DeploymentRecord(
+            POOLED_DEPLOYMENT, properties["StackName"], frozenset(properties["PooledApiIds"]),
+            properties["PooledApiUrl"]))
+        return f"platform-settings-{POOLED_DEPLOYMENT}"
+
+    def _tenant_deployment(self, properties: Properties) -> str:
+        tenant_id = properties["TenantId"]
+        deployments = Deployments(self._dynamodb, TENANT_STACK_MAPPING_TABLE.name)
+        if deployments.get(tenant_id) is None:
+            raise LookupError(f"no deployment was requested for tenant {tenant_id}: "
+                              f"register the tenant before deploying its stack")
+        deployments.record_active(tenant_id, frozenset(properties["ApiIds"]),
+                                  properties["ApiUrl"])
+        return f"tenant-deployment-{tenant_id}"
+
+
+def handle_custom_resource(event: Mapping[str, Any], records: DeploymentRecords,
+                           put: Put | None = None) -> dict[str, Any]:
+    """CloudFormation's custom-resource protocol: do the work, then PUT the outcome to the
+    presigned ``ResponseURL`` (CloudFormation waits for it, up to an hour, on failure too)."""
+    physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
+    response = {"Status": "SUCCESS", "Reason": "", "PhysicalResourceId": physical_id,
+                "StackId": event["StackId"], "RequestId": event["RequestId"],
+                "LogicalResourceId": event["LogicalResourceId"], "Data": {}}
+    try:
+        if event["RequestType"] in ("Create", "Update"):
+            response["PhysicalResourceId"] = records.apply(event["ResourceType"],
+                                                           event["ResourceProperties"])
+    except Exception as error:
+        response |= {"Status": "FAILED", "Reason": f"{type(error).__name__}: {error}"}
+    (put or _put)(event["ResponseURL"], json.dumps(response).encode())
+    return response
+
+
+def _put(url: str, body: bytes) -> None:
+    request = urllib.request.Request(url, data=body, method="PUT",
+                                     headers={"Content-Type": ""})  # as presigned
+    with urllib.request.urlopen(request, timeout=30):
+        pass

@@ -1,0 +1,254 @@
+"""The packaged stacks (pooled, and one Platinum tenant's silo): linted, translated, and checked
+against the definitions the code and the local platform use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.baseline import TABLES, USER_POOLS
+from pipeline.templates.baseline import AUTHORIZER_FUNCTION, LAYER
+from pipeline.templates.silo import ALIAS, CANARY
+from tenant_context.resources import (
+    TENANT_ID_ATTRIBUTE,
+    USAGE_PLANS,
+    USER_ROLE_ATTRIBUTE,
+    order_table,
+    product_table,
+)
+from tests.packaging.conftest import Packaged
+from tests.support.apps import local_stage_environment
+
+DEPLOYMENTS = ("pooled", "silo")
+LOCAL_ONLY = {"AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+              "TENANT_AUTHORIZER", "LOCAL_GATEWAY_API_ID"}
+
+
+@pytest.fixture(autouse=True)
+def _region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the SAM translator resolves ARNs
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: resource for name, resource in template["Resources"].items()
+            if resource["Type"] == kind}
+
+
+def test_cfn_lint_reports_nothing(packaged: Packaged) -> None:
+    result = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")),
+                             *(str(packaged.file(name)) for name in DEPLOYMENTS)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""  # no errors and no warnings
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_sam_translates_it(packaged: Packaged, deployment: str) -> None:
+    translated = packaged.translated(deployment)
+    kinds = {resource["Type"] for resource in translated["Resources"].values()}
+    assert {"AWS::Lambda::Function", "AWS::ApiGateway::RestApi", "AWS::DynamoDB::Table",
+            "AWS::ApiGateway::UsagePlan", "AWS::ApiGatewayV2::Api"} <= kinds
+    assert "Transform" not in translated
+
+
+def test_the_pooled_stack_holds_every_app_and_the_baseline(packaged: Packaged) -> None:
+    translated = packaged.translated("pooled")
+    functions = set(resources_of(translated, "AWS::Lambda::Function"))
+    assert functions == {AUTHORIZER_FUNCTION, "AdminAPIHandler", "AdminDeploymentRecords",
+                         "PooledProductAPIHandler", "PooledOrderAPIHandler"}
+    assert set(resources_of(translated, "AWS::ApiGateway::RestApi")) == {
+        "AdminRestAPI", "PooledProductRestAPI", "PooledOrderRestAPI"}
+    assert len(resources_of(translated, "AWS::Lambda::LayerVersion")) == 1
+    assert set(resources_of(translated, "Custom::PlatformSettings")) == {"PlatformSettings"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_function_uses_the_one_shared_layer(packaged: Packaged, deployment: str) -> None:
+    functions = resources_of(packaged.templates[deployment], "AWS::Serverless::Function")
+    assert functions
+    layer = {"Ref": LAYER} if deployment == "pooled" else {"Ref": "LayerArn"}
+    for name, function in functions.items():
+        assert function["Properties"]["Layers"] == [layer], name
+        assert function["Properties"]["Tracing"] == "Active", name
+
+
+@pytest.mark.parametrize(("deployment", "function", "app"), [
+    ("pooled", AUTHORIZER_FUNCTION, "authorizer"),
+    ("pooled", "AdminAPIHandler", "shared_services"),
+    ("pooled", "PooledProductAPIHandler", "product_service"),
+    ("pooled", "PooledOrderAPIHandler", "order_service"),
+    ("silo", "ProductAPIHandler", "product_service"),
+    ("silo", "OrderAPIHandler", "order_service"),
+])
+def test_each_function_reads_the_settings_its_local_stage_has(
+        packaged: Packaged, deployment: str, function: str, app: str) -> None:
+    """The same variables in both worlds (values differ: references here, names locally)."""
+    properties = packaged.templates[deployment]["Resources"][function]["Properties"]
+    aws = set(properties["Environment"]["Variables"]) - {"POWERTOOLS_SERVICE_NAME"}
+    local = set(local_stage_environment(app)) - LOCAL_ONLY
+    assert aws == local
+    if deployment == "silo":
+        assert properties["Environment"]["Variables"]["DATA_ISOLATION"] == "silo"
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_table_is_retained_with_point_in_time_recovery(packaged: Packaged,
+                                                             deployment: str) -> None:
+    tables = resources_of(packaged.templates[deployment], "AWS::DynamoDB::Table")
+    expected = TABLES if deployment == "pooled" else (product_table("${TenantId}"),
+                                                      order_table("${TenantId}"))
+    assert set(tables) == {table.logical_id for table in expected}
+    for table in expected:
+        resource = tables[table.logical_id]
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+        properties = resource["Properties"]
+        assert properties["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True}
+        assert properties["KeySchema"] == table.create_table_request()["KeySchema"]
+        name = properties["TableName"]
+        assert name == (table.name if deployment == "pooled" else {"Fn::Sub": table.name})
+
+
+def test_pools_are_retained_and_users_cannot_write_tenant_or_role(packaged: Packaged) -> None:
+    pooled = packaged.templates["pooled"]
+    pools = resources_of(pooled, "AWS::Cognito::UserPool")
+    assert set(pools) == {pool.logical_id for pool in USER_POOLS}
+    for pool in pools.values():
+        assert pool["DeletionPolicy"] == "Retain"
+    for client in resources_of(pooled, "AWS::Cognito::UserPoolClient").values():
+        writable = client["Properties"]["WriteAttributes"]
+        assert TENANT_ID_ATTRIBUTE not in writable
+        assert USER_ROLE_ATTRIBUTE not in writable
+        assert not [name for name in writable if "tier" in name.lower()]
+        assert client["Properties"]["GenerateSecret"] is False
+
+
+def test_usage_plans_have_the_tier_numbers_and_cover_the_right_apis(
+        packaged: Packaged) -> None:
+    translated = packaged.translated("pooled")
+    plans = {plan["Properties"]["UsagePlanName"]: plan["Properties"]
+             for plan in resources_of(translated, "AWS::ApiGateway::UsagePlan").values()}
+    expected = {"Basic": (1000, 50, 50), "Standard": (3000, 75, 100),
+                "Premium": (5000, 100, 200), "Platinum": (10000, 300, 300),
+                "SystemAdmin": (10000, 500, 5000)}
+    assert set(USAGE_PLANS) == set(expected)
+    assert set(plans) == {f"serverless-saas-{name}" for name in expected}
+    for name, (quota, rate, burst) in expected.items():
+        plan = plans[f"serverless-saas-{name}"]
+        assert plan["Quota"] == {"Limit": quota, "Period": "DAY"}
+        assert plan["Throttle"] == {"RateLimit": rate, "BurstLimit": burst}
+        apis = {stage["ApiId"]["Ref"] for stage in plan["ApiStages"]}
+        pooled_tier = name in ("Basic", "Standard", "Premium")
+        assert apis == ({"AdminRestAPI", "PooledProductRestAPI", "PooledOrderRestAPI"}
+                        if pooled_tier else {"AdminRestAPI"})
+    keys = resources_of(translated, "AWS::ApiGateway::UsagePlanKey")
+    assert len(keys) == len(expected)
+    silo = packaged.translated("silo")
+    (tenant_plan,) = resources_of(silo, "AWS::ApiGateway::UsagePlan").values()
+    assert tenant_plan["Properties"]["Throttle"] == {"RateLimit": 300, "BurstLimit": 300}
+    assert tenant_plan["Properties"]["Quota"] == {"Limit": 10000, "Period": "DAY"}
+    (tenant_key,) = resources_of(silo, "AWS::ApiGateway::UsagePlanKey").values()
+    assert tenant_key["Properties"]["KeyId"] == {"Ref": "PlatinumApiKeyId"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_api_takes_keys_from_the_shared_authorizer_it_may_invoke(
+        packaged: Packaged, deployment: str) -> None:
+    translated = packaged.translated(deployment)
+    apis = resources_of(translated, "AWS::ApiGateway::RestApi")
+    permissions = [permission["Properties"] for permission
+                   in resources_of(translated, "AWS::Lambda::Permission").values()]
+    authorizer = ({"Fn::GetAtt": [AUTHORIZER_FUNCTION, "Arn"]} if deployment == "pooled"
+                  else {"Ref": "AuthorizerArn"})
+    for name, api in apis.items():
+        body = api["Properties"]["Body"]
+        assert body["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
+        uri = json.dumps(body["securityDefinitions"]["TenantAuthorizer"]
+                         ["x-amazon-apigateway-authorizer"]["authorizerUri"])
+        assert "000000000000" not in uri  # chalice's placeholder was replaced
+        methods = [(path, verb, method) for path, item in body["paths"].items()
+                   for verb, method in item.items() if verb != "options"]
+        assert methods
+        for path, verb, method in methods:
+            security = {next(iter(entry)) for entry in method.get("security", [])}
+            public = (path, verb) in {("/registration", "post"),
+                                      ("/tenant/init/{tenant_name}", "get")}
+            assert security == (set() if public else {"TenantAuthorizer", "api_key"}), \
+                (name, path, verb)
+        assert [permission for permission in permissions
+                if permission["FunctionName"] == authorizer
+                and f"${{{name}}}/authorizers/" in json.dumps(permission["SourceArn"])], name
+
+
+def test_the_silo_releases_by_canary_with_an_alarm_per_function(packaged: Packaged) -> None:
+    template = packaged.templates["silo"]
+    functions = resources_of(template, "AWS::Serverless::Function")
+    alarms = resources_of(template, "AWS::CloudWatch::Alarm")
+    assert set(functions) == {"ProductAPIHandler", "OrderAPIHandler"}
+    for name, function in functions.items():
+        properties = function["Properties"]
+        assert properties["AutoPublishAlias"] == ALIAS
+        preference = properties["DeploymentPreference"]
+        assert preference["Type"] == CANARY == "Canary10Percent5Minutes"
+        (alarm,) = preference["Alarms"]
+        assert alarms[alarm["Ref"]]["Properties"]["MetricName"] == "Errors"
+        assert {"Name": "FunctionName", "Value": {"Ref": name}} in \
+            alarms[alarm["Ref"]]["Properties"]["Dimensions"]
+        assert properties["ReservedConcurrentExecutions"] == {
+            "Fn::If": ["Stopped", 0, {"Ref": "ReservedConcurrency"}]}
+    translated = packaged.translated("silo")
+    assert len(resources_of(translated, "AWS::CodeDeploy::DeploymentGroup")) == 2
+    for api in resources_of(translated, "AWS::ApiGateway::RestApi").values():
+        uris = {json.dumps(method["x-amazon-apigateway-integration"]["uri"])
+                for item in api["Properties"]["Body"]["paths"].values()
+                for verb, method in item.items() if verb != "options"}
+        assert uris
+        assert all("Aliaslive}" in uri for uri in uris)
+
+
+def test_the_silo_stack_takes_its_tenant_as_parameters_and_outputs_its_url(
+        packaged: Packaged) -> None:
+    template = packaged.templates["silo"]
+    assert {"TenantId", "TenantTier", "LayerArn", "AuthorizerArn", "DeploymentRecordsArn",
+            "PlatinumApiKeyId", "ReservedConcurrency", "DesiredState"} <= set(
+        template["Parameters"])
+    assert "TenantApiUrl" in template["Outputs"]
+    (recorder,) = resources_of(template, "Custom::TenantDeployment").values()
+    assert recorder["Properties"]["TenantId"] == {"Ref": "TenantId"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_one_base_url_serves_products_and_orders(packaged: Packaged, deployment: str) -> None:
+    template = packaged.templates[deployment]
+    routes = {route["Properties"]["RouteKey"] for route
+              in resources_of(template, "AWS::ApiGatewayV2::Route").values()}
+    assert routes == {f"ANY {path}" for path in ("/products", "/product", "/product/{proxy+}",
+                                                 "/orders", "/order", "/order/{proxy+}")}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_no_iam_statement_allows_every_action(packaged: Packaged, deployment: str) -> None:
+    def statements(node: Any) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        if isinstance(node, dict):
+            if "Statement" in node and isinstance(node["Statement"], list):
+                found += node["Statement"]
+            for value in node.values():
+                found += statements(value)
+        elif isinstance(node, list):
+            for value in node:
+                found += statements(value)
+        return found
+
+    all_statements = statements(packaged.translated(deployment)["Resources"])
+    assert all_statements
+    for statement in all_statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) \
+            else [statement["Action"]]
+        assert "*" not in actions, json.dumps(statement)
+        assert not any(action.endswith(":*") for action in actions), json.dumps(statement)

@@ -1,0 +1,142 @@
+"""The issue's local acceptance, scripted with the README's commands: on the running platform
+``make deploy-pooled``, then ``make onboard-tenant`` of a Basic and a Platinum tenant, and each
+tenant admin creates a product through its OWN tenant API URL; the Platinum tenant's
+deployment stops with its deactivation (data kept), comes back with its activation, and with
+the next start of the platform.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from pipeline.local.paths import PROJECT_ROOT
+from pipeline.local.processes import free_port
+from pipeline.local.runner import RunningPlatform, running_platform
+from tenant_context.resources import order_table, product_table
+
+pytestmark = pytest.mark.platform
+PRODUCT = {"name": "Own Widget", "price": 5, "sku": "OW-1", "category": "widgets"}
+
+
+def test_each_tenant_uses_its_own_api_and_platinum_follows_its_tenant(tmp_path: Path) -> None:
+    emulator_port, gateway_port = free_port(), free_port()
+    with running_platform(tmp_path, emulator_port, gateway_port) as platform:
+        deployed = make(tmp_path, "deploy-pooled")
+        # Applied again over what `make local` applied: the emulator updates the stack.
+        assert re.search(r"stack stack-pooled: (CREATE|UPDATE)_COMPLETE \(tables\)",
+                         deployed), deployed
+        assert f"pooled tenant API  {platform.pooled_api}" in deployed
+        basic = onboarded(tmp_path, "Basic Own Co", "Basic")
+        assert basic["tenant API"] == platform.pooled_api
+        platinum = onboarded(tmp_path, "Platinum Own Co", "Platinum")
+        tenant_id, platinum_api = platinum["tenant id"], platinum["tenant API"]
+        assert platinum_api == f"http://127.0.0.1:{gateway_port}/{tenant_id}"
+        assert platform.tenant_api(tenant_id) == platinum_api
+
+        basic_token = platform.token(basic["tenant admin"], "Basic Own Co")
+        platinum_token = platform.token(platinum["tenant admin"], "Platinum Own Co")
+        basic_product = create_product(platform.pooled_api, basic_token)
+        platinum_product = create_product(platinum_api, platinum_token)
+        assert products(platform.pooled_api, basic_token) == [basic_product]
+        assert products(platinum_api, platinum_token) == [platinum_product]
+        assert call("GET", f"{platform.pooled_api}/products", platinum_token).status_code == 403
+        assert call("GET", f"{platinum_api}/products", basic_token).status_code == 403
+        assert stored_products(platform, tenant_id) == [platinum_product]  # its own table
+
+        silo_pids = own_pids(platform, tenant_id)
+        assert len(silo_pids) == 2  # its product and order services
+        admin = platform.token()
+        deactivated = call("DELETE", f"{platform.admin_api}/tenant/{tenant_id}", admin)
+        assert deactivated.status_code == 200, deactivated.text
+        eventually(lambda: not any(alive(pid) for pid in silo_pids) and
+                   call("GET", f"{platinum_api}/products", platinum_token).status_code == 404)
+        assert own_pids(platform, tenant_id) == []
+        assert platform.tenant_api(tenant_id) is None
+        assert stored_products(platform, tenant_id) == [platinum_product]  # tables and data
+        assert products(platform.pooled_api, basic_token) == [basic_product]  # untouched
+
+        activated = call("PUT", f"{platform.admin_api}/tenant/activation/{tenant_id}", admin)
+        assert activated.status_code == 200, activated.text
+        eventually(lambda: call("GET", f"{platinum_api}/products",
+                                platinum_token).status_code == 200)
+        assert products(platinum_api, platinum_token) == [platinum_product]
+        assert set(own_pids(platform, tenant_id)).isdisjoint(silo_pids)  # new processes
+
+    with running_platform(tmp_path, emulator_port, gateway_port) as platform:
+        assert platform.tenant_api(tenant_id) == platinum_api  # up when the platform is
+        platinum_token = platform.token(platinum["tenant admin"], "Platinum Own Co")
+        assert products(platinum_api, platinum_token) == [platinum_product]
+
+
+def make(state_dir: Path, *arguments: str) -> str:
+    """A README command against the platform whose state is in ``state_dir``; its output."""
+    done = subprocess.run(["make", "-s", *arguments], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=180,
+                          env={**os.environ, "LOCAL_STATE_DIR": str(state_dir)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def onboarded(state_dir: Path, name: str, tier: str) -> dict[str, str]:
+    """``make onboard-tenant``'s summary, as printed."""
+    output = make(state_dir, "onboard-tenant", f"NAME={name}", "EMAIL=owner@own.example",
+                  f"TIER={tier}")
+    return dict(re.findall(r"^  (\S.*?) {2,}(\S+)", output, re.MULTILINE))
+
+
+def call(method: str, url: str, token: str, body: Any = None) -> requests.Response:
+    return requests.request(method, url, json=body, timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+
+
+def create_product(api: str, token: str) -> str:
+    created = call("POST", f"{api}/product", token, PRODUCT)
+    assert created.status_code == 201, created.text
+    return str(created.json()["productId"])
+
+
+def products(api: str, token: str) -> list[str]:
+    listed = call("GET", f"{api}/products", token)
+    assert listed.status_code == 200, listed.text
+    return [product["productId"] for product in listed.json()]
+
+
+def stored_products(platform: RunningPlatform, tenant_id: str) -> list[str]:
+    """Read straight from the emulator: what the tenant's own tables hold."""
+    dynamodb = platform.clients()("dynamodb")
+    stack = platform.clients()("cloudformation").describe_stack_resources(
+        StackName=f"stack-{tenant_id}")["StackResources"]  # deployed as its stack, as in AWS
+    assert {resource["PhysicalResourceId"] for resource in stack} == {
+        product_table(tenant_id).name, order_table(tenant_id).name}
+    items = dynamodb.scan(TableName=product_table(tenant_id).name)["Items"]
+    return [item["productId"]["S"] for item in items]
+
+
+def own_pids(platform: RunningPlatform, tenant_id: str) -> list[int]:
+    return [pid for name, pid in platform.current_state()["pids"].items()
+            if name.startswith(f"{tenant_id}/")]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
+    """The provisioner acts within about a second of the change it polls for."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the timeout"
+        time.sleep(0.2)
