@@ -71,10 +71,10 @@ typecheck: $(STAMP) ## mypy (strict): shared code, then each Chalice app from it
 layer: $(STAMP) ## build the ONE Lambda layer zip (dist/layer/)
 	$(PY) -m pipeline.packaging layer
 
-package: $(STAMP) ## CloudFormation for the aws target (dist/cloudformation/), via chalice package
+package: $(STAMP) ## the layer, then chalice package of every app: dist/cloudformation/{pooled,silo}/
 	$(PY) -m pipeline.packaging package
 
-bench: $(STAMP) ## benchmarks (authorizer warm/cold path, registration on the platform), printed
+bench: $(STAMP) ## benchmarks (authorizer, front-door metering, listing, cold start, registration), printed
 	$(PY) -m benchmarks
 
 constraints: ## re-pin every transitive dependency from requirements.txt

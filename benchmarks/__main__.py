@@ -1,7 +1,7 @@
 """``make bench``: every benchmark, one after the other (each prints its figures)."""
 
-from benchmarks import authorizer, cold_start, listing, registration
+from benchmarks import authorizer, cold_start, front_door, listing, registration
 
-for benchmark in (authorizer, listing, cold_start, registration):
+for benchmark in (authorizer, front_door, listing, cold_start, registration):
     benchmark.main()
     print()

@@ -2,8 +2,11 @@
 
 - layer: ``tenant_context`` plus its pinned dependencies (Lambda platform wheels) under
   ``python/`` in ONE zip, built once and referenced by every function.
-- package: ``chalice package`` output merged with the baseline resources rendered from the
-  definitions (``pipeline.baseline_template``), ready for ``aws cloudformation package``.
+- package: ``chalice package`` of every app with its merge template, joined into one stack per
+  deployment (``pipeline.templates``): ``dist/cloudformation/pooled/template.json`` (the pooled
+  stack, once) and ``dist/cloudformation/silo/template.json`` (one Platinum tenant's stack,
+  parameterised by tenant), each beside the zips it names by relative path, ready for
+  ``pipeline.aws`` (or ``aws cloudformation package``) to upload.
 
     python -m pipeline.packaging layer|package [--out dist]
 """

@@ -20,8 +20,11 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from pipeline.baseline import POOLED_STACK_NAME
 from pipeline.local.paths import NotRunning, StatePaths
+from tenant_context.deployments import stack_name
 from tenant_context.invitations import CredentialsFile
+from tenant_context.tenancy import Tier
 
 
 def _call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
@@ -57,6 +60,13 @@ def wait_for_tenant_api(admin_api: str, name: str, timeout: float,
         time.sleep(poll_seconds)
 
 
+def _stack(registered: dict[str, Any]) -> str:
+    """The deployment the tenant is served by: its own (Platinum) or the pooled one."""
+    if registered["tenantTier"] == Tier.PLATINUM.value:
+        return stack_name(registered["tenantId"])
+    return POOLED_STACK_NAME
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", required=True)
@@ -88,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         registered["message"],
         f"  tenant id          {registered['tenantId']}",
         f"  tier               {registered['tenantTier']}",
+        f"  stack              {_stack(registered)}",
         f"  tenant admin       {admin}",
         f"  password           {entry['password'] if entry else '(not recorded locally)'}"
         f"{'  (temporary: changed at first sign-in)' if entry and entry['temporary'] else ''}",

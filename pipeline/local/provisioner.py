@@ -3,8 +3,9 @@ plane wants it.
 
 The tenant-stack-mapping table is the hand-off (``tenant_context.deployments``): registration
 writes a ``provisioning`` row, deactivation and activation set ``desiredState``. Nothing calls
-the deployer, so it polls the table (a small scan, about once a second) and reconciles every
-silo row:
+the deployer, so it reads the table (a small scan) when the front door reports a change to the
+admin API (``nudge``: a registration, a deactivation, an activation) and otherwise every few
+seconds (changes made around the front door), and reconciles every silo row:
 - desired ``running`` and nothing running: bring the deployment up, route
   ``<gateway>/<tenantId>/...`` to it, and record it ``active`` with its API ids and URL
   (recorded only when the row does not already say so; it also corrects the URL after a
@@ -85,6 +86,7 @@ class Provisioner(Generic[Running]):
         self._workers = ThreadPoolExecutor(max_workers=parallel,
                                            thread_name_prefix="deployment")
         self._stopping = threading.Event()
+        self._nudged = threading.Event()
         self._thread: threading.Thread | None = None
 
     def url(self, tenant_id: str) -> str:
@@ -172,11 +174,19 @@ class Provisioner(Generic[Running]):
         _log.info("deployment %s: stopped (tables and data kept)", tenant_id)
         return True
 
+    def nudge(self) -> None:
+        """Reconcile now rather than at the next poll (the table may have changed)."""
+        self._nudged.set()
+
     def start_polling(self, interval: float, on_change: Callable[[], None]) -> None:
-        """Reconcile every ``interval`` seconds on a background thread, calling ``on_change``
-        after a pass that started or stopped something."""
+        """Reconcile every ``interval`` seconds, or at once when nudged, on a background
+        thread, calling ``on_change`` after a pass that started or stopped something."""
         def poll() -> None:
-            while not self._stopping.wait(interval):
+            while True:
+                self._nudged.wait(interval)
+                self._nudged.clear()
+                if self._stopping.is_set():
+                    return
                 if self.reconcile():
                     try:
                         on_change()
@@ -189,6 +199,7 @@ class Provisioner(Generic[Running]):
     def stop(self) -> None:
         """Stop polling (after the pass under way), then every deployment it started."""
         self._stopping.set()
+        self._nudged.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None

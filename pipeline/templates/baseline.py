@@ -1,8 +1,9 @@
-"""The pooled baseline as a ``chalice package`` merge template.
+"""The pooled stack's baseline: the authorizer app's ``chalice package`` merge template.
 
 ``chalice package`` of the authorizer app emits its function; this template adds what the
 baseline needs around it (tables, pools, the SystemAdmin user, roles, the ONE layer) and wires
-the function to them. Issue #5 adds the APIs, usage plans and the other apps' templates.
+the function to them. It is the unprefixed part of the pooled stack: the other apps' parts
+(``pipeline.templates.pooled``) refer to these logical ids.
 """
 
 from __future__ import annotations

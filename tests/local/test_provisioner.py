@@ -233,6 +233,20 @@ def test_an_unreadable_table_is_logged_and_changes_nothing(
     assert world.served(TENANT)
 
 
+def test_a_nudge_reconciles_at_once_without_waiting_for_the_poll(world: World) -> None:
+    changed = threading.Event()
+    world.provisioner.start_polling(3600, changed.set)  # the poll alone would never come
+    try:
+        world.rows.request(TENANT)
+        assert not changed.wait(0.3)
+        world.provisioner.nudge()
+        assert changed.wait(5)
+        assert world.served(TENANT)
+    finally:
+        world.provisioner.stop()  # wakes the waiting poll too: returns at once
+    assert not world.served(TENANT)
+
+
 def test_polling_reports_changes_and_stop_stops_every_deployment(world: World) -> None:
     changed = threading.Event()
     world.rows.request(TENANT)

@@ -40,6 +40,7 @@ def test_each_tenant_uses_its_own_api_and_platinum_follows_its_tenant(tmp_path: 
         platinum = onboarded(tmp_path, "Platinum Own Co", "Platinum")
         tenant_id, platinum_api = platinum["tenant id"], platinum["tenant API"]
         assert platinum_api == f"http://127.0.0.1:{gateway_port}/{tenant_id}"
+        assert (basic["stack"], platinum["stack"]) == ("stack-pooled", f"stack-{tenant_id}")
         assert platform.tenant_api(tenant_id) == platinum_api
 
         basic_token = platform.token(basic["tenant admin"], "Basic Own Co")
