@@ -4,8 +4,9 @@ Chalice emits the app's function (``APIHandler``) and REST API (``RestAPI``); th
 Chalice cannot know: the function's own role (``manage_iam_role`` is off), the ONE shared layer,
 the environment the code reads, active tracing, the shared authorizer's invocation URI and the
 permission to call it, and API keys taken from the authorizer (``usageIdentifierKey``) so the
-usage plans meter and throttle per tier. Logical ids here are the app's own; the deployment's
-template prefixes them (``pipeline.templates.merge``).
+usage plans meter and throttle per tier, and CORS headers on API Gateway's own answers.
+Logical ids here are the app's own; the deployment's template prefixes them
+(``pipeline.templates.merge``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import cloudformation as cfn
+from tenant_context.http import cors_headers
 
 API_FUNCTION = "APIHandler"  # Chalice's logical ids
 REST_API = "RestAPI"
@@ -45,7 +47,7 @@ def service_merge_template(wiring: ServiceWiring) -> dict[str, Any]:
             **wiring.function,
         }},
         API_ROLE: cfn.lambda_role(wiring.statements, wiring.service_name),
-        REST_API: {"Properties": {"DefinitionBody": {
+        REST_API: {"Properties": {"GatewayResponses": gateway_responses(), "DefinitionBody": {
             "x-amazon-apigateway-api-key-source": "AUTHORIZER",
             "securityDefinitions": {"TenantAuthorizer": {"x-amazon-apigateway-authorizer": {
                 "authorizerUri": cfn.authorizer_uri(wiring.authorizer_arn_variable)}}},
@@ -53,6 +55,16 @@ def service_merge_template(wiring: ServiceWiring) -> dict[str, Any]:
         AUTHORIZER_PERMISSION: cfn.authorizer_invoke_permission(wiring.authorizer_arn,
                                                                 REST_API),
     }}
+
+
+def gateway_responses() -> dict[str, Any]:
+    """What API Gateway answers itself (401 from the authorizer, 403, 429 from a usage plan,
+    5xx) carries the same CORS headers as the app's answers; without them a browser reports a
+    CORS failure instead of the status, and the web app cannot tell "sign in again" from "slow
+    down"."""
+    headers = {name: f"'{value}'" for name, value in cors_headers().items()}
+    return {response: {"ResponseParameters": {"Headers": headers}}
+            for response in ("DEFAULT_4XX", "DEFAULT_5XX")}
 
 
 def crud_statements(tables: list[Any], actions: tuple[str, ...] = (

@@ -14,6 +14,7 @@ import pytest
 from pipeline.baseline import TABLES, USER_POOLS
 from pipeline.templates.baseline import AUTHORIZER_FUNCTION, LAYER
 from pipeline.templates.silo import ALIAS, CANARY
+from tenant_context.http import cors_headers
 from tenant_context.resources import (
     TENANT_ID_ATTRIBUTE,
     USAGE_PLANS,
@@ -252,3 +253,18 @@ def test_no_iam_statement_allows_every_action(packaged: Packaged, deployment: st
             else [statement["Action"]]
         assert "*" not in actions, json.dumps(statement)
         assert not any(action.endswith(":*") for action in actions), json.dumps(statement)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_api_gateways_own_answers_carry_the_apps_cors_headers(packaged: Packaged,
+                                                              deployment: str) -> None:
+    """A 401 from the authorizer or a 429 from a usage plan must reach the web app as such,
+    not as a CORS failure (the local front door adds the same headers)."""
+    expected = {f"gatewayresponse.header.{name}": f"'{value}'"
+                for name, value in cors_headers().items()}
+    apis = resources_of(packaged.translated(deployment), "AWS::ApiGateway::RestApi")
+    assert apis
+    for name, api in apis.items():
+        responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+        for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+            assert responses[kind]["responseParameters"] == expected, (name, kind)
