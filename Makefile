@@ -6,13 +6,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 USER_NAME ?= admin
 TENANT ?=
-# make deploy-pooled / onboard-tenant: TARGET=local (the running `make local`) or aws.
+# make deploy-pooled / onboard-tenant / deploy-tenants: TARGET=local (the running
+# `make local`) or aws.
 TARGET ?= local
 BUCKET ?=
 REGION ?=
 ADMIN_EMAIL ?=
 DRY_RUN ?=
 DIST ?=
+# make deploy-tenants: only these Platinum tenants (ids separated by spaces; default: all).
+TENANT_ID ?=
 # Empty variables are left out, so the CLI names what is missing; any DRY_RUN but 0/no/false
 # is a dry run (a typo never deploys for real).
 DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
@@ -21,7 +24,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token deploy-pooled onboard-tenant test unit lint typecheck layer package bench clean constraints
+.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants test unit lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -50,6 +53,10 @@ onboard-tenant: $(STAMP) ## onboard a tenant: NAME=... EMAIL=... TIER=... [TARGE
 	@$(PY) -m pipeline.deploy tenant $(DEPLOY_OPTIONS) $(if $(NAME),--name "$(NAME)") \
 	  $(if $(EMAIL),--email "$(EMAIL)") $(if $(TIER),--tier "$(TIER)") \
 	  $(if $(PHONE),--phone "$(PHONE)") $(if $(ADDRESS),--address "$(ADDRESS)")
+
+deploy-tenants: $(STAMP) ## every Platinum tenant's stack as recorded (release; after deactivation) [TARGET=aws BUCKET=... REGION=... TENANT_ID=... DRY_RUN=1]
+	@$(PY) -m pipeline.deploy tenants $(DEPLOY_OPTIONS) \
+	  $(foreach id,$(TENANT_ID),--tenant-id "$(id)")
 
 test: $(STAMP) lint typecheck ## lint, type-check and run every test (starts its own platform)
 	$(PY) -m pytest

@@ -1,15 +1,19 @@
-"""``make deploy-pooled`` and ``make onboard-tenant``: one CLI for both targets.
+"""``make deploy-pooled``, ``make onboard-tenant`` and ``make deploy-tenants``: one CLI for
+both targets.
 
     python -m pipeline.deploy pooled [--target local|aws] [--bucket B] [--region R]
                                      [--admin-email E] [--prefix P] [--dist DIR] [--dry-run]
     python -m pipeline.deploy tenant --name N --email E --tier T [--phone P] [--address A]
                                      [--target local|aws] [--bucket B] [--region R] ...
+    python -m pipeline.deploy tenants [--tenant-id ID ...] [--target local|aws] [--bucket B] ...
 
 local (the default) works on the running local platform (``pipeline.local.deploy``,
-``pipeline.local.onboard``). aws packages (or reuses ``--dist``), uploads the artifacts to the
-bucket and deploys with CloudFormation; ``--dry-run`` prints every AWS and admin API call
-instead of making it, and needs no credentials. Exit codes: 0 done; 1 a step failed (one line
-says why); 2 the command line or the environment is not enough to start, and nothing was done.
+``pipeline.local.onboard``; its provisioner keeps Platinum tenants' deployments as recorded by
+itself, so ``tenants`` only checks that it runs). aws packages (or reuses ``--dist``), uploads
+the artifacts to the bucket and deploys with CloudFormation; ``--dry-run`` prints every AWS and
+admin API call instead of making it, and needs no credentials. Exit codes: 0 done; 1 a step
+failed (one line says why; for ``tenants``, every failed tenant after the others were tried);
+2 the command line or the environment is not enough to start, and nothing was done.
 """
 
 from __future__ import annotations
@@ -29,12 +33,15 @@ from pipeline import packaging
 from pipeline.aws.console import Out, echo
 from pipeline.aws.errors import DeployError
 from pipeline.aws.packaged import PackagedTemplates
+from pipeline.aws.placeholders import DESIRED_STATE, recorded_deployment
 from pipeline.aws.pooled import deploy_pooled
+from pipeline.aws.silos import deploy_tenants
+from pipeline.aws.stacks import Stacks
 from pipeline.aws.tenants import TenantRequest, onboard_tenant
-from pipeline.aws.wiring import AwsWorld, Target, dry_run_world, real_world
-from pipeline.local.paths import PROJECT_ROOT
+from pipeline.aws.wiring import AwsWorld, StacksFactory, Target, dry_run_world, real_world
+from pipeline.local.paths import PROJECT_ROOT, NotRunning, StatePaths
 from tenant_context.resources import PLATFORM
-from tenant_context.tenancy import Tier
+from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier, is_tenant_id
 
 LOCAL, AWS = "local", "aws"
 USAGE_ERROR = 2
@@ -58,6 +65,8 @@ class Tools:
     session: Callable[..., Any] = boto3.Session
     package: Callable[[Path], list[Path]] = packaging.package
     run_module: Callable[[str, list[str]], int] = run_local_module
+    local_state: Callable[[], StatePaths] = StatePaths.from_environ
+    stacks: StacksFactory = Stacks
     out: Out = echo
     err: Out = field(default=_stderr)
 
@@ -81,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
                         help="aws: print every AWS and admin API call instead of making it")
     main_parser = argparse.ArgumentParser(prog="python -m pipeline.deploy",
                                           description=__doc__.split("\n\n")[0])
+    main_parser.set_defaults(tenant_ids=[])  # only ``tenants`` names tenants
     commands = main_parser.add_subparsers(dest="command", required=True)
     pooled = commands.add_parser("pooled", parents=[common], help="deploy the pooled deployment")
     pooled.add_argument("--admin-email", default="",
@@ -92,6 +102,13 @@ def parser() -> argparse.ArgumentParser:
     tenant.add_argument("--tier", default="", help=", ".join(Tier))
     tenant.add_argument("--phone", default="")
     tenant.add_argument("--address", default="")
+    tenants = commands.add_parser(
+        "tenants", parents=[common],
+        help="deploy every Platinum tenant's own stack as the control plane recorded it "
+             "(a release to every silo; a deactivated tenant's services stopped)")
+    tenants.add_argument("--tenant-id", dest="tenant_ids", action="append", default=[],
+                         metavar="ID", help="only this Platinum tenant (repeatable; "
+                                            "default: every one recorded)")
     return main_parser
 
 
@@ -105,6 +122,12 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
             problems.append(f"missing {', '.join(missing)}")
         elif args.tier.strip().lower() not in {tier.lower() for tier in Tier}:
             problems.append(f"unknown tier {args.tier!r}: one of {', '.join(Tier)}")
+    if args.command == "tenants":
+        problems += [f"--tenant-id {tenant_id!r} is not a tenant id (32 hex characters, as "
+                     f"the registration answered)"
+                     + (": the pooled deployment is make deploy-pooled's"
+                        if tenant_id == POOLED_DEPLOYMENT else "")
+                     for tenant_id in args.tenant_ids if not is_tenant_id(tenant_id)]
     if args.target == LOCAL:
         if args.dry_run:
             problems.append("--dry-run (DRY_RUN=1) is for --target aws (TARGET=aws) only")
@@ -165,6 +188,16 @@ def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
 
 
 def run_local(args: argparse.Namespace, tools: Tools) -> int:
+    if args.command == "tenants":
+        try:
+            tools.local_state().running()
+        except NotRunning as error:
+            tools.err(str(error))
+            return USAGE_ERROR
+        tools.out("The local platform deploys, stops and starts every Platinum tenant's own "
+                  "deployment as its row says, by itself (pipeline/local/provisioner.py): "
+                  "nothing to do.")
+        return 0
     if args.command == "pooled":
         email = ["--admin-email", args.admin_email] if args.admin_email else []
         return tools.run_module("pipeline.local.deploy", email)
@@ -182,20 +215,41 @@ def run_aws(args: argparse.Namespace, session: Any, region: str, tools: Tools) -
     if args.dry_run:
         tools.out("Dry run: every AWS and admin API call is printed, none is made; <...> are "
                   "values a real run would learn.")
+        # Releasing to tenants: the named tenants are taken as recorded (see the note below).
         world = dry_run_world(templates, target, tools.out,
-                              pooled_stack_exists=args.command == "tenant")
+                              pooled_stack_exists=args.command != "pooled",
+                              deployment_rows=map(recorded_deployment, args.tenant_ids),
+                              stacks=tools.stacks)
     else:
-        world = real_world(session, target, tools.out)
+        world = real_world(session, target, tools.out, tools.stacks)
+    failed = ""
     if args.command == "pooled":
         summary = deploy_pooled(templates.pooled, args.admin_email, world.stacks)
+    elif args.command == "tenants":
+        release = deploy_tenants(templates.silo, args.tenant_ids, world.calls, world.stacks,
+                                 tools.out)
+        summary = release.summary()
+        failed = release.failure_message() if release.failures else ""
     else:
         request = TenantRequest(args.name.strip(), args.email.strip(), Tier.parse(args.tier),
                                 args.phone, args.address)
         summary = onboard_tenant(request, templates.silo, world.http, world.stacks, tools.out)
     if args.dry_run:
         summary.note("(dry run: nothing was deployed)")
+        if args.command == "tenants":
+            summary.note(_DRY_RUN_ROWS if args.tenant_ids else _DRY_RUN_NO_ROWS)
     for line in ["", *summary.lines()]:
         tools.out(line)
+    if failed:  # after the summary: the operator sees what did succeed, then why the run failed
+        raise DeployError(failed)
+
+
+_DRY_RUN_ROWS = (f"(each --tenant-id was taken as recorded and deployed; a real run reads its "
+                 f"row and passes the row's desiredState, running or stopped, where "
+                 f"{DESIRED_STATE} stands, and refuses an id without a row)")
+_DRY_RUN_NO_ROWS = ("(a dry run cannot read the table, so its scan answers no rows and no "
+                    "tenant's stack is shown: name tenants with --tenant-id ID (TENANT_ID=...) "
+                    "to see their deployments)")
 
 
 def _templates(args: argparse.Namespace, tools: Tools) -> PackagedTemplates:

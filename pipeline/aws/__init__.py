@@ -6,6 +6,7 @@ One module per job, each handed its collaborators:
 - ``placeholders``: what a dry run pretends AWS and the admin API answered;
 - ``artifacts``: the deployment bucket (content-addressed uploads) and the template rewrite;
 - ``stacks``: deploying one stack with change sets and reading its outputs;
-- ``pooled``, ``tenants``: the two commands (``make deploy-pooled``, ``make onboard-tenant``);
+- ``pooled``, ``tenants``, ``silos``: the three commands (``make deploy-pooled``,
+  ``make onboard-tenant``, ``make deploy-tenants``);
 - ``wiring``: which of the above a run gets (real or dry run).
 """

@@ -4,8 +4,10 @@ runs and prints its own calls. Values a real run would learn are shown as ``<whe
 for real ones.
 
 The pretend world is small and consistent: a stack exists if the run was told so (the pooled
-stack, when onboarding) or once a change set was executed for it; its outputs are named after
-its template's.
+stack, when onboarding; a recorded tenant's, when releasing to tenants) or once a change set was
+executed for it; its outputs are named after its template's; an object is in the bucket once it
+was put there in this run; the tenant-stack-mapping table holds the rows the run was given (a
+dry run cannot know the real ones: see ``recorded_deployment``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from botocore.exceptions import ClientError
 
 from pipeline.aws.calls import Answer
 from pipeline.aws.http import HttpAnswer
+from tenant_context.deployments import ACTIVE, stack_name
+from tenant_context.dynamo import to_item
+from tenant_context.resources import PLATFORM, TENANT_STACK_MAPPING_TABLE
+from tenant_context.tenant_records import DeploymentRecord
 
 TENANT_ID = "<tenantId>"
 
@@ -25,12 +31,30 @@ def placeholder(where: str, what: str) -> str:
     return f"<{where}.{what}>"
 
 
+# The table's name without the platform prefix: short enough for the summary's column.
+DESIRED_STATE = placeholder(TENANT_STACK_MAPPING_TABLE.name.removeprefix(f"{PLATFORM}-"),
+                            "desiredState")
+
+
+def recorded_deployment(tenant_id: str) -> DeploymentRecord:
+    """A tenant named on a dry run's command line, as its row is taken to be: deployed (the
+    usual case of a release: an update), its desired state the placeholder that the real run
+    reads from the row."""
+    return DeploymentRecord(tenant_id, stack_name(tenant_id), frozenset(), "", status=ACTIVE,
+                            desired_state=DESIRED_STATE)
+
+
 class PretendAws:
     def __init__(self, output_names: Callable[[str], Iterable[str]],
-                 existing_stacks: Iterable[str] = ()) -> None:
+                 existing_stacks: Iterable[str] = (),
+                 deployment_rows: Iterable[DeploymentRecord] = ()) -> None:
         self._output_names = output_names
+        self._rows = list(deployment_rows)
         self._stacks = dict.fromkeys(existing_stacks, "CREATE_COMPLETE")
+        self._stacks |= dict.fromkeys((row.stack_name for row in self._rows
+                                       if row.status == ACTIVE), "UPDATE_COMPLETE")
         self._change_sets: dict[str, str] = {}
+        self._objects: set[tuple[str, str]] = set()
 
     def __call__(self, service: str, operation: str, params: Mapping[str, Any]) -> Answer:
         handler = getattr(self, f"_{service}_{operation}", None)
@@ -38,7 +62,18 @@ class PretendAws:
         return answer
 
     def _s3_list_objects_v2(self, params: Mapping[str, Any]) -> Answer:
-        return {"KeyCount": 0, "Contents": []}  # nothing uploaded yet: every upload is shown
+        # Nothing is there before the run, so every upload is shown once.
+        contents = [{"Key": params["Prefix"]}] if (params["Bucket"], params["Prefix"]) in \
+            self._objects else []
+        return {"KeyCount": len(contents), "Contents": contents}
+
+    def _s3_put_object(self, params: Mapping[str, Any]) -> Answer:
+        self._objects.add((params["Bucket"], params["Key"]))
+        return {}
+
+    def _dynamodb_scan(self, params: Mapping[str, Any]) -> Answer:
+        items = [to_item(row.to_item()) for row in self._rows]
+        return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
 
     def _cloudformation_describe_stacks(self, params: Mapping[str, Any]) -> Answer:
         name = params["StackName"]

@@ -77,10 +77,14 @@ class Stacks:
     def deploy_packaged(self, name: str, template_file: Path,
                         parameters: Mapping[str, str]) -> Deployed:
         """A template from ``pipeline.packaging``: its artifacts uploaded first."""
+        return self.deploy(name, self.uploaded(template_file), parameters)
+
+    def uploaded(self, template_file: Path) -> dict[str, Any]:
+        """A packaged template naming its artifacts in the bucket: apart from ``deploy``, so
+        any number of stacks (every Platinum tenant's) deploy from one upload."""
         self._out(f"Uploading the artifacts of {template_file} to s3://{self._bucket.name} ...")
-        template = with_uploaded_artifacts(json.loads(template_file.read_text()),
-                                           template_file.parent, self._bucket)
-        return self.deploy(name, template, parameters)
+        return with_uploaded_artifacts(json.loads(template_file.read_text()),
+                                       template_file.parent, self._bucket)
 
     def deploy(self, name: str, template: dict[str, Any],
                parameters: Mapping[str, str]) -> Deployed:

@@ -4,6 +4,7 @@ the same code for both."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,11 @@ from pipeline.aws.packaged import PackagedTemplates, output_names
 from pipeline.aws.placeholders import PretendAws, pretend_admin_api
 from pipeline.aws.stacks import Stacks
 from pipeline.baseline import POOLED_STACK_NAME
+from tenant_context.tenant_records import DeploymentRecord
+
+# How a run's stacks are made from its calls and bucket: ``Stacks``, or a test's double of the
+# CloudFormation part (the emulator cannot run the SAM transform of the real templates).
+StacksFactory = Callable[[AwsCalls, DeploymentBucket, Out], Stacks]
 
 
 @dataclass(frozen=True)
@@ -28,24 +34,33 @@ class Target:
 
 @dataclass(frozen=True)
 class AwsWorld:
+    calls: AwsCalls
     http: Http
     stacks: Stacks
 
 
-def real_world(session: Any, target: Target, out: Out) -> AwsWorld:
-    return _world(Boto3Calls(session), UrllibHttp(), target, out)
+def real_world(session: Any, target: Target, out: Out,
+               stacks: StacksFactory = Stacks) -> AwsWorld:
+    return _world(Boto3Calls(session), UrllibHttp(), target, out, stacks)
 
 
 def dry_run_world(templates: PackagedTemplates, target: Target, out: Out,
-                  pooled_stack_exists: bool) -> AwsWorld:
-    """``pooled_stack_exists``: onboarding reads the pooled stack, so its dry run takes it as
-    deployed; a pooled dry run shows a first deployment."""
+                  pooled_stack_exists: bool,
+                  deployment_rows: Iterable[DeploymentRecord] = (),
+                  stacks: StacksFactory = Stacks) -> AwsWorld:
+    """``pooled_stack_exists``: onboarding and releasing to tenants read the pooled stack, so
+    their dry runs take it as deployed; a pooled dry run shows a first deployment.
+    ``deployment_rows``: what the tenant-stack-mapping table answers (a dry run cannot read
+    the real rows)."""
     pooled, silo = output_names(templates.pooled), output_names(templates.silo)
     pretend = PretendAws(lambda stack: pooled if stack == POOLED_STACK_NAME else silo,
-                         existing_stacks=[POOLED_STACK_NAME] if pooled_stack_exists else [])
-    return _world(DryRunCalls(pretend, out), DryRunHttp(pretend_admin_api, out), target, out)
+                         existing_stacks=[POOLED_STACK_NAME] if pooled_stack_exists else [],
+                         deployment_rows=deployment_rows)
+    return _world(DryRunCalls(pretend, out), DryRunHttp(pretend_admin_api, out), target, out,
+                  stacks)
 
 
-def _world(calls: AwsCalls, http: Http, target: Target, out: Out) -> AwsWorld:
+def _world(calls: AwsCalls, http: Http, target: Target, out: Out,
+           stacks: StacksFactory) -> AwsWorld:
     bucket = DeploymentBucket(calls, target.bucket, target.prefix, target.region, out)
-    return AwsWorld(http, Stacks(calls, bucket, out))
+    return AwsWorld(calls, http, stacks(calls, bucket, out))

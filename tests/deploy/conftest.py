@@ -4,12 +4,14 @@ socket connect refused and recorded."""
 
 from __future__ import annotations
 
+import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from pipeline.aws.calls import DRY_RUN
@@ -83,3 +85,11 @@ def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Connections:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     return connections
+
+
+@pytest.fixture
+def bucket_name(emulator_url: str) -> str:
+    """A fresh deployment bucket in the session's emulator."""
+    name = f"deploy-{secrets.token_hex(6)}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    return name

@@ -33,13 +33,6 @@ class RecordingCalls:
         return self._real.call(service, operation, **params)
 
 
-@pytest.fixture
-def bucket_name(emulator_url: str) -> str:
-    name = f"deploy-{secrets.token_hex(6)}"
-    boto3.client("s3").create_bucket(Bucket=name)
-    return name
-
-
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value

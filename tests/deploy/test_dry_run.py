@@ -14,10 +14,15 @@ import pytest
 
 from pipeline.aws.artifacts import relative_artifacts
 from pipeline.aws.packaged import PackagedTemplates
-from pipeline.aws.placeholders import TENANT_ID, placeholder
+from pipeline.aws.placeholders import DESIRED_STATE, TENANT_ID, placeholder
+from pipeline.aws.silos import DESIRED_STATE_PARAMETER, deploy_tenants
 from pipeline.aws.tenants import SILO_PARAMETERS_FROM_POOLED
+from pipeline.aws.wiring import Target, dry_run_world
 from pipeline.baseline import POOLED_STACK_NAME
-from tenant_context.deployments import stack_name
+from tenant_context.deployments import ACTIVE, PROVISIONING, RUNNING, STOPPED, stack_name
+from tenant_context.resources import TENANT_STACK_MAPPING_TABLE
+from tenant_context.tenancy import POOLED_DEPLOYMENT
+from tenant_context.tenant_records import DeploymentRecord
 from tests.deploy.conftest import Cli, Connections, Run
 
 BUCKET, REGION, PREFIX = "deploy-artifacts", "eu-west-1", "serverless-saas"
@@ -144,3 +149,113 @@ def test_onboard_pooled_tier_dry_run_registers_and_deploys_nothing(
     assert run.calls == ["cloudformation.describe_stacks", "POST", "GET"]
     assert no_aws.attempted == []
     assert f'"tenantTier":"{tier.capitalize()}"' in run.call_lines("POST")[0]
+
+
+READ_POOLED_AND_ROWS = ["cloudformation.describe_stacks", "dynamodb.scan"]
+
+
+def _parameters(create: str) -> dict[str, str]:
+    return {item["ParameterKey"]: item["ParameterValue"]
+            for item in json.loads(_param(create, "Parameters"))}
+
+
+def _each_stack_s_template(run: Run, stacks: int) -> list[list[str]]:
+    """Inline, or by URL: then uploaded for the first stack and found (listed) by the rest."""
+    creates = run.call_lines("cloudformation.create_change_set")
+    if all(" TemplateBody=" in create for create in creates):
+        return [[]] * stacks
+    return [UPLOAD, *[["s3.list_objects_v2"]] * (stacks - 1)]
+
+
+def _release_calls(run: Run, artifacts: int, stacks: int) -> list[str]:
+    """Read the pooled stack and the rows, upload the silo artifacts ONCE, then one change-set
+    deployment per tenant stack."""
+    return [*READ_POOLED_AND_ROWS, *UPLOAD * artifacts,
+            *(call for template in _each_stack_s_template(run, stacks)
+              for call in [*EXISTS, *template, *CHANGE_SET_DEPLOY])]
+
+
+def test_deploy_tenants_dry_run_takes_the_named_tenants_as_recorded(
+        cli: Cli, no_aws: Connections, packaged_dist: Path) -> None:
+    first, second = "a" * 32, "b" * 32
+    run = cli(["tenants", *AWS, "--dist", str(packaged_dist), "--tenant-id", second,
+               "--tenant-id", first])
+
+    assert (run.code, run.err) == (0, [])
+    silo = PackagedTemplates.in_dist(packaged_dist).silo
+    artifacts = _artifact_keys(silo)
+    assert run.calls == _release_calls(run, len(artifacts), stacks=2)
+    assert no_aws.attempted == []
+    (scan,) = run.call_lines("dynamodb.scan")
+    assert scan == (f"[dry-run] dynamodb.scan TableName={TENANT_STACK_MAPPING_TABLE.name} "
+                    f"ConsistentRead=true")
+    assert [_param(line, "Key") for line in run.call_lines("s3.put_object")][:2] == artifacts
+    creates = run.call_lines("cloudformation.create_change_set")
+    assert [_param(create, "StackName") for create in creates] == [
+        stack_name(second), stack_name(first)]  # in the order named
+    for tenant_id, create in zip([second, first], creates, strict=True):
+        assert _param(create, "ChangeSetType") == "UPDATE"  # taken as deployed: a release
+        assert _parameters(create) == {
+            "TenantId": tenant_id, "TenantTier": "Platinum",
+            **{parameter: placeholder(POOLED_STACK_NAME, output)
+               for parameter, output in SILO_PARAMETERS_FROM_POOLED.items()},
+            DESIRED_STATE_PARAMETER: DESIRED_STATE}  # the row's, which only a real run reads
+    assert _row(run, first).split() == [stack_name(first), DESIRED_STATE, "deployed",
+                                        placeholder(stack_name(first), "TenantApiUrl")]
+    assert any(DESIRED_STATE in line and "a real run reads its row" in line
+               for line in run.out)
+
+
+def test_deploy_tenants_dry_run_without_tenant_ids_shows_the_scan_and_deploys_nothing(
+        cli: Cli, no_aws: Connections, packaged_dist: Path) -> None:
+    run = cli(["tenants", *AWS, "--dist", str(packaged_dist)])
+
+    assert (run.code, run.err) == (0, [])
+    assert run.calls == READ_POOLED_AND_ROWS  # no row known: no upload, no stack
+    assert no_aws.attempted == []
+    assert any("a dry run cannot read the table, so its scan answers no rows" in line
+               and "--tenant-id ID (TENANT_ID=...)" in line for line in run.out)
+
+
+def test_deploy_tenants_deploys_every_silo_row_with_its_desired_state(
+        no_aws: Connections, packaged_dist: Path) -> None:
+    """The release itself, over the dry run's calls, with rows as the table would hold them:
+    what each recorded state turns into."""
+    running, stopped, requested = "1" * 32, "2" * 32, "3" * 32
+    rows = [
+        DeploymentRecord(POOLED_DEPLOYMENT, POOLED_STACK_NAME, frozenset({"x"}), "https://p"),
+        DeploymentRecord(stopped, stack_name(stopped), frozenset({"p", "o"}), "https://s",
+                         status=ACTIVE, desired_state=STOPPED),
+        DeploymentRecord(requested, stack_name(requested), frozenset(), "",
+                         status=PROVISIONING, desired_state=RUNNING),
+        DeploymentRecord(running, stack_name(running), frozenset({"p", "o"}), "https://r",
+                         status=ACTIVE, desired_state=RUNNING),
+    ]
+    templates = PackagedTemplates.in_dist(packaged_dist)
+    run = Run(0)
+    world = dry_run_world(templates, Target(BUCKET, PREFIX, REGION), run.out.append,
+                          pooled_stack_exists=True, deployment_rows=rows)
+
+    release = deploy_tenants(templates.silo, [], world.calls, world.stacks, run.out.append)
+
+    assert run.calls == _release_calls(run, len(_artifact_keys(templates.silo)), stacks=3)
+    assert no_aws.attempted == []
+    creates = run.call_lines("cloudformation.create_change_set")
+    deployed = {_param(create, "StackName"): (_param(create, "ChangeSetType"),
+                                              _parameters(create)[DESIRED_STATE_PARAMETER])
+                for create in creates}
+    assert deployed == {  # the pooled row is deploy-pooled's; a requested one is created
+        stack_name(running): ("UPDATE", "running"),
+        stack_name(stopped): ("UPDATE", "stopped"),
+        stack_name(requested): ("CREATE", "running"),
+    }
+    assert [(outcome.tenant_id, outcome.desired_state, outcome.result)
+            for outcome in release.outcomes] == [
+        (running, "running", "deployed"), (stopped, "stopped", "deployed"),
+        (requested, "running", "deployed")]
+    assert release.failures == []
+
+
+def test_the_silo_template_takes_the_rows_desired_states(packaged_dist: Path) -> None:
+    declared = _template(PackagedTemplates.in_dist(packaged_dist).silo)["Parameters"]
+    assert declared[DESIRED_STATE_PARAMETER]["AllowedValues"] == [RUNNING, STOPPED]

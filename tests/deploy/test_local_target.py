@@ -1,4 +1,5 @@
-"""TARGET=local goes to the local platform's own commands with the same arguments."""
+"""TARGET=local goes to the local platform's own commands with the same arguments; deploying
+the tenants' stacks is the running platform's own job there."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.deploy import run_local_module
+from pipeline.local.paths import StatePaths
 from tests.deploy.conftest import Cli
 
 
@@ -57,3 +59,23 @@ def test_without_a_running_platform_the_local_commands_say_so(
 
     assert run.code == 2
     assert "The local platform is not running" in capfd.readouterr().err
+
+
+def test_deploying_the_tenants_locally_is_the_running_platform_s_job(
+        cli: Cli, tmp_path: Path) -> None:
+    paths = StatePaths(tmp_path)
+    paths.platform.write_text('{"adminApiUrl": "http://127.0.0.1:1/admin"}')
+
+    run = cli(["tenants"], local_state=lambda: paths)  # a local module would fail the test
+
+    assert (run.code, run.err) == (0, [])
+    (line,) = run.out
+    assert "by itself (pipeline/local/provisioner.py): nothing to do" in line
+
+
+def test_deploying_the_tenants_locally_without_a_running_platform_says_so(
+        cli: Cli, tmp_path: Path) -> None:
+    run = cli(["tenants"], local_state=lambda: StatePaths(tmp_path))
+
+    assert (run.code, run.out) == (2, [])
+    assert run.err == ["The local platform is not running: start it with `make local`."]

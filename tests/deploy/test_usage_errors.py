@@ -29,6 +29,15 @@ TENANT = ["--name", "Acme", "--email", "owner@acme.example"]
     (["tenant", "--tier", "Basic"], "missing --name (NAME=...), --email (EMAIL=...)"),
     (["tenant", *TENANT, "--tier", "Gold"], "unknown tier 'Gold'"),
     (["tenant", *TENANT, "--tier", "Basic", "--dry-run"], "--dry-run (DRY_RUN=1) is for"),
+    (["tenants", "--target", "aws", "--region", "eu-west-1", "--dry-run"],
+     "missing --bucket (BUCKET=...)"),
+    (["tenants", *AWS], "no AWS credentials found"),
+    (["tenants", *AWS, "--dry-run", "--tenant-id", "pooled"],
+     "--tenant-id 'pooled' is not a tenant id (32 hex characters, as the registration "
+     "answered): the pooled deployment is make deploy-pooled's"),
+    (["tenants", *AWS, "--dry-run", "--tenant-id", "a" * 32, "--tenant-id", "Acme"],
+     "--tenant-id 'Acme' is not a tenant id"),
+    (["tenants", "--dry-run"], "--dry-run (DRY_RUN=1) is for"),
 ])
 def test_refused_before_anything_is_done(cli: Cli, no_aws: Connections, argv: list[str],
                                          message: str) -> None:
