@@ -55,8 +55,10 @@ def silo_parameters(tenant_id: str, pooled: Outputs) -> dict[str, str]:
                for parameter, output in SILO_PARAMETERS_FROM_POOLED.items()}}
 
 
-def register(request: TenantRequest, admin_api: str, http: Http, out: Out) -> dict[str, Any]:
-    """The registered tenant, as the registration API answers it (a refusal is its message)."""
+def register(request: TenantRequest, admin_api: str, http: Http,
+             out: Out) -> tuple[dict[str, Any], bool]:
+    """The registered tenant, as the registration API answers it (a refusal is its message),
+    and whether this call created it (False: an identical earlier registration)."""
     out(f"Registering {request.name!r} ({request.tier.value}) at {admin_api}/registration ...")
     answer = http.request("POST", f"{admin_api}/registration", request.registration_body())
     if answer.status not in REGISTERED:
@@ -67,14 +69,14 @@ def register(request: TenantRequest, admin_api: str, http: Http, out: Out) -> di
         raise DeployError(f"registration answered {answer.status} without a tenant id: {tenant}")
     out(f"  registered as tenant {tenant['tenantId']}"
         f"{' (earlier, with the same name and email)' if answer.status == 200 else ''}")
-    return tenant
+    return tenant, answer.status == 201
 
 
 def onboard_tenant(request: TenantRequest, silo_template: Path, http: Http, stacks: Stacks,
                    out: Out) -> Summary:
     pooled = stacks.outputs(POOLED_STACK_NAME)
     admin_api = pooled["AdminApiUrl"].rstrip("/")
-    tenant = register(request, admin_api, http, out)
+    tenant, created = register(request, admin_api, http, out)
     tenant_id = tenant["tenantId"]
     summary = Summary(f"Tenant {tenant['tenantName']!r} onboarded ({tenant['tenantTier']}):")
     summary.row("tenant id", tenant_id)
@@ -82,7 +84,14 @@ def onboard_tenant(request: TenantRequest, silo_template: Path, http: Http, stac
                                 f"temporary password to {request.email})")
     tenant_api = ""
     # The registered tier decides, not the requested one: a repeat returns the tenant as it is.
-    if Tier.parse(tenant["tenantTier"]) is Tier.PLATINUM:
+    platinum = Tier.parse(tenant["tenantTier"]) is Tier.PLATINUM
+    if platinum and not created:
+        # It may have been deactivated since: its stack follows its recorded desired state,
+        # which `make deploy-tenants` reads (deploying it with the default would restart it).
+        summary.row("own stack", stack_name(tenant_id))
+        summary.note(f"already registered: its stack is brought to its recorded state by "
+                     f"make deploy-tenants TARGET=aws TENANT_ID={tenant_id}")
+    elif platinum:
         deployed = stacks.deploy_packaged(stack_name(tenant_id), silo_template,
                                           silo_parameters(tenant_id, pooled))
         tenant_api = deployed.outputs[TENANT_API_OUTPUT]

@@ -184,3 +184,26 @@ def test_a_repeated_registration_of_a_pooled_tenant_deploys_no_stack(tmp_path: P
            "name and email)" in lines
     assert ("tenant API", "https://pooled.example") in summary.rows
     assert api.asked[-1].endswith("/tenant/init/Acme")
+
+
+def test_a_repeated_registration_of_a_platinum_tenant_leaves_its_stack_to_deploy_tenants(
+        tmp_path: Path) -> None:
+    """The tenant may have been deactivated since its first onboarding: deploying its stack
+    with the template's default (running) would start its services again."""
+    tenant_id = "1" * 32
+    tenant = {"tenantId": tenant_id, "tenantName": "Big", "tenantTier": "Platinum",
+              "tenantAdminUserName": f"tenant-admin-{tenant_id}", "message": "exists"}
+    api = AdminApi({"POST": HttpAnswer(200, tenant),
+                    "GET": HttpAnswer(200, {"userPoolId": "pool", "appClientId": "client",
+                                            "apiGatewayUrl": "https://big.example"})})
+    lines: list[str] = []
+    request = TenantRequest("Big", "owner@big.example", Tier.PLATINUM)
+
+    summary = onboard_tenant(request, tmp_path / "unused.json", api,
+                             _pooled_stack_deployed(lines), lines.append)
+
+    assert not any("create_change_set" in line for line in lines)
+    assert ("own stack", f"stack-{tenant_id}") in summary.rows
+    assert ("tenant API", "https://big.example") in summary.rows
+    assert any(f"make deploy-tenants TARGET=aws TENANT_ID={tenant_id}" in note
+               for note in summary.notes)
