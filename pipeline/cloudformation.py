@@ -146,27 +146,28 @@ def usage_plan_key(plan: str, key_id: Any) -> Resource:
         "KeyId": key_id, "KeyType": "API_KEY", "UsagePlanId": ref(plan)}}
 
 
-def http_edge(name: Any, routes: dict[str, str]) -> dict[str, Resource]:
+def http_edge(name: Any, routes: dict[str, str], stage: str = "api") -> dict[str, Resource]:
     """ONE base URL for a deployment's tenant API: an HTTP API whose routes (``/products``,
-    ``/product/...``) proxy to the REST API (one per Chalice app) that serves them, path
-    unchanged. Authorization, usage plans and CORS stay with the REST APIs behind it."""
+    ``/product/{proxy+}``, ...) proxy to the REST API (one per Chalice app) serving them, at the
+    same path under its stage (a greedy ``{proxy+}`` becomes ``{proxy}`` in the integration
+    URI). Authorization, usage plans and CORS stay with the REST APIs behind it."""
     resources: dict[str, Resource] = {"Edge": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
         "Name": name, "ProtocolType": "HTTP",
         "Description": "One base URL for the deployment's product and order APIs"}}}
     resources["EdgeStage"] = {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
         "ApiId": ref("Edge"), "StageName": "$default", "AutoDeploy": True}}
-    for rest_api in sorted(set(routes.values())):
-        resources[f"Edge{rest_api}Integration"] = {
+    for index, (route, rest_api) in enumerate(sorted(routes.items())):
+        target = route.replace("{proxy+}", "{proxy}")
+        resources[f"EdgeIntegration{index}"] = {
             "Type": "AWS::ApiGatewayV2::Integration", "Properties": {
                 "ApiId": ref("Edge"), "IntegrationType": "HTTP_PROXY",
                 "IntegrationMethod": "ANY", "PayloadFormatVersion": "1.0",
                 "IntegrationUri": {"Fn::Sub": f"https://${{{rest_api}}}.execute-api."
-                                              "${AWS::Region}.${AWS::URLSuffix}"},
-                "RequestParameters": {"overwrite:path": "/api$request.path"}}}
-    for index, (route, rest_api) in enumerate(sorted(routes.items())):
+                                              f"${{AWS::Region}}.${{AWS::URLSuffix}}/{stage}"
+                                              f"{target}"}}}
         resources[f"EdgeRoute{index}"] = {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
             "ApiId": ref("Edge"), "RouteKey": f"ANY {route}",
-            "Target": {"Fn::Sub": f"integrations/${{Edge{rest_api}Integration}}"}}}
+            "Target": {"Fn::Sub": f"integrations/${{EdgeIntegration{index}}}"}}}
     return resources
 
 

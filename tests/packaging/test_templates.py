@@ -225,11 +225,26 @@ def test_the_silo_stack_takes_its_tenant_as_parameters_and_outputs_its_url(
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_one_base_url_serves_products_and_orders(packaged: Packaged, deployment: str) -> None:
+    """Each route of the edge goes to the app serving it, at the same path under its stage."""
     template = packaged.templates[deployment]
-    routes = {route["Properties"]["RouteKey"] for route
-              in resources_of(template, "AWS::ApiGatewayV2::Route").values()}
-    assert routes == {f"ANY {path}" for path in ("/products", "/product", "/product/{proxy+}",
-                                                 "/orders", "/order", "/order/{proxy+}")}
+    integrations = resources_of(template, "AWS::ApiGatewayV2::Integration")
+    targets = {}
+    for route in resources_of(template, "AWS::ApiGatewayV2::Route").values():
+        integration = route["Properties"]["Target"]["Fn::Sub"].removeprefix(
+            "integrations/${").removesuffix("}")
+        targets[route["Properties"]["RouteKey"]] = \
+            integrations[integration]["Properties"]["IntegrationUri"]["Fn::Sub"]
+    prefix = "Pooled" if deployment == "pooled" else ""
+    expected = {}
+    for app, paths in (("Product", ("/products", "/product", "/product/{proxy+}")),
+                       ("Order", ("/orders", "/order", "/order/{proxy+}"))):
+        for path in paths:
+            expected[f"ANY {path}"] = (
+                f"https://${{{prefix}{app}RestAPI}}.execute-api.${{AWS::Region}}."
+                f"${{AWS::URLSuffix}}/api{path.replace('{proxy+}', '{proxy}')}")
+    assert targets == expected
+    assert template["Outputs"]["PooledApiUrl" if deployment == "pooled" else "TenantApiUrl"] == {
+        "Value": {"Fn::Sub": "https://${Edge}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}}
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
