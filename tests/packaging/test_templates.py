@@ -283,3 +283,27 @@ def test_api_gateways_own_answers_carry_the_apps_cors_headers(packaged: Packaged
         responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
         for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
             assert responses[kind]["responseParameters"] == expected, (name, kind)
+
+
+def test_tenant_functions_reach_only_their_own_data(packaged: Packaged) -> None:
+    """Pooled product and order functions have no data rights of their own (only the caller's
+    scoped credentials reach items); a silo's functions reach only that tenant's tables."""
+    pooled = packaged.templates["pooled"]["Resources"]
+    for role in ("PooledProductAPIHandlerRole", "PooledOrderAPIHandlerRole"):
+        assert "Policies" not in pooled[role]["Properties"], role
+        assert pooled[f"{role.removesuffix('Role')}"]["Properties"]["Role"] == {
+            "Fn::GetAtt": [role, "Arn"]}
+    silo = packaged.templates["silo"]["Resources"]
+    own_tables = {f"table/{product_table('${TenantId}').name}",
+                  f"table/{order_table('${TenantId}').name}"}
+    for role in ("ProductAPIHandlerRole", "OrderAPIHandlerRole"):
+        (policy,) = silo[role]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert all(action.startswith("dynamodb:") for action in statement["Action"])
+            for resource in statement["Resource"]:
+                table = resource["Fn::Sub"].rsplit(":", 1)[1].removesuffix("/index/*")
+                assert table in own_tables, (role, resource)
+    product_statements = silo["ProductAPIHandlerRole"]["Properties"]["Policies"][0][
+        "PolicyDocument"]["Statement"]
+    assert not [statement for statement in product_statements
+                if any("order" in resource["Fn::Sub"] for resource in statement["Resource"])]
