@@ -59,7 +59,8 @@ class RunningPlatform:
                        )["IdToken"]
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process with this pid is still there."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -100,8 +101,8 @@ def running_platform(state_dir: Path, emulator_port: int, gateway_port: int,
             process.kill()
             output, _ = process.communicate()
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.1)
-        left = [pid for pid in pids if _alive(pid)]
+        left = [pid for pid in pids if alive(pid)]
         if left or "Stopped." not in output or state_file.exists():
             raise RuntimeError(f"the platform did not stop cleanly (left {left}): {output}")

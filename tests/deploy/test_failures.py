@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from pipeline.aws.artifacts import DeploymentBucket
 from pipeline.aws.calls import Answer, DryRunCalls
+from pipeline.aws.console import Summary
 from pipeline.aws.errors import DeployError
 from pipeline.aws.http import HttpAnswer
 from pipeline.aws.placeholders import PretendAws
@@ -165,19 +166,26 @@ def test_a_refused_registration_is_its_message(tmp_path: Path) -> None:
     assert not any("create_change_set" in line for line in lines)  # no stack for a refusal
 
 
+def _onboard_again(tmp_path: Path, tenant_id: str, tier: str, api_url: str
+                   ) -> tuple[Summary, list[str], AdminApi]:
+    """Onboarding (asked for Platinum) whose registration answers 200: an identical earlier
+    registration of a tenant of ``tier``."""
+    tenant = {"tenantId": tenant_id, "tenantName": "Acme", "tenantTier": tier,
+              "tenantAdminUserName": f"tenant-admin-{tenant_id}", "message": "exists"}
+    api = AdminApi({"POST": HttpAnswer(200, tenant),
+                    "GET": HttpAnswer(200, {"userPoolId": "pool", "appClientId": "client",
+                                            "apiGatewayUrl": api_url})})
+    lines: list[str] = []
+    request = TenantRequest("Acme", "owner@acme.example", Tier.PLATINUM)
+    summary = onboard_tenant(request, tmp_path / "unused.json", api,
+                             _pooled_stack_deployed(lines), lines.append)
+    return summary, lines, api
+
+
 def test_a_repeated_registration_of_a_pooled_tenant_deploys_no_stack(tmp_path: Path) -> None:
     """Asked for Platinum, but the name and email are an existing Basic tenant's (200): the
     registered tier decides."""
-    tenant = {"tenantId": "0" * 32, "tenantName": "Acme", "tenantTier": "Basic",
-              "tenantAdminUserName": f"tenant-admin-{'0' * 32}", "message": "exists"}
-    api = AdminApi({"POST": HttpAnswer(200, tenant),
-                    "GET": HttpAnswer(200, {"userPoolId": "pool", "appClientId": "client",
-                                            "apiGatewayUrl": "https://pooled.example"})})
-    lines: list[str] = []
-    request = TenantRequest("Acme", "owner@acme.example", Tier.PLATINUM)
-
-    summary = onboard_tenant(request, tmp_path / "unused.json", api,
-                             _pooled_stack_deployed(lines), lines.append)
+    summary, lines, api = _onboard_again(tmp_path, "0" * 32, "Basic", "https://pooled.example")
 
     assert not any("create_change_set" in line for line in lines)
     assert "  registered as tenant 00000000000000000000000000000000 (earlier, with the same " \
@@ -191,16 +199,7 @@ def test_a_repeated_registration_of_a_platinum_tenant_leaves_its_stack_to_deploy
     """The tenant may have been deactivated since its first onboarding: deploying its stack
     with the template's default (running) would start its services again."""
     tenant_id = "1" * 32
-    tenant = {"tenantId": tenant_id, "tenantName": "Big", "tenantTier": "Platinum",
-              "tenantAdminUserName": f"tenant-admin-{tenant_id}", "message": "exists"}
-    api = AdminApi({"POST": HttpAnswer(200, tenant),
-                    "GET": HttpAnswer(200, {"userPoolId": "pool", "appClientId": "client",
-                                            "apiGatewayUrl": "https://big.example"})})
-    lines: list[str] = []
-    request = TenantRequest("Big", "owner@big.example", Tier.PLATINUM)
-
-    summary = onboard_tenant(request, tmp_path / "unused.json", api,
-                             _pooled_stack_deployed(lines), lines.append)
+    summary, lines, _ = _onboard_again(tmp_path, tenant_id, "Platinum", "https://big.example")
 
     assert not any("create_change_set" in line for line in lines)
     assert ("own stack", f"stack-{tenant_id}") in summary.rows

@@ -20,7 +20,7 @@ import requests
 
 from pipeline.local.paths import PROJECT_ROOT
 from pipeline.local.processes import free_port
-from pipeline.local.runner import RunningPlatform, running_platform
+from pipeline.local.runner import RunningPlatform, alive, running_platform
 from tenant_context.resources import order_table, product_table
 
 pytestmark = pytest.mark.platform
@@ -125,14 +125,6 @@ def stored_products(platform: RunningPlatform, tenant_id: str) -> list[str]:
 def own_pids(platform: RunningPlatform, tenant_id: str) -> list[int]:
     return [pid for name, pid in platform.current_state()["pids"].items()
             if name.startswith(f"{tenant_id}/")]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
