@@ -9,11 +9,12 @@ both targets.
 
 local (the default) works on the running local platform (``pipeline.local.deploy``,
 ``pipeline.local.onboard``; its provisioner keeps Platinum tenants' deployments as recorded by
-itself, so ``tenants`` only checks that it runs). aws packages (or reuses ``--dist``), uploads
-the artifacts to the bucket and deploys with CloudFormation; ``--dry-run`` prints every AWS and
-admin API call instead of making it, and needs no credentials. Exit codes: 0 done; 1 a step
-failed (one line says why; for ``tenants``, every failed tenant after the others were tried);
-2 the command line or the environment is not enough to start, and nothing was done.
+itself, so ``tenants`` releases the working tree's code to them). aws packages (or reuses
+``--dist``), uploads the artifacts to the bucket and deploys with CloudFormation;
+``--dry-run`` prints every AWS and admin API call instead of making it, and needs no
+credentials. Exit codes: 0 done; 1 a step failed (one line says why; for ``tenants``, every
+failed tenant after the others were tried); 2 the command line or the environment is not
+enough to start, and nothing was done.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pipeline.aws.silos import deploy_tenants
 from pipeline.aws.stacks import Stacks
 from pipeline.aws.tenants import TenantRequest, onboard_tenant
 from pipeline.aws.wiring import AwsWorld, StacksFactory, Target, dry_run_world, real_world
-from pipeline.local.paths import PROJECT_ROOT, NotRunning, StatePaths
+from pipeline.local.paths import PROJECT_ROOT, StatePaths
 from tenant_context.resources import PLATFORM
 from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier, is_tenant_id
 
@@ -189,15 +190,7 @@ def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
 
 def run_local(args: argparse.Namespace, tools: Tools) -> int:
     if args.command == "tenants":
-        try:
-            tools.local_state().running()
-        except NotRunning as error:
-            tools.err(str(error))
-            return USAGE_ERROR
-        tools.out("The local platform deploys, stops and starts every Platinum tenant's own "
-                  "deployment as its row says, by itself (pipeline/local/provisioner.py): "
-                  "nothing to do.")
-        return 0
+        return tools.run_module("pipeline.local.deploy", ["--tenants"])
     if args.command == "pooled":
         email = ["--admin-email", args.admin_email] if args.admin_email else []
         return tools.run_module("pipeline.local.deploy", email)

@@ -1,28 +1,45 @@
-"""``make deploy-pooled`` (TARGET=local): the pooled deployment applied to the local platform.
+"""``make deploy-pooled`` and ``make deploy-tenants`` (TARGET=local): a release on the running
+local platform.
 
-The same definitions as the aws target, applied to the emulator of the running platform
-(``make local``): the tables as stack ``stack-pooled`` through the emulator's CloudFormation,
-pools, the first SystemAdmin, usage plans and settings through API calls
-(``pipeline.local.bootstrap``; idempotent, so deploying again changes only what differs). The
-pooled services run under ``chalice local`` in the platform, from the working tree; this
-checks they answer behind the authorizer and prints where.
+deploy-pooled applies the same definitions as the aws target to the emulator of the running
+platform (``make local``): the tables as stack ``stack-pooled`` through the emulator's
+CloudFormation, pools, the first SystemAdmin, usage plans and settings through API calls
+(``pipeline.local.bootstrap``; idempotent, so deploying again changes only what differs). Then,
+as a new Lambda version would in AWS, the working tree's code replaces the running admin and
+pooled services: the platform starts new ``chalice local`` processes and switches each route to
+them before stopping the old ones (``LocalPlatform.release``), so no request fails. deploy-tenants
+does the same for every Platinum tenant's own deployment (the provisioner's ``release``).
 
-    python -m pipeline.local.deploy [--admin-email EMAIL]
+    python -m pipeline.local.deploy [--admin-email EMAIL] [--tenants]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 import urllib.error
 import urllib.request
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from pipeline.baseline import POOLED_STACK_NAME
 from pipeline.local.bootstrap import LocalUrls, bootstrap
 from pipeline.local.paths import NotRunning, StatePaths
-from pipeline.local.platform import emulator_clients
+from pipeline.local.platform import (
+    BASELINE_DEPLOYMENTS,
+    RELEASE_POOLED,
+    RELEASE_TENANTS,
+    emulator_clients,
+)
 from tenant_context.invitations import CredentialsFile
+
+RELEASE_TIMEOUT_SECONDS = 120.0
+
+
+class ReleaseError(RuntimeError):
+    pass
 
 
 def _status(url: str) -> int:
@@ -33,12 +50,35 @@ def _status(url: str) -> int:
         return error.code
 
 
-def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
-    try:
+def release(paths: StatePaths, signal_number: int, replaced: Callable[[str], bool],
+            timeout: float = RELEASE_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """Ask the running platform for a release and wait until none of the processes ``replaced``
+    names (names in ``platform.json``'s pids) is left; the platform's new state."""
+    before = paths.running()
+    old = {name: pid for name, pid in before["pids"].items() if replaced(name)}
+    os.kill(before["pid"], signal_number)
+    deadline = time.monotonic() + timeout
+    while True:
         state = paths.running()
-    except NotRunning as error:
-        print(error, file=sys.stderr)
-        return 2
+        new = {name: pid for name, pid in state["pids"].items() if replaced(name)}
+        if not set(new.items()) & set(old.items()):
+            return state
+        if time.monotonic() > deadline:
+            raise ReleaseError(f"the platform did not replace {sorted(old)} within "
+                               f"{timeout:.0f} s: see its output and {paths.logs}/")
+        time.sleep(0.2)
+
+
+def _baseline_process(name: str) -> bool:
+    return name in {app.directory for apps in BASELINE_DEPLOYMENTS.values() for app, _ in apps}
+
+
+def _tenant_process(name: str) -> bool:
+    return "/" in name  # "<tenantId>/<app>"
+
+
+def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
+    state = paths.running()
     urls = LocalUrls(admin_api=state["adminApiUrl"], pooled_api=state["pooledApiUrl"])
     clients = emulator_clients(state["emulatorUrl"])
     print(f"Deploying {POOLED_STACK_NAME} to the emulator at {state['emulatorUrl']} ...",
@@ -47,6 +87,11 @@ def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
     stack = clients("cloudformation").describe_stacks(StackName=POOLED_STACK_NAME)["Stacks"][0]
     print(f"  stack {POOLED_STACK_NAME}: {stack['StackStatus']} (tables)", file=out, flush=True)
     print("  pools, SystemAdmin, usage plans, settings: in place", file=out, flush=True)
+    print("Releasing the working tree's code to the admin and pooled services ...", file=out,
+          flush=True)
+    released = release(paths, RELEASE_POOLED, _baseline_process)
+    replaced = sorted(name for name in released["pids"] if _baseline_process(name))
+    print(f"  new processes: {', '.join(replaced)}", file=out, flush=True)
     checks = {"admin API": f"{urls.admin_api}/tenants",
               "pooled tenant API": f"{urls.pooled_api}/products"}
     for name, url in checks.items():
@@ -68,12 +113,40 @@ def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
     return 0
 
 
+def deploy_tenants(paths: StatePaths, out: TextIO) -> int:
+    """The platform's provisioner keeps every Platinum deployment as its row says by itself;
+    what is left to deploy is the working tree's code."""
+    urls = paths.running().get("tenantApiUrls", {})
+    if not urls:
+        print("No Platinum tenant's deployment is running: nothing to release.", file=out)
+        return 0
+    print(f"Releasing the working tree's code to {len(urls)} Platinum tenant deployment(s) "
+          f"...", file=out, flush=True)
+    released = release(paths, RELEASE_TENANTS, _tenant_process)
+    print("Platinum tenants' deployments released:", file=out)
+    for tenant_id, url in sorted(released.get("tenantApiUrls", {}).items()):
+        print(f"  {tenant_id}  stack-{tenant_id}  {url}", file=out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--admin-email", default="admin@example.com",
                         help="the first SystemAdmin's address (used only when it is created)")
+    parser.add_argument("--tenants", action="store_true",
+                        help="release every Platinum tenant's deployment instead")
     args = parser.parse_args(argv)
-    return deploy_pooled(StatePaths.from_environ(), args.admin_email, sys.stdout)
+    paths = StatePaths.from_environ()
+    try:
+        if args.tenants:
+            return deploy_tenants(paths, sys.stdout)
+        return deploy_pooled(paths, args.admin_email, sys.stdout)
+    except NotRunning as error:
+        print(error, file=sys.stderr)
+        return 2
+    except ReleaseError as error:
+        print(error, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

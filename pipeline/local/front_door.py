@@ -20,6 +20,7 @@ import http.client
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +51,19 @@ class Upstream:
     in_flight: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(MAX_IN_FLIGHT_PER_SERVICE),
         compare=False, repr=False)
+    retired: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+
+    def retire(self, timeout: float = 60) -> None:
+        """No new request goes here (one that resolved it meanwhile finds the route's new
+        upstream); returns once the requests it is serving have finished."""
+        self.retired.set()
+        deadline = time.monotonic() + timeout
+        held = 0
+        while held < MAX_IN_FLIGHT_PER_SERVICE and \
+                self.in_flight.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            held += 1
+        for _ in range(held):
+            self.in_flight.release()
 
 
 class Route(NamedTuple):
@@ -63,9 +77,12 @@ class RouteTable:
         self._routes: dict[str, tuple[Upstream, ...]] = {}
         self._lock = threading.Lock()
 
-    def set(self, deployment: str, upstreams: tuple[Upstream, ...]) -> None:
+    def set(self, deployment: str, upstreams: tuple[Upstream, ...]) -> tuple[Upstream, ...]:
+        """Route the deployment to ``upstreams``; what it was routed to before."""
         with self._lock:
+            previous = self._routes.get(deployment, ())
             self._routes[deployment] = upstreams
+        return previous
 
     def remove(self, deployment: str) -> None:
         """Its base URL is no longer served (404), as for an API that does not exist."""
@@ -167,31 +184,53 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reply(refusal.status, refusal.body(),
                             {"x-amzn-ErrorType": refusal.error_type})
                 return
-        deployment, upstream, path = target
         query = self.path.partition("?")[2]
         headers = {name: value for name, value in self.headers.items()
                    if name.lower() not in _HOP_BY_HOP}
-        connection = http.client.HTTPConnection(LOOPBACK, upstream.port, timeout=120)
-        try:
-            with upstream.in_flight:
-                connection.request(self.command, path + (f"?{query}" if query else ""),
-                                   body=body, headers=headers)
-                response = connection.getresponse()
-                payload = response.read()
-        except OSError as error:
-            _log.warning("forwarding %s %s to port %d failed: %r", self.command, self.path,
-                         upstream.port, error)
-            self._reply(502, {"message": "The service behind this route is not running"})
+        answer = None
+        for _ in range(3):  # one retirement per release; more would be a bug, not a wait
+            try:
+                answer = self._exchange(target, query, body, headers)
+            except OSError as error:
+                _log.warning("forwarding %s %s to port %d failed: %r", self.command, self.path,
+                             target.upstream.port, error)
+                self._reply(502, {"message": "The service behind this route is not running"})
+                return
+            if answer is not None:
+                break
+            # Retired by a release after this request found it: the route's new upstream.
+            next_target = self.routes.resolve(self.path.split("?", 1)[0])
+            if next_target is None:
+                self._reply(404, {"message": f"No API serves {self.path}"})
+                return
+            target = next_target
+        if answer is None:
+            self._reply(502, {"message": "The service behind this route is being replaced"})
             return
-        finally:
-            connection.close()
+        response, payload = answer
         response_headers = {name: value for name, value in response.getheaders()
                             if name.lower() not in _HOP_BY_HOP}
         if not any(name.lower() == "access-control-allow-origin" for name in response_headers):
             response_headers |= cors_headers()
         self._send(response.status, response_headers, payload)
         if self.after_change and self.command in _CHANGES and 200 <= response.status < 300:
-            self.after_change(deployment)
+            self.after_change(target.deployment)
+
+    def _exchange(self, target: Route, query: str, body: bytes | None,
+                  headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes] | None:
+        """The upstream's response, or None if the upstream was retired."""
+        upstream = target.upstream
+        with upstream.in_flight:
+            if upstream.retired.is_set():
+                return None
+            connection = http.client.HTTPConnection(LOOPBACK, upstream.port, timeout=120)
+            try:
+                connection.request(self.command, target.path + (f"?{query}" if query else ""),
+                                   body=body, headers=headers)
+                response = connection.getresponse()
+                return response, response.read()
+            finally:
+                connection.close()
 
     def _reply(self, status: int, body: dict[str, str],
                headers: dict[str, str] | None = None) -> None:

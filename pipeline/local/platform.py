@@ -11,6 +11,11 @@ stop when it is deactivated (its tables and data stay) and come back with its ac
 the next start. ``platform.json`` lists every process, those of Platinum deployments included,
 and is rewritten whenever a deployment starts or stops.
 
+A release (``make deploy-pooled``: SIGHUP; ``make deploy-tenants``: SIGUSR1) replaces the
+processes of the admin and pooled deployments, or of every Platinum deployment, with new ones
+running the working tree's code; the new ones take each route over before the old ones stop,
+so no request fails.
+
 Configuration (environment): ``EMULATOR_PORT`` (4700), ``GATEWAY_PORT`` (4701),
 ``ADMIN_EMAIL``, ``LOCAL_STATE_DIR`` (``.local``).
 """
@@ -59,6 +64,15 @@ ADMIN_DEPLOYMENT = "admin"
 # (an app run alone, a script writing the table) and bounds how much idle polling the
 # emulator records (about 1 KB a poll).
 PROVISIONER_POLL_SECONDS = 5.0
+# The deployments the platform itself runs (a Platinum tenant's are the provisioner's): each
+# app with its API id.
+BASELINE_DEPLOYMENTS: dict[str, list[tuple[ServiceApp, str]]] = {
+    ADMIN_DEPLOYMENT: [(SHARED_SERVICES, ADMIN_API_NAMES[0])],
+    POOLED_DEPLOYMENT: list(zip((PRODUCT_SERVICE, ORDER_SERVICE), POOLED_API_NAMES, strict=True)),
+}
+# ``make deploy-pooled`` and ``make deploy-tenants`` ask the running platform for a release.
+RELEASE_POOLED = signal.SIGHUP
+RELEASE_TENANTS = signal.SIGUSR1
 
 
 def emulator_clients(emulator_url: str) -> Any:
@@ -78,6 +92,8 @@ class LocalPlatform:
     services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     baseline: BaselineResult | None = None
     provisioner: Provisioner[SiloDeployment] | None = None
+    routes: RouteTable = field(default_factory=RouteTable)
+    service_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def gateway_url(self) -> str:
@@ -97,12 +113,11 @@ class LocalPlatform:
             credentials = CredentialsFile(self.paths.credentials)
             self.baseline = bootstrap(emulator_clients(self.emulator.url), self.urls(),
                                       credentials, self.admin_email)
-            routes = RouteTable()
-            env = service_environment(self.emulator.url, self.paths.credentials)
-            routes.set(ADMIN_DEPLOYMENT, self._start_apps(
-                [(SHARED_SERVICES, ADMIN_API_NAMES[0])], env))
-            routes.set(POOLED_DEPLOYMENT, self._start_apps(
-                list(zip((PRODUCT_SERVICE, ORDER_SERVICE), POOLED_API_NAMES, strict=True)), env))
+            routes = self.routes
+            env = self.service_env = service_environment(self.emulator.url,
+                                                         self.paths.credentials)
+            for deployment, apps in BASELINE_DEPLOYMENTS.items():
+                routes.set(deployment, self._start_apps(apps, env))
             provisioner_clients = emulator_clients(self.emulator.url)
             dynamodb = provisioner_clients("dynamodb")
             self.provisioner = Provisioner(
@@ -133,6 +148,18 @@ class LocalPlatform:
         self.services.update({service.app.directory: service.process for service in running})
         return tuple(Upstream(service.app.path_prefixes, service.port, api_id)
                      for service, (_, api_id) in zip(running, apps, strict=True))
+
+    def release(self) -> None:
+        """``make deploy-pooled``: the admin and pooled deployments get new processes (the
+        working tree's code) without failing a request: the new ones take the route over, the
+        old ones finish what they are serving, then stop (a local blue/green)."""
+        for deployment, apps in BASELINE_DEPLOYMENTS.items():
+            old = [self.services[app.directory] for app, _ in apps]
+            for upstream in self.routes.set(deployment, self._start_apps(apps, self.service_env)):
+                upstream.retire()
+            for process in old:
+                processes.stop(process)
+        self._write_state()
 
     def _changed(self, deployment: str) -> None:
         if deployment == ADMIN_DEPLOYMENT and self.provisioner:
@@ -205,20 +232,34 @@ def main() -> None:
         admin_email=os.environ.get("ADMIN_EMAIL") or "admin@example.com",
     )
     stopping = threading.Event()
+    releases = {RELEASE_POOLED: threading.Event(), RELEASE_TENANTS: threading.Event()}
 
     def request_stop(signum: int, frame: object) -> None:
         stopping.set()
+
+    def request_release(signum: int, frame: object) -> None:
+        releases[signal.Signals(signum)].set()
 
     logging.basicConfig(format="%(message)s", stream=sys.stdout)
     logging.getLogger("pipeline.local").setLevel(logging.INFO)  # deployments coming and going
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    for release_signal in releases:
+        signal.signal(release_signal, request_release)
     platform.paths.root.mkdir(parents=True, exist_ok=True)
     print("Starting the local platform ...", flush=True)
     platform.start()
     try:
         print(platform.summary(), flush=True)
         while not stopping.wait(0.5):
+            if releases[RELEASE_POOLED].is_set():
+                releases[RELEASE_POOLED].clear()
+                print("Releasing the admin and pooled deployments ...", flush=True)
+                platform.release()
+                print("Released: new processes serve the admin and pooled APIs.", flush=True)
+            if releases[RELEASE_TENANTS].is_set() and platform.provisioner:
+                releases[RELEASE_TENANTS].clear()
+                platform.provisioner.release()
             children = {**platform.services,
                         **({"emulator": platform.emulator.process} if platform.emulator else {})}
             dead = [name for name, process in children.items() if process.poll() is not None]

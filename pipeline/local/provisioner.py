@@ -13,7 +13,9 @@ seconds (changes made around the front door), and reconciles every silo row:
 - desired ``stopped``: stop its processes and withdraw its route (the front door then answers
   404, as for a URL no API serves); its tables and data stay;
 - a deployment whose processes died, or whose row is gone, is stopped (and brought up again
-  if still wanted).
+  if still wanted);
+- after ``release`` (``make deploy-tenants`` locally), each running deployment gets new
+  processes, which take its route over before the old ones stop (no request fails).
 On platform start every active, running deployment is thus brought back up. A failure is
 logged and retried after ``retry_delay`` seconds; it never stops the platform.
 """
@@ -65,7 +67,8 @@ class DeploymentRows(Protocol):
 
 
 class Routes(Protocol):
-    def set(self, deployment: str, upstreams: tuple[Upstream, ...]) -> None: ...
+    def set(self, deployment: str, upstreams: tuple[Upstream, ...]
+            ) -> tuple[Upstream, ...]: ...
 
     def remove(self, deployment: str) -> None: ...
 
@@ -87,6 +90,7 @@ class Provisioner(Generic[Running]):
                                            thread_name_prefix="deployment")
         self._stopping = threading.Event()
         self._nudged = threading.Event()
+        self._releases: set[str] = set()  # running deployments to replace with new processes
         self._thread: threading.Thread | None = None
 
     def url(self, tenant_id: str) -> str:
@@ -146,6 +150,9 @@ class Provisioner(Generic[Running]):
                 return changed
             running = self._start(tenant_id)
             changed = True
+        elif self._take_release(tenant_id):
+            running = self._replace(tenant_id, running)
+            changed = True
         url = self.url(tenant_id)
         if (row.status, row.api_ids, row.api_url) != (ACTIVE, running.api_ids, url):
             self._rows.record_active(tenant_id, running.api_ids, url)
@@ -164,6 +171,22 @@ class Provisioner(Generic[Running]):
                   self.url(tenant_id), time.monotonic() - started)
         return running
 
+    def _take_release(self, tenant_id: str) -> bool:
+        with self._lock:
+            wanted = tenant_id in self._releases
+            self._releases.discard(tenant_id)
+        return wanted
+
+    def _replace(self, tenant_id: str, old: Running) -> Running:
+        new = self._launcher.start(tenant_id)
+        with self._lock:
+            self._running[tenant_id] = new
+        for upstream in self._routes.set(tenant_id, new.upstreams):
+            upstream.retire()  # its requests in flight finish on the old processes
+        self._launcher.stop(old)
+        _log.info("deployment %s: released (new processes serve it)", tenant_id)
+        return new
+
     def _stop(self, tenant_id: str) -> bool:
         with self._lock:
             running = self._running.pop(tenant_id, None)
@@ -173,6 +196,14 @@ class Provisioner(Generic[Running]):
         self._launcher.stop(running)
         _log.info("deployment %s: stopped (tables and data kept)", tenant_id)
         return True
+
+    def release(self) -> None:
+        """Replace every running deployment's processes with new ones (the working tree's code)
+        at the next pass, without failing a request: the new ones take the route over before
+        the old ones stop."""
+        with self._lock:
+            self._releases |= set(self._running)
+        self.nudge()
 
     def nudge(self) -> None:
         """Reconcile now rather than at the next poll (the table may have changed)."""

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.deploy import run_local_module
-from pipeline.local.paths import StatePaths
 from tests.deploy.conftest import Cli
 
 
@@ -38,6 +37,7 @@ def test_onboarding_locally_runs_the_local_onboarding_with_every_field(cli: Cli)
 @pytest.mark.parametrize(("argv", "args"), [
     (["pooled"], []),
     (["pooled", "--admin-email", "ops@example.com"], ["--admin-email", "ops@example.com"]),
+    (["tenants"], ["--tenants"]),
 ])
 def test_deploying_locally_runs_the_local_deployer(cli: Cli, argv: list[str],
                                                    args: list[str]) -> None:
@@ -61,21 +61,13 @@ def test_without_a_running_platform_the_local_commands_say_so(
     assert "The local platform is not running" in capfd.readouterr().err
 
 
-def test_deploying_the_tenants_locally_is_the_running_platform_s_job(
-        cli: Cli, tmp_path: Path) -> None:
-    paths = StatePaths(tmp_path)
-    paths.platform.write_text('{"adminApiUrl": "http://127.0.0.1:1/admin"}')
-
-    run = cli(["tenants"], local_state=lambda: paths)  # a local module would fail the test
-
-    assert (run.code, run.err) == (0, [])
-    (line,) = run.out
-    assert "by itself (pipeline/local/provisioner.py): nothing to do" in line
-
-
 def test_deploying_the_tenants_locally_without_a_running_platform_says_so(
-        cli: Cli, tmp_path: Path) -> None:
-    run = cli(["tenants"], local_state=lambda: StatePaths(tmp_path))
+        cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path))  # no platform.json: not running
 
-    assert (run.code, run.out) == (2, [])
-    assert run.err == ["The local platform is not running: start it with `make local`."]
+    run = cli(["tenants"], run_module=run_local_module)  # the real module, its own process
+
+    assert run.code == 2
+    assert "The local platform is not running: start it with `make local`." in \
+        capfd.readouterr().err

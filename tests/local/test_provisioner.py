@@ -247,6 +247,28 @@ def test_a_nudge_reconciles_at_once_without_waiting_for_the_poll(world: World) -
     assert not world.served(TENANT)
 
 
+def test_a_release_gives_running_deployments_new_processes_route_first(world: World) -> None:
+    world.rows.request(TENANT)
+    world.rows.request(OTHER)
+    world.rows.desire(OTHER, STOPPED)
+    world.provisioner.reconcile()
+    (first,) = world.launcher.running()
+    old_route = world.routes.resolve(f"/{TENANT}/products")
+    assert old_route is not None
+
+    world.provisioner.release()
+    assert world.provisioner.reconcile() is True
+    (second,) = world.launcher.running()  # the stopped tenant stays stopped
+    assert (second.tenant_id, first.running) == (TENANT, False)
+    route = world.routes.resolve(f"/{TENANT}/products")
+    assert route is not None
+    assert route.upstream.port == 1000 + second.serial
+    assert old_route.upstream.retired.is_set()  # a request that found it goes to the new one
+    assert world.provisioner.pids() == {f"{TENANT}/product_service": second.serial}
+    assert len(world.rows.recorded) == 1  # same API ids and URL: nothing to record again
+    assert world.provisioner.reconcile() is False  # one release, one replacement
+
+
 def test_polling_reports_changes_and_stop_stops_every_deployment(world: World) -> None:
     changed = threading.Event()
     world.rows.request(TENANT)
