@@ -94,6 +94,8 @@ class LocalPlatform:
     provisioner: Provisioner[SiloDeployment] | None = None
     routes: RouteTable = field(default_factory=RouteTable)
     service_env: dict[str, str] = field(default_factory=dict)
+    # The main thread (a release) and the provisioner's both rewrite platform.json.
+    _state_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def gateway_url(self) -> str:
@@ -171,23 +173,25 @@ class LocalPlatform:
         return self.emulator, self.baseline
 
     def _write_state(self) -> None:
-        """Replaced whole (write, then rename), so a reader never sees half a file."""
+        """Replaced whole (write, then rename), so a reader never sees half a file; one writer
+        at a time, so an older picture never replaces a newer one."""
         emulator, _ = self._started()
         urls = self.urls()
         silos = self.provisioner
-        state = {
-            "pid": os.getpid(),
-            "emulatorUrl": emulator.url,
-            "adminApiUrl": urls.admin_api,
-            "pooledApiUrl": urls.pooled_api,
-            "tenantApiUrls": silos.urls() if silos else {},  # Platinum tenant id -> its URL
-            "pids": {"emulator": emulator.process.pid,
-                     **{name: process.pid for name, process in self.services.items()},
-                     **(silos.pids() if silos else {})},
-        }
-        written = self.paths.platform.with_suffix(".writing")
-        written.write_text(json.dumps(state, indent=2))
-        written.replace(self.paths.platform)
+        with self._state_lock:
+            state = {
+                "pid": os.getpid(),
+                "emulatorUrl": emulator.url,
+                "adminApiUrl": urls.admin_api,
+                "pooledApiUrl": urls.pooled_api,
+                "tenantApiUrls": silos.urls() if silos else {},  # Platinum tenant id -> URL
+                "pids": {"emulator": emulator.process.pid,
+                         **{name: process.pid for name, process in self.services.items()},
+                         **(silos.pids() if silos else {})},
+            }
+            written = self.paths.platform.with_suffix(".writing")
+            written.write_text(json.dumps(state, indent=2))
+            written.replace(self.paths.platform)
 
     def stop(self) -> None:
         if self.provisioner:  # first: its thread may still rewrite platform.json
