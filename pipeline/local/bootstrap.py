@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.baseline import ADMIN_API_NAMES, POOLED_API_NAMES, POOLED_STACK_NAME, TABLES
-from pipeline.local.emulated_stack import deploy_tables
+from pipeline.local.emulated_stack import deploy_tables, table_names
 from tenant_context.baseline_records import record_baseline
 from tenant_context.invitations import CredentialsFile, create_user_request
 from tenant_context.platform_settings import PlatformSettings, PoolRef
@@ -78,8 +78,7 @@ def bootstrap(clients: Clients, urls: LocalUrls, credentials: CredentialsFile,
 
 
 def ensure_tables(dynamodb: Any, tables: Iterable[TableDefinition]) -> None:
-    existing = set(_pages(dynamodb.list_tables, "TableNames", "ExclusiveStartTableName",
-                          "LastEvaluatedTableName"))
+    existing = set(table_names(dynamodb))
     for table in tables:
         if table.name not in existing:
             dynamodb.create_table(**table.create_table_request())

@@ -45,7 +45,7 @@ def deploy_tables(cloudformation: Any, dynamodb: Any, stack_name: str,
     stack (a state folder from before stacks were used) is left as it is: CloudFormation cannot
     adopt it, and replacing it would lose data."""
     owned = _stack_tables(cloudformation, stack_name)
-    existing = set(_table_names(dynamodb))
+    existing = set(table_names(dynamodb))
     wanted = [table for table in tables if table.name in owned or table.name not in existing]
     if wanted:
         deploy_stack(cloudformation, stack_name, tables_template(wanted))
@@ -92,6 +92,6 @@ def _stack_tables(cloudformation: Any, stack_name: str) -> set[str]:
             if resource["ResourceType"] == "AWS::DynamoDB::Table"}
 
 
-def _table_names(dynamodb: Any) -> list[str]:
+def table_names(dynamodb: Any) -> list[str]:
     return [name for page in dynamodb.get_paginator("list_tables").paginate()
             for name in page.get("TableNames", [])]

@@ -113,21 +113,20 @@ class LocalPlatform:
             self.emulator = start_emulator(self.emulator_port, self.paths.recording,
                                            self.paths.logs / "emulator.log")
             credentials = CredentialsFile(self.paths.credentials)
-            self.baseline = bootstrap(emulator_clients(self.emulator.url), self.urls(),
+            clients = emulator_clients(self.emulator.url)
+            self.baseline = bootstrap(clients, self.urls(),
                                       credentials, self.admin_email)
             routes = self.routes
             env = self.service_env = service_environment(self.emulator.url,
                                                          self.paths.credentials)
             for deployment, apps in BASELINE_DEPLOYMENTS.items():
                 routes.set(deployment, self._start_apps(apps, env))
-            provisioner_clients = emulator_clients(self.emulator.url)
-            dynamodb = provisioner_clients("dynamodb")
+            dynamodb = clients("dynamodb")
             self.provisioner = Provisioner(
                 Deployments(dynamodb, TENANT_STACK_MAPPING_TABLE.name), routes,
-                SiloLauncher(dynamodb, provisioner_clients("cloudformation"), env,
+                SiloLauncher(dynamodb, clients("cloudformation"), env,
                              self.paths.logs), self.gateway_url)
             self.provisioner.reconcile()  # Platinum deployments are up when the URLs print
-            clients = emulator_clients(self.emulator.url)  # the front door's usage plans
             self.front_door = FrontDoor(
                 self.gateway_port, routes,
                 authorize=authorizer_step(emulator_authorizer(self.emulator.url, clients)),

@@ -54,13 +54,9 @@ PLATFORM_SETTINGS = "PlatformSettings"
 POOLED_TIERS = (Tier.BASIC, Tier.STANDARD, Tier.PREMIUM)
 
 
-def _layer() -> dict[str, str]:
-    return cfn.ref(LAYER)
-
-
 def _wiring(service: str, environment: dict[str, Any],
             statements: list[dict[str, Any]]) -> ServiceWiring:
-    return ServiceWiring(service_name=service, layer=_layer(),
+    return ServiceWiring(service_name=service, layer=cfn.ref(LAYER),
                          authorizer_arn=cfn.get_att(AUTHORIZER_FUNCTION, "Arn"),
                          authorizer_arn_variable=f"{AUTHORIZER_FUNCTION}.Arn",
                          environment=environment, statements=statements)

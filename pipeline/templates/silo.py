@@ -29,7 +29,6 @@ from tenant_context.resources import (
     PLATFORM,
     USAGE_PLANS,
     TableDefinition,
-    api_name,
     order_table,
     product_table,
 )
@@ -150,7 +149,3 @@ def silo_stack_resources(edge_routes: dict[str, str]) -> Template:
             "Conditions": {STOPPED: {"Fn::Equals": [cfn.ref("DesiredState"), "stopped"]}},
             "Resources": resources, "Outputs": outputs}
 
-
-def local_api_ids(tenant_id: str) -> frozenset[str]:
-    """Locally each API's id is its name (``api_name``)."""
-    return frozenset(api_name(tenant_id, service) for service in ("product", "order"))

@@ -68,6 +68,11 @@ def aws(emulator_url: str) -> dict[str, Any]:
     return clients
 
 
+def _records(aws: dict[str, Any]) -> DeploymentRecords:
+    return DeploymentRecords(aws["dynamodb"], aws["apigateway"],
+                             Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name))
+
+
 def _event(request_type: str, resource_type: str, properties: dict[str, Any], url: str,
            physical_id: str | None = None) -> dict[str, Any]:
     event = {"RequestType": request_type, "ResponseURL": url, "StackId": "stack-id",
@@ -91,7 +96,7 @@ def _settings_properties(aws: dict[str, Any], pooled_url: str) -> dict[str, Any]
 def test_platform_settings_are_recorded_and_follow_stack_updates(
         aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
     url, received = response_url
-    records = DeploymentRecords(aws["dynamodb"], aws["apigateway"])
+    records = _records(aws)
     properties = _settings_properties(aws, "https://edge.example/1")
     handle_custom_resource(_event("Create", "Custom::PlatformSettings", properties, url),
                            records)
@@ -141,7 +146,7 @@ def test_platform_settings_are_recorded_and_follow_stack_updates(
 def test_a_tenant_stack_records_its_url_on_the_requested_row_only(
         aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
     url, received = response_url
-    records = DeploymentRecords(aws["dynamodb"], aws["apigateway"])
+    records = _records(aws)
     deployments = Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name)
     requested, unknown = "a" * 32, "b" * 32
     deployments.request(requested)
@@ -170,6 +175,6 @@ def test_an_unknown_resource_type_fails_with_a_reason(
         aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
     url, received = response_url
     handle_custom_resource(_event("Create", "Custom::Other", {}, url),
-                           DeploymentRecords(aws["dynamodb"], aws["apigateway"]))
+                           _records(aws))
     assert received[-1]["body"]["Status"] == "FAILED"
     assert "Custom::Other" in received[-1]["body"]["Reason"]

@@ -18,6 +18,7 @@ from pipeline.local.provisioner import Provisioner
 from tenant_context.deployments import ACTIVE, PROVISIONING, RUNNING, STOPPED
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 from tenant_context.tenant_records import DeploymentRecord
+from tests.support.clock import FakeClock
 
 GATEWAY = "http://127.0.0.1:1"
 TENANT = "a" * 32
@@ -92,19 +93,11 @@ class FakeRows:
 
 
 @dataclass
-class Clock:
-    now: float = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
 class World:
     rows: FakeRows
     routes: RouteTable
     launcher: FakeLauncher
-    clock: Clock
+    clock: FakeClock
     provisioner: Provisioner[FakeDeployment]
 
     def served(self, tenant_id: str) -> bool:
@@ -113,7 +106,7 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    rows, routes, launcher, clock = FakeRows(), RouteTable(), FakeLauncher(), Clock()
+    rows, routes, launcher, clock = FakeRows(), RouteTable(), FakeLauncher(), FakeClock(0.0)
     rows.rows[POOLED_DEPLOYMENT] = DeploymentRecord(
         POOLED_DEPLOYMENT, "stack-pooled", frozenset({"pooled-product"}), f"{GATEWAY}/pooled")
     provisioner = Provisioner(rows, routes, launcher, GATEWAY, retry_delay=5, clock=clock)

@@ -7,26 +7,19 @@ the next start of the platform.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
-from pipeline.local.paths import PROJECT_ROOT
 from pipeline.local.processes import free_port
 from pipeline.local.runner import RunningPlatform, alive, running_platform
 from tenant_context.resources import order_table, product_table
+from tests.support.readme_commands import call, create_product, make, onboarded, products
 
 pytestmark = pytest.mark.platform
-PRODUCT = {"name": "Own Widget", "price": 5, "sku": "OW-1", "category": "widgets"}
-
-
 def test_each_tenant_uses_its_own_api_and_platinum_follows_its_tenant(tmp_path: Path) -> None:
     emulator_port, gateway_port = free_port(), free_port()
     with running_platform(tmp_path, emulator_port, gateway_port) as platform:
@@ -76,39 +69,6 @@ def test_each_tenant_uses_its_own_api_and_platinum_follows_its_tenant(tmp_path: 
         assert platform.tenant_api(tenant_id) == platinum_api  # up when the platform is
         platinum_token = platform.token(platinum["tenant admin"], "Platinum Own Co")
         assert products(platinum_api, platinum_token) == [platinum_product]
-
-
-def make(state_dir: Path, *arguments: str) -> str:
-    """A README command against the platform whose state is in ``state_dir``; its output."""
-    done = subprocess.run(["make", "-s", *arguments], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=180,
-                          env={**os.environ, "LOCAL_STATE_DIR": str(state_dir)})
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-def onboarded(state_dir: Path, name: str, tier: str) -> dict[str, str]:
-    """``make onboard-tenant``'s summary, as printed."""
-    output = make(state_dir, "onboard-tenant", f"NAME={name}", "EMAIL=owner@own.example",
-                  f"TIER={tier}")
-    return dict(re.findall(r"^  (\S.*?) {2,}(\S+)", output, re.MULTILINE))
-
-
-def call(method: str, url: str, token: str, body: Any = None) -> requests.Response:
-    return requests.request(method, url, json=body, timeout=30,
-                            headers={"Authorization": f"Bearer {token}"})
-
-
-def create_product(api: str, token: str) -> str:
-    created = call("POST", f"{api}/product", token, PRODUCT)
-    assert created.status_code == 201, created.text
-    return str(created.json()["productId"])
-
-
-def products(api: str, token: str) -> list[str]:
-    listed = call("GET", f"{api}/products", token)
-    assert listed.status_code == 200, listed.text
-    return [product["productId"] for product in listed.json()]
 
 
 def stored_products(platform: RunningPlatform, tenant_id: str) -> list[str]:

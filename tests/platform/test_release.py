@@ -13,7 +13,7 @@ import requests
 
 from pipeline.local.processes import free_port
 from pipeline.local.runner import RunningPlatform, alive, running_platform
-from tests.platform.test_platinum_deployment import create_product, make, onboarded, products
+from tests.support.readme_commands import create_product, make, onboarded, products
 
 pytestmark = pytest.mark.platform
 

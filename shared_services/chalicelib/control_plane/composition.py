@@ -75,7 +75,8 @@ class ControlPlane:
         return UserStore(dynamodb, self._config.require(TENANT_USER_MAPPING_TABLE.env_var))
 
     def deployment_records(self) -> DeploymentRecords:
-        return DeploymentRecords(self._own_dynamodb, self._client("apigateway"))
+        return DeploymentRecords(self._own_dynamodb, self._client("apigateway"),
+                                 self.deployments)
 
     def registrar(self) -> Registrar:
         return Registrar(self._tenant_store(self._own_dynamodb),

@@ -25,7 +25,6 @@ from typing import Any
 from tenant_context.baseline_records import record_baseline
 from tenant_context.deployments import Deployments
 from tenant_context.platform_settings import PlatformSettings, PoolRef
-from tenant_context.resources import TENANT_STACK_MAPPING_TABLE
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 from tenant_context.tenant_records import DeploymentRecord
 
@@ -37,9 +36,10 @@ Put = Callable[[str, bytes], None]
 
 
 class DeploymentRecords:
-    def __init__(self, dynamodb: Any, apigateway: Any) -> None:
+    def __init__(self, dynamodb: Any, apigateway: Any, deployments: Deployments) -> None:
         self._dynamodb = dynamodb
         self._apigateway = apigateway
+        self._deployments = deployments
 
     def apply(self, resource_type: str, properties: Properties) -> str:
         """Record what the resource describes; returns its physical id."""
@@ -66,11 +66,10 @@ class DeploymentRecords:
 
     def _tenant_deployment(self, properties: Properties) -> str:
         tenant_id = properties["TenantId"]
-        deployments = Deployments(self._dynamodb, TENANT_STACK_MAPPING_TABLE.name)
-        if deployments.get(tenant_id) is None:
+        if self._deployments.get(tenant_id) is None:
             raise LookupError(f"no deployment was requested for tenant {tenant_id}: "
                               f"register the tenant before deploying its stack")
-        deployments.record_active(tenant_id, frozenset(properties["ApiIds"]),
+        self._deployments.record_active(tenant_id, frozenset(properties["ApiIds"]),
                                   properties["ApiUrl"])
         return f"tenant-deployment-{tenant_id}"
 
