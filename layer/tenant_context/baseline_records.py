@@ -49,6 +49,12 @@ def put_changed(dynamodb: Any, table: TableDefinition,
 
 
 def put_absent(dynamodb: Any, table: TableDefinition, item: Mapping[str, Any]) -> None:
+    """Write ``item`` unless its key is taken. Read first: a refused conditional write is still a
+    write request (the local emulator records it and replays it on every start); the condition
+    stays for a writer racing this one."""
+    key = {name: item[name] for name in table.key_names}
+    if "Item" in dynamodb.get_item(TableName=table.name, Key=to_item(key), ConsistentRead=True):
+        return
     condition = " AND ".join(f"attribute_not_exists(#k{index})"
                              for index in range(len(table.key_names)))
     with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):

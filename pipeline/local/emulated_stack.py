@@ -58,7 +58,7 @@ def deploy_stack(cloudformation: Any, stack_name: str, template: Template,
                               for key, value in (parameters or {}).items()]}
     if _stack_status(cloudformation, stack_name) is None:
         cloudformation.create_stack(**request)
-    else:
+    elif _deployed_as(cloudformation, stack_name) != (template, parameters or {}):
         try:
             cloudformation.update_stack(**request)
         except cloudformation.exceptions.ClientError as error:
@@ -72,6 +72,17 @@ def deploy_stack(cloudformation: Any, stack_name: str, template: Template,
         if status.endswith("FAILED") or "ROLLBACK" in status or time.monotonic() > deadline:
             raise StackError(f"stack {stack_name} is {status}")
         time.sleep(0.2)
+
+
+def _deployed_as(cloudformation: Any, stack_name: str) -> tuple[Any, dict[str, str]]:
+    """The template and parameters the stack has now. The emulator never answers "No updates
+    are to be performed": an unchanged stack is left alone here instead, so starting the
+    platform again records no change (and the recording it replays does not grow)."""
+    body = cloudformation.get_template(StackName=stack_name)["TemplateBody"]
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    return (json.loads(body) if isinstance(body, str) else body,
+            {parameter["ParameterKey"]: parameter["ParameterValue"]
+             for parameter in stack.get("Parameters", [])})
 
 
 def _stack_status(cloudformation: Any, stack_name: str) -> str | None:

@@ -99,19 +99,50 @@ def test_another_pools_issuer(subject: AuthorizerUnderTest, world: World) -> Non
     """The emulator signs every pool with ONE key: only iss/aud tell the pools apart."""
     stranger_pool = ensure_user_pool(world.clients("cognito-idp"), UserPoolDefinition(
         "Stranger", "stranger-pool", "StrangerClient", "stranger-client"))
+    unknown_pool = f"pool {stranger_pool.user_pool_id} names no valid tenant"
     stranger = world.user(stranger_pool, Role.SYSTEM_ADMIN)
-    refused(subject, f"Bearer {world.id_token(stranger)}")  # real token of an unknown pool
+    # A real token of a pool nobody registered, and the admin's claims re-issued by it.
+    assert unknown_pool in refused(subject, f"Bearer {world.id_token(stranger)}")
     admin = world.operations_user()
     forged = mint(claims_for(admin, iss=issuer(stranger_pool.user_pool_id)))
-    refused(subject, f"Bearer {forged}")
+    assert unknown_pool in refused(subject, f"Bearer {forged}")
     not_cognito = mint(claims_for(admin, iss="https://evil.example.com/pool"))
-    assert "issuer" in refused(subject, f"Bearer {not_cognito}")
+    assert "issuer is not a Cognito pool" in refused(subject, f"Bearer {not_cognito}")
+    # The operations pool's issuer with the pooled pool's client: the audience tells.
+    pooled = world.pooled_tenant()
+    pooled_user = world.tenant_user(pooled)
+    crossed = mint(claims_for(pooled_user,
+                              iss=issuer(world.settings.operations_pool.user_pool_id)))
+    assert "Audience doesn't match" in refused(subject, f"Bearer {crossed}")
     # A Platinum tenant's pool issuing for a pooled tenant is not that tenant's pool.
-    platinum, pooled = world.platinum_tenant(), world.pooled_tenant()
-    user = world.tenant_user(pooled)
-    wrong_pool = mint(claims_for(user, iss=issuer(platinum.pool.user_pool_id),
+    platinum = world.platinum_tenant()
+    wrong_pool = mint(claims_for(pooled_user, iss=issuer(platinum.pool.user_pool_id),
                                  aud=platinum.pool.app_client_id))
-    assert "not registered" in refused(subject, f"Bearer {wrong_pool}")
+    assert (f"pool {platinum.pool.user_pool_id} is not registered for tenant "
+            f"{pooled.tenant_id}") in refused(subject, f"Bearer {wrong_pool}")
+
+
+def test_a_stranger_pool_claiming_a_real_pooled_tenant(subject: AuthorizerUnderTest,
+                                                       world: World) -> None:
+    """A pool that is registered nowhere vouches for nobody, whatever tenant it names."""
+    stranger_pool = ensure_user_pool(world.clients("cognito-idp"), UserPoolDefinition(
+        "Stranger", "stranger-pool", "StrangerClient", "stranger-client"))
+    pooled = world.pooled_tenant()
+    not_registered = (f"pool {stranger_pool.user_pool_id} is not registered for tenant "
+                      f"{pooled.tenant_id}")
+    # A real user of the stranger pool, with the real tenant's id in its attributes ...
+    impostor = world.user(stranger_pool, Role.TENANT_ADMIN, pooled.tenant_id)
+    assert not_registered in refused(subject, f"Bearer {world.id_token(impostor)}")
+    # ... and a pooled tenant admin's own claims, re-issued by the stranger pool.
+    genuine = world.tenant_user(pooled)
+    forged = mint(claims_for(genuine, iss=issuer(stranger_pool.user_pool_id),
+                             aud=stranger_pool.app_client_id))
+    assert not_registered in refused(subject, f"Bearer {forged}")
+    # The same claims from the pool the tenant IS registered in are accepted: the refusals
+    # above are the pool's doing, not the claims'.
+    accepted = subject.authorizer.authorize(token_event(mint(claims_for(genuine)), "admin",
+                                                        "GET", "/users"))
+    assert accepted["context"]["tenantId"] == pooled.tenant_id
 
 
 def test_unknown_tenant(subject: AuthorizerUnderTest, world: World) -> None:

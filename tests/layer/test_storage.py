@@ -14,7 +14,7 @@ import pytest
 
 from tenant_authorizer.handler import handle
 from tenant_context.context import TenantContext
-from tenant_context.errors import ConfigurationError, TenantIsolationError
+from tenant_context.errors import ConfigurationError, ForbiddenError, TenantIsolationError
 from tenant_context.resources import POOLED_PRODUCT_TABLE
 from tenant_context.sharding import shard_key
 from tenant_context.storage import (
@@ -53,7 +53,8 @@ def counted_clients(region: str) -> tuple[DynamoDBClients, list[CallCounter]]:
         def client(self, *args: Any, **kwargs: Any) -> Any:
             client = session.client(*args, **kwargs)
             counters.extend(CallCounter(client, "dynamodb", operation)
-                            for operation in ("GetItem", "PutItem", "DeleteItem", "Query"))
+                            for operation in ("GetItem", "PutItem", "DeleteItem", "Query",
+                                              "BatchGetItem"))
             return client
 
     return DynamoDBClients(region, session_factory=CountingSession), counters
@@ -98,6 +99,14 @@ def test_another_tenants_keys_are_refused_before_any_call(
         lambda: my_table.put({**their_key, "name": "overwritten"}),
         lambda: my_table.delete(their_key),
         lambda: list(my_table.query(f"{theirs.tenant_id}-1")),
+        lambda: my_table.get_many([their_key]),
+        # One foreign key among the caller's own refuses the whole batch.
+        lambda: my_table.get_many([{"shardId": f"{mine.tenant_id}-1", "productId": "a"},
+                                   their_key]),
+        # A continuation key is a key too: paging must not resume inside another partition.
+        lambda: my_table.query_page(f"{mine.tenant_id}-1", start_key=their_key),
+        lambda: my_table.query_page(f"{mine.tenant_id}-1", limit=1,
+                                    start_key={"productId": "secret"}),
         lambda: my_table.get({"shardId": mine.tenant_id, "productId": "x"}),  # no shard
         lambda: my_table.get({"shardId": f"{mine.tenant_id}-", "productId": "x"}),
         lambda: my_table.get({"productId": "x"}),
@@ -108,6 +117,13 @@ def test_another_tenants_keys_are_refused_before_any_call(
             attempt()
     assert sum(counter.count for counter in counters) == calls_before  # nothing was sent
     assert their_table.get(their_key) == {**their_key, "name": "theirs"}
+    # The counters do see these operations when they are allowed: the zero above is real.
+    own_key = {"shardId": f"{mine.tenant_id}-1", "productId": "a"}
+    my_table.put({**own_key, "name": "mine"})
+    calls_before = sum(counter.count for counter in counters)
+    assert my_table.get_many([own_key]) == [{**own_key, "name": "mine"}]
+    assert my_table.query_page(f"{mine.tenant_id}-1", start_key=own_key) == ([], None)
+    assert sum(counter.count for counter in counters) == calls_before + 2
 
 
 def test_guard_prefix_is_exact() -> None:
@@ -134,8 +150,10 @@ def test_pooled_access_without_credentials_is_a_configuration_fault(world: World
 def test_silo_uses_the_deployments_own_role_and_still_guards(
         two_tenants: tuple[TenantContext, TenantContext]) -> None:
     mine, theirs = two_tenants
-    table = TenantTables(Isolation.SILO, DynamoDBClients("us-east-1")).table(mine, TABLE,
-                                                                             "shardId")
+    tables = TenantTables(Isolation.SILO, DynamoDBClients("us-east-1"), mine.tenant_id)
+    table = tables.table(mine, TABLE, "shardId")
     table.put({"shardId": f"{mine.tenant_id}-0", "productId": "silo"})
     with pytest.raises(TenantIsolationError):
         table.get({"shardId": f"{theirs.tenant_id}-0", "productId": "silo"})
+    with pytest.raises(ForbiddenError):  # my silo's role would reach my tables for them
+        tables.table(theirs, TABLE, "shardId")

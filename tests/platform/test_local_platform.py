@@ -6,24 +6,66 @@ and stops it with SIGINT (Ctrl-C); ``running_platform`` fails if any pid it star
 
 from __future__ import annotations
 
+import os
+import select
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 import requests
 
 from pipeline.local.processes import free_port
 from pipeline.local.runner import RunningPlatform, running_platform
+from tenant_context.resources import SYSTEM_ADMIN_USER_NAME
+from tests.support.readme_commands import make
 
 pytestmark = pytest.mark.platform
 
 
+@contextmanager
+def platform_with_summary(state_dir: Path) -> Iterator[tuple[RunningPlatform, str]]:
+    """``running_platform``, and the summary the platform printed for its user.
+
+    The runner keeps the platform's output until it stops; the summary is read here, as it is
+    printed, from the same pipe (with ``os.read``, below the runner's text buffer, so what the
+    runner reads when the platform stops is untouched)."""
+    started: list[subprocess.Popen[str]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args: Any, **kwargs: Any) -> subprocess.Popen[str]:
+        process: subprocess.Popen[str] = real_popen(*args, **kwargs)
+        started.append(process)
+        return process
+
+    with ExitStack() as stack:
+        with mock.patch("pipeline.local.runner.subprocess.Popen", recording_popen):
+            platform = stack.enter_context(running_platform(state_dir, free_port(),
+                                                            free_port()))
+        assert started
+        assert started[0].stdout is not None
+        fd, printed, deadline = started[0].stdout.fileno(), b"", time.monotonic() + 30
+        while b"Try it:" not in printed and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                printed += os.read(fd, 65536)
+        yield platform, printed.decode()
+
+
 def test_smoke_admin_api_through_the_authorizer(tmp_path: Path) -> None:
-    with running_platform(tmp_path, free_port(), free_port()) as platform:
+    with platform_with_summary(tmp_path) as (platform, summary):
         admin_api = platform.admin_api
+        assert f"admin API          {admin_api}\n" in summary
+        assert f"pooled tenant API  {platform.pooled_api}" in summary
+        assert f"SystemAdmin        user '{SYSTEM_ADMIN_USER_NAME}', password " in summary
         anonymous = requests.get(f"{admin_api}/tenants", timeout=30)
         assert anonymous.status_code == 401
         assert anonymous.headers["Access-Control-Allow-Origin"] == "*"
-        token = platform.token()
+        token = make(tmp_path, "token").strip()  # the README's command, as a user runs it
+        assert token.count(".") == 2
         response = requests.get(f"{admin_api}/tenants", timeout=30,
                                 headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, response.text

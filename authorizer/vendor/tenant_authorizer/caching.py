@@ -27,7 +27,11 @@ class TtlCache(Generic[K, V]):
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
+    def get_or_load(self, key: K, load: Callable[[], V], *,
+                    keep: Callable[[V], bool] | None = None) -> V:
+        """The cached value, or ``load()``'s, remembered unless ``keep`` says otherwise (so a
+        caller can keep "not found" out of a cache whose entries must not be evicted by junk).
+        """
         now = self._clock()
         with self._lock:
             entry = self._entries.get(key)
@@ -35,9 +39,24 @@ class TtlCache(Generic[K, V]):
                 self._entries.move_to_end(key)
                 return entry[1]
         value = load()
+        if keep is None or keep(value):
+            self.put(key, value, now=now)
+        return value
+
+    def fresh(self, key: K) -> bool:
+        """Whether ``key`` has an entry that has not expired."""
         with self._lock:
-            self._entries[key] = (now + self._ttl, value)
+            entry = self._entries.get(key)
+            return entry is not None and entry[0] > self._clock()
+
+    def put(self, key: K, value: V, *, now: float | None = None) -> None:
+        expires = (self._clock() if now is None else now) + self._ttl
+        with self._lock:
+            self._entries[key] = (expires, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max_entries:
                 self._entries.popitem(last=False)
-        return value
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)

@@ -4,6 +4,11 @@ TTLs (defaults; environment variables override):
 - tenant records: 30 s (``AUTHORIZER_TENANT_TTL_SECONDS``). A deactivated tenant's tokens
   therefore keep working for at most 30 s in a warm authorizer, plus API Gateway's authorizer
   result cache (60 s, keyed by token) on AWS: at most 90 s in all.
+- tenant ids with no record: 5 s (``AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS``), in a cache of
+  their own. A token from a pool that is not always known (perhaps a Platinum tenant's) names
+  its tenant before its signature can be checked, so unknown ids may be junk: remembering them
+  briefly stops repeats from driving reads, and keeping them apart means junk can never evict
+  a real tenant's record (a new tenant is found at most 5 s after its record is written).
 - user records: 30 s (``AUTHORIZER_USER_TTL_SECONDS``): the same bound for a disabled user, or
   for a user whose role changed (their old tokens carry the old role and stop matching).
 - deployments (which APIs serve a tenant): 60 s (``AUTHORIZER_DEPLOYMENT_TTL_SECONDS``).
@@ -33,12 +38,14 @@ class Directory:
     def __init__(self, dynamodb: Any, tables: DirectoryTables, *,
                  settings_cache: TtlCache[str, PlatformSettings],
                  tenant_cache: TtlCache[str, TenantRecord | None],
+                 unknown_tenant_cache: TtlCache[str, bool],
                  user_cache: TtlCache[tuple[str, str], UserRecord | None],
                  deployment_cache: TtlCache[str, DeploymentRecord | None]) -> None:
         self._dynamodb = dynamodb
         self._tables = tables
         self._settings_cache = settings_cache
         self._tenant_cache = tenant_cache
+        self._unknown_tenants = unknown_tenant_cache
         self._user_cache = user_cache
         self._deployment_cache = deployment_cache
 
@@ -46,7 +53,15 @@ class Directory:
         return self._settings_cache.get_or_load("settings", self._load_settings)
 
     def tenant(self, tenant_id: str) -> TenantRecord | None:
-        return self._tenant_cache.get_or_load(tenant_id, lambda: self._load_tenant(tenant_id))
+        """The tenant's record, or None. Only records that exist enter the tenant cache;
+        ids without one go to the (short-lived) unknown-tenant cache (see the module notes)."""
+        if self._unknown_tenants.fresh(tenant_id):
+            return None
+        record = self._tenant_cache.get_or_load(tenant_id, lambda: self._load_tenant(tenant_id),
+                                                keep=lambda found: found is not None)
+        if record is None:
+            self._unknown_tenants.put(tenant_id, True)
+        return record
 
     def user(self, tenant_id: str, user_name: str) -> UserRecord | None:
         return self._user_cache.get_or_load((tenant_id, user_name),

@@ -74,6 +74,9 @@ def build_authorizer(config: PlatformConfig, *, dynamodb: Any = None, sts: Any =
         settings_cache=TtlCache(config.seconds("AUTHORIZER_SETTINGS_TTL_SECONDS", 300),
                                 clock=clock),
         tenant_cache=TtlCache(config.seconds("AUTHORIZER_TENANT_TTL_SECONDS", 30), clock=clock),
+        unknown_tenant_cache=TtlCache(
+            config.seconds("AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS", 5), clock=clock,
+            max_entries=1024),
         user_cache=TtlCache(config.seconds("AUTHORIZER_USER_TTL_SECONDS", 30), clock=clock),
         deployment_cache=TtlCache(config.seconds("AUTHORIZER_DEPLOYMENT_TTL_SECONDS", 60),
                                   clock=clock),

@@ -6,6 +6,13 @@ claims to belong to). The signing keys are fetched from that pool's JWKS URL bui
 configuration. Only then are ``iss``, ``aud`` (that pool's app client), ``token_use`` and
 ``exp`` checked on the verified token, and only RS256 is accepted (``none`` and HS* never).
 
+Nothing an unverified token says may cost a read when it can be avoided: for the two pools
+that are always known (from the settings) the signature is verified FIRST, and only a verified
+tenant claim selects a tenant record. Only a pool id outside the settings (perhaps a Platinum
+tenant's own) needs the claimed tenant's record before verification, because that record is
+what says which pool and app client are valid; the directory remembers unknown tenant ids
+briefly and apart from real records, so junk neither repeats reads nor evicts real tenants.
+
 Cognito signs every pool of an account with its own keys; the emulator signs every pool with
 ONE key, so locally only the ``iss``/``aud`` checks tell pools apart. Both are always checked.
 
@@ -97,18 +104,7 @@ class TokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise Unauthorized("token has no kid")
-        pool = self._known_pool(unverified)
-        try:
-            claims = jwt.decode(
-                token,
-                self._keys.signing_key(pool.user_pool_id, kid),
-                algorithms=[ALGORITHM],
-                audience=pool.app_client_id,
-                issuer=self._issuer(pool.user_pool_id),
-                options={"require": ["exp", "iss", "aud", "token_use", "cognito:username"]},
-            )
-        except jwt.PyJWTError as error:
-            raise Unauthorized(f"token rejected: {error}") from error
+        pool, claims = self._verified_in_known_pool(token, kid, unverified)
         if claims.get("token_use") != "id":
             raise Unauthorized("not an ID token")
         caller = self._caller(pool, claims)
@@ -121,25 +117,57 @@ class TokenVerifier:
             raise Unauthorized(f"token role {caller.role} does not match the user's record")
         return caller
 
-    def _known_pool(self, unverified: dict[str, Any]) -> KnownPool:
+    def _verified_in_known_pool(self, token: str, kid: str, unverified: dict[str, Any]
+                                ) -> tuple[KnownPool, dict[str, Any]]:
+        """The pool that issued the token and its verified claims (see the module notes for
+        why the order of the checks differs between always-known pools and the others)."""
         issuer = unverified.get("iss")
         if not isinstance(issuer, str) or not issuer.startswith(self._issuer_prefix):
             raise Unauthorized("issuer is not a Cognito pool of this region")
         pool_id = issuer.removeprefix(self._issuer_prefix)
         settings = self._directory.settings()
         if pool_id == settings.operations_pool.user_pool_id:
-            return KnownPool(pool_id, settings.operations_pool.app_client_id, None)
-        # A tenant pool: the (still unverified) tenant claim only selects which record to
-        # compare against; the record, not the token, says which pool and client are valid.
-        tenant_id = unverified.get(TENANT_ID_ATTRIBUTE)
+            client_id = settings.operations_pool.app_client_id
+            return KnownPool(pool_id, client_id, None), self._decode(token, kid, pool_id,
+                                                                      client_id)
+        if pool_id == settings.pooled_pool.user_pool_id:
+            client_id = settings.pooled_pool.app_client_id
+            claims = self._decode(token, kid, pool_id, client_id)
+            tenant = self._registered_tenant(claims.get(TENANT_ID_ATTRIBUTE), pool_id)
+            if tenant.app_client_id != client_id:
+                raise Unauthorized(f"pool {pool_id} is not registered for tenant "
+                                   f"{tenant.tenant_id}")
+            return KnownPool(pool_id, client_id, tenant), claims
+        # Perhaps a Platinum tenant's own pool: the (still unverified) tenant claim only
+        # selects which record to compare against; the record, not the token, says which pool
+        # and client are valid.
+        tenant = self._registered_tenant(unverified.get(TENANT_ID_ATTRIBUTE), pool_id)
+        return (KnownPool(pool_id, tenant.app_client_id, tenant),
+                self._decode(token, kid, pool_id, tenant.app_client_id))
+
+    def _registered_tenant(self, tenant_id: object, pool_id: str) -> TenantRecord:
         if not is_tenant_id(tenant_id):
-            raise Unauthorized("token names no valid tenant")
+            raise Unauthorized(f"token of pool {pool_id} names no valid tenant")
         tenant = self._directory.tenant(tenant_id)
         if tenant is None:
             raise Unauthorized(f"unknown tenant {tenant_id}")
         if tenant.user_pool_id != pool_id or not tenant.app_client_id:
             raise Unauthorized(f"pool {pool_id} is not registered for tenant {tenant_id}")
-        return KnownPool(pool_id, tenant.app_client_id, tenant)
+        return tenant
+
+    def _decode(self, token: str, kid: str, pool_id: str, client_id: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._keys.signing_key(pool_id, kid),
+                algorithms=[ALGORITHM],
+                audience=client_id,
+                issuer=self._issuer(pool_id),
+                options={"require": ["exp", "iss", "aud", "token_use", "cognito:username"]},
+            )
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"token rejected: {error}") from error
+        return claims
 
     @staticmethod
     def _caller(pool: KnownPool, claims: dict[str, Any]) -> TenantContext:
