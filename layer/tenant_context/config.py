@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tenant_context.errors import ConfigurationError
+from tenant_context.tenancy import is_tenant_id
+
+SILO_TENANT_ENV = "SILO_TENANT_ID"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,17 @@ class PlatformConfig:
     @property
     def region(self) -> str:
         return self.optional("AWS_REGION") or self.require("AWS_DEFAULT_REGION")
+
+    @property
+    def silo_tenant_id(self) -> str:
+        """The one tenant a silo deployment serves. Required there, and checked on every
+        request as a second wall behind the authorizer's deployment check: a silo's own role
+        reaches its own tables, so a mistake upstream would otherwise serve another tenant."""
+        value = self.require(SILO_TENANT_ENV)
+        if not is_tenant_id(value):
+            raise ConfigurationError(f"{SILO_TENANT_ENV} must be a tenant id (32 lowercase "
+                                     f"hex characters), not {value!r}")
+        return value
 
     @property
     def endpoint_url(self) -> str | None:

@@ -2,7 +2,10 @@
 
 Browser apps can read an error only if it carries CORS headers; Chalice adds them to a route's
 successful responses but not to errors raised past its view wrapper, so the middleware here adds
-them itself. Unexpected exceptions become a 500 with no internals in the body.
+them itself. Unexpected exceptions become a 500 with no internals in the body. Chalice answers
+an unexpected exception inside a view itself, before any middleware sees it (its own
+``{"Code", "Message"}`` body, no content type); the middleware rewrites that answer too, so
+every error a client gets has the contract's shape.
 """
 
 from __future__ import annotations
@@ -45,12 +48,19 @@ def internal_error_response() -> Response:
     return json_response({"message": "Internal server error"}, 500)
 
 
+def _chalice_error(response: Response) -> bool:
+    """Chalice's own answer to an exception in a view (it logged the exception already)."""
+    return (response.status_code >= 500 and isinstance(response.body, dict)
+            and set(response.body) == {"Code", "Message"})
+
+
 def error_middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """Chalice 'http' middleware: the single mapping from exceptions to responses."""
     try:
-        return get_response(event)
+        response = get_response(event)
     except ApiError as error:
         return error_response(error)
     except Exception:
         _log.exception("unhandled error")
         return internal_error_response()
+    return internal_error_response() if _chalice_error(response) else response

@@ -37,6 +37,7 @@ VERSION = "version"
 PARTITION_KEY = "shardId"
 _SHARD_ID = re.compile(r"([0-9a-f]{32})-(\d{1,2})")
 _ITEM_ID = re.compile(r"[0-9a-f]{32}")
+_MAX_TOKEN_LENGTH = 128  # the tokens ``_encode`` writes are about 70 characters
 
 
 @dataclass(frozen=True)
@@ -182,14 +183,22 @@ class TenantItems:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def _decode(self, token: str) -> tuple[int, str | None]:
+        """The token's (shard, start id), checked by exact type: anything this API did not
+        write, however crafted (``Infinity``, ``true``, ``1e999``, deep nesting), is a 400."""
+        invalid = BadRequestError("nextToken: not a token this API returned",
+                                  fields=["nextToken"])
+        if len(token) > _MAX_TOKEN_LENGTH:
+            raise invalid
         try:
             data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            shard, start_id = int(data["s"]), data["k"]
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise BadRequestError("nextToken: not a token this API returned",
-                                  fields=["nextToken"]) from None
-        if not 0 <= shard < self._shards or (
-                start_id is not None and not _ITEM_ID.fullmatch(str(start_id))):
-            raise BadRequestError("nextToken: not a token this API returned",
-                                  fields=["nextToken"])
-        return shard, None if start_id is None else str(start_id)
+        except (ValueError, RecursionError, binascii.Error):  # UnicodeDecodeError: ValueError
+            raise invalid from None
+        if not isinstance(data, dict) or set(data) != {"s", "k"}:
+            raise invalid
+        shard, start_id = data["s"], data["k"]
+        if type(shard) is not int or not 0 <= shard < self._shards:
+            raise invalid
+        if start_id is not None and not (type(start_id) is str
+                                         and _ITEM_ID.fullmatch(start_id)):
+            raise invalid
+        return shard, start_id

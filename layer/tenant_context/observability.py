@@ -6,8 +6,12 @@
   figures go out through ``single_metric`` (one EMF record each), while the shared figure of the
   same event is recorded on low-cardinality dimensions (service, tier).
 - Traces: the tenant is an X-Ray annotation, so traces can be filtered by tenant. The Tracer
-  exists only where tracing is on (in Lambda, unless ``POWERTOOLS_TRACE_DISABLED``): importing
-  the X-Ray SDK builds botocore clients (~250 ms), a cold-start cost for nothing elsewhere.
+  exists only where Powertools would trace (``tracing_enabled``): anywhere else Powertools
+  disables it, yet it would still import the X-Ray SDK, which off Lambda also builds botocore
+  clients for its sampler (~250 ms), a cold-start cost for nothing.
+- Only botocore is patched for X-Ray (``TRACED_MODULES``), the one library the services call
+  AWS with. Powertools' default patches every library the SDK knows that is installed, which
+  imports ``requests`` (and ``sqlite3``) into every cold start just to wrap them.
 """
 
 from __future__ import annotations
@@ -22,11 +26,16 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from tenant_context.context import TenantContext
 
 DEFAULT_NAMESPACE = "ServerlessSaaS"
+TRACED_MODULES = ("botocore",)
 
 
 def tracing_enabled(environ: Mapping[str, str]) -> bool:
+    """Powertools' own rule: in a Lambda runtime (which sets ``LAMBDA_TASK_ROOT``), not SAM's
+    or Chalice's local emulation, and not turned off by ``POWERTOOLS_TRACE_DISABLED``."""
     disabled = environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true", "yes")
-    return "AWS_LAMBDA_FUNCTION_NAME" in environ and not disabled
+    in_lambda = bool(environ.get("LAMBDA_TASK_ROOT"))
+    emulated = bool(environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE"))
+    return in_lambda and not emulated and not disabled
 
 
 @dataclass
@@ -43,7 +52,8 @@ class Observability:
         self.metrics = Metrics(namespace=self.namespace, service=self.service)
         if self.tracing is None:
             self.tracing = tracing_enabled(os.environ)
-        self.tracer = Tracer(service=self.service) if self.tracing else None
+        self.tracer = (Tracer(service=self.service, patch_modules=TRACED_MODULES)
+                       if self.tracing else None)
 
     def bind(self, tenant: TenantContext) -> None:
         """Attach the caller to everything this request logs and traces."""

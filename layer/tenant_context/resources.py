@@ -210,6 +210,13 @@ TENANT_ACCESS_ROLE_NAME = f"{PLATFORM}-tenant-access"
 """The role the authorizer assumes (with a session policy) to vend scoped credentials."""
 
 
+def regional_tenant_access_role_name(region: str) -> str:
+    """The access role's name in AWS, where IAM names are global to the account: with the
+    region in it, the pooled stack deploys in a second region of the same account. The
+    authorizer learns the ARN (``TENANT_ACCESS_ROLE_ARN``) from its stack, never the name."""
+    return f"{TENANT_ACCESS_ROLE_NAME}-{region}"
+
+
 # --- API Gateway usage plans ------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from tenant_context.storage import TenantTables
 from tenant_context.validation import parse_json_object
 from tenant_context.wiring import PlatformApp
 
-_ETAG = re.compile(r'(?:W/)?"?(\d{1,18})"?')
+_ETAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
+_LIMIT = re.compile(r"[0-9]{1,4}")
 
 
 def json_numbers(value: Any) -> Any:
@@ -58,14 +59,24 @@ def item_response(body: dict[str, Any], stored: StoredItem, status: int = 200) -
 
 
 def paging(query: Mapping[str, str] | None) -> tuple[int, str | None] | None:
-    """(limit, next_token) when the client asks for pages, None for the complete list."""
+    """(limit, next_token) when the client asks for pages, None for the complete list.
+
+    ``limit`` must be at most four ASCII digits: ``str.isdigit`` also accepts "²" and other
+    characters ``int`` refuses, and ``int`` refuses more than 4,300 digits (both were 500s).
+    An empty ``nextToken`` is refused rather than read as "start again", which would silently
+    hand a client looping over pages the first page forever.
+    """
     query = query or {}
     if "limit" not in query and "nextToken" not in query:
         return None
     raw = query.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= 1000:
         raise BadRequestError("limit: a whole number from 1 to 1000", fields=["limit"])
-    return int(raw), query.get("nextToken")
+    next_token = query.get("nextToken")
+    if next_token is not None and not next_token:
+        raise BadRequestError("nextToken: empty; leave it out to start at the first page",
+                              fields=["nextToken"])
+    return int(raw), next_token
 
 
 def listing(views: list[dict[str, Any]], next_token: str | None, paged: bool) -> Response:
@@ -91,6 +102,8 @@ class ItemResource:
 
     @functools.cached_property
     def _tables(self) -> TenantTables:
+        # Read on the first request, not at import: ``chalice package`` imports the app
+        # without the deployment's variables. A silo missing SILO_TENANT_ID answers 500.
         return TenantTables.from_config(self.platform.config)
 
     def items_for(self, tenant: TenantContext, table_env: str | None = None,
@@ -101,9 +114,7 @@ class ItemResource:
                                   id_attribute or self.id_attribute)
 
     def _request(self) -> tuple[Request, TenantContext, TenantItems]:
-        request = self.platform.app.current_request
-        if request is None:
-            raise RuntimeError("no request is being handled")
+        request = self.platform.request()
         tenant = request_tenant(request)
         return request, tenant, self.items_for(tenant)
 

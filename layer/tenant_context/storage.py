@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from tenant_context.config import PlatformConfig
+from tenant_context.config import SILO_TENANT_ENV, PlatformConfig
 from tenant_context.context import ScopedCredentials, TenantContext
 from tenant_context.dynamo import from_item, to_item
-from tenant_context.errors import ConfigurationError, TenantIsolationError
+from tenant_context.errors import ConfigurationError, ForbiddenError, TenantIsolationError
 from tenant_context.tenancy import tenant_key_prefix
 
 if TYPE_CHECKING:
@@ -206,22 +206,35 @@ ISOLATION_ENV = "DATA_ISOLATION"
 
 
 class TenantTables:
-    """Builds a request's ``TenantTable`` the way this deployment isolates data."""
+    """Builds a request's ``TenantTable`` the way this deployment isolates data.
 
-    def __init__(self, isolation: Isolation, clients: ClientFactory) -> None:
+    A silo deployment is bound to its tenant (``silo_tenant_id``) and refuses every other
+    caller before any call: its role reaches the tenant's tables whatever the caller, so this
+    is the wall behind the authorizer's deployment check. The answer is 403, not 404: it is the
+    deployment that is wrong for the caller, and it reveals nothing about any item.
+    """
+
+    def __init__(self, isolation: Isolation, clients: ClientFactory,
+                 silo_tenant_id: str | None = None) -> None:
+        if isolation is Isolation.SILO and not silo_tenant_id:
+            raise ConfigurationError("a silo deployment serves one tenant: name it "
+                                     f"({SILO_TENANT_ENV})")
         self._isolation = isolation
         self._clients = clients
+        self._silo_tenant_id = silo_tenant_id
 
     @classmethod
     def from_config(cls, config: PlatformConfig) -> TenantTables:
-        """Pooled or silo, as the deployment's ``DATA_ISOLATION`` says."""
+        """Pooled or silo, as the deployment's ``DATA_ISOLATION`` says; a silo also needs the
+        tenant it serves (``SILO_TENANT_ID``)."""
         raw = config.require(ISOLATION_ENV)
         try:
             isolation = Isolation(raw)
         except ValueError:
             raise ConfigurationError(f"{ISOLATION_ENV} must be pooled or silo, not {raw!r}"
                                      ) from None
-        return cls(isolation, DynamoDBClients(config.region))
+        silo_tenant_id = config.silo_tenant_id if isolation is Isolation.SILO else None
+        return cls(isolation, DynamoDBClients(config.region), silo_tenant_id)
 
     def table(self, tenant: TenantContext, table_name: str, partition_key: str) -> TenantTable:
         if self._isolation is Isolation.POOLED:
@@ -230,6 +243,8 @@ class TenantTables:
                                          "the authorizer, and the request carries none")
             client = self._clients(tenant.credentials)
         else:
+            if tenant.tenant_id != self._silo_tenant_id:
+                raise ForbiddenError("this deployment serves another tenant")
             client = self._clients(None)
         return TenantTable(client, table_name, partition_key, TenantKeyGuard(tenant.tenant_id))
 

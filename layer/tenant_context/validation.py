@@ -84,9 +84,44 @@ class Choice:
             raise FieldError(str(error)) from None
 
 
+# DynamoDB's numbers: 38 significant digits, magnitudes from 1E-130 to 9.99...E+125 (or 0).
+DYNAMODB_DIGITS = 38
+DYNAMODB_MIN_EXPONENT = -130  # the adjusted exponent: 1E-130
+DYNAMODB_MAX_EXPONENT = 125  # 9.99...E+125
+
+
+def storable(number: Decimal) -> Decimal:
+    """``number`` as DynamoDB can store it exactly, or a FieldError.
+
+    Checked here rather than left to boto3, whose serializer raises (a 500) on anything it
+    would have to round: trailing zeros (``1.000...0``) are dropped first, as they change no
+    value, so only numbers that truly need more precision or range are refused.
+    """
+    if number.is_zero():
+        return Decimal(0)  # also 0E-200 and -0, which boto3 refuses or DynamoDB alters
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked by the caller
+    significant = len(digits)
+    while digits[significant - 1] == 0:
+        significant -= 1
+    exponent += len(digits) - significant
+    digits = digits[:significant]
+    if significant > DYNAMODB_DIGITS:
+        raise FieldError(f"must have at most {DYNAMODB_DIGITS} significant digits")
+    adjusted = exponent + significant - 1
+    if adjusted > DYNAMODB_MAX_EXPONENT:
+        raise FieldError(f"must be less than 1E+{DYNAMODB_MAX_EXPONENT + 1} in magnitude")
+    if adjusted < DYNAMODB_MIN_EXPONENT:
+        raise FieldError(f"must be 0 or at least 1E{DYNAMODB_MIN_EXPONENT} in magnitude")
+    if exponent > 0 and significant + exponent <= DYNAMODB_DIGITS:
+        digits, exponent = digits + (0,) * exponent, 0  # 1E+3 reads back as 1000
+    return Decimal((sign, digits, exponent))
+
+
 @dataclass(frozen=True)
 class Number:
-    """A JSON number (never a string, never a boolean), kept exact as a Decimal."""
+    """A JSON number (never a string, never a boolean), kept exact as a Decimal that DynamoDB
+    can store (``storable``)."""
 
     name: str
     required: bool = True
@@ -103,6 +138,7 @@ class Number:
             raise FieldError("must be a number") from None
         if not number.is_finite():
             raise FieldError("must be a finite number")
+        number = storable(number)
         if self.integer and number != number.to_integral_value():
             raise FieldError("must be a whole number")
         if self.minimum is not None and number < self.minimum:

@@ -1,7 +1,8 @@
 """One call that gives a Chalice app the platform's cross-cutting behaviour.
 
 Errors map to the contract's responses (``tenant_context.http``); the Powertools decorators run
-as Chalice middleware; each authorized request binds its tenant to logs and traces.
+as Chalice middleware; each authorized request binds its tenant to logs and traces; views read
+their own request from ``PlatformApp.request`` (never ``app.current_request``, see there).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from chalice import Chalice, ConvertToMiddleware, Response
+from chalice.app import Request
 
 from tenant_context.config import PlatformConfig
 from tenant_context.context import request_tenant
@@ -20,6 +23,20 @@ from tenant_context.errors import UnauthorizedError
 from tenant_context.gateway import tenant_authorizer
 from tenant_context.http import CORS, error_middleware
 from tenant_context.observability import Observability
+
+# The request this thread is handling. Chalice keeps ``app.current_request`` on the app object,
+# shared by every thread: ``chalice local`` serves requests on concurrent threads, where a view
+# reading it could act on another request (another tenant's: seen as 44 wrong answers in 400
+# concurrent listings). Middleware is handed each call's own request; it is kept here.
+_current_request: ContextVar[Request | None] = ContextVar("current_request", default=None)
+
+
+def _remember_request(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    token = _current_request.set(event)
+    try:
+        return get_response(event)
+    finally:
+        _current_request.reset(token)
 
 
 def wire(app: Chalice, observability: Observability) -> None:
@@ -42,6 +59,7 @@ def wire(app: Chalice, observability: Observability) -> None:
 
     app.register_middleware(bind_tenant, "http")
     app.register_middleware(error_middleware, "http")
+    app.register_middleware(_remember_request, "http")
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,14 @@ class PlatformApp:
     config: PlatformConfig
     observability: Observability
     authorizer: Any  # the route authorizer: the shared tenant authorizer, in both worlds
+
+    @staticmethod
+    def request() -> Request:
+        """The request being handled by this thread (see ``_current_request``)."""
+        request = _current_request.get()
+        if request is None:
+            raise RuntimeError("no request is being handled")
+        return request
 
     @property
     def authorized(self) -> dict[str, Any]:

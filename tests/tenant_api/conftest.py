@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from chalice.test import Client
+from chalice import Chalice
+from chalice.config import Config
+from chalice.local import LocalGateway, LocalGatewayException
+from chalice.test import Client, HTTPResponse
 
 from pipeline.local.bootstrap import ensure_tables
 from pipeline.local.paths import PROJECT_ROOT
@@ -32,6 +35,28 @@ class Api:
         return client.http.request(method, path, body=data, headers={
             "Authorization": f"Bearer {token}", "Content-Type": "application/json",
             **(headers or {})})
+
+
+class ConcurrentCaller:
+    """Calls an app from many threads at once, as ``chalice local`` serves it: through
+    Chalice's local gateway (the real built-in authorizer included), which is what
+    ``chalice.test.Client`` runs too, minus the client's swap of ``os.environ`` around every
+    request, which concurrent threads would leave swapped for the rest of the session."""
+
+    def __init__(self, app: Chalice) -> None:
+        self._gateway = LocalGateway(app, Config.create())
+
+    def __call__(self, method: str, path: str, token: str, body: Any = None,
+                 headers: dict[str, str] | None = None) -> HTTPResponse:
+        try:
+            response = self._gateway.handle_request(
+                method, path, {"Authorization": f"Bearer {token}",
+                               "Content-Type": "application/json", **(headers or {})},
+                json.dumps(body).encode() if body is not None else b"")
+        except LocalGatewayException as error:  # the authorizer's 401/403
+            return HTTPResponse(body=error.body or b"", headers=error.headers,
+                                status_code=error.CODE)
+        return HTTPResponse.create_from_dict(response)
 
 
 @dataclass
@@ -59,8 +84,8 @@ def platinum(world: World) -> tuple[Tenant, Api]:
     tenant = world.platinum_tenant()
     tid = tenant.tenant_id
     ensure_tables(world.clients("dynamodb"), [product_table(tid), order_table(tid)])
-    silo = {"DATA_ISOLATION": "silo", "PRODUCT_TABLE": product_table(tid).name,
-            "ORDER_TABLE": order_table(tid).name}
+    silo = {"DATA_ISOLATION": "silo", "SILO_TENANT_ID": tid,
+            "PRODUCT_TABLE": product_table(tid).name, "ORDER_TABLE": order_table(tid).name}
     api = Api(
         _client("product_service", f"silo-product-{tid}",
                 {**silo, "LOCAL_GATEWAY_API_ID": api_name(tid, "product")}),

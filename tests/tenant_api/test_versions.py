@@ -6,17 +6,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-import pytest
+from chalice.test import HTTPResponse
 
-from tenant_context.context import TenantContext
-from tenant_context.errors import ConflictError
+from tenant_context.dynamo import from_item, to_item
 from tenant_context.resources import POOLED_PRODUCT_TABLE
-from tenant_context.storage import DynamoDBClients, Isolation, TenantTables
-from tenant_context.tenancy import Role
-from tests.authorizer.conftest import build
-from tests.support.gateway import token_event
+from tests.support.apps import load_app
 from tests.support.world import World
-from tests.tenant_api.conftest import Customer
+from tests.tenant_api.conftest import ConcurrentCaller, Customer
 
 WRITERS = 20
 
@@ -43,32 +39,41 @@ def test_if_match_and_absent_items(customers: dict[str, Customer]) -> None:
     assert call("DELETE", f"/order/{never}", token).status_code == 404
 
 
-@pytest.mark.parametrize("with_version", [False, True], ids=["web-app", "if-match"])
-def test_concurrent_updates_lose_nothing(world: World, with_version: bool) -> None:
-    """20 writers update one product at once. Each succeeds or gets 409; the stored item is one
-    of the successful writes, and its version counts exactly the successes."""
-    tenant = world.pooled_tenant()
-    token = world.id_token(world.tenant_user(tenant, Role.TENANT_USER))
-    context = TenantContext.from_authorizer_context(build().authorizer.authorize(
-        token_event(token, "pooled-product", "GET", "/products"))["context"])
-    tables = TenantTables(Isolation.POOLED, DynamoDBClients("us-east-1"))
-    items = tables.items(context, POOLED_PRODUCT_TABLE.name, "productId")
-    product = items.create(items.new_key(), {"name": "start", "price": Decimal(0)})
+def test_concurrent_puts_lose_nothing(customers: dict[str, Customer], world: World) -> None:
+    """20 clients PUT one product at once over HTTP, half with ``If-Match: "1"`` and half as
+    the web app does (no If-Match). Each gets 200 or 409; every 200 carries its own new
+    version; the stored item is the body of the 200 whose version it holds, and its version
+    counts exactly the 200s (no update lost silently)."""
+    me = customers["A"]
+    product = me.api.call("POST", "/product", me.token, {"name": "start", "price": 0}).json_body
+    path = f"/product/{product['key']}"
+    call = ConcurrentCaller(load_app("product_service"))
 
-    def write(writer: int) -> str:
-        try:
-            items.replace(product.key, {"name": f"writer {writer}", "price": Decimal(writer)},
-                          1 if with_version else None)
-        except ConflictError:
-            return "conflict"
-        return f"writer {writer}"
+    def put(writer: int) -> tuple[int, HTTPResponse]:
+        headers = {"If-Match": '"1"'} if writer % 2 else {}
+        return writer, call("PUT", path, me.token, {"name": f"writer {writer}",
+                                                    "price": writer + 0.5}, headers)
 
     with ThreadPoolExecutor(WRITERS) as pool:
-        outcomes = list(pool.map(write, range(WRITERS)))
-    successes = [outcome for outcome in outcomes if outcome != "conflict"]
-    final = items.get(product.key)
+        outcomes = list(pool.map(put, range(WRITERS)))
+    statuses = [response.status_code for _, response in outcomes]
+    assert set(statuses) <= {200, 409}, [response.body for _, response in outcomes]
+    successes = {int(response.headers["ETag"].strip('"')): (writer, response.json_body)
+                 for writer, response in outcomes if response.status_code == 200}
     assert successes  # somebody won
-    assert final.attributes["name"] in successes
-    assert final.version == 1 + len(successes)  # every success is counted: none was lost
-    if with_version:
-        assert len(successes) == 1  # all 20 said "from version 1": exactly one may apply
+    assert len(successes) == statuses.count(200)  # every success wrote its own version
+    assert sorted(successes) == list(range(2, 2 + len(successes)))
+    if_match_wins = [writer for writer, _ in successes.values() if writer % 2]
+    assert len(if_match_wins) <= 1  # all of them said "from version 1": one at most applies
+    for _, response in outcomes:
+        if response.status_code == 409:
+            assert response.json_body["fields"] == ["version"]
+
+    stored = from_item(world.clients("dynamodb").get_item(
+        TableName=POOLED_PRODUCT_TABLE.name, ConsistentRead=True,
+        Key=to_item({"shardId": product["shardId"], "productId": product["productId"]})
+    )["Item"])
+    assert stored["version"] == 1 + len(successes)  # every success is counted: none lost
+    _, winner = successes[int(stored["version"])]
+    assert (stored["name"], stored["price"]) == (winner["name"], Decimal(str(winner["price"])))
+    assert me.api.call("GET", path, me.token).json_body == winner
