@@ -2,26 +2,28 @@
 
 Public: POST /registration, GET /tenant/init/{name}. Every other route runs behind the shared
 tenant authorizer; the modules re-check who may do what (``control_plane.tenants``,
-``control_plane.users``).
+``control_plane.users``). Every handler that succeeds logs one line and records one metric about
+the tenant it acted on (``observe``). The routes reach the control plane through
+``composition.SERVING``, so tests can serve them with failing or counting clients.
 """
 
 from __future__ import annotations
 
-import functools
+from dataclasses import replace
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Response
 from chalice.app import Request
 
 from chalicelib.control_plane import requests
-from chalicelib.control_plane.composition import ControlPlane
+from chalicelib.control_plane.composition import SERVING, ControlPlane
 from chalicelib.control_plane.deployment_records import handle_custom_resource
 from chalicelib.control_plane.registration import RegistrationRequest
 from chalicelib.control_plane.tenants import TenantChanges, tenant_config
 from chalicelib.control_plane.views import tenant_detail, tenant_summary, user_detail
 from tenant_context.context import TenantContext, request_tenant
 from tenant_context.http import CORS, json_response
+from tenant_context.tenancy import Role, Tier
 from tenant_context.validation import parse_json_object, validate
 from tenant_context.wiring import platform_app
 
@@ -30,16 +32,12 @@ app = platform.app
 authorized = platform.authorized
 
 
-@functools.cache
 def control() -> ControlPlane:
-    return ControlPlane(platform.config)
+    return SERVING.plane(lambda: ControlPlane(platform.config))
 
 
 def current() -> Request:
-    request = app.current_request
-    if request is None:
-        raise RuntimeError("no request is being handled")
-    return request
+    return platform.request()
 
 
 def caller() -> TenantContext:
@@ -58,9 +56,32 @@ def message(text: str, status: int = 200, **extra: Any) -> Response:
     return json_response({"message": text, **extra}, status)
 
 
-def done(event: str, text: str, status: int = 200, **extra: Any) -> Response:
-    """A change succeeded: measure it (per tenant and per tier) and answer."""
-    platform.observability.record(caller(), event)
+def observe(event: str, log: str, tenant_id: str, tier: Tier | None, *,
+            acting: TenantContext | None, count: int | None = None) -> None:
+    """One log line and one metric per handled request, about the tenant acted on.
+
+    A SystemAdmin's calls are about some tenant, not about its own pseudo-tenant
+    ``operations``: the metric's tenant dimension is the target's. The log line keeps the
+    caller's keys (tenant_id, user, role, bound by the layer for the whole request) and adds the
+    target's, so it says who did what to whom. ``Observability.record`` reads only the tenant
+    and tier of the context it is given; an anonymous caller (registration, the sign-in page's
+    lookup) is described as the least-privileged role. ``count``: how many items a listing or
+    a bulk change covered (the metric's value).
+    """
+    keys: dict[str, Any] = {"event": event, "target_tenant_id": tenant_id,
+                            "target_tier": tier.value if tier else ""}
+    if count is not None:
+        keys["count"] = count
+    platform.observability.logger.info(log, extra=keys)
+    subject = (replace(acting, tenant_id=tenant_id, tier=tier, credentials=None) if acting
+               else TenantContext(tenant_id, tier, "", Role.TENANT_USER, "", None))
+    platform.observability.record(subject, event, 1 if count is None else count)
+
+
+def done(event: str, log: str, text: str, tenant_id: str, tier: Tier | None,
+         status: int = 200, **extra: Any) -> Response:
+    """A change succeeded: log and measure it about its target tenant, and answer."""
+    observe(event, log, tenant_id, tier, acting=caller())
     return message(text, status, **extra)
 
 
@@ -68,7 +89,9 @@ def done(event: str, text: str, status: int = 200, **extra: Any) -> Response:
 
 @app.lambda_function(name="deployment_records")
 def deployment_records(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle_custom_resource(event, control().deployment_records())
+    # Built inside the handler's try: a configuration or client failure must still answer
+    # CloudFormation (FAILED, with the reason) rather than leave the stack waiting.
+    return handle_custom_resource(event, lambda: control().deployment_records())
 
 
 # --- registration and tenant lookup (public) ----------------------------------------------
@@ -81,9 +104,11 @@ def register() -> Response:
         tier=values["tenantTier"], tenant_phone=values.get("tenantPhone", ""),
         tenant_address=values.get("tenantAddress", "")))
     if registered.created:
-        platform.observability.logger.info("tenant registered", extra={
-            "registered_tenant": registered.tenant_id, "registered_tier": registered.tier})
-        platform.observability.metrics.add_metric("TenantRegistered", MetricUnit.Count, 1)
+        observe("TenantRegistered", "tenant registered", registered.tenant_id, registered.tier,
+                acting=None)
+    else:
+        observe("TenantRegistrationRepeated", "tenant registration repeated",
+                registered.tenant_id, registered.tier, acting=None)
     return message("Tenant registration successful" if registered.created
                    else "Tenant already registered",
                    201 if registered.created else 200,
@@ -95,7 +120,9 @@ def register() -> Response:
 @app.route("/tenant/init/{tenant_name}", methods=["GET"], cors=CORS)
 def tenant_init(tenant_name: str) -> Response:
     config = tenant_config(control().public_tenants(), control().deployments,
-                           requests.path_value(tenant_name))
+                           requests.tenant_name_in_path(tenant_name))
+    observe("TenantConfigServed", "tenant sign-in settings served", config.tenant_id,
+            config.tier, acting=None)
     settings = {"userPoolId": config.user_pool_id, "appClientId": config.app_client_id,
                 "apiGatewayUrl": config.api_url}
     if config.provisioning:
@@ -111,9 +138,13 @@ def tenant_init(tenant_name: str) -> Response:
 def list_tenants() -> Response:
     params = query()
     limit = requests.page_size(params)
-    tenants, next_token = control().tenants(caller()).list(
+    who = caller()
+    tenants, next_token = control().tenants(who).list(
         limit=limit, next_token=params.get("nextToken"))
     items = [tenant_summary(tenant) for tenant in tenants]
+    # Every tenant at once: the caller's own (operations) is the only tenant to name.
+    observe("TenantsListed", "tenants listed", who.tenant_id, who.tier, acting=who,
+            count=len(items))
     if limit is None and "nextToken" not in params:
         return json_response(items)  # the web app's shape: every tenant, one array
     return json_response({"items": items, "nextToken": next_token})
@@ -121,7 +152,9 @@ def list_tenants() -> Response:
 
 @app.route("/tenant/{tenant_id}", methods=["GET"], **authorized)
 def get_tenant(tenant_id: str) -> Response:
-    tenant = control().tenants(caller()).get(requests.tenant_id_in_path(tenant_id))
+    who = caller()
+    tenant = control().tenants(who).get(requests.tenant_id_in_path(tenant_id))
+    observe("TenantRead", "tenant read", tenant.tenant_id, tenant.tier, acting=who)
     return json_response({"message": tenant_detail(tenant)})
 
 
@@ -129,23 +162,27 @@ def get_tenant(tenant_id: str) -> Response:
 def update_tenant(tenant_id: str) -> Response:
     values = body(requests.TENANT_UPDATE)
     requests.at_least_one(values, tuple(field.name for field in requests.TENANT_UPDATE))
-    control().tenants(caller()).update(requests.tenant_id_in_path(tenant_id), TenantChanges(
-        tenant_name=values.get("tenantName"), tenant_email=values.get("tenantEmail"),
-        tenant_phone=values.get("tenantPhone"), tenant_address=values.get("tenantAddress"),
-        tier=values.get("tenantTier")))
-    return done("TenantUpdated", "Tenant Updated")
+    tenant = control().tenants(caller()).update(
+        requests.tenant_id_in_path(tenant_id), TenantChanges(
+            tenant_name=values.get("tenantName"), tenant_email=values.get("tenantEmail"),
+            tenant_phone=values.get("tenantPhone"), tenant_address=values.get("tenantAddress"),
+            tier=values.get("tenantTier")))
+    return done("TenantUpdated", "tenant updated", "Tenant Updated", tenant.tenant_id,
+                values.get("tenantTier", tenant.tier))
 
 
 @app.route("/tenant/{tenant_id}", methods=["DELETE"], **authorized)
 def deactivate_tenant(tenant_id: str) -> Response:
-    control().tenants(caller()).deactivate(requests.tenant_id_in_path(tenant_id))
-    return done("TenantDeactivated", "Tenant Deactivated")
+    tenant = control().tenants(caller()).deactivate(requests.tenant_id_in_path(tenant_id))
+    return done("TenantDeactivated", "tenant deactivated", "Tenant Deactivated",
+                tenant.tenant_id, tenant.tier)
 
 
 @app.route("/tenant/activation/{tenant_id}", methods=["PUT"], **authorized)
 def activate_tenant(tenant_id: str) -> Response:
-    control().tenants(caller()).activate(requests.tenant_id_in_path(tenant_id))
-    return done("TenantActivated", "Tenant Activated")
+    tenant = control().tenants(caller()).activate(requests.tenant_id_in_path(tenant_id))
+    return done("TenantActivated", "tenant activated", "Tenant Activated", tenant.tenant_id,
+                tenant.tier)
 
 
 # --- user management ----------------------------------------------------------------------
@@ -153,21 +190,30 @@ def activate_tenant(tenant_id: str) -> Response:
 @app.route("/user", methods=["POST"], **authorized)
 def create_user() -> Response:
     values = body(requests.NEW_USER)
-    control().users(caller()).create(values["userName"], values["userEmail"],
-                                     values["userRole"], values.get("tenantId"))
-    return done("UserCreated", "New user created", 201)
+    users = control().users(caller())
+    tenant_id = users.create(values["userName"], values["userEmail"], values["userRole"],
+                             values.get("tenantId"))
+    return done("UserCreated", "user created", "New user created", tenant_id,
+                users.tier_of(tenant_id), 201)
 
 
 @app.route("/users", methods=["GET"], **authorized)
 def list_users() -> Response:
-    users = control().users(caller()).list(query().get("tenantid"))
-    return json_response([user_detail(user) for user in users])
+    who = caller()
+    users = control().users(who)
+    tenant_id, listed = users.list(query().get("tenantid"))
+    observe("UsersListed", "users listed", tenant_id, users.tier_of(tenant_id), acting=who,
+            count=len(listed))
+    return json_response([user_detail(user) for user in listed])
 
 
 @app.route("/user/{user_name}", methods=["GET"], **authorized)
 def get_user(user_name: str) -> Response:
-    user = control().users(caller()).get(requests.user_name_in_path(user_name),
-                                         query().get("tenantid"))
+    who = caller()
+    users = control().users(who)
+    user = users.get(requests.user_name_in_path(user_name), query().get("tenantid"))
+    tenant_id = user.record.tenant_id
+    observe("UserRead", "user read", tenant_id, users.tier_of(tenant_id), acting=who)
     return json_response({"message": user_detail(user)})
 
 
@@ -175,28 +221,38 @@ def get_user(user_name: str) -> Response:
 def update_user(user_name: str) -> Response:
     values = body(requests.USER_UPDATE)
     requests.at_least_one(values, ("userEmail", "userRole"))
-    control().users(caller()).update(requests.user_name_in_path(user_name),
-                                     query().get("tenantid"), email=values.get("userEmail"),
-                                     role=values.get("userRole"))
-    return done("UserUpdated", "user updated")
+    users = control().users(caller())
+    tenant_id = users.update(requests.user_name_in_path(user_name), query().get("tenantid"),
+                             email=values.get("userEmail"), role=values.get("userRole"))
+    return done("UserUpdated", "user updated", "user updated", tenant_id,
+                users.tier_of(tenant_id))
 
 
 @app.route("/user/{user_name}", methods=["DELETE"], **authorized)
 def disable_user(user_name: str) -> Response:
-    control().users(caller()).disable(requests.user_name_in_path(user_name),
-                                      query().get("tenantid"))
-    return done("UserDisabled", "User disabled")
+    users = control().users(caller())
+    tenant_id = users.disable(requests.user_name_in_path(user_name), query().get("tenantid"))
+    return done("UserDisabled", "user disabled", "User disabled", tenant_id,
+                users.tier_of(tenant_id))
 
 
 @app.route("/users/disable/{tenant_id}", methods=["PUT"], **authorized)
 def disable_tenant_users(tenant_id: str) -> Response:
-    count = control().users(caller()).set_all_enabled(requests.tenant_id_in_path(tenant_id),
-                                                      False)
-    return done("TenantUsersDisabled", "Users disabled", count=count)
+    return _set_tenant_users_enabled(tenant_id, False)
 
 
 @app.route("/users/enable/{tenant_id}", methods=["PUT"], **authorized)
 def enable_tenant_users(tenant_id: str) -> Response:
-    count = control().users(caller()).set_all_enabled(requests.tenant_id_in_path(tenant_id),
-                                                      True)
-    return done("TenantUsersEnabled", "Users enabled", count=count)
+    return _set_tenant_users_enabled(tenant_id, True)
+
+
+def _set_tenant_users_enabled(raw_tenant_id: str, enabled: bool) -> Response:
+    who = caller()
+    users = control().users(who)
+    tenant_id = requests.tenant_id_in_path(raw_tenant_id)
+    count = users.set_all_enabled(tenant_id, enabled)
+    event, state = ("TenantUsersEnabled", "enabled") if enabled else ("TenantUsersDisabled",
+                                                                       "disabled")
+    observe(event, f"users of a tenant {state}", tenant_id, users.tier_of(tenant_id),
+            acting=who, count=count)
+    return message(f"Users {state}", count=count)

@@ -4,6 +4,11 @@ Roles: SystemAdmin, CustomerSupport, and TenantAdmin / TenantUser of the target 
 another tenant. Calls expected to succeed with a lasting effect (deactivation, disabling) act on
 disposable tenants and users; refused calls act on the real target, which must be unchanged
 afterwards. Any unexpected status, above all an unexpected success, fails the test.
+
+PUT /user/{name} is for administrators only (the contract): a TenantUser's PUT of itself passes
+the gateway and is refused by the handler. A TenantUser reaches no other user: the gateway
+refuses every other /user path, and the handler would too (403 before any lookup, so the
+answer says nothing about who exists).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from tenant_context.tenancy import Role
 from tests.support.admin_api import AdminApi
@@ -46,7 +53,7 @@ def test_every_endpoint_for_every_role(admin_api: AdminApi, world: World) -> Non
         "TenantUser": target_user, "OtherTenantUser": other_user,
     }
     tokens = {role: world.id_token(user) for role, user in people.items()}
-    t, u = target.tenant_id, target_user.name
+    t, u, a = target.tenant_id, target_user.name, target.admin.name
 
     def new_user_body() -> dict[str, str]:
         name = f"matrix-{next(_names)}-{t[:6]}"
@@ -60,10 +67,20 @@ def test_every_endpoint_for_every_role(admin_api: AdminApi, world: World) -> Non
                 {"tenantPhone": "+1 555 0100"}),
         *matrix("GET", f"/users?tenantid={t}", (200, 200, 200, 404, 403, 403)),
         *matrix("GET", f"/user/{u}?tenantid={t}", (200, 200, 200, 404, 200, 403)),
-        *matrix("PUT", f"/user/{u}?tenantid={t}", (200, 403, 200, 404, 200, 403),
+        *matrix("PUT", f"/user/{u}?tenantid={t}", (200, 403, 200, 404, 403, 403),
                 {"userEmail": f"{u}@changed.example"}),
         *[Cell(role, "POST", "/user", status, new_user_body()) for role, status in
           zip(ROLES, (201, 403, 201, 403, 403, 403), strict=True)],
+        # A TenantUser and its tenant's admin: only itself is the TenantUser's to read.
+        *[Cell("TenantUser", method, f"/user/{a}", 403, body) for method, body in
+          (("GET", None), ("PUT", {"userEmail": "taken@over.example"}),
+           ("PUT", {"userRole": "TenantUser"}), ("DELETE", None))],
+        # Staff roles belong to the operations pool and tenant roles to a tenant: no pairing
+        # across the two, whatever the SystemAdmin names.
+        *[Cell("SystemAdmin", "POST", "/user", 400, {**new_user_body(), "userRole": role,
+                                                     "tenantId": tenant})
+          for role, tenant in (("TenantUser", "operations"), ("TenantAdmin", "operations"),
+                               ("SystemAdmin", t), ("CustomerSupport", t))],
         # Refusals of lasting changes, on the real target ...
         *[Cell(role, "DELETE", f"/user/{u}?tenantid={t}", status) for role, status in
           (("CustomerSupport", 403), ("OtherTenantAdmin", 404), ("TenantUser", 403),
@@ -112,5 +129,19 @@ def test_every_endpoint_for_every_role(admin_api: AdminApi, world: World) -> Non
     user = api.call("GET", f"/user/{u}?tenantid={t}", system_admin).json_body["message"]
     assert user["enabled"] is True
     assert user["email"] == f"{u}@changed.example"
+    admin = api.call("GET", f"/user/{a}", tokens["TenantAdmin"]).json_body["message"]
+    assert (admin["enabled"], admin["user_role"]) == (True, "TenantAdmin")
+    assert admin["email"] != "taken@over.example"
+    # No refused creation left a user anywhere: not in the records, not in Cognito.
+    refused_names = {cell.body["userName"] for cell in cells
+                     if cell.method == "POST" and cell.expected != 201}
+    listed = {row["user_name"] for query in ("", f"?tenantid={t}")
+              for row in api.call("GET", f"/users{query}", system_admin).json_body}
+    assert not listed & refused_names
+    cognito = world.clients("cognito-idp")
+    for pool in (world.settings.operations_pool, target.pool):
+        for name in refused_names:
+            with pytest.raises(cognito.exceptions.UserNotFoundException):
+                cognito.admin_get_user(UserPoolId=pool.user_pool_id, Username=name)
     deactivated = api.call("GET", f"/tenant/{for_its_owner.tenant_id}", system_admin)
     assert deactivated.json_body["message"]["is_active"] is False

@@ -9,6 +9,9 @@ import pytest
 
 from tenant_context.tenancy import Role
 from tests.support.admin_api import AdminApi
+from tests.support.counting import CallCounter
+from tests.support.emulator import clients_for
+from tests.support.serving import served_with
 from tests.support.world import World
 
 GOOD = {"tenantName": "Valid Name", "tenantEmail": "a@valid.example", "tenantTier": "Basic"}
@@ -65,6 +68,40 @@ def test_nothing_is_registered_by_bad_input(admin_api: AdminApi) -> None:
         == 404
 
 
+IMPOSSIBLE_NAMES = ["%20", "%20%20%20", "x" * 3000, "%C3%A9" * 1100, "a", "%00ab",
+                    "-dash-first", "%3Cscript%3E"]
+
+
+@pytest.mark.parametrize("name", IMPOSSIBLE_NAMES, ids=lambda name: name[:12])
+def test_impossible_tenant_names_are_not_found_without_a_lookup(
+        admin_api: AdminApi, emulator_url: str, name: str) -> None:
+    """A name no registration could have produced is a 404 in the contract's shape, decided
+    before DynamoDB is asked (which answers an empty key, or one over 2,048 bytes, with an
+    error: a 500 for the caller)."""
+    clients = clients_for(emulator_url)
+    lookups = CallCounter(clients("dynamodb"), "dynamodb", "GetItem")
+    with served_with(clients):
+        response = admin_api.call("GET", f"/tenant/init/{name}")
+    assert response.status_code == 404, response.body
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert list(response.json_body) == ["message"]
+    assert len(response.body) < 200  # the name is not echoed back
+    assert lookups.count == 0
+
+
+def test_a_possible_but_unknown_name_is_looked_up(admin_api: AdminApi,
+                                                  emulator_url: str) -> None:
+    """The other side of the test above: its counter would see a lookup."""
+    clients = clients_for(emulator_url)
+    lookups = CallCounter(clients("dynamodb"), "dynamodb", "GetItem")
+    with served_with(clients):
+        response = admin_api.call("GET", "/tenant/init/%20Nobody%20Here%20")
+    assert response.status_code == 404
+    assert "Nobody Here" in response.json_body["message"]
+    assert lookups.count == 1
+
+
 def test_admin_calls_refuse_bad_fields(admin_api: AdminApi, world: World) -> None:
     tenant = admin_api.register("Basic")
     admin = world.id_token(tenant.admin)
@@ -85,6 +122,12 @@ def test_admin_calls_refuse_bad_fields(admin_api: AdminApi, world: World) -> Non
                                          "userRole": "TenantUser"}, ["tenantId"]),
         ("POST", "/user", system_admin, {"userName": "ok", "userEmail": "a@b.io",
                                          "userRole": "CustomerSupport", "tenantId": t},
+         ["tenantId"]),
+        ("POST", "/user", system_admin, {"userName": "ok", "userEmail": "a@b.io",
+                                         "userRole": "TenantUser", "tenantId": "operations"},
+         ["tenantId"]),
+        ("POST", "/user", system_admin, {"userName": "ok", "userEmail": "a@b.io",
+                                         "userRole": "TenantAdmin", "tenantId": "operations"},
          ["tenantId"]),
         ("PUT", f"/tenant/{t}", admin, {}, ["tenantName", "tenantEmail", "tenantPhone",
                                             "tenantAddress", "tenantTier"]),

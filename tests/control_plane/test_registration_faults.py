@@ -17,6 +17,7 @@ from tenant_context.resources import (
     tenant_pool,
 )
 from tenant_context.tenancy import Tier, new_tenant_id
+from tests.support.admin_api import AdminApi
 from tests.support.control_plane import (
     PENDING,
     Failing,
@@ -26,24 +27,32 @@ from tests.support.control_plane import (
     RegistrationRequest,
     registrar_parts,
 )
+from tests.support.serving import replacing, served_with
 from tests.support.world import World
 
-# (step of the issue, collaborator, method that fails)
-STEPS = [
-    ("identity", "identity", "create_tenant_group"),
-    ("admin user", "identity", "create_user"),
-    ("tenant record", "tenants", "create"),
-    ("mapping", "users", "create"),
-    ("completion", "tenants", "update_claim"),
+# (step of the issue, collaborator, method that fails, Failing's options)
+STEPS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("identity", "identity", "create_tenant_group", {}),
+    ("admin user", "identity", "create_user", {}),
+    ("tenant record", "tenants", "create", {}),
+    ("mapping", "users", "create", {}),
+    ("completion", "tenants", "update_claim", {}),
 ]
-PLATINUM_STEPS = [
-    ("identity", "identity", "create_tenant_pool"),
-    ("pool id recorded", "tenants", "update_claim"),
-    ("admin user", "identity", "create_user"),
-    ("tenant record", "tenants", "create"),
-    ("mapping", "users", "create"),
-    ("provisioning", "deployments", "request"),
+PLATINUM_STEPS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("identity", "identity", "create_tenant_pool", {}),
+    ("pool id recorded", "tenants", "update_claim", {"call": 1}),
+    ("admin user", "identity", "create_user", {}),
+    ("tenant record", "tenants", "create", {}),
+    ("mapping", "users", "create", {}),
+    ("provisioning", "deployments", "request", {}),
+    ("completion", "tenants", "update_claim", {"call": 2}),  # after the provisioning request
 ]
+# The same steps failing after their effect happened (the answer was lost, not the change).
+AFTER_EFFECT = [(f"{step}, after its effect", collaborator, method, {**options, "after": True})
+                for step, collaborator, method, options in STEPS]
+PLATINUM_AFTER_EFFECT = [
+    (f"{step}, after its effect", collaborator, method, {**options, "after": True})
+    for step, collaborator, method, options in PLATINUM_STEPS]
 
 
 def leftovers(world: World, tenant_id: str, name: str) -> list[str]:
@@ -79,26 +88,29 @@ def leftovers(world: World, tenant_id: str, name: str) -> list[str]:
     return found
 
 
-def registrar(world: World, tenant_id: str, failing: tuple[str, str] | None = None,
+def registrar(world: World, tenant_id: str,
+              failing: tuple[str, str, dict[str, Any]] | None = None,
               **options: Any) -> Registrar:
     parts = registrar_parts(world.clients, world.credentials)
     if failing:
-        collaborator, method = failing
-        parts[collaborator] = Failing(parts[collaborator], method)
+        collaborator, method, failing_options = failing
+        parts[collaborator] = Failing(parts[collaborator], method, **failing_options)
     return Registrar(**parts, new_id=lambda: tenant_id, **options)
 
 
-@pytest.mark.parametrize(("tier", "step", "collaborator", "method"),
-                         [(Tier.BASIC, *step) for step in STEPS]
-                         + [(Tier.PLATINUM, *step) for step in PLATINUM_STEPS],
-                         ids=lambda value: str(value))
+@pytest.mark.parametrize(("tier", "step", "collaborator", "method", "options"),
+                         [(Tier.BASIC, *step) for step in STEPS + AFTER_EFFECT]
+                         + [(Tier.PLATINUM, *step)
+                            for step in PLATINUM_STEPS + PLATINUM_AFTER_EFFECT],
+                         ids=lambda value: str(value) if not isinstance(value, dict) else "")
 def test_a_failure_at_each_step_leaves_no_orphan_and_a_retry_succeeds(
-        world: World, tier: Tier, step: str, collaborator: str, method: str) -> None:
+        world: World, tier: Tier, step: str, collaborator: str, method: str,
+        options: dict[str, Any]) -> None:
     name = f"Fault {step} {tier} {new_tenant_id()[:6]}"
     request = RegistrationRequest(name, "owner@fault.example", tier)
     doomed = new_tenant_id()
     with pytest.raises(ServiceUnavailableError):
-        registrar(world, doomed, (collaborator, method)).register(request)
+        registrar(world, doomed, (collaborator, method, options)).register(request)
     assert leftovers(world, doomed, name) == []
     retried = registrar(world, new_tenant_id()).register(request)
     assert retried.created
@@ -143,3 +155,39 @@ def test_a_fresh_pending_registration_blocks_its_name(world: World) -> None:
     with pytest.raises(Exception, match="in progress"):
         registrar(world, new_tenant_id()).register(
             RegistrationRequest(name, "a@busy.example", Tier.BASIC))
+
+
+@pytest.mark.parametrize(("method", "after"), [("create_group", False),
+                                               ("admin_create_user", True)],
+                         ids=["group", "admin-user-after-effect"])
+def test_a_failure_through_the_api_answers_503_and_a_retry_gets_201(
+        admin_api: AdminApi, world: World, emulator_url: str, method: str,
+        after: bool) -> None:
+    """The real routes, authorizer and error mapping, with the app's ControlPlane built on a
+    Cognito client that fails (after creating the admin user, in the second case)."""
+    name = f"Http Fault {method} {new_tenant_id()[:6]}"
+    body = {"tenantName": name, "tenantEmail": "owner@http-fault.example",
+            "tenantTier": "Standard"}
+    cognito: list[Failing] = []
+
+    def failing(client: Any) -> Failing:
+        cognito.append(Failing(client, method, after=after))
+        return cognito[0]
+
+    with served_with(replacing(emulator_url, "cognito-idp", failing)):
+        response = admin_api.call("POST", "/registration", body=body)
+    assert response.status_code == 503, response.body
+    assert list(response.json_body) == ["message"]
+    assert "retry" in response.json_body["message"]
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    ((_, request),) = cognito[0].calls
+    doomed = (request["GroupName"].removeprefix("tenant-") if method == "create_group"
+              else request["Username"].removeprefix("tenant-admin-"))
+    assert leftovers(world, doomed, name) == []
+    assert admin_api.call("GET", f"/tenant/init/{name}").status_code == 404
+
+    retried = admin_api.call("POST", "/registration", body=body)
+    assert retried.status_code == 201, retried.body
+    assert retried.json_body["tenantId"] != doomed
+    assert admin_api.call("GET", f"/tenant/init/{name}").status_code == 200

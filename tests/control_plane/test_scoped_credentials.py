@@ -12,12 +12,14 @@ from collections import defaultdict
 from typing import Any
 
 import boto3
+import pytest
 
 from tenant_authorizer.factory import policy_resources
 from tenant_authorizer.handler import handle
 from tenant_authorizer.local_gateway import authorizer_environment
 from tenant_context.config import PlatformConfig
 from tenant_context.context import TenantContext
+from tenant_context.errors import ForbiddenError
 from tenant_context.policies import session_policy
 from tenant_context.storage import DynamoDBClients
 from tenant_context.tenancy import Role, Tier
@@ -89,17 +91,23 @@ def test_each_roles_calls_fit_its_session_policy(admin_api: AdminApi, world: Wor
     control.users(system_admin).set_all_enabled(other.tenant_id, True)
     control.tenants(system_admin).deactivate(other.tenant_id)
     control.tenants(system_admin).activate(other.tenant_id)
+    control.tenants(system_admin).update(other.tenant_id, TenantChanges(  # case only
+        tenant_name=f"RENAMED {other.tenant_id[:6]}"))
+    assert control.users(system_admin).tier_of(t) is Tier.BASIC
 
     support = callers[Role.CUSTOMER_SUPPORT]
     control.tenants(support).list()
     control.tenants(support).get(t)
     control.users(support).list(t)
     control.users(support).get(tenant_user.name, t)
+    assert control.users(support).tier_of(other.tenant_id) is Tier.PREMIUM  # for the metrics
 
     tenant_user_context = callers[Role.TENANT_USER]
     control.users(tenant_user_context).get(tenant_user.name, None)
-    control.users(tenant_user_context).update(tenant_user.name, None, email="me@t.example",
-                                              role=None)
+    assert control.users(tenant_user_context).tier_of(t) is Tier.BASIC
+    with pytest.raises(ForbiddenError):  # PUT /user is for administrators
+        control.users(tenant_user_context).update(tenant_user.name, None,
+                                                  email="me@t.example", role=None)
 
     owner = callers[Role.TENANT_ADMIN]
     control.tenants(owner).get(t)

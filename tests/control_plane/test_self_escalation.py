@@ -50,10 +50,15 @@ def test_a_tenant_user_changing_its_own_claims_gains_nothing(admin_api: AdminApi
                 {"Name": USER_ROLE_ATTRIBUTE, "Value": "TenantUser"},
                 {"Name": TENANT_ID_ATTRIBUTE, "Value": home.tenant_id}])
 
-    # Through the API a user cannot change its own role either.
+    # Through the API a user changes nothing of its own (PUT /user is for administrators):
+    # neither its role nor its email, which an administrator's change would mark verified.
     token = world.id_token(user)
-    refused = admin_api.call("PUT", f"/user/{user.name}", token, {"userRole": "TenantAdmin"})
-    assert refused.status_code == 403
-    assert admin_api.call("PUT", f"/user/{user.name}", token,
-                          {"userEmail": "me@new.example", "userRole": "TenantUser"}
-                          ).status_code == 200
+    for change in ({"userRole": "TenantAdmin"},
+                   {"userEmail": "me@new.example", "userRole": "TenantUser"},
+                   {"userEmail": "me@new.example"}):
+        refused = admin_api.call("PUT", f"/user/{user.name}", token, change)
+        assert refused.status_code == 403, (change, refused.body)
+    attributes = {attribute["Name"]: attribute["Value"] for attribute in cognito.admin_get_user(
+        UserPoolId=home.pool.user_pool_id, Username=user.name)["UserAttributes"]}
+    assert attributes["email"] == f"{user.name}@example.com"
+    assert attributes[USER_ROLE_ATTRIBUTE] == "TenantUser"

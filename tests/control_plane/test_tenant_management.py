@@ -11,7 +11,9 @@ from tenant_context.dynamo import from_item, to_item
 from tenant_context.resources import (
     POOLED_PRODUCT_TABLE,
     TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
+    tenant_name_key,
 )
 from tenant_context.tenancy import Role
 from tests.authorizer.conftest import build
@@ -49,23 +51,73 @@ def test_tiers_change_within_the_pool_and_only_by_the_provider(admin_api: AdminA
     assert stored(world, platinum.tenant_id)["tenantTier"] == "Platinum"
 
 
+def name_claim(world: World, name: str) -> dict[str, object] | None:
+    item = world.clients("dynamodb").get_item(
+        TableName=TENANT_NAMES_TABLE.name, ConsistentRead=True,
+        Key=to_item({"tenantNameKey": tenant_name_key(name)})).get("Item")
+    return from_item(item) if item else None
+
+
 def test_renames_are_the_providers_and_keep_names_unique(admin_api: AdminApi,
                                                          world: World) -> None:
     tenant, rival = admin_api.register("Basic"), admin_api.register("Basic")
     system_admin = world.id_token(world.operations_user(Role.SYSTEM_ADMIN))
-    owner = world.id_token(tenant.admin)
     path = f"/tenant/{tenant.tenant_id}"
     new_name = f"Renamed {tenant.tenant_id[:6]}"
-    assert admin_api.call("PUT", path, owner, {"tenantName": new_name}).status_code == 403
     taken = admin_api.call("PUT", path, system_admin, {"tenantName": rival.name.upper()})
     assert taken.status_code == 409
-    assert admin_api.call("PUT", path, system_admin, {"tenantName": new_name}).status_code == 200
+    assert admin_api.call("PUT", path, system_admin, {"tenantName": new_name,
+                                                      "tenantEmail": "new@owner.example"}
+                          ).status_code == 200
     assert admin_api.call("GET", f"/tenant/init/{new_name}").status_code == 200
     assert admin_api.call("GET", f"/tenant/init/{tenant.name}").status_code == 404
     assert stored(world, tenant.tenant_id)["tenantName"] == new_name
+    assert name_claim(world, tenant.name) is None
+    claim = name_claim(world, new_name)
+    assert claim is not None
+    assert (claim["tenantId"], claim["tenantName"], claim["tenantEmail"], claim["status"]) == (
+        tenant.tenant_id, new_name, "new@owner.example", "complete")
     admin_api.register("Standard", name=tenant.name)  # the old name is free again
-    # A change of case only keeps the claim.
-    assert admin_api.call("PUT", path, owner, {"tenantName": new_name.lower()}).status_code == 200
+
+    # A change of case or spacing only is a rename too: record and claim spell it alike.
+    respelled = new_name.upper().replace(" ", "  ")
+    assert admin_api.call("PUT", path, system_admin, {"tenantName": respelled}
+                          ).status_code == 200
+    assert stored(world, tenant.tenant_id)["tenantName"] == respelled
+    claim = name_claim(world, new_name)
+    assert claim is not None
+    assert (claim["tenantId"], claim["tenantName"], claim["tenantEmail"]) == (
+        tenant.tenant_id, respelled, "new@owner.example")
+    # A repeat of the registration reports the tenant as it is now.
+    repeat = admin_api.call("POST", "/registration", body={
+        "tenantName": new_name, "tenantEmail": "new@owner.example", "tenantTier": "Basic"})
+    assert repeat.status_code == 200
+    assert (repeat.json_body["tenantId"], repeat.json_body["tenantName"]) == (
+        tenant.tenant_id, respelled)
+
+
+def test_a_tenant_admin_changes_contact_fields_but_never_the_name(admin_api: AdminApi,
+                                                                  world: World) -> None:
+    tenant = admin_api.register("Basic")
+    owner = world.id_token(tenant.admin)
+    path = f"/tenant/{tenant.tenant_id}"
+    for name in (f"Other {tenant.tenant_id[:6]}", tenant.name.lower(), tenant.name.upper(),
+                 tenant.name.replace(" ", "  ")):
+        refused = admin_api.call("PUT", path, owner, {"tenantName": name,
+                                                      "tenantPhone": "+1 555 0199"})
+        assert refused.status_code == 403, (name, refused.body)
+        assert refused.json_body["fields"] == ["tenantName"]
+        assert "tenantName" in refused.json_body["message"]
+    assert stored(world, tenant.tenant_id)["tenantName"] == tenant.name
+    assert stored(world, tenant.tenant_id)["tenantPhone"] == ""  # refused as a whole
+    # The web app sends the whole form back: the unchanged name passes with the contact change.
+    form = {"tenantName": tenant.name, "tenantEmail": "desk@owner.example",
+            "tenantPhone": "+1 555 0100", "tenantAddress": "1 Main St", "tenantTier": "basic"}
+    assert admin_api.call("PUT", path, owner, form).status_code == 200
+    record = stored(world, tenant.tenant_id)
+    assert (record["tenantName"], record["tenantEmail"], record["tenantPhone"],
+            record["tenantAddress"], record["tenantTier"]) == (
+        tenant.name, "desk@owner.example", "+1 555 0100", "1 Main St", "Basic")
 
 
 def test_deactivation_keeps_data_disables_users_and_activation_restores_them(

@@ -14,7 +14,7 @@ from pipeline.local.paths import PROJECT_ROOT
 if str(PROJECT_ROOT / "shared_services") not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT / "shared_services"))
 
-from chalicelib.control_plane.composition import ControlPlane
+from chalicelib.control_plane.composition import SERVING, ControlPlane
 from chalicelib.control_plane.deployment_records import DeploymentRecords, handle_custom_resource
 from chalicelib.control_plane.identity import Identity
 from chalicelib.control_plane.registration import (
@@ -38,6 +38,7 @@ from tenant_context.resources import (
 
 __all__ = [
     "PENDING",
+    "SERVING",
     "ControlPlane",
     "DeploymentRecords",
     "Failing",
@@ -55,11 +56,22 @@ __all__ = [
 
 
 class Failing:
-    """A collaborator whose ``method`` fails as a real outage would; the rest is untouched."""
+    """A collaborator whose ``method`` fails as a real outage would; the rest is untouched.
 
-    def __init__(self, target: Any, method: str) -> None:
+    ``call``: fail only that call of the method (1 = the first; None: every call), for a
+    method a flow calls more than once. ``after``: make the call first, then fail, as when the
+    step's effect happened but its answer was lost (a timeout, a dropped connection).
+    ``calls`` keeps the arguments of every call of the method (to find what a failed attempt
+    named, e.g. the tenant id in a user name).
+    """
+
+    def __init__(self, target: Any, method: str, *, call: int | None = None,
+                 after: bool = False) -> None:
         self._target = target
         self._method = method
+        self._call = call
+        self._after = after
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._target, name)
@@ -67,7 +79,13 @@ class Failing:
             return attribute
 
         def fail(*args: Any, **kwargs: Any) -> Any:
-            raise ConnectionError(f"injected failure in {name}")
+            self.calls.append((args, kwargs))
+            if self._call is not None and len(self.calls) != self._call:
+                return attribute(*args, **kwargs)
+            if self._after:
+                attribute(*args, **kwargs)
+            raise ConnectionError(f"injected failure in {name}"
+                                  + (" after it took effect" if self._after else ""))
 
         return fail
 

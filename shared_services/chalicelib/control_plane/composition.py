@@ -6,12 +6,17 @@ credentials each collaborator uses.
   CustomerSupport user to reading, whatever a handler does.
 - Cognito, deployment requests and registration (which has no caller) use the function's own
   role.
+
+Clients are passed in (``client``, ``scoped_clients``) and the app reaches its ControlPlane
+through ``SERVING``, so a test can serve the real routes and authorizer with collaborators it
+chose (a client that fails, or one that counts calls) without patching anything.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +39,13 @@ from tenant_context.resources import (
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
 )
-from tenant_context.storage import DynamoDBClients
+from tenant_context.storage import ClientFactory, DynamoDBClients
 
 
 class ControlPlane:
     def __init__(self, config: PlatformConfig, *,
                  client: Callable[[str], Any] | None = None,
-                 scoped_clients: DynamoDBClients | None = None) -> None:
+                 scoped_clients: ClientFactory | None = None) -> None:
         self._config = config
         self._client = client or self._default_client
         self._dynamodb_clients = scoped_clients or DynamoDBClients(config.region)
@@ -96,3 +101,34 @@ class ControlPlane:
         scoped = self._dynamodb_clients(caller.credentials)
         return TenantManagement(caller, self._tenant_store(scoped), self.users(caller),
                                 self.deployments, self.settings)
+
+
+class Serving:
+    """The ControlPlane the app's routes use: one per process, built on first use.
+
+    ``use`` serves another one until its block ends. The routes, the authorizer and the error
+    mapping stay the real ones; only the collaborators differ, which is how fault injection and
+    call counting reach the HTTP layer.
+    """
+
+    def __init__(self) -> None:
+        self._current: ControlPlane | None = None
+        self._override: ControlPlane | None = None
+
+    def plane(self, build: Callable[[], ControlPlane]) -> ControlPlane:
+        if self._override is not None:
+            return self._override
+        if self._current is None:
+            self._current = build()
+        return self._current
+
+    @contextmanager
+    def use(self, plane: ControlPlane) -> Iterator[ControlPlane]:
+        previous, self._override = self._override, plane
+        try:
+            yield plane
+        finally:
+            self._override = previous
+
+
+SERVING = Serving()

@@ -114,11 +114,13 @@ class Identity:
             self._cognito.admin_disable_user(UserPoolId=pool_id, Username=user_name)
 
     def update_user(self, pool_id: str, user_name: str, *, email: str | None = None,
-                    role: Role | None = None) -> None:
+                    email_verified: bool = False, role: Role | None = None) -> None:
+        """Change attributes. ``email_verified`` only when an administrator vouches for the new
+        address; otherwise Cognito asks the address's owner to confirm it."""
         attributes = []
         if email is not None:
             attributes += [{"Name": "email", "Value": email},
-                           {"Name": "email_verified", "Value": "true"}]
+                           {"Name": "email_verified", "Value": str(email_verified).lower()}]
         if role is not None:
             attributes.append({"Name": USER_ROLE_ATTRIBUTE, "Value": role.value})
         if attributes:

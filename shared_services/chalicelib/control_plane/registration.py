@@ -100,8 +100,13 @@ class Registrar:
                                 ) -> Registered | None:
         """A repeat (returned), a conflict (raised), or a dead attempt taken over (None)."""
         if existing.status == COMPLETE:
-            if existing.tenant_email.casefold() == wanted.tenant_email.casefold():
-                return Registered(existing.tenant_id, existing.tenant_name, existing.tier,
+            # The record, not the claim, holds the tenant's current email, spelling and tier.
+            tenant = self._tenants.get(existing.tenant_id)
+            email, name, tier = ((tenant.tenant_email, tenant.tenant_name, tenant.tier) if tenant
+                                 else (existing.tenant_email, existing.tenant_name,
+                                       existing.tier))
+            if email.casefold() == wanted.tenant_email.casefold():
+                return Registered(existing.tenant_id, name, tier,
                                   tenant_admin_name(existing.tenant_id), created=False)
             raise ConflictError(f"tenantName: {wanted.tenant_name!r} is already taken",
                                 fields=["tenantName"])

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from tenant_context.errors import BadRequestError, NotFoundError
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, is_tenant_id
-from tenant_context.validation import Choice, Email, Text
+from tenant_context.validation import Choice, Email, FieldError, Text
 
 TENANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .,&'_-]*")
 PHONE = re.compile(r"[0-9 +().-]*")
@@ -37,7 +37,8 @@ def _contact(required: bool) -> tuple[Email, Text, Text]:
             Text("tenantAddress", required=False, min_length=0, max_length=256))
 
 
-REGISTRATION = (_name(True), *_contact(True), Choice("tenantTier", Tier.parse))
+TENANT_NAME_FIELD = _name(True)
+REGISTRATION = (TENANT_NAME_FIELD, *_contact(True), Choice("tenantTier", Tier.parse))
 TENANT_UPDATE = (_name(False), *_contact(False),
                  Choice("tenantTier", Tier.parse, required=False))
 NEW_USER = (
@@ -53,6 +54,19 @@ USER_UPDATE = (Email("userEmail", required=False), Choice("userRole", Role.parse
 def path_value(raw: str) -> str:
     """A path parameter as sent: API Gateway (and chalice local) pass it percent-encoded."""
     return unquote(raw)
+
+
+def tenant_name_in_path(raw: str) -> str:
+    """A tenant name from a path, checked by the rule registration applies before any lookup.
+
+    A name no registration could have produced names no tenant: 404, like an unknown name. The
+    check also keeps impossible keys away from DynamoDB, which refuses an empty key or one over
+    2,048 bytes with an error (a 500 for the caller) instead of "not found".
+    """
+    try:
+        return str(TENANT_NAME_FIELD.clean(path_value(raw)))
+    except FieldError:
+        raise NotFoundError("Tenant not found: no tenant can have that name") from None
 
 
 def tenant_id_in_path(raw: str) -> str:

@@ -2,7 +2,10 @@
 
 A name claim (tenant-names table) is written with a condition before anything else of a
 registration exists, so of two registrations of one name exactly one proceeds. A claim stays
-``pending`` until the registration completes, and then maps the name to the tenant.
+``pending`` until the registration completes, and then maps the name to the tenant. A complete
+claim's copy of the name, email and tier is rewritten by a rename; a TenantAdmin's contact
+change cannot write the names table (its session policy), so readers that need the tenant's
+current email or tier take them from the tenant record, never from the claim.
 """
 
 from __future__ import annotations
@@ -128,26 +131,39 @@ class TenantStore:
                                    **set_clause(values))
 
     def rename(self, record: TenantRecord, new_name: str, values: dict[str, Any]) -> None:
-        """Move the name claim and update the record in one transaction."""
+        """Move (or, for a change of case or spacing, rewrite) the name claim and update the
+        record in one transaction: the claim always carries the name as the record spells it,
+        with the tenant's email and tier as they are after the change."""
         old_key, new_key = tenant_name_key(record.tenant_name), tenant_name_key(new_name)
         claim = {"tenantNameKey": new_key, "tenantId": record.tenant_id,
                  "tenantName": new_name, "tenantEmail": values.get("tenantEmail",
                                                                    record.tenant_email),
                  "tenantTier": values.get("tenantTier", record.tier.value),
-                 "status": COMPLETE, "startedAt": "0", "userPoolId": ""}
-        try:
-            self._dynamodb.transact_write_items(TransactItems=[
+                 "status": COMPLETE, "startedAt": "0",
+                 "userPoolId": "" if record.tier.is_pooled else record.user_pool_id}
+        ours = {"ConditionExpression": "tenantId = :tenant",
+                "ExpressionAttributeValues": to_item({":tenant": record.tenant_id})}
+        if new_key == old_key:
+            claim_items: list[dict[str, Any]] = [
+                {"Put": {"TableName": self._names, "Item": to_item(claim), **ours}}]
+        else:
+            claim_items = [
                 {"Put": {"TableName": self._names, "Item": to_item(claim),
                          "ConditionExpression": "attribute_not_exists(tenantNameKey)"}},
                 {"Delete": {"TableName": self._names, "Key": to_item({"tenantNameKey": old_key}),
-                            "ConditionExpression": "tenantId = :tenant",
-                            "ExpressionAttributeValues": to_item({":tenant": record.tenant_id})}},
+                            **ours}}]
+        try:
+            self._dynamodb.transact_write_items(TransactItems=[
+                *claim_items,
                 {"Update": {"TableName": self._details,
                             "Key": to_item({"tenantId": record.tenant_id}),
                             "ConditionExpression": "attribute_exists(tenantId)",
                             **set_clause(values)}},
             ])
         except self._dynamodb.exceptions.TransactionCanceledException:
+            if new_key == old_key:
+                raise ConflictError("tenantName: the tenant changed meanwhile; please retry",
+                                    fields=["tenantName"]) from None
             raise ConflictError(f"tenantName: {new_name!r} is already taken",
                                 fields=["tenantName"]) from None
 

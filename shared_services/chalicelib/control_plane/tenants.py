@@ -4,6 +4,11 @@
   and rename a tenant; moving between pooled and Platinum is refused (400) for now.
 - CustomerSupport: reads every tenant.
 - TenantAdmin: reads and changes the contact fields of its own tenant; not its tier or name.
+  The web app sends the whole form back, so an unchanged tier or name passes; any other name
+  (a change of case or spacing included) is a 403 naming tenantName, as a tier change is: the
+  request is well formed, the role lacks the right.
+- A rename (a change of case or spacing included) rewrites the tenant's name claim in the same
+  transaction as the record, so the claim's spelling never lags behind the record's.
 - Deactivation (DELETE) keeps all data: the tenant is marked inactive, its users are disabled
   and a Platinum tenant's deployment is asked to stop. Activation (SystemAdmin) reverses it.
 """
@@ -20,7 +25,6 @@ from tenant_context.context import TenantContext
 from tenant_context.deployments import ACTIVE, RUNNING, STOPPED, Deployments
 from tenant_context.errors import BadRequestError, ForbiddenError, NotFoundError
 from tenant_context.platform_settings import PlatformSettings
-from tenant_context.resources import tenant_name_key
 from tenant_context.tenancy import Role, Tier
 from tenant_context.tenant_records import TenantRecord, utc_timestamp
 
@@ -32,6 +36,8 @@ class TenantConfig:
     user_pool_id: str
     app_client_id: str
     api_url: str
+    tenant_id: str  # not sent: whom the lookup was about, for logs and metrics
+    tier: Tier
 
     @property
     def provisioning(self) -> bool:
@@ -55,7 +61,8 @@ def tenant_config(store: TenantStore, deployments: Deployments, name: str) -> Te
     deployment = deployments.get(record.tier.deployment_for(record.tenant_id))
     ready = deployment is not None and deployment.status == ACTIVE
     return TenantConfig(record.user_pool_id, record.app_client_id,
-                        deployment.api_url if ready and deployment else "")
+                        deployment.api_url if ready and deployment else "", record.tenant_id,
+                        record.tier)
 
 
 class TenantManagement:
@@ -90,9 +97,15 @@ class TenantManagement:
         self._require(Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT, Role.TENANT_ADMIN)
         return self._tenant(tenant_id)
 
-    def update(self, tenant_id: str, changes: TenantChanges) -> None:
+    def update(self, tenant_id: str, changes: TenantChanges) -> TenantRecord:
+        """Apply the changes; returns the tenant as it was before them."""
         self._require(Role.SYSTEM_ADMIN, Role.TENANT_ADMIN)
         record = self._tenant(tenant_id)
+        renaming = changes.tenant_name is not None and changes.tenant_name != record.tenant_name
+        if renaming and self._caller.role is not Role.SYSTEM_ADMIN:
+            raise ForbiddenError(
+                f"tenantName: a TenantAdmin may change only the contact fields; send the name "
+                f"unchanged ({record.tenant_name!r}) or leave it out", fields=["tenantName"])
         values: dict[str, Any] = {}
         for attribute, value in (("tenantEmail", changes.tenant_email),
                                  ("tenantPhone", changes.tenant_phone),
@@ -101,18 +114,13 @@ class TenantManagement:
                 values[attribute] = value
         if changes.tier is not None and changes.tier is not record.tier:
             values |= self._tier_change(record, changes.tier)
-        rename = (changes.tenant_name is not None
-                  and tenant_name_key(changes.tenant_name) != tenant_name_key(record.tenant_name))
-        if rename and self._caller.role is not Role.SYSTEM_ADMIN:
-            raise ForbiddenError("tenantName: only the SaaS provider renames a tenant",
-                                 fields=["tenantName"])
-        if changes.tenant_name is not None:
-            values["tenantName"] = changes.tenant_name
         values["modifiedAt"] = utc_timestamp()
-        if rename and changes.tenant_name is not None:
+        if renaming and changes.tenant_name is not None:
+            values["tenantName"] = changes.tenant_name
             self._store.rename(record, changes.tenant_name, values)
         else:
             self._store.update(tenant_id, values)
+        return record
 
     def _tier_change(self, record: TenantRecord, tier: Tier) -> dict[str, Any]:
         if self._caller.role is not Role.SYSTEM_ADMIN:
@@ -125,18 +133,20 @@ class TenantManagement:
         return {"tenantTier": tier.value,
                 "apiKey": self._settings().api_keys.get(tier.value, record.api_key)}
 
-    def deactivate(self, tenant_id: str) -> None:
+    def deactivate(self, tenant_id: str) -> TenantRecord:
         self._require(Role.SYSTEM_ADMIN, Role.TENANT_ADMIN)
         record = self._tenant(tenant_id)
         self._store.update(tenant_id, {"isActive": False, "modifiedAt": utc_timestamp()})
         self._users.suspend_tenant(record)
         if not record.tier.is_pooled:
             self._deployments.set_desired_state(tenant_id, STOPPED)
+        return record
 
-    def activate(self, tenant_id: str) -> None:
+    def activate(self, tenant_id: str) -> TenantRecord:
         self._require(Role.SYSTEM_ADMIN)
         record = self._tenant(tenant_id)
         self._store.update(tenant_id, {"isActive": True, "modifiedAt": utc_timestamp()})
         self._users.resume_tenant(record)
         if not record.tier.is_pooled:
             self._deployments.set_desired_state(tenant_id, RUNNING)
+        return record
