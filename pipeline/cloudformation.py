@@ -107,14 +107,20 @@ def table_arns(name: Any) -> list[dict[str, Any]]:
             {"Fn::Sub": f"{ARN_PREFIX}:table/{name}/index/*"}]
 
 
-def authorizer_invoke_permission(authorizer_arn: Any, rest_api: str) -> Resource:
-    """API Gateway may call the shared authorizer for this API (Chalice adds no such
-    permission for an external authorizer)."""
+def authorizer_invoke_permission(authorizer_arn: Any) -> Resource:
+    """API Gateway may call the shared authorizer as an authorizer of any REST API of this
+    account and region (Chalice adds no permission for an external authorizer).
+
+    ONE statement for every API, the pooled ones and every Platinum tenant's: a statement per
+    API would grow the function's resource policy with each tenant stack until Lambda's 20 KB
+    policy limit stops onboarding (at about 25 Platinum tenants). Being named an authorizer
+    grants nothing by itself: the authorizer allows a caller only on the APIs its deployment
+    row lists."""
     return {"Type": "AWS::Lambda::Permission", "Properties": {
         "Action": "lambda:InvokeFunction", "FunctionName": authorizer_arn,
         "Principal": "apigateway.amazonaws.com",
         "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
-                                 f"${{AWS::AccountId}}:${{{rest_api}}}/authorizers/*"}}}
+                                 "${AWS::AccountId}:*/authorizers/*"}}}
 
 
 def authorizer_uri(authorizer_arn_variable: str) -> dict[str, str]:
@@ -137,13 +143,13 @@ def usage_plan(plan: UsagePlan, name: Any, rest_apis: list[str]) -> Resource:
     }}
 
 
-def api_key(name: str) -> Resource:
+def api_key(name: Any) -> Resource:
     return {"Type": "AWS::ApiGateway::ApiKey", "Properties": {"Name": name, "Enabled": True}}
 
 
-def usage_plan_key(plan: str, key_id: Any) -> Resource:
+def usage_plan_key(plan_id: Any, key_id: Any) -> Resource:
     return {"Type": "AWS::ApiGateway::UsagePlanKey", "Properties": {
-        "KeyId": key_id, "KeyType": "API_KEY", "UsagePlanId": ref(plan)}}
+        "KeyId": key_id, "KeyType": "API_KEY", "UsagePlanId": plan_id}}
 
 
 def http_edge(name: Any, routes: dict[str, str], stage: str = "api") -> dict[str, Resource]:
@@ -175,18 +181,48 @@ def edge_url() -> dict[str, str]:
     return {"Fn::Sub": "https://${Edge}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
 
 
-def errors_alarm(function: str, alias: str) -> Resource:
-    """Any error of the new version while the canary runs: CodeDeploy rolls back."""
+def _rollback_alarm(description: str, namespace: str, metric: str,
+                    dimensions: list[dict[str, Any]]) -> Resource:
+    """Any occurrence in a minute while the canary runs: CodeDeploy rolls back."""
     return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-        "AlarmDescription": f"Errors of {function} ({alias}) roll a canary deployment back",
-        "Namespace": "AWS/Lambda", "MetricName": "Errors", "Statistic": "Sum",
-        "Dimensions": [{"Name": "Resource", "Value": {"Fn::Sub": f"${{{function}}}:{alias}"}},
-                       {"Name": "FunctionName", "Value": ref(function)}],
+        "AlarmDescription": description, "Namespace": namespace, "MetricName": metric,
+        "Statistic": "Sum", "Dimensions": dimensions,
         "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
         "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"}}
 
 
-def tenant_access_role(trusted_role: str, role_name: str) -> Resource:
+def errors_alarm(function: str, alias: str) -> Resource:
+    """Invocations of the function that raised (an unhandled error or a crash)."""
+    return _rollback_alarm(
+        f"Errors of {function} ({alias}) roll a canary deployment back", "AWS/Lambda", "Errors",
+        [{"Name": "Resource", "Value": {"Fn::Sub": f"${{{function}}}:{alias}"}},
+         {"Name": "FunctionName", "Value": ref(function)}])
+
+
+def server_errors_alarm(api_name: Any, stage: str = "api") -> Resource:
+    """5xx answers of the API. The function's ``Errors`` miss most failures: the layer's error
+    middleware and Chalice turn an exception into a 500 response, a successful invocation to
+    Lambda, so a release answering 500 to everything would never roll back on ``Errors``
+    alone. API Gateway's metrics are per API *name* (and stage): ``api_name`` must be the
+    name this API alone has in the account and region."""
+    return _rollback_alarm(
+        "5xx answers of the API roll a canary deployment back", "AWS/ApiGateway", "5XXError",
+        [{"Name": "ApiName", "Value": api_name}, {"Name": "Stage", "Value": stage}])
+
+
+CUSTOM_RESOURCE_TIMEOUT_SECONDS = 300
+"""How long CloudFormation waits for a custom resource's answer (``ServiceTimeout``; an hour
+without it). The handler answers in seconds, FAILED included; only a function that never runs
+(it cannot even be loaded) leaves the stack waiting, and then for 5 minutes, not 60."""
+
+
+def custom_resource(kind: str, service_token: Any, properties: dict[str, Any]) -> Resource:
+    return {"Type": kind, "Properties": {
+        "ServiceToken": service_token, "ServiceTimeout": CUSTOM_RESOURCE_TIMEOUT_SECONDS,
+        **properties}}
+
+
+def tenant_access_role(trusted_role: str, role_name: Any) -> Resource:
     """The role the authorizer assumes; only the authorizer's own role may assume it."""
     return {"Type": "AWS::IAM::Role", "Properties": {
         "RoleName": role_name,

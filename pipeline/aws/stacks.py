@@ -104,7 +104,11 @@ class Stacks:
             self._calls.call(CFN, "delete_change_set", StackName=name, ChangeSetName=change_set)
             return Deployed(self.outputs(name), changed=False)
         seen = {event["EventId"] for event in self._events(name, frozenset())}
-        self._calls.call(CFN, "execute_change_set", StackName=name, ChangeSetName=change_set)
+        # Tables and pools are Retain with fixed names: a rollback would keep the ones this
+        # operation created, and every later attempt would fail on "already exists". Resources
+        # the failed operation created are deleted; those that existed before stay retained.
+        self._calls.call(CFN, "execute_change_set", StackName=name, ChangeSetName=change_set,
+                         RetainExceptOnCreate=True)
         self._out(f"  {name}: executing (events follow)")
         return Deployed(_outputs(name, self._wait_for_stack(name, seen)), changed=True)
 

@@ -74,7 +74,8 @@ class SiloLauncher:
         tables = {products.env_var: products.name, orders.env_var: orders.name}
         api_ids = [api_name(tenant_id, service) for _, service in SILO_APPS]
         running = start_services([  # in the order given
-            ServiceLaunch(app, self._env | tables | {GATEWAY_API_ID_ENV: api_id},
+            ServiceLaunch(app, self._env | tables | {GATEWAY_API_ID_ENV: api_id,
+                                                     "SILO_TENANT_ID": tenant_id},
                           self._log_dir / f"{app.directory}-{tenant_id}.log", SILO_STAGE)
             for (app, _), api_id in zip(SILO_APPS, api_ids, strict=True)])
         return SiloDeployment(

@@ -23,10 +23,10 @@ from tenant_context.resources import (
     POOLED_PRODUCT_TABLE_ENV,
     SETTINGS_TABLE,
     SYSTEM_ADMIN_USER_NAME,
-    TENANT_ACCESS_ROLE_NAME,
     TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
+    regional_tenant_access_role_name,
 )
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role
 
@@ -35,6 +35,9 @@ LAYER = "TenantContextLayer"
 AUTHORIZER_FUNCTION = "TenantAuthorizer"  # chalice's logical id for @lambda_function
 AUTHORIZER_ROLE = "TenantAuthorizerRole"
 TENANT_ACCESS_ROLE = "TenantAccessRole"
+# Account-global name, so the region is in it (a second region's pooled stack must not clash).
+TENANT_ACCESS_ROLE_NAME_IN_STACK = regional_tenant_access_role_name("${AWS::Region}")
+AUTHORIZER_PERMISSION = "TenantAuthorizerInvokePermission"
 SYSTEM_ADMIN_USER = "SystemAdminUser"
 
 
@@ -53,7 +56,7 @@ def _authorizer_statements() -> list[dict[str, Any]]:
         # By name, not GetAtt: the access role's trust policy already refers to this role.
         {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": [{
             "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/"
-                       f"{TENANT_ACCESS_ROLE_NAME}"}]},
+                       f"{TENANT_ACCESS_ROLE_NAME_IN_STACK}"}]},
     ]
 
 
@@ -66,8 +69,10 @@ def baseline_merge_template() -> dict[str, Any]:
         OPERATIONS_POOL, SYSTEM_ADMIN_USER_NAME, cfn.ref("AdminEmail"), Role.SYSTEM_ADMIN,
         OPERATIONS_TENANT_ID)
     resources[AUTHORIZER_ROLE] = cfn.lambda_role(_authorizer_statements(), "tenant-authorizer")
-    resources[TENANT_ACCESS_ROLE] = cfn.tenant_access_role(AUTHORIZER_ROLE,
-                                                           TENANT_ACCESS_ROLE_NAME)
+    resources[TENANT_ACCESS_ROLE] = cfn.tenant_access_role(
+        AUTHORIZER_ROLE, {"Fn::Sub": TENANT_ACCESS_ROLE_NAME_IN_STACK})
+    resources[AUTHORIZER_PERMISSION] = cfn.authorizer_invoke_permission(
+        cfn.get_att(AUTHORIZER_FUNCTION, "Arn"))
     resources[LAYER] = cfn.layer_version(f"./{LAYER_ZIP}", f"{PLATFORM}-tenant-context")
     resources[AUTHORIZER_FUNCTION] = {"Properties": {
         "Layers": [cfn.ref(LAYER)],

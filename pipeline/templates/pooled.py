@@ -7,14 +7,19 @@ Parts, each a ``chalice package`` of one app with its merge template, joined by
 - shared services (``Admin``): the admin API, and the function behind the stack's
   ``Custom::PlatformSettings`` (settings, the SystemAdmin's record, the pooled deployment row);
 - the product and order services in pooled mode (``PooledProduct``, ``PooledOrder``).
-Around them: one usage plan per tier with its API key (per tier, see ``API_KEYS``), and ONE
-base URL for /product(s) and /order(s) (``cfn.http_edge``).
+Around them: one usage plan per tier with its API key, ONE permission for API Gateway to call
+the shared authorizer (every API's, Platinum tenants' included), and ONE base URL for
+/product(s) and /order(s) (``cfn.http_edge``).
 
-API keys are per tier, not per tenant: a tier's plan then caps the tier, as the architecture we
-re-create defines it; registration needs no API Gateway write (nothing to undo when it fails);
-and the account's limits (10,000 API keys and 300 usage plans per region) never cap the number
-of pooled tenants. The cost is that tenants of one pooled tier share its rate and quota; a
-tenant that needs its own gets Platinum, whose stack attaches its own API to its own plan.
+Pooled tiers' API keys are per tier, not per tenant: a tier's plan then caps the tier, as the
+architecture we re-create defines it; registration needs no API Gateway write (nothing to undo
+when it fails); and the account's limits (10,000 API keys and 300 usage plans per region) never
+cap the number of pooled tenants. The cost is that tenants of one pooled tier share its rate and
+quota; a tenant that needs its own gets Platinum. A Platinum tenant's stack has its OWN key, on
+its own plan (its API) and on the pooled Platinum plan (the admin API): two plans per key,
+whereas one shared Platinum key would join a plan per tenant and hit API Gateway's limit of 10
+usage plans per API key at the tenth Platinum tenant. The pooled Platinum key serves a Platinum
+tenant only until its stack is up.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from tenant_context.resources import (
     POOLED_PRODUCT_TABLE,
     POOLED_TENANT_POOL,
     SETTINGS_TABLE,
+    TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
     USAGE_PLANS,
@@ -57,7 +63,6 @@ POOLED_TIERS = (Tier.BASIC, Tier.STANDARD, Tier.PREMIUM)
 def _wiring(service: str, environment: dict[str, Any],
             statements: list[dict[str, Any]]) -> ServiceWiring:
     return ServiceWiring(service_name=service, layer=cfn.ref(LAYER),
-                         authorizer_arn=cfn.get_att(AUTHORIZER_FUNCTION, "Arn"),
                          authorizer_arn_variable=f"{AUTHORIZER_FUNCTION}.Arn",
                          environment=environment, statements=statements)
 
@@ -103,6 +108,8 @@ def admin_merge_template() -> Template:
         *crud_statements([SETTINGS_TABLE.name, TENANT_USER_MAPPING_TABLE.name,
                           TENANT_STACK_MAPPING_TABLE.name],
                          ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+        # A Platinum tenant's own API key goes on its record (nothing else of the record).
+        *crud_statements([TENANT_DETAILS_TABLE.name], ("dynamodb:UpdateItem",)),
         {"Effect": "Allow", "Action": ["apigateway:GET"], "Resource": [{
             "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/apikeys/*"}]},
     ], "deployment-records")
@@ -126,26 +133,32 @@ def _plan_apis(plan: str) -> list[str]:
     admin = [f"{ADMIN}{REST_API}"]
     if plan in {tier.value for tier in POOLED_TIERS}:
         return [*admin, f"{POOLED_PRODUCT}{REST_API}", f"{POOLED_ORDER}{REST_API}"]
-    return admin  # SystemAdmin; Platinum tenants' own APIs join their own plans
+    # SystemAdmin; Platinum: the admin API only. Each Platinum tenant's stack attaches its own
+    # key to this plan (for the admin API) and to a plan of its own (for its own API).
+    return admin
 
 
 def api_key_logical_id(plan: str) -> str:
     return f"{plan}ApiKey"
 
 
+def usage_plan_logical_id(plan: str) -> str:
+    return f"{plan}UsagePlan"
+
+
 def pooled_stack_resources() -> Template:
     """What the pooled stack holds besides the apps: plans, keys, the edge, the settings."""
     resources: dict[str, Any] = {}
     for plan in USAGE_PLANS.values():
-        plan_id = f"{plan.name}UsagePlan"
+        plan_id = usage_plan_logical_id(plan.name)
         resources[plan_id] = cfn.usage_plan(plan, f"{PLATFORM}-{plan.name}",
                                             _plan_apis(plan.name))
         resources[api_key_logical_id(plan.name)] = cfn.api_key(f"{PLATFORM}-{plan.name}-key")
         resources[f"{plan.name}UsagePlanKey"] = cfn.usage_plan_key(
-            plan_id, cfn.ref(api_key_logical_id(plan.name)))
+            cfn.ref(plan_id), cfn.ref(api_key_logical_id(plan.name)))
     resources |= cfn.http_edge(f"{PLATFORM}-pooled", edge_routes(POOLED_PRODUCT, POOLED_ORDER))
-    resources[PLATFORM_SETTINGS] = {"Type": "Custom::PlatformSettings", "Properties": {
-        "ServiceToken": cfn.get_att(f"{ADMIN}{DEPLOYMENT_RECORDS_FUNCTION}", "Arn"),
+    resources[PLATFORM_SETTINGS] = cfn.custom_resource(
+        "Custom::PlatformSettings", cfn.get_att(f"{ADMIN}{DEPLOYMENT_RECORDS_FUNCTION}", "Arn"), {
         "StackName": cfn.ref("AWS::StackName"),
         "OperationsUserPoolId": cfn.ref(OPERATIONS_POOL.logical_id),
         "OperationsAppClientId": cfn.ref(OPERATIONS_POOL.client_logical_id),
@@ -157,13 +170,13 @@ def pooled_stack_resources() -> Template:
                          cfn.ref(f"{POOLED_ORDER}{REST_API}")],
         "PooledApiUrl": cfn.edge_url(),
         "ApiKeyIds": {plan: cfn.ref(api_key_logical_id(plan)) for plan in USAGE_PLANS},
-    }}
+    })
     outputs = {
         "AdminApiUrl": {"Value": cfn.rest_api_url(f"{ADMIN}{REST_API}")},
         "PooledApiUrl": {"Value": cfn.edge_url()},
         "DeploymentRecordsArn": {"Value": cfn.get_att(f"{ADMIN}{DEPLOYMENT_RECORDS_FUNCTION}",
                                                       "Arn")},
-        "PlatinumApiKeyId": {"Value": cfn.ref(api_key_logical_id(Tier.PLATINUM.value))},
+        "PlatinumUsagePlanId": {"Value": cfn.ref(usage_plan_logical_id(Tier.PLATINUM.value))},
     }
     return {"Resources": resources, "Outputs": outputs}
 

@@ -2,9 +2,11 @@
 
 Chalice emits the app's function (``APIHandler``) and REST API (``RestAPI``); this adds what
 Chalice cannot know: the function's own role (``manage_iam_role`` is off), the ONE shared layer,
-the environment the code reads, active tracing, the shared authorizer's invocation URI and the
-permission to call it, and API keys taken from the authorizer (``usageIdentifierKey``) so the
-usage plans meter and throttle per tier, and CORS headers on API Gateway's own answers.
+the environment the code reads, active tracing, the shared authorizer's invocation URI, and API
+keys taken from the authorizer (``usageIdentifierKey``) so the usage plans meter and throttle
+per tier, and CORS headers on API Gateway's own answers. The permission to call the authorizer
+is not per app: the pooled stack grants it once for every API
+(``cfn.authorizer_invoke_permission``).
 Logical ids here are the app's own; the deployment's template prefixes them
 (``pipeline.templates.merge``).
 """
@@ -20,7 +22,6 @@ from tenant_context.http import cors_headers
 API_FUNCTION = "APIHandler"  # Chalice's logical ids
 REST_API = "RestAPI"
 API_ROLE = "APIHandlerRole"
-AUTHORIZER_PERMISSION = "AuthorizerInvokePermission"
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,22 @@ class ServiceWiring:
 
     service_name: str  # POWERTOOLS_SERVICE_NAME and the role's policy name
     layer: Any  # the shared layer's ARN (a Ref)
-    authorizer_arn: Any  # the shared authorizer's ARN (for the permission)
-    authorizer_arn_variable: str  # the same, as a ${...} variable for Fn::Sub
+    authorizer_arn_variable: str  # the shared authorizer's ARN, as a ${...} variable for Fn::Sub
     environment: dict[str, Any]
     statements: list[dict[str, Any]]  # the role's own rights, beyond logs and traces
     function: dict[str, Any] = field(default_factory=dict)  # more function properties
+    api_title: Any = None  # the REST API's name, when Chalice's (the app name) is not unique
 
 
 def service_merge_template(wiring: ServiceWiring) -> dict[str, Any]:
+    definition: dict[str, Any] = {
+        "x-amazon-apigateway-api-key-source": "AUTHORIZER",
+        "securityDefinitions": {"TenantAuthorizer": {"x-amazon-apigateway-authorizer": {
+            "authorizerUri": cfn.authorizer_uri(wiring.authorizer_arn_variable)}}},
+    }
+    if wiring.api_title is not None:
+        # The body's title is the REST API's name (no Name property is set).
+        definition["info"] = {"title": wiring.api_title}
     return {"Resources": {
         API_FUNCTION: {"Properties": {
             "Layers": [wiring.layer],
@@ -47,13 +56,8 @@ def service_merge_template(wiring: ServiceWiring) -> dict[str, Any]:
             **wiring.function,
         }},
         API_ROLE: cfn.lambda_role(wiring.statements, wiring.service_name),
-        REST_API: {"Properties": {"GatewayResponses": gateway_responses(), "DefinitionBody": {
-            "x-amazon-apigateway-api-key-source": "AUTHORIZER",
-            "securityDefinitions": {"TenantAuthorizer": {"x-amazon-apigateway-authorizer": {
-                "authorizerUri": cfn.authorizer_uri(wiring.authorizer_arn_variable)}}},
-        }}},
-        AUTHORIZER_PERMISSION: cfn.authorizer_invoke_permission(wiring.authorizer_arn,
-                                                                REST_API),
+        REST_API: {"Properties": {"GatewayResponses": gateway_responses(),
+                                  "DefinitionBody": definition}},
     }}
 
 

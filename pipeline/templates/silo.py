@@ -3,13 +3,18 @@
 The product and order apps (``chalice package``, prefixed ``Product`` and ``Order``) in silo
 mode, on the tenant's own tables, with their own roles (CRUD on those tables only). Releases
 are safe: each function publishes a ``live`` alias that the API calls, and CodeDeploy shifts
-traffic Canary10Percent5Minutes, rolling back when the function's error alarm fires. Reads are
-protected from a noisy neighbour by reserved concurrency (Chalice serves all of an app's routes
-from one function, so it is the function's); ``DesiredState=stopped`` sets it to 0, which is
-how a deactivated tenant's services stop while its tables stay. The tenant's own usage plan
-(the Platinum numbers) carries the Platinum API key, so each Platinum tenant has its own rate
-and quota. The shared layer, the shared authorizer and the deployment-records function come
-from the pooled stack as parameters.
+traffic Canary10Percent5Minutes, rolling back when either of the function's alarms fires: its
+Lambda errors, or 5xx answers of its API (exceptions become 500 responses, which Lambda counts
+as successes). Reads are protected from a noisy neighbour by reserved concurrency (Chalice
+serves all of an app's routes from one function, so it is the function's);
+``DesiredState=stopped`` sets it to 0, which is how a deactivated tenant's services stop while
+its tables stay. The tenant has its OWN API key, on its own usage plan (the Platinum numbers,
+its own API) and on the pooled Platinum plan (the admin API), so each Platinum tenant has its
+own rate and quota everywhere and a key is on two plans whatever the number of tenants; the
+stack's ``Custom::TenantDeployment`` records the key's value on the tenant's record, which is
+what the authorizer returns as ``usageIdentifierKey``. The shared layer, the shared authorizer,
+the deployment-records function and the pooled Platinum plan come from the pooled stack as
+parameters.
 """
 
 from __future__ import annotations
@@ -36,9 +41,12 @@ from tenant_context.tenancy import Tier
 
 PRODUCT = "Product"
 ORDER = "Order"
+TENANT_API_KEY = "TenantApiKey"
 ALIAS = "live"
 CANARY = "Canary10Percent5Minutes"
 ERRORS_ALARM = "APIHandlerErrorsAlarm"
+SERVER_ERRORS_ALARM = "RestAPI5XXErrorAlarm"
+STAGE = "api"  # the apps' api_gateway_stage
 STOPPED = "Stopped"
 TENANT_ID = "${TenantId}"
 PRODUCT_TABLE = product_table(TENANT_ID)
@@ -54,8 +62,8 @@ PARAMETERS: dict[str, Any] = {
                       "Description": "TenantAuthorizerArn of the pooled stack"},
     "DeploymentRecordsArn": {"Type": "String",
                              "Description": "DeploymentRecordsArn of the pooled stack"},
-    "PlatinumApiKeyId": {"Type": "String",
-                         "Description": "PlatinumApiKeyId of the pooled stack"},
+    "PlatinumUsagePlanId": {"Type": "String",
+                            "Description": "PlatinumUsagePlanId of the pooled stack"},
     "ReservedConcurrency": {"Type": "Number", "Default": 50, "MinValue": 1,
                             "Description": "Concurrent executions kept for each function"},
     "DesiredState": {"Type": "String", "AllowedValues": ["running", "stopped"],
@@ -70,19 +78,29 @@ def _table(definition: TableDefinition) -> dict[str, Any]:
     return resource
 
 
+def api_name(service: str) -> dict[str, str]:
+    """The REST API's name: Chalice names it after the app (``product-service``), the same in
+    the pooled stack and every silo, and API Gateway's metrics are per name, so a silo's alarm
+    would count every tenant's 5xx. The tenant id makes it the silo's own."""
+    return {"Fn::Sub": f"{service}-{TENANT_ID}"}
+
+
 def _silo_merge_template(service: str, environment: dict[str, Any],
                          statements: list[dict[str, Any]]) -> Template:
     template = service_merge_template(ServiceWiring(
-        service_name=service, layer=cfn.ref("LayerArn"), authorizer_arn=cfn.ref("AuthorizerArn"),
+        service_name=service, layer=cfn.ref("LayerArn"),
         authorizer_arn_variable="AuthorizerArn", environment=environment, statements=statements,
+        api_title=api_name(service),
         function={
             "AutoPublishAlias": ALIAS,
-            "DeploymentPreference": {"Type": CANARY, "Alarms": [cfn.ref(ERRORS_ALARM)]},
+            "DeploymentPreference": {"Type": CANARY, "Alarms": [
+                cfn.ref(ERRORS_ALARM), cfn.ref(SERVER_ERRORS_ALARM)]},
             "ReservedConcurrentExecutions": {"Fn::If": [STOPPED, 0,
                                                         cfn.ref("ReservedConcurrency")]},
             "Tags": {"tenant-id": cfn.ref("TenantId"), "tier": cfn.ref("TenantTier")},
         }))
     template["Resources"][ERRORS_ALARM] = cfn.errors_alarm(API_FUNCTION, ALIAS)
+    template["Resources"][SERVER_ERRORS_ALARM] = cfn.server_errors_alarm(api_name(service), STAGE)
     # API Gateway calls the alias, so the canary's traffic shifting applies to the API.
     template["Resources"][f"{API_FUNCTION}InvokePermission"] = {"Properties": {
         "FunctionName": cfn.ref(f"{API_FUNCTION}.Alias")}}
@@ -91,13 +109,15 @@ def _silo_merge_template(service: str, environment: dict[str, Any],
 
 def product_merge_template() -> Template:
     return _silo_merge_template("product-service", {
-        "DATA_ISOLATION": "silo", PRODUCT_TABLE.env_var: cfn.ref(PRODUCT_TABLE.logical_id)},
+        "DATA_ISOLATION": "silo", "SILO_TENANT_ID": cfn.ref("TenantId"),
+        PRODUCT_TABLE.env_var: cfn.ref(PRODUCT_TABLE.logical_id)},
         crud_statements([PRODUCT_TABLE.name]))
 
 
 def order_merge_template() -> Template:
     return _silo_merge_template("order-service", {
-        "DATA_ISOLATION": "silo", ORDER_TABLE.env_var: cfn.ref(ORDER_TABLE.logical_id),
+        "DATA_ISOLATION": "silo", "SILO_TENANT_ID": cfn.ref("TenantId"),
+        ORDER_TABLE.env_var: cfn.ref(ORDER_TABLE.logical_id),
         PRODUCT_TABLE.env_var: cfn.ref(PRODUCT_TABLE.logical_id)},
         [*crud_statements([ORDER_TABLE.name]),
          # Order lines name products: the order service reads (only) the product table.
@@ -132,13 +152,22 @@ def silo_stack_resources(edge_routes: dict[str, str]) -> Template:
         ORDER_TABLE.logical_id: _table(ORDER_TABLE),
         "TenantUsagePlan": cfn.usage_plan(plan, {"Fn::Sub": f"{PLATFORM}-{plan.name}-{TENANT_ID}"},
                                           [product_api, order_api]),
-        "TenantUsagePlanKey": cfn.usage_plan_key("TenantUsagePlan", cfn.ref("PlatinumApiKeyId")),
+        TENANT_API_KEY: cfn.api_key({"Fn::Sub": f"{PLATFORM}-{plan.name}-{TENANT_ID}-key"}),
+        "TenantUsagePlanKey": cfn.usage_plan_key(cfn.ref("TenantUsagePlan"),
+                                                 cfn.ref(TENANT_API_KEY)),
+        # The tenant admin also calls the admin API, metered by the pooled Platinum plan.
+        "TenantAdminUsagePlanKey": cfn.usage_plan_key(cfn.ref("PlatinumUsagePlanId"),
+                                                      cfn.ref(TENANT_API_KEY)),
         **cfn.http_edge({"Fn::Sub": f"{PLATFORM}-{TENANT_ID}"}, edge_routes),
-        "TenantDeployment": {"Type": "Custom::TenantDeployment", "Properties": {
-            "ServiceToken": cfn.ref("DeploymentRecordsArn"),
-            "TenantId": cfn.ref("TenantId"),
-            "ApiIds": [cfn.ref(product_api), cfn.ref(order_api)],
-            "ApiUrl": cfn.edge_url()}},
+        "TenantDeployment": {
+            **cfn.custom_resource("Custom::TenantDeployment", cfn.ref("DeploymentRecordsArn"), {
+                "TenantId": cfn.ref("TenantId"),
+                "ApiIds": [cfn.ref(product_api), cfn.ref(order_api)],
+                "ApiUrl": cfn.edge_url(),
+                "ApiKeyId": cfn.ref(TENANT_API_KEY)}),
+            # The key is on both plans before the tenant's record names it: the authorizer
+            # never returns a key API Gateway does not know for the tenant's APIs.
+            "DependsOn": ["TenantUsagePlanKey", "TenantAdminUsagePlanKey"]},
     }
     outputs = {
         "TenantApiUrl": {"Value": cfn.edge_url()},

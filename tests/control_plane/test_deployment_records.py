@@ -1,12 +1,13 @@
 """The custom resources through which a deployed stack tells the control plane what it built:
 real DynamoDB and API Gateway calls (the emulator, in a region of their own so the session's
-baseline stays as it is), and the outcome PUT over real HTTP as CloudFormation expects it."""
+baseline stays as it is), and the outcome PUT over real HTTP as CloudFormation expects it, even
+when the handler's collaborators cannot be built."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -17,12 +18,18 @@ from pipeline.baseline import TABLES
 from pipeline.local.bootstrap import ensure_tables
 from tenant_context.deployments import ACTIVE, PROVISIONING, Deployments
 from tenant_context.dynamo import from_item, to_item
+from tenant_context.errors import ConfigurationError
 from tenant_context.platform_settings import read_settings
 from tenant_context.resources import (
     SETTINGS_TABLE,
+    TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
 )
+from tenant_context.tenancy import Tier
+from tenant_context.tenant_records import TenantRecord
+from tests.conftest import ClientFor
+from tests.support.apps import load_app
 from tests.support.control_plane import DeploymentRecords, handle_custom_resource
 
 REGION = "eu-central-1"
@@ -68,9 +75,10 @@ def aws(emulator_url: str) -> dict[str, Any]:
     return clients
 
 
-def _records(aws: dict[str, Any]) -> DeploymentRecords:
-    return DeploymentRecords(aws["dynamodb"], aws["apigateway"],
-                             Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name))
+def _records(aws: dict[str, Any]) -> Callable[[], DeploymentRecords]:
+    """What the app's handler passes: the records, built when the request needs them."""
+    return lambda: DeploymentRecords(aws["dynamodb"], aws["apigateway"],
+                                     Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name))
 
 
 def _event(request_type: str, resource_type: str, properties: dict[str, Any], url: str,
@@ -143,25 +151,45 @@ def test_platform_settings_are_recorded_and_follow_stack_updates(
     assert Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name).get("pooled") == pooled
 
 
+def _platinum_tenant(aws: dict[str, Any], tenant_id: str, api_key: str) -> None:
+    """A registered Platinum tenant as registration leaves it: the pooled Platinum key."""
+    record = TenantRecord(tenant_id, f"tenant {tenant_id[:4]}", Tier.PLATINUM, True,
+                          "pool", "client", api_key)
+    aws["dynamodb"].put_item(TableName=TENANT_DETAILS_TABLE.name, Item=to_item(record.to_item()))
+
+
+def _tenant_api_key(aws: dict[str, Any], tenant_id: str) -> str:
+    item = aws["dynamodb"].get_item(TableName=TENANT_DETAILS_TABLE.name,
+                                    Key=to_item({"tenantId": tenant_id}))["Item"]
+    return TenantRecord.from_item(from_item(item)).api_key
+
+
 def test_a_tenant_stack_records_its_url_on_the_requested_row_only(
         aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
     url, received = response_url
     records = _records(aws)
     deployments = Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name)
     requested, unknown = "a" * 32, "b" * 32
+    _platinum_tenant(aws, requested, "pooled-platinum-key-value")
     deployments.request(requested)
     row = deployments.get(requested)
     assert row is not None
     assert row.status == PROVISIONING
-    properties = {"ServiceToken": "arn:records", "ApiIds": ["p1", "o1"],
-                  "ApiUrl": "https://tenant.example"}
+    own_key = aws["apigateway"].create_api_key(name=f"serverless-saas-Platinum-{requested}-key",
+                                               enabled=True)
+    properties = {"ServiceToken": "arn:records", "ServiceTimeout": "300",
+                  "ApiIds": ["p1", "o1"], "ApiUrl": "https://tenant.example",
+                  "ApiKeyId": own_key["id"]}
     handle_custom_resource(_event("Create", "Custom::TenantDeployment",
                                   properties | {"TenantId": requested}, url), records)
-    assert received[-1]["body"]["Status"] == "SUCCESS"
+    assert received[-1]["body"]["Status"] == "SUCCESS", received[-1]
     row = deployments.get(requested)
     assert row is not None
     assert (row.status, row.api_url, row.api_ids) == (ACTIVE, "https://tenant.example",
                                                       frozenset({"p1", "o1"}))
+    # The tenant's own key's VALUE (what the authorizer returns as usageIdentifierKey)
+    # replaces the pooled Platinum key on its record.
+    assert _tenant_api_key(aws, requested) == own_key["value"]
 
     handle_custom_resource(_event("Create", "Custom::TenantDeployment",
                                   properties | {"TenantId": unknown}, url), records)
@@ -178,3 +206,58 @@ def test_an_unknown_resource_type_fails_with_a_reason(
                            _records(aws))
     assert received[-1]["body"]["Status"] == "FAILED"
     assert "Custom::Other" in received[-1]["body"]["Reason"]
+
+
+def test_a_deployment_row_without_its_tenant_fails_and_stays_provisioning(
+        aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
+    url, received = response_url
+    deployments = Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name)
+    orphan = "c" * 32
+    deployments.request(orphan)
+    key = aws["apigateway"].create_api_key(name="orphan-key", enabled=True)
+    handle_custom_resource(_event("Create", "Custom::TenantDeployment", {
+        "ServiceToken": "arn:records", "TenantId": orphan, "ApiIds": ["p2"],
+        "ApiUrl": "https://orphan.example", "ApiKeyId": key["id"]}, url), _records(aws))
+    failed = received[-1]["body"]
+    assert failed["Status"] == "FAILED"
+    assert "no tenant record" in failed["Reason"]
+    row = deployments.get(orphan)
+    assert row is not None
+    assert row.status == PROVISIONING
+    assert aws["dynamodb"].get_item(TableName=TENANT_DETAILS_TABLE.name,
+                                    Key=to_item({"tenantId": orphan})).get("Item") is None
+
+
+def test_the_app_s_handler_answers_failed_when_its_records_cannot_be_built(
+        client_for: ClientFor, monkeypatch: pytest.MonkeyPatch,
+        response_url: tuple[str, list[dict[str, Any]]]) -> None:
+    """The shared-services function CloudFormation calls: a failure while building the control
+    plane (configuration, clients) is still a FAILED answer with the reason, never silence
+    that leaves the stack waiting; a Delete, which records nothing, still succeeds."""
+    url, received = response_url
+    client = client_for("shared_services")
+    # The function as registered (chalice wraps it once for its event adapter): its module's
+    # ``control``, which builds the control plane, is made to fail as a missing setting does.
+    handler: Any = load_app("shared_services").handler_map["deployment_records"]
+    app_module = handler.func._original_func.__globals__
+
+    def broken() -> Any:
+        raise ConfigurationError("environment variable SETTINGS_TABLE is not set")
+
+    monkeypatch.setitem(app_module, "control", broken)
+    properties = {"ServiceToken": "arn:records", "TenantId": "d" * 32}
+
+    answer = client.lambda_.invoke("deployment_records", _event(
+        "Create", "Custom::TenantDeployment", properties, url)).payload
+
+    (response,) = received
+    assert response["body"] == answer
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"] == ("ConfigurationError: environment variable SETTINGS_TABLE is "
+                                "not set")
+    assert (answer["RequestId"], answer["LogicalResourceId"]) == ("request-1", "Records")
+
+    client.lambda_.invoke("deployment_records", _event(
+        "Delete", "Custom::TenantDeployment", properties, url, "tenant-deployment-d"))
+    assert received[-1]["body"]["Status"] == "SUCCESS"
+    assert received[-1]["body"]["PhysicalResourceId"] == "tenant-deployment-d"

@@ -93,6 +93,10 @@ def test_deploy_pooled_dry_run_prints_every_call_and_makes_none(
         {"ParameterKey": "AdminEmail", "ParameterValue": "ops@example.com"}]
     assert _param(create, "TemplateURL") == (
         f"https://{BUCKET}.s3.{REGION}.amazonaws.com/{puts[-1]}")  # the template just uploaded
+    # A failed first deployment must leave no retained, fixed-name table behind to block the
+    # next attempt ("already exists").
+    (execute,) = run.call_lines("cloudformation.execute_change_set")
+    assert _param(execute, "RetainExceptOnCreate") == "true"
     assert _row(run, "admin API") == placeholder(POOLED_STACK_NAME, "AdminApiUrl")
     assert _row(run, "stack") == POOLED_STACK_NAME
 
@@ -249,6 +253,9 @@ def test_deploy_tenants_deploys_every_silo_row_with_its_desired_state(
         stack_name(stopped): ("UPDATE", "stopped"),
         stack_name(requested): ("CREATE", "running"),
     }
+    # Creations and updates alike: what a failed operation created is removed on rollback.
+    executes = run.call_lines("cloudformation.execute_change_set")
+    assert [_param(execute, "RetainExceptOnCreate") for execute in executes] == ["true"] * 3
     assert [(outcome.tenant_id, outcome.desired_state, outcome.result)
             for outcome in release.outcomes] == [
         (running, "running", "deployed"), (stopped, "stopped", "deployed"),

@@ -12,10 +12,19 @@ from typing import Any
 import pytest
 
 from pipeline.baseline import TABLES, USER_POOLS
-from pipeline.templates.baseline import AUTHORIZER_FUNCTION, LAYER
-from pipeline.templates.silo import ALIAS, CANARY
+from pipeline.cloudformation import CUSTOM_RESOURCE_TIMEOUT_SECONDS
+from pipeline.templates.baseline import (
+    AUTHORIZER_FUNCTION,
+    AUTHORIZER_ROLE,
+    LAYER,
+    TENANT_ACCESS_ROLE,
+)
+from pipeline.templates.silo import ALIAS, CANARY, STAGE
+from tenant_authorizer.factory import ROLE_ARN_ENV
+from tenant_context.config import SILO_TENANT_ENV
 from tenant_context.http import cors_headers
 from tenant_context.resources import (
+    TENANT_ACCESS_ROLE_NAME,
     TENANT_ID_ATTRIBUTE,
     USAGE_PLANS,
     USER_ROLE_ATTRIBUTE,
@@ -92,9 +101,12 @@ def test_each_function_reads_the_settings_its_local_stage_has(
     properties = packaged.templates[deployment]["Resources"][function]["Properties"]
     aws = set(properties["Environment"]["Variables"]) - {"POWERTOOLS_SERVICE_NAME"}
     local = set(local_stage_environment(app)) - LOCAL_ONLY
+    if deployment == "silo":
+        local.add(SILO_TENANT_ENV)  # locally the silo launcher sets it, per tenant
     assert aws == local
     if deployment == "silo":
         assert properties["Environment"]["Variables"]["DATA_ISOLATION"] == "silo"
+        assert properties["Environment"]["Variables"][SILO_TENANT_ENV] == {"Ref": "TenantId"}
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
@@ -153,25 +165,66 @@ def test_usage_plans_have_the_tier_numbers_and_cover_the_right_apis(
     (tenant_plan,) = resources_of(silo, "AWS::ApiGateway::UsagePlan").values()
     assert tenant_plan["Properties"]["Throttle"] == {"RateLimit": 300, "BurstLimit": 300}
     assert tenant_plan["Properties"]["Quota"] == {"Limit": 10000, "Period": "DAY"}
-    (tenant_key,) = resources_of(silo, "AWS::ApiGateway::UsagePlanKey").values()
-    assert tenant_key["Properties"]["KeyId"] == {"Ref": "PlatinumApiKeyId"}
+
+
+def test_each_platinum_tenant_has_its_own_key_on_two_plans_only(packaged: Packaged) -> None:
+    """API Gateway takes at most 10 usage plans per key: one Platinum key on every tenant's
+    plan would stop onboarding at the tenth Platinum tenant. The tenant's own key is on its
+    own plan (its API) and the pooled Platinum plan (the admin API), and its stack records the
+    key's value on the tenant (what the authorizer returns as usageIdentifierKey)."""
+    pooled = packaged.templates["pooled"]
+    assert pooled["Outputs"]["PlatinumUsagePlanId"] == {"Value": {"Ref": "PlatinumUsagePlan"}}
+    assert pooled["Resources"]["PlatinumUsagePlan"]["Type"] == "AWS::ApiGateway::UsagePlan"
+    assert "PlatinumApiKeyId" not in pooled["Outputs"]
+    silo = packaged.translated("silo")
+    assert "PlatinumApiKeyId" not in packaged.templates["silo"]["Parameters"]
+    (key,) = resources_of(silo, "AWS::ApiGateway::ApiKey")
+    (tenant_plan,) = resources_of(silo, "AWS::ApiGateway::UsagePlan")
+    attached = sorted((json.dumps(plan_key["Properties"]["UsagePlanId"]),
+                       json.dumps(plan_key["Properties"]["KeyId"]))
+                      for plan_key in resources_of(silo, "AWS::ApiGateway::UsagePlanKey").values())
+    assert attached == sorted([(json.dumps({"Ref": tenant_plan}), json.dumps({"Ref": key})),
+                               (json.dumps({"Ref": "PlatinumUsagePlanId"}),
+                                json.dumps({"Ref": key}))])
+    (recorder,) = resources_of(silo, "Custom::TenantDeployment").values()
+    assert recorder["Properties"]["ApiKeyId"] == {"Ref": key}
+    # Recorded only once the key is on both plans.
+    assert sorted(recorder["DependsOn"]) == sorted(resources_of(
+        silo, "AWS::ApiGateway::UsagePlanKey"))
+
+
+EVERY_API_S_AUTHORIZER = {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                                      "${AWS::AccountId}:*/authorizers/*"}
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_every_api_takes_keys_from_the_shared_authorizer_it_may_invoke(
         packaged: Packaged, deployment: str) -> None:
+    """ONE permission, in the pooled stack, lets every API of the account and region call the
+    shared authorizer (a silo adds none: per-API statements would outgrow Lambda's 20 KB
+    resource policy at about 25 Platinum tenants)."""
     translated = packaged.translated(deployment)
     apis = resources_of(translated, "AWS::ApiGateway::RestApi")
-    permissions = [permission["Properties"] for permission
-                   in resources_of(translated, "AWS::Lambda::Permission").values()]
-    authorizer = ({"Fn::GetAtt": [AUTHORIZER_FUNCTION, "Arn"]} if deployment == "pooled"
-                  else {"Ref": "AuthorizerArn"})
+    pooled_permissions = [permission["Properties"] for permission in resources_of(
+        packaged.translated("pooled"), "AWS::Lambda::Permission").values()]
+    (authorizer_permission,) = [permission for permission in pooled_permissions
+                                if permission["FunctionName"] == {
+                                    "Fn::GetAtt": [AUTHORIZER_FUNCTION, "Arn"]}]
+    assert authorizer_permission["Principal"] == "apigateway.amazonaws.com"
+    assert authorizer_permission["SourceArn"] == EVERY_API_S_AUTHORIZER
+    if deployment == "silo":
+        assert not [permission for permission
+                    in resources_of(translated, "AWS::Lambda::Permission").values()
+                    if permission["Properties"]["FunctionName"] == {"Ref": "AuthorizerArn"}]
     for name, api in apis.items():
         body = api["Properties"]["Body"]
         assert body["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
         uri = json.dumps(body["securityDefinitions"]["TenantAuthorizer"]
                          ["x-amazon-apigateway-authorizer"]["authorizerUri"])
         assert "000000000000" not in uri  # chalice's placeholder was replaced
+        # ... by the authorizer the permission is for (the silo's parameter is its ARN).
+        assert ("${TenantAuthorizer.Arn}" if deployment == "pooled"
+                else "${AuthorizerArn}") in uri, name
         methods = [(path, verb, method) for path, item in body["paths"].items()
                    for verb, method in item.items() if verb != "options"]
         assert methods
@@ -181,9 +234,16 @@ def test_every_api_takes_keys_from_the_shared_authorizer_it_may_invoke(
                                       ("/tenant/init/{tenant_name}", "get")}
             assert security == (set() if public else {"TenantAuthorizer", "api_key"}), \
                 (name, path, verb)
-        assert [permission for permission in permissions
-                if permission["FunctionName"] == authorizer
-                and f"${{{name}}}/authorizers/" in json.dumps(permission["SourceArn"])], name
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_rest_api_is_regional(packaged: Packaged, deployment: str) -> None:
+    """The APIs sit behind the regional HTTP API edge: an edge-optimized API would add a
+    CloudFront hop and count against the 120 edge-optimized APIs per region."""
+    apis = resources_of(packaged.translated(deployment), "AWS::ApiGateway::RestApi")
+    assert apis
+    for name, api in apis.items():
+        assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}, name
 
 
 def test_the_silo_releases_by_canary_with_an_alarm_per_function(packaged: Packaged) -> None:
@@ -196,14 +256,32 @@ def test_the_silo_releases_by_canary_with_an_alarm_per_function(packaged: Packag
         assert properties["AutoPublishAlias"] == ALIAS
         preference = properties["DeploymentPreference"]
         assert preference["Type"] == CANARY == "Canary10Percent5Minutes"
-        (alarm,) = preference["Alarms"]
-        assert alarms[alarm["Ref"]]["Properties"]["MetricName"] == "Errors"
-        assert {"Name": "FunctionName", "Value": {"Ref": name}} in \
-            alarms[alarm["Ref"]]["Properties"]["Dimensions"]
+        errors, server_errors = (alarms[alarm["Ref"]]["Properties"]
+                                 for alarm in preference["Alarms"])
+        assert errors["MetricName"] == "Errors"
+        assert {"Name": "FunctionName", "Value": {"Ref": name}} in errors["Dimensions"]
+        # A release answering 500 to everything raises no Lambda error (the middleware turns
+        # exceptions into responses): the API's 5xx roll it back too.
+        api = template["Resources"][name.replace("APIHandler", "RestAPI")]["Properties"]
+        assert (server_errors["Namespace"], server_errors["MetricName"]) == (
+            "AWS/ApiGateway", "5XXError")
+        assert server_errors["Dimensions"] == [
+            {"Name": "ApiName", "Value": api["DefinitionBody"]["info"]["title"]},
+            {"Name": "Stage", "Value": api["StageName"]}]
+        assert STAGE == api["StageName"] == "api"
+        assert server_errors["Threshold"] == 0
         assert properties["ReservedConcurrentExecutions"] == {
             "Fn::If": ["Stopped", 0, {"Ref": "ReservedConcurrency"}]}
     translated = packaged.translated("silo")
     assert len(resources_of(translated, "AWS::CodeDeploy::DeploymentGroup")) == 2
+    # API Gateway's metrics are per API name: each silo API's name is its own (the tenant id in
+    # it), never the app's name, which the pooled API and every other silo's have too.
+    titles = [api["Properties"]["Body"]["info"]["title"] for api
+              in resources_of(translated, "AWS::ApiGateway::RestApi").values()]
+    assert sorted(titles, key=json.dumps) == [{"Fn::Sub": "order-service-${TenantId}"},
+                                              {"Fn::Sub": "product-service-${TenantId}"}]
+    assert all("Name" not in api["Properties"] for api
+               in resources_of(translated, "AWS::ApiGateway::RestApi").values())
     for api in resources_of(translated, "AWS::ApiGateway::RestApi").values():
         uris = {json.dumps(method["x-amazon-apigateway-integration"]["uri"])
                 for item in api["Properties"]["Body"]["paths"].values()
@@ -216,7 +294,7 @@ def test_the_silo_stack_takes_its_tenant_as_parameters_and_outputs_its_url(
         packaged: Packaged) -> None:
     template = packaged.templates["silo"]
     assert {"TenantId", "TenantTier", "LayerArn", "AuthorizerArn", "DeploymentRecordsArn",
-            "PlatinumApiKeyId", "ReservedConcurrency", "DesiredState"} <= set(
+            "PlatinumUsagePlanId", "ReservedConcurrency", "DesiredState"} <= set(
         template["Parameters"])
     assert "TenantApiUrl" in template["Outputs"]
     (recorder,) = resources_of(template, "Custom::TenantDeployment").values()
@@ -307,3 +385,29 @@ def test_tenant_functions_reach_only_their_own_data(packaged: Packaged) -> None:
         "PolicyDocument"]["Statement"]
     assert not [statement for statement in product_statements
                 if any("order" in resource["Fn::Sub"] for resource in statement["Resource"])]
+
+
+def test_custom_resources_give_up_after_minutes_not_an_hour(packaged: Packaged) -> None:
+    """A custom resource whose function never answers (it cannot even load) holds the stack
+    for ServiceTimeout seconds, an hour when unset."""
+    for deployment, kind in (("pooled", "Custom::PlatformSettings"),
+                             ("silo", "Custom::TenantDeployment")):
+        (resource,) = resources_of(packaged.templates[deployment], kind).values()
+        assert resource["Properties"]["ServiceTimeout"] == CUSTOM_RESOURCE_TIMEOUT_SECONDS
+        assert 0 < CUSTOM_RESOURCE_TIMEOUT_SECONDS <= 600
+
+
+def test_the_access_role_s_name_is_regional_and_the_authorizer_assumes_that_role(
+        packaged: Packaged) -> None:
+    """IAM role names are global to the account: a fixed name would fail the pooled stack of a
+    second region. The authorizer's rights and its TENANT_ACCESS_ROLE_ARN follow the role."""
+    resources = packaged.templates["pooled"]["Resources"]
+    name = {"Fn::Sub": f"{TENANT_ACCESS_ROLE_NAME}-${{AWS::Region}}"}
+    assert resources[TENANT_ACCESS_ROLE]["Properties"]["RoleName"] == name
+    (policy,) = resources[AUTHORIZER_ROLE]["Properties"]["Policies"]
+    (assume,) = [statement for statement in policy["PolicyDocument"]["Statement"]
+                 if statement["Action"] == ["sts:AssumeRole"]]
+    assert assume["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:"
+                                              f"role/{name['Fn::Sub']}"}]
+    environment = resources[AUTHORIZER_FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert environment[ROLE_ARN_ENV] == {"Fn::GetAtt": [TENANT_ACCESS_ROLE, "Arn"]}
