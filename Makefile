@@ -29,22 +29,26 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt constraints.txt layer/pyproject.toml authorizer/pyproject.toml
+$(STAMP): requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
 	  echo "Python 3.11 is required (the Lambda runtime the layer and templates target);" \
 	       "run with PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
-	$(PY) -m pip install -q --no-deps --no-build-isolation -e ./layer -e ./authorizer
+	@# The repository's own code on the virtualenv's path, as the apps' zips and the layer hold
+	@# it in Lambda: the project (pipeline, tests), the layer (tenant_context) and the
+	@# authorizer app (chalicelib.tenant_authorizer, which every app's local stage runs).
+	printf '%s\n' "$(CURDIR)" "$(CURDIR)/layer" "$(CURDIR)/authorizer" \
+	  > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/serverless-saas.pth"
 	touch $(STAMP)
 
 venv: $(STAMP) ## create the virtualenv with every pinned dependency (done by every target)
 
 local: $(STAMP) ## run the whole platform on loopback until Ctrl-C (EMULATOR_PORT, GATEWAY_PORT)
-	$(PY) -m pipeline.local.platform
+	$(PY) -m pipeline.local_cloud
 
 token: $(STAMP) ## print an ID token: make token [USER_NAME=admin] [TENANT=<tenant name>]
-	@$(PY) -m pipeline.local.login $(if $(TENANT),--tenant "$(TENANT)") "$(USER_NAME)"
+	@$(PY) -m pipeline.local_cloud.sign_in $(if $(TENANT),--tenant "$(TENANT)") "$(USER_NAME)"
 
 deploy-pooled: $(STAMP) ## deploy the pooled stack [TARGET=aws BUCKET=... ADMIN_EMAIL=... REGION=... DRY_RUN=1]
 	@$(PY) -m pipeline.deploy pooled $(DEPLOY_OPTIONS) $(if $(ADMIN_EMAIL),--admin-email "$(ADMIN_EMAIL)")
@@ -69,10 +73,11 @@ lint: $(STAMP) ## ruff
 
 APPS := authorizer shared_services product_service order_service
 
-typecheck: $(STAMP) ## mypy (strict): shared code, then each Chalice app from its own folder
-	$(VENV)/bin/mypy layer/tenant_context authorizer/vendor pipeline tests benchmarks
+typecheck: $(STAMP) ## mypy (strict), one cache: shared code and tests, then each Chalice app from its own folder
+	$(VENV)/bin/mypy --cache-dir .mypy_cache layer/tenant_context pipeline tests benchmarks
 	@for app in $(APPS); do \
-	  (cd $$app && ../$(VENV)/bin/mypy --config-file ../pyproject.toml app.py $$( [ -d chalicelib ] && echo chalicelib )) || exit 1; \
+	  (cd $$app && ../$(VENV)/bin/mypy --cache-dir ../.mypy_cache --config-file ../pyproject.toml \
+	     app.py $$( [ -d chalicelib ] && echo chalicelib )) || exit 1; \
 	done
 
 layer: $(STAMP) ## build the ONE Lambda layer zip (dist/layer/)

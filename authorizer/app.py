@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice import Chalice
 
-from tenant_authorizer.handler import handle
+from chalicelib.tenant_authorizer.handler import handle
 
 app = Chalice(app_name="tenant-authorizer")
 

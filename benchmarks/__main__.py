@@ -1,7 +1,14 @@
 """``make bench``: every benchmark, one after the other (each prints its figures)."""
 
-from benchmarks import authorizer, cold_start, front_door, listing, registration
+from benchmarks import (
+    bench_authorizer,
+    bench_cold_start,
+    bench_front_door,
+    bench_listing,
+    bench_registration,
+)
 
-for benchmark in (authorizer, front_door, listing, cold_start, registration):
+for benchmark in (bench_authorizer, bench_front_door, bench_listing, bench_cold_start,
+                  bench_registration):
     benchmark.main()
     print()

@@ -1,7 +1,7 @@
 """Order service: the tenant API for orders (pooled or a Platinum silo, by configuration).
 
 Routes only; what an order is lives in ``chalicelib.order_book.orders``; how a tenant's items
-are handled, stored, listed and versioned in the layer (``rest``, ``items``).
+are handled, stored, listed and versioned in the layer (``item_resource``, ``tenant_items``).
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.order_book import orders
-from tenant_context.rest import ItemResource
-from tenant_context.wiring import platform_app
+from tenant_context.config import Env
+from tenant_context.service.chalice_app import platform_app
+from tenant_context.service.item_resource import ItemResource
 
 platform = platform_app("order-service")
 app = platform.app
 authorized = platform.authorized
-order = ItemResource(platform, "ORDER_TABLE", orders.ID, "Order", orders.view, orders.read_body)
+order = ItemResource(platform, Env.ORDER_TABLE, orders.ID, "Order", orders.view, orders.read_body)
 
 
 @app.route("/orders", methods=["GET"], **authorized)

@@ -1,7 +1,11 @@
-"""Deployments: the resource definitions rendered for two targets.
+"""Everything that builds, deploys and runs the platform outside its functions.
 
-- ``pipeline.local``: the local platform (emulator, bootstrap, ``chalice local`` services and
-  the front door that gives each deployment one base URL).
-- ``pipeline.cloudformation`` / ``pipeline.packaging``: the same definitions as CloudFormation,
-  merged into ``chalice package`` output for the aws target.
+- ``stacks``: what each stack holds, rendered as CloudFormation (one source for both targets);
+- ``packaging``: ``make layer`` and ``make package`` (the layer zip, ``chalice package``);
+- ``deploy``: ``make deploy-pooled``, ``make onboard-tenant``, ``make deploy-tenants``: one
+  CLI, an aws deployer and a local one;
+- ``local_cloud``: the stand-in for AWS under ``make local``: the emulator, API Gateway
+  (``api_gateway``: front door, usage plans, the authorizer step), the provisioning that brings
+  stacks up in the emulator, process supervision and sign-in.
+Nothing in the functions' runtime (the layer, the authorizer, the apps) imports it.
 """

@@ -1,7 +1,7 @@
 """Product service: the tenant API for products (pooled or a Platinum silo, by configuration).
 
 Routes only; what a product is lives in ``chalicelib.product_catalog.products``; how a tenant's
-items are handled, stored, listed and versioned in the layer (``rest``, ``items``).
+items are handled, stored, listed and versioned in the layer (``item_resource``, ``tenant_items``).
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.product_catalog import products
-from tenant_context.rest import ItemResource
-from tenant_context.wiring import platform_app
+from tenant_context.config import Env
+from tenant_context.service.chalice_app import platform_app
+from tenant_context.service.item_resource import ItemResource
 
 platform = platform_app("product-service")
 app = platform.app
 authorized = platform.authorized
-product = ItemResource(platform, "PRODUCT_TABLE", products.ID, "Product", products.view,
+product = ItemResource(platform, Env.PRODUCT_TABLE, products.ID, "Product", products.view,
                        products.read_body)
 
 

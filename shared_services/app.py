@@ -1,31 +1,29 @@
 """Shared services: the admin API (control plane). Routes only: parse, call a module, return.
 
 Public: POST /registration, GET /tenant/init/{name}. Every other route runs behind the shared
-tenant authorizer; the modules re-check who may do what (``control_plane.tenants``,
-``control_plane.users``). Every handler that succeeds logs one line and records one metric about
-the tenant it acted on (``observe``). The routes reach the control plane through
-``composition.SERVING``, so tests can serve them with failing or counting clients.
+tenant authorizer; the modules re-check who may do what (``control_plane.tenant_management``,
+``control_plane.user_management``). Bodies arrive as typed values (``request_bodies``). Every
+handler that succeeds logs one line and records one metric about the tenant it acted on, as the
+tenant API's handlers do (``Observability.observe``). The routes reach the control plane
+through ``composition.SERVING``, so tests can serve them with failing or counting clients.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib.control_plane import requests
+from chalicelib.control_plane import request_bodies as bodies
 from chalicelib.control_plane.composition import SERVING, ControlPlane
 from chalicelib.control_plane.deployment_records import handle_custom_resource
-from chalicelib.control_plane.registration import RegistrationRequest
-from chalicelib.control_plane.tenants import TenantChanges, tenant_config
+from chalicelib.control_plane.tenant_management import tenant_config
 from chalicelib.control_plane.views import tenant_detail, tenant_summary, user_detail
-from tenant_context.context import TenantContext, request_tenant
-from tenant_context.http import CORS, json_response
-from tenant_context.tenancy import Role, Tier
-from tenant_context.validation import parse_json_object, validate
-from tenant_context.wiring import platform_app
+from tenant_context.service.chalice_app import platform_app
+from tenant_context.service.context import TenantContext, request_tenant
+from tenant_context.service.responses import CORS, json_response
+from tenant_context.tenancy import Tier
 
 platform = platform_app("shared-services")
 app = platform.app
@@ -44,10 +42,6 @@ def caller() -> TenantContext:
     return request_tenant(current())
 
 
-def body(fields: tuple[Any, ...]) -> dict[str, Any]:
-    return validate(parse_json_object(current().raw_body), fields)
-
-
 def query() -> dict[str, str]:
     return dict(current().query_params or {})
 
@@ -56,32 +50,17 @@ def message(text: str, status: int = 200, **extra: Any) -> Response:
     return json_response({"message": text, **extra}, status)
 
 
-def observe(event: str, log: str, tenant_id: str, tier: Tier | None, *,
-            acting: TenantContext | None, count: int | None = None) -> None:
-    """One log line and one metric per handled request, about the tenant acted on.
-
-    A SystemAdmin's calls are about some tenant, not about its own pseudo-tenant
-    ``operations``: the metric's tenant dimension is the target's. The log line keeps the
-    caller's keys (tenant_id, user, role, bound by the layer for the whole request) and adds the
-    target's, so it says who did what to whom. ``Observability.record`` reads only the tenant
-    and tier of the context it is given; an anonymous caller (registration, the sign-in page's
-    lookup) is described as the least-privileged role. ``count``: how many items a listing or
-    a bulk change covered (the metric's value).
-    """
-    keys: dict[str, Any] = {"event": event, "target_tenant_id": tenant_id,
-                            "target_tier": tier.value if tier else ""}
-    if count is not None:
-        keys["count"] = count
-    platform.observability.logger.info(log, extra=keys)
-    subject = (replace(acting, tenant_id=tenant_id, tier=tier, credentials=None) if acting
-               else TenantContext(tenant_id, tier, "", Role.TENANT_USER, "", None))
-    platform.observability.record(subject, event, 1 if count is None else count)
+def observe(event: str, log: str, tenant_id: str, tier: Tier | None,
+            count: int | None = None) -> None:
+    """About the tenant acted on: a SystemAdmin's calls concern some tenant, not its own
+    pseudo-tenant ``operations`` (see ``Observability.observe``)."""
+    platform.observability.observe(event, log, tenant_id, tier, count=count)
 
 
 def done(event: str, log: str, text: str, tenant_id: str, tier: Tier | None,
          status: int = 200, **extra: Any) -> Response:
     """A change succeeded: log and measure it about its target tenant, and answer."""
-    observe(event, log, tenant_id, tier, acting=caller())
+    observe(event, log, tenant_id, tier)
     return message(text, status, **extra)
 
 
@@ -98,17 +77,12 @@ def deployment_records(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @app.route("/registration", methods=["POST"], cors=CORS)
 def register() -> Response:
-    values = body(requests.REGISTRATION)
-    registered = control().registrar().register(RegistrationRequest(
-        tenant_name=values["tenantName"], tenant_email=values["tenantEmail"],
-        tier=values["tenantTier"], tenant_phone=values.get("tenantPhone", ""),
-        tenant_address=values.get("tenantAddress", "")))
+    registered = control().registrar().register(bodies.REGISTRATION.parse(current().raw_body))
     if registered.created:
-        observe("TenantRegistered", "tenant registered", registered.tenant_id, registered.tier,
-                acting=None)
+        observe("TenantRegistered", "tenant registered", registered.tenant_id, registered.tier)
     else:
         observe("TenantRegistrationRepeated", "tenant registration repeated",
-                registered.tenant_id, registered.tier, acting=None)
+                registered.tenant_id, registered.tier)
     return message("Tenant registration successful" if registered.created
                    else "Tenant already registered",
                    201 if registered.created else 200,
@@ -120,9 +94,9 @@ def register() -> Response:
 @app.route("/tenant/init/{tenant_name}", methods=["GET"], cors=CORS)
 def tenant_init(tenant_name: str) -> Response:
     config = tenant_config(control().public_tenants(), control().deployments,
-                           requests.tenant_name_in_path(tenant_name))
+                           bodies.tenant_name_in_path(tenant_name))
     observe("TenantConfigServed", "tenant sign-in settings served", config.tenant_id,
-            config.tier, acting=None)
+            config.tier)
     settings = {"userPoolId": config.user_pool_id, "appClientId": config.app_client_id,
                 "apiGatewayUrl": config.api_url}
     if config.provisioning:
@@ -137,14 +111,13 @@ def tenant_init(tenant_name: str) -> Response:
 @app.route("/tenants", methods=["GET"], **authorized)
 def list_tenants() -> Response:
     params = query()
-    limit = requests.page_size(params)
+    limit = bodies.page_size(params)
     who = caller()
     tenants, next_token = control().tenants(who).list(
         limit=limit, next_token=params.get("nextToken"))
     items = [tenant_summary(tenant) for tenant in tenants]
     # Every tenant at once: the caller's own (operations) is the only tenant to name.
-    observe("TenantsListed", "tenants listed", who.tenant_id, who.tier, acting=who,
-            count=len(items))
+    observe("TenantsListed", "tenants listed", who.tenant_id, who.tier, len(items))
     if limit is None and "nextToken" not in params:
         return json_response(items)  # the web app's shape: every tenant, one array
     return json_response({"items": items, "nextToken": next_token})
@@ -153,34 +126,29 @@ def list_tenants() -> Response:
 @app.route("/tenant/{tenant_id}", methods=["GET"], **authorized)
 def get_tenant(tenant_id: str) -> Response:
     who = caller()
-    tenant = control().tenants(who).get(requests.tenant_id_in_path(tenant_id))
-    observe("TenantRead", "tenant read", tenant.tenant_id, tenant.tier, acting=who)
+    tenant = control().tenants(who).get(bodies.tenant_id_in_path(tenant_id))
+    observe("TenantRead", "tenant read", tenant.tenant_id, tenant.tier)
     return json_response({"message": tenant_detail(tenant)})
 
 
 @app.route("/tenant/{tenant_id}", methods=["PUT"], **authorized)
 def update_tenant(tenant_id: str) -> Response:
-    values = body(requests.TENANT_UPDATE)
-    requests.at_least_one(values, tuple(field.name for field in requests.TENANT_UPDATE))
-    tenant = control().tenants(caller()).update(
-        requests.tenant_id_in_path(tenant_id), TenantChanges(
-            tenant_name=values.get("tenantName"), tenant_email=values.get("tenantEmail"),
-            tenant_phone=values.get("tenantPhone"), tenant_address=values.get("tenantAddress"),
-            tier=values.get("tenantTier")))
+    changes = bodies.changes(bodies.TENANT_UPDATE, current().raw_body)
+    tenant = control().tenants(caller()).update(bodies.tenant_id_in_path(tenant_id), changes)
     return done("TenantUpdated", "tenant updated", "Tenant Updated", tenant.tenant_id,
-                values.get("tenantTier", tenant.tier))
+                changes.tier or tenant.tier)
 
 
 @app.route("/tenant/{tenant_id}", methods=["DELETE"], **authorized)
 def deactivate_tenant(tenant_id: str) -> Response:
-    tenant = control().tenants(caller()).deactivate(requests.tenant_id_in_path(tenant_id))
+    tenant = control().tenants(caller()).deactivate(bodies.tenant_id_in_path(tenant_id))
     return done("TenantDeactivated", "tenant deactivated", "Tenant Deactivated",
                 tenant.tenant_id, tenant.tier)
 
 
 @app.route("/tenant/activation/{tenant_id}", methods=["PUT"], **authorized)
 def activate_tenant(tenant_id: str) -> Response:
-    tenant = control().tenants(caller()).activate(requests.tenant_id_in_path(tenant_id))
+    tenant = control().tenants(caller()).activate(bodies.tenant_id_in_path(tenant_id))
     return done("TenantActivated", "tenant activated", "Tenant Activated", tenant.tenant_id,
                 tenant.tier)
 
@@ -189,10 +157,9 @@ def activate_tenant(tenant_id: str) -> Response:
 
 @app.route("/user", methods=["POST"], **authorized)
 def create_user() -> Response:
-    values = body(requests.NEW_USER)
+    new = bodies.NEW_USER.parse(current().raw_body)
     users = control().users(caller())
-    tenant_id = users.create(values["userName"], values["userEmail"], values["userRole"],
-                             values.get("tenantId"))
+    tenant_id = users.create(new.user_name, new.user_email, new.user_role, new.tenant_id)
     return done("UserCreated", "user created", "New user created", tenant_id,
                 users.tier_of(tenant_id), 201)
 
@@ -202,8 +169,7 @@ def list_users() -> Response:
     who = caller()
     users = control().users(who)
     tenant_id, listed = users.list(query().get("tenantid"))
-    observe("UsersListed", "users listed", tenant_id, users.tier_of(tenant_id), acting=who,
-            count=len(listed))
+    observe("UsersListed", "users listed", tenant_id, users.tier_of(tenant_id), len(listed))
     return json_response([user_detail(user) for user in listed])
 
 
@@ -211,19 +177,18 @@ def list_users() -> Response:
 def get_user(user_name: str) -> Response:
     who = caller()
     users = control().users(who)
-    user = users.get(requests.user_name_in_path(user_name), query().get("tenantid"))
+    user = users.get(bodies.user_name_in_path(user_name), query().get("tenantid"))
     tenant_id = user.record.tenant_id
-    observe("UserRead", "user read", tenant_id, users.tier_of(tenant_id), acting=who)
+    observe("UserRead", "user read", tenant_id, users.tier_of(tenant_id))
     return json_response({"message": user_detail(user)})
 
 
 @app.route("/user/{user_name}", methods=["PUT"], **authorized)
 def update_user(user_name: str) -> Response:
-    values = body(requests.USER_UPDATE)
-    requests.at_least_one(values, ("userEmail", "userRole"))
+    changes = bodies.changes(bodies.USER_UPDATE, current().raw_body)
     users = control().users(caller())
-    tenant_id = users.update(requests.user_name_in_path(user_name), query().get("tenantid"),
-                             email=values.get("userEmail"), role=values.get("userRole"))
+    tenant_id = users.update(bodies.user_name_in_path(user_name), query().get("tenantid"),
+                             email=changes.user_email, role=changes.user_role)
     return done("UserUpdated", "user updated", "user updated", tenant_id,
                 users.tier_of(tenant_id))
 
@@ -231,7 +196,7 @@ def update_user(user_name: str) -> Response:
 @app.route("/user/{user_name}", methods=["DELETE"], **authorized)
 def disable_user(user_name: str) -> Response:
     users = control().users(caller())
-    tenant_id = users.disable(requests.user_name_in_path(user_name), query().get("tenantid"))
+    tenant_id = users.disable(bodies.user_name_in_path(user_name), query().get("tenantid"))
     return done("UserDisabled", "user disabled", "User disabled", tenant_id,
                 users.tier_of(tenant_id))
 
@@ -249,10 +214,9 @@ def enable_tenant_users(tenant_id: str) -> Response:
 def _set_tenant_users_enabled(raw_tenant_id: str, enabled: bool) -> Response:
     who = caller()
     users = control().users(who)
-    tenant_id = requests.tenant_id_in_path(raw_tenant_id)
+    tenant_id = bodies.tenant_id_in_path(raw_tenant_id)
     count = users.set_all_enabled(tenant_id, enabled)
     event, state = ("TenantUsersEnabled", "enabled") if enabled else ("TenantUsersDisabled",
                                                                        "disabled")
-    observe(event, f"users of a tenant {state}", tenant_id, users.tier_of(tenant_id),
-            acting=who, count=count)
+    observe(event, f"users of a tenant {state}", tenant_id, users.tier_of(tenant_id), count)
     return message(f"Users {state}", count=count)

@@ -10,10 +10,15 @@ from pathlib import Path
 import pytest
 from chalice.test import Client
 
-from pipeline.local.bootstrap import BaselineResult, LocalUrls, bootstrap
-from pipeline.local.paths import PROJECT_ROOT
-from pipeline.packaging import package
-from tenant_context.invitations import CREDENTIALS_FILE_ENV, CredentialsFile
+from pipeline.local_cloud.provisioning.baseline_bootstrap import (
+    BaselineResult,
+    LocalUrls,
+    bootstrap,
+)
+from pipeline.packaging.app_packages import package
+from pipeline.project import PROJECT_ROOT
+from tenant_context.config import Env
+from tenant_context.platform.invitations import CredentialsFile
 from tests.support.apps import load_app
 from tests.support.emulator import clients_for, running_emulator
 from tests.support.world import World
@@ -32,7 +37,7 @@ def emulator_url(credentials_file: CredentialsFile) -> Iterator[str]:
         os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": "us-east-1",
                            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                            "AWS_EC2_METADATA_DISABLED": "true",
-                           CREDENTIALS_FILE_ENV: str(credentials_file.path)})
+                           Env.LOCAL_CREDENTIALS_FILE: str(credentials_file.path)})
         try:
             yield url
         finally:

@@ -6,7 +6,7 @@ import base64
 import json
 from pathlib import Path
 
-from pipeline.local.emulator import compact_recording
+from pipeline.local_cloud.emulator import compact_recording
 
 
 def entry(method: str, target: str | None = None, body: bytes = b"{}") -> str:

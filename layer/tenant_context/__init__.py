@@ -1,5 +1,17 @@
 """Tenant-context helpers shared by every function of the platform (shipped as ONE Lambda layer).
 
-Import the module you need (``tenant_context.context``, ``tenant_context.storage``, ...): this
-package does no work at import time, so a function pays only for what it uses on a cold start.
+Two kinds of code, one zip:
+- ``tenant_context.service``: what every service function runs per request (who is calling,
+  the Chalice app every service starts from, tenant-scoped tables and items, request bodies,
+  errors to responses, logs and metrics);
+- ``tenant_context.platform``: what the platform is made of and what its control plane records
+  (resource definitions, tenant, user and deployment records, settings, session policies),
+  read by the authorizer, the control plane and the deployers; the product and order services
+  never need it.
+Both build on the modules here: ``config`` (every environment variable, read once),
+``tenancy`` (tiers, roles, tenant ids), ``errors`` (the one error hierarchy) and
+``attribute_values`` (DynamoDB's value format).
+
+Import the module you need: no package here does work at import time, so a function pays only
+for what it uses on a cold start.
 """

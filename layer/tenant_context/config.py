@@ -1,8 +1,12 @@
-"""The one reader of deployment configuration (environment variables).
+"""The one reader of deployment configuration, and the one place environment variables are named.
 
 The same code runs against AWS and against the local emulator; the only difference is
-configuration. boto3 itself honours ``AWS_ENDPOINT_URL``; the few places that build URLs by
-hand (Cognito's JWKS endpoint) ask this module instead of reading the environment.
+configuration. Every environment variable the platform's code reads, or sets for the processes
+it starts, is a member of ``Env``: the templates, the apps' local stages, the local platform and
+the tests all take the name from here, so a misspelt name is a mypy error (``require`` takes an
+``Env``), never a variable that silently reads empty. boto3 itself honours
+``AWS_ENDPOINT_URL``; the few places that build URLs by hand (Cognito's JWKS endpoint) ask this
+module instead of reading the environment.
 """
 
 from __future__ import annotations
@@ -10,11 +14,73 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from tenant_context.errors import ConfigurationError
 from tenant_context.tenancy import is_tenant_id
 
-SILO_TENANT_ENV = "SILO_TENANT_ID"
+
+class Env(StrEnum):
+    """Environment variables by name, grouped by who sets them."""
+
+    # The AWS SDK and runtime (Lambda, the operator's shell, the local platform).
+    AWS_REGION = "AWS_REGION"
+    AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
+    AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"  # set only where an emulator stands in for AWS
+    AWS_ENDPOINT_URL_COGNITO_IDP = "AWS_ENDPOINT_URL_COGNITO_IDP"
+    AWS_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
+    AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
+    AWS_SESSION_TOKEN = "AWS_SESSION_TOKEN"
+    AWS_SECURITY_TOKEN = "AWS_SECURITY_TOKEN"
+    AWS_PROFILE = "AWS_PROFILE"
+    AWS_DEFAULT_PROFILE = "AWS_DEFAULT_PROFILE"
+    AWS_EC2_METADATA_DISABLED = "AWS_EC2_METADATA_DISABLED"
+    LAMBDA_TASK_ROOT = "LAMBDA_TASK_ROOT"  # set by the Lambda runtime only
+    AWS_SAM_LOCAL = "AWS_SAM_LOCAL"
+    AWS_CHALICE_CLI_MODE = "AWS_CHALICE_CLI_MODE"  # set by `chalice local` and `chalice package`
+    # Powertools for AWS Lambda.
+    POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+    POWERTOOLS_TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"
+    # Which deployment a service function belongs to (its template, or its app's local stage).
+    DATA_ISOLATION = "DATA_ISOLATION"  # pooled | silo
+    SILO_TENANT_ID = "SILO_TENANT_ID"  # the one tenant a silo serves
+    # Table names (from the stack, or the local stage).
+    SETTINGS_TABLE = "SETTINGS_TABLE"
+    TENANT_DETAILS_TABLE = "TENANT_DETAILS_TABLE"
+    TENANT_NAMES_TABLE = "TENANT_NAMES_TABLE"
+    TENANT_USER_MAPPING_TABLE = "TENANT_USER_MAPPING_TABLE"
+    TENANT_STACK_MAPPING_TABLE = "TENANT_STACK_MAPPING_TABLE"
+    PRODUCT_TABLE = "PRODUCT_TABLE"  # the deployment's own: pooled or the tenant's
+    ORDER_TABLE = "ORDER_TABLE"
+    POOLED_PRODUCT_TABLE = "POOLED_PRODUCT_TABLE"  # the authorizer scopes credentials to these
+    POOLED_ORDER_TABLE = "POOLED_ORDER_TABLE"
+    # The tenant authorizer.
+    TENANT_ACCESS_ROLE_ARN = "TENANT_ACCESS_ROLE_ARN"
+    AUTHORIZER_SETTINGS_TTL_SECONDS = "AUTHORIZER_SETTINGS_TTL_SECONDS"
+    AUTHORIZER_TENANT_TTL_SECONDS = "AUTHORIZER_TENANT_TTL_SECONDS"
+    AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS = "AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS"
+    AUTHORIZER_USER_TTL_SECONDS = "AUTHORIZER_USER_TTL_SECONDS"
+    AUTHORIZER_DEPLOYMENT_TTL_SECONDS = "AUTHORIZER_DEPLOYMENT_TTL_SECONDS"
+    # The apps' local stages only (never in a template).
+    TENANT_AUTHORIZER = "TENANT_AUTHORIZER"  # "module:callable" registering a built-in one
+    LOCAL_GATEWAY_API_ID = "LOCAL_GATEWAY_API_ID"  # the API id that API Gateway would pass
+    LOCAL_CREDENTIALS_FILE = "LOCAL_CREDENTIALS_FILE"  # temporary passwords, no email locally
+    # The local platform (`make local` and the commands that talk to it).
+    LOCAL_STATE_DIR = "LOCAL_STATE_DIR"
+    EMULATOR_PORT = "EMULATOR_PORT"
+    GATEWAY_PORT = "GATEWAY_PORT"
+    ADMIN_EMAIL = "ADMIN_EMAIL"
+    PYTHONUNBUFFERED = "PYTHONUNBUFFERED"
+    # The emulator (moto's own settings, set by the local platform).
+    MOTO_ENABLE_RECORDING = "MOTO_ENABLE_RECORDING"
+    MOTO_RECORDER_FILEPATH = "MOTO_RECORDER_FILEPATH"
+    MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY = "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY"
+    MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY = "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY"
+
+
+# Credentials a developer's shell may hold for a real account: never handed to a local process.
+REAL_ACCOUNT_VARIABLES = (Env.AWS_PROFILE, Env.AWS_DEFAULT_PROFILE, Env.AWS_SESSION_TOKEN,
+                          Env.AWS_SECURITY_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -25,16 +91,16 @@ class PlatformConfig:
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> PlatformConfig:
         return cls(dict(os.environ if environ is None else environ))
 
-    def require(self, variable: str) -> str:
+    def require(self, variable: Env) -> str:
         value = self.environ.get(variable, "").strip()
         if not value:
             raise ConfigurationError(f"environment variable {variable} is not set")
         return value
 
-    def optional(self, variable: str, default: str = "") -> str:
+    def optional(self, variable: Env, default: str = "") -> str:
         return self.environ.get(variable, "").strip() or default
 
-    def seconds(self, variable: str, default: float) -> float:
+    def seconds(self, variable: Env, default: float) -> float:
         raw = self.optional(variable)
         try:
             return float(raw) if raw else default
@@ -42,25 +108,29 @@ class PlatformConfig:
             raise ConfigurationError(
                 f"{variable} must be a number of seconds, got {raw!r}") from None
 
+    def flag(self, variable: Env) -> bool:
+        """Powertools' reading of a boolean variable."""
+        return self.optional(variable).lower() in ("1", "true", "yes")
+
     @property
     def region(self) -> str:
-        return self.optional("AWS_REGION") or self.require("AWS_DEFAULT_REGION")
+        return self.optional(Env.AWS_REGION) or self.require(Env.AWS_DEFAULT_REGION)
 
     @property
     def silo_tenant_id(self) -> str:
         """The one tenant a silo deployment serves. Required there, and checked on every
         request as a second wall behind the authorizer's deployment check: a silo's own role
         reaches its own tables, so a mistake upstream would otherwise serve another tenant."""
-        value = self.require(SILO_TENANT_ENV)
+        value = self.require(Env.SILO_TENANT_ID)
         if not is_tenant_id(value):
-            raise ConfigurationError(f"{SILO_TENANT_ENV} must be a tenant id (32 lowercase "
+            raise ConfigurationError(f"{Env.SILO_TENANT_ID} must be a tenant id (32 lowercase "
                                      f"hex characters), not {value!r}")
         return value
 
     @property
     def endpoint_url(self) -> str | None:
         """Set only when the platform talks to an emulator instead of AWS."""
-        return self.optional("AWS_ENDPOINT_URL") or None
+        return self.optional(Env.AWS_ENDPOINT_URL) or None
 
     def cognito_issuer(self, user_pool_id: str) -> str:
         """Cognito always names itself with the AWS URL, even in the emulator."""
@@ -68,7 +138,7 @@ class PlatformConfig:
 
     def cognito_jwks_url(self, user_pool_id: str) -> str:
         """Where a pool's signing keys are fetched: the issuer on AWS, the emulator locally."""
-        base = self.optional("AWS_ENDPOINT_URL_COGNITO_IDP") or self.endpoint_url
+        base = self.optional(Env.AWS_ENDPOINT_URL_COGNITO_IDP) or self.endpoint_url
         if base:
             return f"{base.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
         return f"{self.cognito_issuer(user_pool_id)}/.well-known/jwks.json"

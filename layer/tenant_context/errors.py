@@ -1,4 +1,4 @@
-"""The one error hierarchy of the platform; ``tenant_context.http`` turns it into responses.
+"""The one error hierarchy of the platform; ``tenant_context.service.responses`` answers it.
 
 Errors derive from Chalice's ``ChaliceUnhandledError`` so they pass through Chalice's view
 wrapper untouched and reach the error middleware, which answers with the contract's body shape

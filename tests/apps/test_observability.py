@@ -1,5 +1,6 @@
-"""A request's log lines carry its tenant; its metrics go out per tenant and per tier (EMF);
-its traces carry the tenant and tier as X-Ray annotations."""
+"""A request's log lines carry its tenant; each of its business events is one EMF record on
+dimensions that stay few whatever the number of tenants (service, tier), with the tenant id as a
+property; its traces carry the tenant and tier as X-Ray annotations."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import pytest
 from chalice import CustomAuthorizer
 from chalice.app import ChaliceAuthorizer
 
-from pipeline.local.bootstrap import BaselineResult
-from tenant_context.config import PlatformConfig
-from tenant_context.observability import tracing_enabled
+from pipeline.local_cloud.api_gateway.builtin_authorizer import LOCAL_STAGE_AUTHORIZER
+from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
+from tenant_context.config import Env, PlatformConfig
+from tenant_context.service.chalice_app import platform_app
+from tenant_context.service.observability import tracing_enabled
 from tenant_context.tenancy import Role, Tier
-from tenant_context.wiring import platform_app
 from tests.conftest import ClientFor
 from tests.support.apps import load_app
 from tests.support.logs import json_lines, service_log
@@ -33,7 +35,8 @@ def services_loaded(baseline: BaselineResult) -> None:
 
 
 def emf_records(records: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
-    """The EMF records carrying ``metric``, each reduced to its dimension set and values."""
+    """The EMF records carrying ``metric``, each reduced to its dimensions (with their values)
+    and its tenant property."""
     found = []
     for record in records:
         if metric in record:
@@ -41,7 +44,8 @@ def emf_records(records: list[dict[str, Any]], metric: str) -> list[dict[str, An
             (dimensions,) = directive["Dimensions"]
             assert directive["Namespace"] == "ServerlessSaaS"
             assert [entry["Name"] for entry in directive["Metrics"]] == [metric]
-            found.append({name: record[name] for name in sorted(dimensions)})
+            found.append({"dimensions": {name: record[name] for name in sorted(dimensions)},
+                          "tenant_id": record.get("tenant_id")})
     return found
 
 
@@ -49,7 +53,8 @@ def test_tenant_on_every_log_line_and_metric(services_loaded: None, client_for: 
                                               world: World,
                                               capfd: pytest.CaptureFixture[str]) -> None:
     """Every JSON record either service logs while serving the tenant names the tenant, the
-    user and the role; each business event goes out once per tenant and once per tier."""
+    user and the role; each business event is one EMF record, per service and tier, naming
+    the tenant as a property."""
     tenant = world.pooled_tenant(Tier.PREMIUM)
     user = world.tenant_user(tenant, Role.TENANT_USER)
     headers = {"Authorization": f"Bearer {world.id_token(user)}",
@@ -84,9 +89,9 @@ def test_tenant_on_every_log_line_and_metric(services_loaded: None, client_for: 
                             ("ProductCreated", "product-service"),
                             ("OrderCreated", "order-service"),
                             ("OrdersListed", "order-service")):
-        assert sorted(emf_records(records, metric), key=len) == [
-            {"service": service, "tier": "Premium"},
-            {"service": service, "tenant_id": tenant.tenant_id}], metric
+        assert emf_records(records, metric) == [
+            {"dimensions": {"service": service, "tier": "Premium"},
+             "tenant_id": tenant.tenant_id}], metric
 
 
 def test_tenant_keys_do_not_leak_into_the_next_request(services_loaded: None,
@@ -110,7 +115,7 @@ def test_routes_use_the_shared_lambda_authorizer_unless_configured_builtin() -> 
     assert isinstance(in_aws.authorizer, CustomAuthorizer)
     assert in_aws.authorizer.name == "TenantAuthorizer"
     local = platform_app("any-service", PlatformConfig(
-        {"TENANT_AUTHORIZER": "builtin", "LOCAL_GATEWAY_API_ID": "admin"}))
+        {Env.TENANT_AUTHORIZER: LOCAL_STAGE_AUTHORIZER, Env.LOCAL_GATEWAY_API_ID: "admin"}))
     assert isinstance(local.authorizer, ChaliceAuthorizer)
 
 
@@ -122,11 +127,11 @@ import json, sys
 from aws_xray_sdk.core import xray_recorder
 from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
 from tenant_context.config import PlatformConfig
-from tenant_context.observability import tracing_enabled
-from tenant_context.context import TenantContext
-from tenant_context.observability import Observability
+from tenant_context.service.observability import tracing_enabled
+from tenant_context.service.context import TenantContext
+from tenant_context.service.observability import Observability
 from tenant_context.tenancy import Role, Tier
-from tenant_context.wiring import platform_app
+from tenant_context.service.chalice_app import platform_app
 
 tenant = TenantContext("a" * 32, Tier.PREMIUM, "bob", Role.TENANT_USER, "pool", None)
 outcome = {}
@@ -139,8 +144,9 @@ with xray_recorder.in_subsegment("by hand") as subsegment:
     outcome["by_hand"] = subsegment.annotations
 
 # And as wired into an app: the annotation lands on the handler's subsegment.
+from pipeline.local_cloud.api_gateway.builtin_authorizer import LOCAL_STAGE_AUTHORIZER
 platform = platform_app("traced-service", PlatformConfig(
-    {"TENANT_AUTHORIZER": "builtin", "LOCAL_GATEWAY_API_ID": "admin"}))
+    {"TENANT_AUTHORIZER": LOCAL_STAGE_AUTHORIZER, "LOCAL_GATEWAY_API_ID": "admin"}))
 outcome["wired_tracer"] = platform.observability.tracer is not None
 
 @platform.app.route("/annotations")

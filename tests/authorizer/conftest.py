@@ -11,10 +11,10 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.local.bootstrap import BaselineResult
-from tenant_authorizer.authorizer import TenantAuthorizer
-from tenant_authorizer.factory import build_authorizer
-from tenant_authorizer.local_gateway import authorizer_environment
+from chalicelib.tenant_authorizer.authorizer import TenantAuthorizer
+from chalicelib.tenant_authorizer.factory import build_authorizer
+from pipeline.local_cloud.api_gateway.builtin_authorizer import authorizer_environment
+from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from tenant_context.config import PlatformConfig
 from tests.support.clock import FakeClock
 from tests.support.counting import CallCounter, CountingKeyClients

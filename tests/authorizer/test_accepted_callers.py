@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenant_context.resources import OPERATIONS_PLAN_NAME
+from tenant_context.platform.definitions import OPERATIONS_PLAN_NAME
 from tenant_context.tenancy import Role, Tier
 from tests.authorizer.conftest import AuthorizerUnderTest
 from tests.support.gateway import allows, method_arn, token_event

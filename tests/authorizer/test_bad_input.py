@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tenant_authorizer.errors import Unauthorized
+from chalicelib.tenant_authorizer.unauthorized import Unauthorized
 from tests.authorizer.conftest import AuthorizerUnderTest
 from tests.support.gateway import method_arn
 from tests.support.world import World, claims_for, mint

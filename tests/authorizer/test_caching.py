@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenant_authorizer.errors import Unauthorized
+from chalicelib.tenant_authorizer.unauthorized import Unauthorized
 from tenant_context.tenancy import Role
 from tests.authorizer.conftest import AuthorizerUnderTest, build
 from tests.support.gateway import token_event

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.local.bootstrap import BaselineResult
-from tenant_authorizer import handler
+from chalicelib.tenant_authorizer import handler
+from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from tenant_context.tenancy import Role
 from tests.support.apps import load_app, local_stage_environment
 from tests.support.emulator import ACCOUNT, REGION

@@ -12,9 +12,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from pipeline.local.bootstrap import ensure_user_pool
-from tenant_authorizer.errors import Unauthorized
-from tenant_context.resources import UserPoolDefinition
+from chalicelib.tenant_authorizer.unauthorized import Unauthorized
+from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_user_pool
+from tenant_context.platform.definitions import UserPoolDefinition
 from tenant_context.tenancy import Role, new_tenant_id
 from tests.authorizer.conftest import AuthorizerUnderTest
 from tests.support.gateway import token_event

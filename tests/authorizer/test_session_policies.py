@@ -13,9 +13,10 @@ import json
 from fnmatch import fnmatchcase
 from typing import Any
 
-from tenant_authorizer.factory import ROLE_ARN_ENV, policy_resources
-from tenant_context.policies import MAX_SESSION_POLICY_CHARS, session_policy
-from tenant_context.resources import TENANT_ACCESS_ROLE_NAME
+from chalicelib.tenant_authorizer.factory import policy_resources
+from tenant_context.config import Env
+from tenant_context.platform.definitions import TENANT_ACCESS_ROLE_NAME
+from tenant_context.platform.session_policies import MAX_SESSION_POLICY_CHARS, session_policy
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role
 from tests.authorizer.conftest import AuthorizerUnderTest
 from tests.support.gateway import token_event
@@ -31,7 +32,7 @@ def sent_policy(subject: AuthorizerUnderTest, world: World, token: str, api_id: 
     assert len(subject.assumed) == before + 1, "expected exactly one AssumeRole"
     params = subject.assumed[-1]
     role_arn = world.clients("iam").get_role(RoleName=TENANT_ACCESS_ROLE_NAME)["Role"]["Arn"]
-    assert params["RoleArn"] == role_arn == subject.config.require(ROLE_ARN_ENV)
+    assert params["RoleArn"] == role_arn == subject.config.require(Env.TENANT_ACCESS_ROLE_ARN)
     assert len(params["Policy"]) <= MAX_SESSION_POLICY_CHARS
     # The credentials handed to the caller are the ones this very call returned.
     assert response["context"]["accessKeyId"].startswith("ASIA")

@@ -17,11 +17,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from pipeline.local.bootstrap import BaselineResult
-from tenant_authorizer.caching import TtlCache
-from tenant_authorizer.directory import Directory, DirectoryTables
-from tenant_authorizer.errors import Unauthorized
-from tenant_context.resources import (
+from chalicelib.tenant_authorizer.directory import Directory, DirectoryTables
+from chalicelib.tenant_authorizer.ttl_cache import TtlCache
+from chalicelib.tenant_authorizer.unauthorized import Unauthorized
+from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
+from tenant_context.platform.definitions import (
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,

@@ -14,20 +14,20 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.baseline import TABLES
-from pipeline.local.bootstrap import ensure_tables
-from tenant_context.deployments import ACTIVE, PROVISIONING, Deployments
-from tenant_context.dynamo import from_item, to_item
+from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_tables
+from pipeline.stacks.inventory import TABLES
+from tenant_context.attribute_values import from_item, to_item
 from tenant_context.errors import ConfigurationError
-from tenant_context.platform_settings import read_settings
-from tenant_context.resources import (
+from tenant_context.platform.definitions import (
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
 )
+from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.platform_settings import read_settings
+from tenant_context.platform.tenant_records import DeploymentStatus, TenantRecord
 from tenant_context.tenancy import Tier
-from tenant_context.tenant_records import TenantRecord
 from tests.conftest import ClientFor
 from tests.support.apps import load_app
 from tests.support.control_plane import DeploymentRecords, handle_custom_resource
@@ -174,7 +174,7 @@ def test_a_tenant_stack_records_its_url_on_the_requested_row_only(
     deployments.request(requested)
     row = deployments.get(requested)
     assert row is not None
-    assert row.status == PROVISIONING
+    assert row.status == DeploymentStatus.PROVISIONING
     own_key = aws["apigateway"].create_api_key(name=f"serverless-saas-Platinum-{requested}-key",
                                                enabled=True)
     properties = {"ServiceToken": "arn:records", "ServiceTimeout": "300",
@@ -185,7 +185,7 @@ def test_a_tenant_stack_records_its_url_on_the_requested_row_only(
     assert received[-1]["body"]["Status"] == "SUCCESS", received[-1]
     row = deployments.get(requested)
     assert row is not None
-    assert (row.status, row.api_url, row.api_ids) == (ACTIVE, "https://tenant.example",
+    assert (row.status, row.api_url, row.api_ids) == (DeploymentStatus.ACTIVE, "https://tenant.example",
                                                       frozenset({"p1", "o1"}))
     # The tenant's own key's VALUE (what the authorizer returns as usageIdentifierKey)
     # replaces the pooled Platinum key on its record.
@@ -223,7 +223,7 @@ def test_a_deployment_row_without_its_tenant_fails_and_stays_provisioning(
     assert "no tenant record" in failed["Reason"]
     row = deployments.get(orphan)
     assert row is not None
-    assert row.status == PROVISIONING
+    assert row.status == DeploymentStatus.PROVISIONING
     assert aws["dynamodb"].get_item(TableName=TENANT_DETAILS_TABLE.name,
                                     Key=to_item({"tenantId": orphan})).get("Item") is None
 

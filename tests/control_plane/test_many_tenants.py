@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenant_context.context import ScopedCredentials
-from tenant_context.resources import TENANT_DETAILS_TABLE
+from tenant_context.platform.definitions import TENANT_DETAILS_TABLE
+from tenant_context.service.context import ScopedCredentials
 from tenant_context.tenancy import Role, Tier
 from tests.support.admin_api import AdminApi
 from tests.support.control_plane import Registrar, RegistrationRequest, registrar_parts

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.local.bootstrap import BaselineResult
-from tenant_context.deployments import Deployments
-from tenant_context.resources import TENANT_STACK_MAPPING_TABLE
+from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
+from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
+from tenant_context.platform.deployments import Deployments
 from tests.support.admin_api import AdminApi
 from tests.support.world import World
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tenant_context.errors import ServiceUnavailableError
-from tenant_context.resources import (
+from tenant_context.platform.definitions import (
     TENANT_DETAILS_TABLE,
     TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
@@ -19,7 +19,7 @@ from tenant_context.resources import (
 from tenant_context.tenancy import Tier, new_tenant_id
 from tests.support.admin_api import AdminApi
 from tests.support.control_plane import (
-    PENDING,
+    ClaimStatus,
     Failing,
     Identity,
     NameClaim,
@@ -137,7 +137,7 @@ def test_an_abandoned_registration_is_undone_and_its_name_taken_over(world: Worl
     parts = registrar_parts(world.clients, world.credentials)
     pooled = world.settings.pooled_pool
     parts["tenants"].claim_name(NameClaim(tenant_name_key(name), dead, name, "a@dead.example",
-                                          Tier.BASIC, PENDING, time.time() - 3600))
+                                          Tier.BASIC, ClaimStatus.PENDING, time.time() - 3600))
     parts["identity"].create_tenant_group(pooled.user_pool_id, dead)
     assert leftovers(world, dead, name) == ["name claim", "group"]
     replacement = new_tenant_id()
@@ -151,7 +151,8 @@ def test_a_fresh_pending_registration_blocks_its_name(world: World) -> None:
     name = f"In Progress {new_tenant_id()[:6]}"
     parts = registrar_parts(world.clients, world.credentials)
     parts["tenants"].claim_name(NameClaim(tenant_name_key(name), new_tenant_id(), name,
-                                          "a@busy.example", Tier.BASIC, PENDING, time.time()))
+                                          "a@busy.example", Tier.BASIC, ClaimStatus.PENDING,
+                                          time.time()))
     with pytest.raises(Exception, match="in progress"):
         registrar(world, new_tenant_id()).register(
             RegistrationRequest(name, "a@busy.example", Tier.BASIC))

@@ -14,14 +14,14 @@ from typing import Any
 import boto3
 import pytest
 
-from tenant_authorizer.factory import policy_resources
-from tenant_authorizer.handler import handle
-from tenant_authorizer.local_gateway import authorizer_environment
+from chalicelib.tenant_authorizer.factory import policy_resources
+from chalicelib.tenant_authorizer.handler import handle
+from pipeline.local_cloud.api_gateway.builtin_authorizer import authorizer_environment
 from tenant_context.config import PlatformConfig
-from tenant_context.context import TenantContext
 from tenant_context.errors import ForbiddenError
-from tenant_context.policies import session_policy
-from tenant_context.storage import DynamoDBClients
+from tenant_context.platform.session_policies import session_policy
+from tenant_context.service.context import TenantContext
+from tenant_context.service.tenant_tables import DynamoDBClients
 from tenant_context.tenancy import Role, Tier
 from tests.authorizer.conftest import build
 from tests.support.admin_api import AdminApi

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tenant_authorizer.errors import Unauthorized
-from tenant_context.resources import TENANT_ID_ATTRIBUTE, USER_ROLE_ATTRIBUTE
+from chalicelib.tenant_authorizer.unauthorized import Unauthorized
+from tenant_context.platform.definitions import TENANT_ID_ATTRIBUTE, USER_ROLE_ATTRIBUTE
 from tenant_context.tenancy import Role
 from tests.authorizer.conftest import build
 from tests.support.admin_api import AdminApi

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.local.login import LoginError, sign_in
-from tenant_authorizer.errors import Unauthorized
-from tenant_context.deployments import Deployments
-from tenant_context.dynamo import from_item, to_item
-from tenant_context.resources import (
+from chalicelib.tenant_authorizer.unauthorized import Unauthorized
+from pipeline.local_cloud.sign_in import LoginError, sign_in
+from tenant_context.attribute_values import from_item, to_item
+from tenant_context.platform.definitions import (
     POOLED_PRODUCT_TABLE,
     TENANT_DETAILS_TABLE,
     TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     tenant_name_key,
 )
+from tenant_context.platform.deployments import Deployments
 from tenant_context.tenancy import Role
 from tests.authorizer.conftest import build
 from tests.support.admin_api import AdminApi

@@ -3,7 +3,7 @@
 
 Chalice's view wrapper turns any exception that is not a ``ChaliceUnhandledError`` into its own
 500 ``{"Code", "Message"}`` (no JSON Content-Type) before middleware sees it;
-``tenant_context.http.error_middleware`` rewrites that answer.
+``tenant_context.service.responses.error_middleware`` rewrites that answer.
 """
 
 from __future__ import annotations

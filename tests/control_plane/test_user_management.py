@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.local.login import LoginError, sign_in
-from tenant_authorizer.errors import Unauthorized
+from chalicelib.tenant_authorizer.unauthorized import Unauthorized
+from pipeline.local_cloud.sign_in import LoginError, sign_in
 from tenant_context.tenancy import Role
 from tests.authorizer.conftest import build
 from tests.support.admin_api import AdminApi

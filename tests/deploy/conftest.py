@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.aws.calls import DRY_RUN
-from pipeline.deploy import Tools, main
+from pipeline.deploy.aws.calls import DRY_RUN
+from pipeline.deploy.cli import Tools, main
 
 
 @dataclass

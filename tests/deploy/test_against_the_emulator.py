@@ -13,10 +13,14 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.aws.artifacts import DeploymentBucket, relative_artifacts, with_uploaded_artifacts
-from pipeline.aws.calls import Answer, Boto3Calls
-from pipeline.aws.packaged import PackagedTemplates
-from pipeline.aws.stacks import TEMPLATE_BODY_LIMIT, Stacks
+from pipeline.deploy.aws.artifacts import (
+    DeploymentBucket,
+    relative_artifacts,
+    with_uploaded_artifacts,
+)
+from pipeline.deploy.aws.calls import Answer, Boto3Calls
+from pipeline.deploy.aws.change_sets import TEMPLATE_BODY_LIMIT, Stacks
+from pipeline.deploy.aws.packaged import PackagedTemplates
 from tests.deploy.conftest import Cli
 from tests.support.emulator import REGION
 

@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from pipeline.aws.artifacts import relative_artifacts
-from pipeline.aws.packaged import PackagedTemplates
-from pipeline.aws.placeholders import DESIRED_STATE, TENANT_ID, placeholder
-from pipeline.aws.silos import DESIRED_STATE_PARAMETER, deploy_tenants
-from pipeline.aws.tenants import SILO_PARAMETERS_FROM_POOLED
-from pipeline.aws.wiring import Target, dry_run_world
-from pipeline.baseline import POOLED_STACK_NAME
-from tenant_context.deployments import ACTIVE, PROVISIONING, RUNNING, STOPPED, stack_name
-from tenant_context.resources import TENANT_STACK_MAPPING_TABLE
+from pipeline.deploy.aws.artifacts import relative_artifacts
+from pipeline.deploy.aws.deploy_tenants import DESIRED_STATE_PARAMETER, deploy_tenants
+from pipeline.deploy.aws.onboard_tenant import SILO_PARAMETERS_FROM_POOLED
+from pipeline.deploy.aws.packaged import PackagedTemplates
+from pipeline.deploy.aws.placeholders import DESIRED_STATE, TENANT_ID, placeholder
+from pipeline.deploy.aws.worlds import Target, dry_run_world
+from pipeline.stacks.inventory import POOLED_STACK_NAME
+from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
+from tenant_context.platform.deployments import stack_name
+from tenant_context.platform.tenant_records import DeploymentRecord, DeploymentStatus, DesiredState
 from tenant_context.tenancy import POOLED_DEPLOYMENT
-from tenant_context.tenant_records import DeploymentRecord
 from tests.deploy.conftest import Cli, Connections, Run
 
 BUCKET, REGION, PREFIX = "deploy-artifacts", "eu-west-1", "serverless-saas"
@@ -229,11 +229,11 @@ def test_deploy_tenants_deploys_every_silo_row_with_its_desired_state(
     rows = [
         DeploymentRecord(POOLED_DEPLOYMENT, POOLED_STACK_NAME, frozenset({"x"}), "https://p"),
         DeploymentRecord(stopped, stack_name(stopped), frozenset({"p", "o"}), "https://s",
-                         status=ACTIVE, desired_state=STOPPED),
+                         status=DeploymentStatus.ACTIVE, desired_state=DesiredState.STOPPED),
         DeploymentRecord(requested, stack_name(requested), frozenset(), "",
-                         status=PROVISIONING, desired_state=RUNNING),
+                         status=DeploymentStatus.PROVISIONING, desired_state=DesiredState.RUNNING),
         DeploymentRecord(running, stack_name(running), frozenset({"p", "o"}), "https://r",
-                         status=ACTIVE, desired_state=RUNNING),
+                         status=DeploymentStatus.ACTIVE, desired_state=DesiredState.RUNNING),
     ]
     templates = PackagedTemplates.in_dist(packaged_dist)
     run = Run(0)
@@ -265,4 +265,5 @@ def test_deploy_tenants_deploys_every_silo_row_with_its_desired_state(
 
 def test_the_silo_template_takes_the_rows_desired_states(packaged_dist: Path) -> None:
     declared = _template(PackagedTemplates.in_dist(packaged_dist).silo)["Parameters"]
-    assert declared[DESIRED_STATE_PARAMETER]["AllowedValues"] == [RUNNING, STOPPED]
+    assert declared[DESIRED_STATE_PARAMETER]["AllowedValues"] == [DesiredState.RUNNING,
+                                                                  DesiredState.STOPPED]

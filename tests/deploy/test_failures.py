@@ -11,15 +11,19 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pipeline.aws.artifacts import DeploymentBucket
-from pipeline.aws.calls import Answer, DryRunCalls
-from pipeline.aws.console import Summary
-from pipeline.aws.errors import DeployError
-from pipeline.aws.http import HttpAnswer
-from pipeline.aws.placeholders import PretendAws
-from pipeline.aws.stacks import Stacks
-from pipeline.aws.tenants import SILO_PARAMETERS_FROM_POOLED, TenantRequest, onboard_tenant
-from pipeline.baseline import POOLED_STACK_NAME
+from pipeline.deploy.aws.admin_api_http import HttpAnswer
+from pipeline.deploy.aws.artifacts import DeploymentBucket
+from pipeline.deploy.aws.calls import Answer, DryRunCalls
+from pipeline.deploy.aws.change_sets import Stacks
+from pipeline.deploy.aws.console import Summary
+from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.onboard_tenant import (
+    SILO_PARAMETERS_FROM_POOLED,
+    TenantRequest,
+    onboard_tenant,
+)
+from pipeline.deploy.aws.placeholders import PretendAws
+from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.tenancy import Tier
 from tests.deploy.conftest import Cli, Connections
 

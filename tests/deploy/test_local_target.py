@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.deploy import run_local_module
+from pipeline.deploy.cli import run_local_module
 from tests.deploy.conftest import Cli
 
 
@@ -29,7 +29,7 @@ def test_onboarding_locally_runs_the_local_onboarding_with_every_field(cli: Cli)
               run_module=modules)
 
     assert run.code == 3  # its exit code is the command's
-    assert modules.ran == [("pipeline.local.onboard", [
+    assert modules.ran == [("pipeline.deploy.local.local_onboarding", [
         "--name", "Acme Widgets", "--email", "owner@acme.example", "--tier", "Platinum",
         "--phone", "+1 555 0100", "--address", "1 Main St"])]
 
@@ -44,7 +44,7 @@ def test_deploying_locally_runs_the_local_deployer(cli: Cli, argv: list[str],
     modules = Modules(code=0)
 
     assert cli(argv, run_module=modules).code == 0
-    assert modules.ran == [("pipeline.local.deploy", args)]
+    assert modules.ran == [("pipeline.deploy.local.local_release", args)]
 
 
 @pytest.mark.parametrize("argv", [

@@ -16,17 +16,18 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.aws.artifacts import DeploymentBucket
-from pipeline.aws.calls import Answer, AwsCalls
-from pipeline.aws.console import Out
-from pipeline.aws.errors import DeployError
-from pipeline.aws.silos import DESIRED_STATE_PARAMETER, recorded_deployments
-from pipeline.aws.stacks import Deployed, Outputs, Stacks
-from pipeline.aws.tenants import SILO_PARAMETERS_FROM_POOLED, TENANT_API_OUTPUT
-from pipeline.baseline import POOLED_STACK_NAME
-from pipeline.local.bootstrap import BaselineResult
-from tenant_context.deployments import RUNNING, STOPPED, Deployments, stack_name
-from tenant_context.resources import TENANT_STACK_MAPPING_TABLE
+from pipeline.deploy.aws.artifacts import DeploymentBucket
+from pipeline.deploy.aws.calls import Answer, AwsCalls
+from pipeline.deploy.aws.change_sets import Deployed, Outputs, Stacks
+from pipeline.deploy.aws.console import Out
+from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.deploy_tenants import DESIRED_STATE_PARAMETER, recorded_deployments
+from pipeline.deploy.aws.onboard_tenant import SILO_PARAMETERS_FROM_POOLED, TENANT_API_OUTPUT
+from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
+from pipeline.stacks.inventory import POOLED_STACK_NAME
+from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
+from tenant_context.platform.deployments import Deployments, stack_name
+from tenant_context.platform.tenant_records import DesiredState
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 from tests.deploy.conftest import Cli, Run
 from tests.support.emulator import REGION
@@ -83,7 +84,7 @@ def deployments(baseline: BaselineResult) -> Deployments:
     return Deployments(boto3.client("dynamodb"), TENANT_STACK_MAPPING_TABLE.name)
 
 
-def _tenant(deployments: Deployments, desired_state: str) -> str:
+def _tenant(deployments: Deployments, desired_state: DesiredState) -> str:
     """A Platinum tenant as registration records it, then deactivated or activated."""
     tenant_id = secrets.token_hex(16)
     deployments.request(tenant_id)
@@ -105,8 +106,8 @@ def _uploaded(bucket: str) -> list[str]:
 
 def test_every_silo_row_is_deployed_with_its_desired_state_and_the_pooled_row_is_not(
         cli: Cli, deployments: Deployments, bucket_name: str, packaged_dist: Path) -> None:
-    stopped = _tenant(deployments, STOPPED)
-    running = _tenant(deployments, RUNNING)
+    stopped = _tenant(deployments, DesiredState.STOPPED)
+    running = _tenant(deployments, DesiredState.RUNNING)
     cloudformation = CloudFormation()
 
     run = _release(cli, bucket_name, packaged_dist, cloudformation)
@@ -134,8 +135,8 @@ def test_every_silo_row_is_deployed_with_its_desired_state_and_the_pooled_row_is
 
 def test_only_the_named_tenants_are_deployed_in_the_order_named(
         cli: Cli, deployments: Deployments, bucket_name: str, packaged_dist: Path) -> None:
-    first, second, left_alone = (_tenant(deployments, state)
-                                 for state in (RUNNING, STOPPED, RUNNING))
+    first, second, left_alone = (_tenant(deployments, state) for state in (
+        DesiredState.RUNNING, DesiredState.STOPPED, DesiredState.RUNNING))
     cloudformation = CloudFormation()
 
     run = _release(cli, bucket_name, packaged_dist, cloudformation, second, first)
@@ -149,7 +150,7 @@ def test_only_the_named_tenants_are_deployed_in_the_order_named(
 
 def test_an_unknown_tenant_id_is_an_error_naming_it_and_nothing_is_deployed(
         cli: Cli, deployments: Deployments, bucket_name: str, packaged_dist: Path) -> None:
-    known, unknown = _tenant(deployments, RUNNING), secrets.token_hex(16)
+    known, unknown = _tenant(deployments, DesiredState.RUNNING), secrets.token_hex(16)
     cloudformation = CloudFormation()
 
     run = _release(cli, bucket_name, packaged_dist, cloudformation, known, unknown)
@@ -165,7 +166,7 @@ def test_an_unknown_tenant_id_is_an_error_naming_it_and_nothing_is_deployed(
 
 def test_one_failing_tenant_does_not_stop_the_others_and_the_run_exits_1(
         cli: Cli, deployments: Deployments, bucket_name: str, packaged_dist: Path) -> None:
-    before, failing, after = sorted(_tenant(deployments, RUNNING) for _ in range(3))
+    before, failing, after = sorted(_tenant(deployments, DesiredState.RUNNING) for _ in range(3))
     cloudformation = CloudFormation(failing={stack_name(failing)})
 
     run = _release(cli, bucket_name, packaged_dist, cloudformation, before, failing, after)
@@ -206,7 +207,8 @@ def test_the_scan_reads_every_page_consistently() -> None:
     rows = recorded_deployments(table)
 
     assert [row.deployment_id for row in rows] == ["a", "b", "c"]
-    assert [row.desired_state for row in rows] == [RUNNING] * 3  # a row without one: running
+    # A row without a desired state: running.
+    assert [row.desired_state for row in rows] == [DesiredState.RUNNING] * 3
     assert table.asked == [
         {"TableName": TENANT_STACK_MAPPING_TABLE.name, "ConsistentRead": True},
         {"TableName": TENANT_STACK_MAPPING_TABLE.name, "ConsistentRead": True,

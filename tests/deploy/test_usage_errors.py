@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.deploy import main
+from pipeline.deploy.cli import main
 from tests.deploy.conftest import Cli, Connections
 
 AWS = ["--target", "aws", "--bucket", "artifacts", "--region", "eu-west-1"]

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tenant_context.context import ScopedCredentials, TenantContext, request_tenant
 from tenant_context.errors import UnauthorizedError
+from tenant_context.service.context import ScopedCredentials, TenantContext, request_tenant
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier
 
 TENANT = "a" * 32

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.baseline import ADMIN_API_NAMES, POOLED_API_NAMES
-from pipeline.local.services import SILO_STAGE
-from pipeline.local.silo import GATEWAY_API_ID_ENV, SILO_APPS
-from tenant_context.resources import (
+from pipeline.local_cloud.api_gateway.builtin_authorizer import LOCAL_STAGE_AUTHORIZER
+from pipeline.local_cloud.chalice_local import SILO_STAGE
+from pipeline.local_cloud.provisioning.silo_launcher import SILO_APPS
+from pipeline.stacks.inventory import ADMIN_API_NAMES, POOLED_API_NAMES
+from tenant_context.config import Env
+from tenant_context.platform.definitions import (
     CONTROL_PLANE_TABLES,
     POOLED_ORDER_TABLE,
-    POOLED_ORDER_TABLE_ENV,
     POOLED_PRODUCT_TABLE,
-    POOLED_PRODUCT_TABLE_ENV,
     POOLED_TENANT_POOL,
     TENANT_ACCESS_ROLE_NAME,
     TENANT_ID_ATTRIBUTE,
@@ -33,8 +33,8 @@ def test_authorizer_local_stage_matches_the_definitions() -> None:
     env = local_stage_environment("authorizer")
     for table in CONTROL_PLANE_TABLES:
         assert env[table.env_var] == table.name
-    assert env[POOLED_PRODUCT_TABLE_ENV] == POOLED_PRODUCT_TABLE.name
-    assert env[POOLED_ORDER_TABLE_ENV] == POOLED_ORDER_TABLE.name
+    assert env[Env.POOLED_PRODUCT_TABLE] == POOLED_PRODUCT_TABLE.name
+    assert env[Env.POOLED_ORDER_TABLE] == POOLED_ORDER_TABLE.name
     assert env["TENANT_ACCESS_ROLE_ARN"] == f"arn:aws:iam::{ACCOUNT}:role/{TENANT_ACCESS_ROLE_NAME}"
 
 
@@ -42,7 +42,7 @@ def test_shared_services_local_stage_matches_the_definitions() -> None:
     env = local_stage_environment("shared_services")
     for table in CONTROL_PLANE_TABLES:
         assert env[table.env_var] == table.name
-    assert env["TENANT_AUTHORIZER"] == "builtin"
+    assert env[Env.TENANT_AUTHORIZER] == LOCAL_STAGE_AUTHORIZER
     assert env["LOCAL_GATEWAY_API_ID"] in ADMIN_API_NAMES
 
 
@@ -55,7 +55,7 @@ def test_pooled_service_local_stages_match_the_definitions(directory: str, table
     env = local_stage_environment(directory)
     assert env[table.env_var] == table.name  # type: ignore[attr-defined]
     assert env["DATA_ISOLATION"] == "pooled"
-    assert env["TENANT_AUTHORIZER"] == "builtin"
+    assert env[Env.TENANT_AUTHORIZER] == LOCAL_STAGE_AUTHORIZER
     assert env["LOCAL_GATEWAY_API_ID"] == api
 
 
@@ -65,8 +65,8 @@ def test_silo_stages_leave_every_per_tenant_value_to_the_platform(directory: str
     name or API id pinned here would replace the one the platform gives each tenant."""
     env = local_stage_environment(directory, SILO_STAGE)
     assert env["DATA_ISOLATION"] == "silo"
-    assert env["TENANT_AUTHORIZER"] == "builtin"
-    per_tenant = {product_table("t").env_var, order_table("t").env_var, GATEWAY_API_ID_ENV}
+    assert env[Env.TENANT_AUTHORIZER] == LOCAL_STAGE_AUTHORIZER
+    per_tenant = {product_table("t").env_var, order_table("t").env_var, Env.LOCAL_GATEWAY_API_ID}
     assert per_tenant.isdisjoint(env)
 
 

@@ -6,9 +6,9 @@ from chalice import Chalice
 from chalice.test import Client
 
 from tenant_context.errors import BadRequestError, ConflictError, NotFoundError
-from tenant_context.http import CORS
-from tenant_context.observability import Observability
-from tenant_context.wiring import wire
+from tenant_context.service.chalice_app import wire
+from tenant_context.service.observability import Observability
+from tenant_context.service.responses import CORS
 
 app = Chalice(app_name="http-mapping")
 wire(app, Observability(service="http-mapping"))

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from tenant_context.validation import FieldError, Number, storable
+from tenant_context.service.validation import FieldError, Number, storable
 
 ACCEPTED = [
     ("0", "0"), ("-0", "0"), ("0E-200", "0"), ("0.000", "0"),

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tenant_context.policies import (
+from tenant_context.platform.session_policies import (
     DATA_ACTIONS,
     MAX_SESSION_POLICY_CHARS,
     PolicyResources,

@@ -12,12 +12,12 @@ from typing import Any
 import boto3
 import pytest
 
-from tenant_authorizer.handler import handle
-from tenant_context.context import TenantContext
+from chalicelib.tenant_authorizer.handler import handle
 from tenant_context.errors import ConfigurationError, ForbiddenError, TenantIsolationError
-from tenant_context.resources import POOLED_PRODUCT_TABLE
-from tenant_context.sharding import shard_key
-from tenant_context.storage import (
+from tenant_context.platform.definitions import POOLED_PRODUCT_TABLE
+from tenant_context.service.context import TenantContext
+from tenant_context.service.sharding import shard_key
+from tenant_context.service.tenant_tables import (
     DynamoDBClients,
     Isolation,
     TenantKeyGuard,

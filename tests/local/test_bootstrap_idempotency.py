@@ -15,13 +15,17 @@ from typing import Any
 
 import pytest
 
-from pipeline.local.bootstrap import BaselineResult, LocalUrls, bootstrap
-from pipeline.local.emulator import Emulator, _changes_state, start_emulator
-from pipeline.local.processes import free_port
-from pipeline.local.runner import alive
-from tenant_context.dynamo import from_item
-from tenant_context.invitations import CredentialsFile
-from tenant_context.resources import SETTINGS_TABLE, TENANT_STACK_MAPPING_TABLE
+from pipeline.local_cloud.emulator import Emulator, _changes_state, start_emulator
+from pipeline.local_cloud.platform_runner import alive
+from pipeline.local_cloud.processes import free_port
+from pipeline.local_cloud.provisioning.baseline_bootstrap import (
+    BaselineResult,
+    LocalUrls,
+    bootstrap,
+)
+from tenant_context.attribute_values import from_item
+from tenant_context.platform.definitions import SETTINGS_TABLE, TENANT_STACK_MAPPING_TABLE
+from tenant_context.platform.invitations import CredentialsFile
 from tests.support.emulator import clients_for
 
 URLS = LocalUrls("http://127.0.0.1:1/admin", "http://127.0.0.1:1/pooled")

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pipeline.local.front_door import RouteTable, Upstream
-from pipeline.local.provisioner import Provisioner
-from tenant_context.deployments import ACTIVE, PROVISIONING, RUNNING, STOPPED
+from pipeline.local_cloud.api_gateway.front_door import RouteTable, Upstream
+from pipeline.local_cloud.provisioning.tenant_provisioner import Provisioner
+from tenant_context.platform.tenant_records import DeploymentRecord, DeploymentStatus, DesiredState
 from tenant_context.tenancy import POOLED_DEPLOYMENT
-from tenant_context.tenant_records import DeploymentRecord
 from tests.support.clock import FakeClock
 
 GATEWAY = "http://127.0.0.1:1"
@@ -82,13 +81,14 @@ class FakeRows:
     def record_active(self, deployment_id: str, api_ids: frozenset[str], api_url: str) -> None:
         self.recorded.append((deployment_id, api_ids, api_url))
         self.rows[deployment_id] = dataclasses.replace(
-            self.rows[deployment_id], status=ACTIVE, api_ids=api_ids, api_url=api_url)
+            self.rows[deployment_id], status=DeploymentStatus.ACTIVE, api_ids=api_ids,
+            api_url=api_url)
 
     def request(self, tenant_id: str) -> None:
         self.rows[tenant_id] = DeploymentRecord(tenant_id, f"stack-{tenant_id}", frozenset(), "",
-                                                status=PROVISIONING, desired_state=RUNNING)
+                                                status=DeploymentStatus.PROVISIONING)
 
-    def desire(self, tenant_id: str, state: str) -> None:
+    def desire(self, tenant_id: str, state: DesiredState) -> None:
         self.rows[tenant_id] = dataclasses.replace(self.rows[tenant_id], desired_state=state)
 
 
@@ -140,14 +140,14 @@ def test_desired_stopped_stops_it_and_running_again_restarts_it(world: World) ->
     world.rows.request(OTHER)
     world.provisioner.reconcile()
     first = world.provisioner.pids()[f"{TENANT}/product_service"]
-    world.rows.desire(TENANT, STOPPED)
+    world.rows.desire(TENANT, DesiredState.STOPPED)
     assert world.provisioner.reconcile() is True
     assert not world.served(TENANT)
     assert world.served(OTHER)  # the other tenant is left alone
     assert [deployment.tenant_id for deployment in world.launcher.running()] == [OTHER]
     assert f"{TENANT}/product_service" not in world.provisioner.pids()
     assert world.provisioner.reconcile() is False  # stays stopped
-    world.rows.desire(TENANT, RUNNING)
+    world.rows.desire(TENANT, DesiredState.RUNNING)
     assert world.provisioner.reconcile() is True
     assert world.served(TENANT)
     assert world.provisioner.pids()[f"{TENANT}/product_service"] != first
@@ -158,7 +158,7 @@ def test_a_failed_start_is_logged_and_retried_after_the_delay(
         world: World, caplog: pytest.LogCaptureFixture) -> None:
     world.rows.request(TENANT)
     world.launcher.failures = 1
-    with caplog.at_level(logging.ERROR, "pipeline.local.provisioner"):
+    with caplog.at_level(logging.ERROR, "pipeline.local_cloud.provisioning.tenant_provisioner"):
         assert world.provisioner.reconcile() is False
     assert f"deployment {TENANT}: reconciling failed" in caplog.text
     assert "chalice local exited with 1" in caplog.text
@@ -177,7 +177,7 @@ def test_a_deployment_whose_service_died_is_brought_up_again(
     world.rows.request(TENANT)
     world.provisioner.reconcile()
     world.launcher.started[0].running = False  # crashed
-    with caplog.at_level(logging.WARNING, "pipeline.local.provisioner"):
+    with caplog.at_level(logging.WARNING, "pipeline.local_cloud.provisioning.tenant_provisioner"):
         assert world.provisioner.reconcile() is True
     assert "stopped unexpectedly" in caplog.text
     assert [deployment.serial for deployment in world.launcher.running()] == [2]
@@ -191,7 +191,8 @@ def test_an_active_running_row_is_brought_back_on_start_without_a_new_record(
         TENANT, f"stack-{TENANT}", frozenset({f"{TENANT}-product", f"{TENANT}-order"}),
         f"{GATEWAY}/{TENANT}")
     world.rows.rows[OTHER] = DeploymentRecord(OTHER, f"stack-{OTHER}", frozenset(),
-                                              f"{GATEWAY}/{OTHER}", desired_state=STOPPED)
+                                              f"{GATEWAY}/{OTHER}",
+                                              desired_state=DesiredState.STOPPED)
     assert world.provisioner.reconcile() is True
     assert [deployment.tenant_id for deployment in world.launcher.running()] == [TENANT]
     assert world.rows.recorded == []
@@ -220,7 +221,7 @@ def test_an_unreadable_table_is_logged_and_changes_nothing(
     world.rows.request(TENANT)
     world.provisioner.reconcile()
     world.rows.unreadable = True
-    with caplog.at_level(logging.ERROR, "pipeline.local.provisioner"):
+    with caplog.at_level(logging.ERROR, "pipeline.local_cloud.provisioning.tenant_provisioner"):
         assert world.provisioner.reconcile() is False
     assert "could not read the deployment requests" in caplog.text
     assert world.served(TENANT)
@@ -243,7 +244,7 @@ def test_a_nudge_reconciles_at_once_without_waiting_for_the_poll(world: World) -
 def test_a_release_gives_running_deployments_new_processes_route_first(world: World) -> None:
     world.rows.request(TENANT)
     world.rows.request(OTHER)
-    world.rows.desire(OTHER, STOPPED)
+    world.rows.desire(OTHER, DesiredState.STOPPED)
     world.provisioner.reconcile()
     (first,) = world.launcher.running()
     old_route = world.routes.resolve(f"/{TENANT}/products")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 
-from pipeline.local.front_door import FrontDoor
+from pipeline.local_cloud.api_gateway.front_door import FrontDoor
 from tests.local_gateway.test_front_door_usage_plans import Upstreams, routes
 
 

@@ -8,7 +8,12 @@ import time
 
 import requests
 
-from pipeline.local.front_door import MAX_IN_FLIGHT_PER_SERVICE, FrontDoor, RouteTable, Upstream
+from pipeline.local_cloud.api_gateway.front_door import (
+    MAX_IN_FLIGHT_PER_SERVICE,
+    FrontDoor,
+    RouteTable,
+    Upstream,
+)
 from tests.local_gateway.test_front_door_usage_plans import Upstreams
 
 

@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from pipeline.local.front_door import FrontDoor, RouteTable, Upstream
-from pipeline.local.gateway_authorization import Authorized, GatewayRequest
-from pipeline.local.processes import LOOPBACK
-from pipeline.local.usage_plans import UsagePlanEnforcer, plans_by_key
-from tenant_context.resources import USAGE_PLANS
+from pipeline.local_cloud.api_gateway.authorization import Authorized, GatewayRequest
+from pipeline.local_cloud.api_gateway.front_door import FrontDoor, RouteTable, Upstream
+from pipeline.local_cloud.api_gateway.usage_plans import UsagePlanEnforcer, plans_by_key
+from pipeline.local_cloud.processes import LOOPBACK
+from tenant_context.platform.definitions import USAGE_PLANS
 from tests.support.clock import FakeClock
 
 BASIC_BURST = USAGE_PLANS["Basic"].burst

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.local.gateway_authorization import (
+from pipeline.local_cloud.api_gateway.authorization import (
     AuthorizationStep,
     Authorized,
     GatewayRequest,
@@ -14,8 +14,8 @@ from pipeline.local.gateway_authorization import (
     emulator_authorizer,
     method_arn,
 )
-from pipeline.local.usage_plans import settings_key_plans
-from tenant_context.resources import (
+from pipeline.local_cloud.api_gateway.usage_plans import settings_key_plans
+from tenant_context.platform.definitions import (
     ADMIN_API,
     OPERATIONS_PLAN_NAME,
     USAGE_PLANS,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.local.usage_plans import (
+from pipeline.local_cloud.api_gateway.usage_plans import (
     INVALID_API_KEY,
     QUOTA_EXCEEDED,
     THROTTLED,
@@ -17,7 +17,7 @@ from pipeline.local.usage_plans import (
     UsagePlanEnforcer,
     plans_by_key,
 )
-from tenant_context.resources import USAGE_PLANS
+from tenant_context.platform.definitions import USAGE_PLANS
 from tests.support.clock import FakeClock
 
 BASIC = USAGE_PLANS["Basic"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from samtranslator.translator.transform import transform
 
-from pipeline.packaging import TEMPLATE_FILE
+from pipeline.packaging.app_packages import TEMPLATE_FILE
 
 SILO_PARAMETERS = {
     "TenantId": "0123456789abcdef0123456789abcdef",

@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.baseline import TABLES
-from pipeline.local.emulated_stack import deploy_stack, plain_part
-from tenant_context.resources import TableDefinition, order_table, product_table
+from pipeline.local_cloud.provisioning.emulated_stack import deploy_stack, plain_part
+from pipeline.stacks.inventory import TABLES
+from tenant_context.platform.definitions import TableDefinition, order_table, product_table
 from tests.packaging.conftest import PARAMETERS, SILO_PARAMETERS, Packaged
 
 # The session's emulator already holds the local baseline in us-east-1; a region of its own

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.templates.merge import combined, prefixed
+from pipeline.stacks.merge import combined, prefixed
 
 
 def test_prefix_renames_definitions_and_every_kind_of_reference() -> None:

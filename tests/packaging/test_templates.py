@@ -11,19 +11,17 @@ from typing import Any
 
 import pytest
 
-from pipeline.baseline import TABLES, USER_POOLS
-from pipeline.cloudformation import CUSTOM_RESOURCE_TIMEOUT_SECONDS
-from pipeline.templates.baseline import (
+from pipeline.stacks.baseline_template import (
     AUTHORIZER_FUNCTION,
     AUTHORIZER_ROLE,
     LAYER,
     TENANT_ACCESS_ROLE,
 )
-from pipeline.templates.silo import ALIAS, CANARY, STAGE
-from tenant_authorizer.factory import ROLE_ARN_ENV
-from tenant_context.config import SILO_TENANT_ENV
-from tenant_context.http import cors_headers
-from tenant_context.resources import (
+from pipeline.stacks.cloudformation import CUSTOM_RESOURCE_TIMEOUT_SECONDS
+from pipeline.stacks.inventory import TABLES, USER_POOLS
+from pipeline.stacks.silo_template import ALIAS, CANARY, STAGE
+from tenant_context.config import Env
+from tenant_context.platform.definitions import (
     TENANT_ACCESS_ROLE_NAME,
     TENANT_ID_ATTRIBUTE,
     USAGE_PLANS,
@@ -31,6 +29,7 @@ from tenant_context.resources import (
     order_table,
     product_table,
 )
+from tenant_context.service.responses import cors_headers
 from tests.packaging.conftest import Packaged
 from tests.support.apps import local_stage_environment
 
@@ -102,11 +101,11 @@ def test_each_function_reads_the_settings_its_local_stage_has(
     aws = set(properties["Environment"]["Variables"]) - {"POWERTOOLS_SERVICE_NAME"}
     local = set(local_stage_environment(app)) - LOCAL_ONLY
     if deployment == "silo":
-        local.add(SILO_TENANT_ENV)  # locally the silo launcher sets it, per tenant
+        local.add(Env.SILO_TENANT_ID)  # locally the silo launcher sets it, per tenant
     assert aws == local
     if deployment == "silo":
         assert properties["Environment"]["Variables"]["DATA_ISOLATION"] == "silo"
-        assert properties["Environment"]["Variables"][SILO_TENANT_ENV] == {"Ref": "TenantId"}
+        assert properties["Environment"]["Variables"][Env.SILO_TENANT_ID] == {"Ref": "TenantId"}
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
@@ -410,4 +409,4 @@ def test_the_access_role_s_name_is_regional_and_the_authorizer_assumes_that_role
     assert assume["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:"
                                               f"role/{name['Fn::Sub']}"}]
     environment = resources[AUTHORIZER_FUNCTION]["Properties"]["Environment"]["Variables"]
-    assert environment[ROLE_ARN_ENV] == {"Fn::GetAtt": [TENANT_ACCESS_ROLE, "Arn"]}
+    assert environment[Env.TENANT_ACCESS_ROLE_ARN] == {"Fn::GetAtt": [TENANT_ACCESS_ROLE, "Arn"]}

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.local import processes
-from pipeline.local.bootstrap import BaselineResult
-from pipeline.local.paths import PROJECT_ROOT
-from pipeline.local.services import service_environment
-from tenant_context.invitations import CredentialsFile
+from pipeline.local_cloud import processes
+from pipeline.local_cloud.chalice_local import service_environment
+from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
+from pipeline.project import PROJECT_ROOT
+from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.tenancy import Role
 from tests.support.world import World
 

@@ -1,7 +1,7 @@
 """The platform started the way ``make local`` starts it, over real HTTP on loopback.
 
-Each test starts ``python -m pipeline.local.platform`` with its own state folder and ports,
-and stops it with SIGINT (Ctrl-C); ``running_platform`` fails if any pid it started is left.
+Each test starts ``python -m pipeline.local_cloud`` (``make local``) with its own state folder and
+ports, and stops it with SIGINT (Ctrl-C); ``running_platform`` fails if any pid it started is left.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from unittest import mock
 import pytest
 import requests
 
-from pipeline.local.processes import free_port
-from pipeline.local.runner import RunningPlatform, running_platform
-from tenant_context.resources import SYSTEM_ADMIN_USER_NAME
+from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
+from pipeline.local_cloud.processes import free_port
+from tenant_context.platform.definitions import SYSTEM_ADMIN_USER_NAME
 from tests.support.readme_commands import make
 
 pytestmark = pytest.mark.platform
@@ -43,7 +43,7 @@ def platform_with_summary(state_dir: Path) -> Iterator[tuple[RunningPlatform, st
         return process
 
     with ExitStack() as stack:
-        with mock.patch("pipeline.local.runner.subprocess.Popen", recording_popen):
+        with mock.patch("pipeline.local_cloud.platform_runner.subprocess.Popen", recording_popen):
             platform = stack.enter_context(running_platform(state_dir, free_port(),
                                                             free_port()))
         assert started

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.local.processes import free_port
-from pipeline.local.runner import RunningPlatform, alive, running_platform
-from tenant_context.resources import order_table, product_table
+from pipeline.local_cloud.platform_runner import RunningPlatform, alive, running_platform
+from pipeline.local_cloud.processes import free_port
+from tenant_context.platform.definitions import order_table, product_table
 from tests.support.readme_commands import call, create_product, make, onboarded, products
 
 pytestmark = pytest.mark.platform

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import requests
 
-from pipeline.local import onboard
-from pipeline.local.login import resolve_pool, sign_in
-from pipeline.local.processes import free_port
-from pipeline.local.runner import RunningPlatform, running_platform
-from tenant_context.invitations import CredentialsFile
+from pipeline.deploy.local import local_onboarding as onboard
+from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
+from pipeline.local_cloud.processes import free_port
+from pipeline.local_cloud.sign_in import resolve_pool, sign_in
+from tenant_context.platform.invitations import CredentialsFile
 
 pytestmark = pytest.mark.platform
 PARALLEL = 20

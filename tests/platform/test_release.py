@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.local.processes import free_port
-from pipeline.local.runner import RunningPlatform, alive, running_platform
+from pipeline.local_cloud.platform_runner import RunningPlatform, alive, running_platform
+from pipeline.local_cloud.processes import free_port
 from tests.support.readme_commands import create_product, make, onboarded, products
 
 pytestmark = pytest.mark.platform

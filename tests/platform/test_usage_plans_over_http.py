@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.local.processes import free_port
-from pipeline.local.runner import RunningPlatform, running_platform
-from tenant_context.resources import USAGE_PLANS
+from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
+from pipeline.local_cloud.processes import free_port
+from tenant_context.platform.definitions import USAGE_PLANS
 
 pytestmark = pytest.mark.platform
 

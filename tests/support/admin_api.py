@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice.test import Client
 
-from tenant_context.platform_settings import PoolRef
+from tenant_context.platform.platform_settings import PoolRef
 from tenant_context.tenancy import Role
 from tests.support.world import User, World
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalice import Chalice
 
-from pipeline.local.paths import PROJECT_ROOT
+from pipeline.project import PROJECT_ROOT
 
 _loaded: dict[str, Chalice] = {}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pipeline.local.paths import PROJECT_ROOT
+from pipeline.project import PROJECT_ROOT
 
 if str(PROJECT_ROOT / "shared_services") not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT / "shared_services"))
@@ -22,23 +22,23 @@ from chalicelib.control_plane.registration import (
     RegistrationRequest,
     tenant_admin_name,
 )
-from chalicelib.control_plane.tenant_store import PENDING, NameClaim, TenantStore
-from chalicelib.control_plane.tenants import TenantChanges
+from chalicelib.control_plane.tenant_management import TenantChanges
+from chalicelib.control_plane.tenant_store import ClaimStatus, NameClaim, TenantStore
 from chalicelib.control_plane.user_store import UserStore
-from tenant_context.deployments import Deployments
-from tenant_context.invitations import CredentialsFile
-from tenant_context.platform_settings import read_settings
-from tenant_context.resources import (
+from tenant_context.platform.definitions import (
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
     TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
 )
+from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.invitations import CredentialsFile
+from tenant_context.platform.platform_settings import read_settings
 
 __all__ = [
-    "PENDING",
     "SERVING",
+    "ClaimStatus",
     "ControlPlane",
     "DeploymentRecords",
     "Failing",

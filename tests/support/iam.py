@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from tenant_context.resources import CONTROL_PLANE_TABLES, POOLED_DATA_TABLES
+from tenant_context.platform.definitions import CONTROL_PLANE_TABLES, POOLED_DATA_TABLES
 
 _TRANSACTION_ACTIONS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
                         "Delete": "dynamodb:DeleteItem",

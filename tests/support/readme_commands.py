@@ -1,5 +1,5 @@
 """The README's commands and the tenant API calls the platform tests script, against a running
-local platform (``pipeline.local.runner.running_platform``)."""
+local platform (``pipeline.local_cloud.platform_runner.running_platform``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from pipeline.local.paths import PROJECT_ROOT
+from pipeline.project import PROJECT_ROOT
 
 PRODUCT = {"name": "Own Widget", "price": 5, "sku": "OW-1", "category": "widgets"}
 

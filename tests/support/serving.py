@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tenant_context.config import PlatformConfig
-from tenant_context.context import ScopedCredentials
+from tenant_context.service.context import ScopedCredentials
 from tests.support.control_plane import SERVING, ControlPlane
 from tests.support.emulator import clients_for
 

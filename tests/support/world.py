@@ -15,21 +15,21 @@ from typing import Any
 
 import jwt
 
-from pipeline.local.bootstrap import ensure_user_pool
-from pipeline.local.login import sign_in
-from tenant_context.baseline_records import put_changed
-from tenant_context.dynamo import to_item
-from tenant_context.invitations import CredentialsFile, create_user_request
-from tenant_context.platform_settings import PlatformSettings, PoolRef
-from tenant_context.resources import (
+from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_user_pool
+from pipeline.local_cloud.sign_in import sign_in
+from tenant_context.attribute_values import to_item
+from tenant_context.platform.baseline_records import put_changed
+from tenant_context.platform.definitions import (
     TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
     api_name,
     tenant_pool,
 )
+from tenant_context.platform.invitations import CredentialsFile, create_user_request
+from tenant_context.platform.platform_settings import PlatformSettings, PoolRef
+from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord, UserRecord
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, new_tenant_id
-from tenant_context.tenant_records import DeploymentRecord, TenantRecord, UserRecord
 from tests.support.emulator import REGION
 
 

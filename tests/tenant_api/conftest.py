@@ -12,9 +12,9 @@ from chalice.config import Config
 from chalice.local import LocalGateway, LocalGatewayException
 from chalice.test import Client, HTTPResponse
 
-from pipeline.local.bootstrap import ensure_tables
-from pipeline.local.paths import PROJECT_ROOT
-from tenant_context.resources import api_name, order_table, product_table
+from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_tables
+from pipeline.project import PROJECT_ROOT
+from tenant_context.platform.definitions import api_name, order_table, product_table
 from tenant_context.tenancy import Role, Tier
 from tests.support.apps import load_app
 from tests.support.world import Tenant, World

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tenant_context.resources import (
+from tenant_context.platform.definitions import (
     POOLED_ORDER_TABLE,
     POOLED_PRODUCT_TABLE,
     order_table,

@@ -7,10 +7,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from tenant_context.dynamo import to_item
-from tenant_context.resources import POOLED_PRODUCT_TABLE
-from tenant_context.sharding import SHARDS, shard_key, shard_of
-from tenant_context.storage import Isolation
+from tenant_context.attribute_values import to_item
+from tenant_context.platform.definitions import POOLED_PRODUCT_TABLE
+from tenant_context.service.sharding import SHARDS, shard_key, shard_of
+from tenant_context.service.tenant_tables import Isolation
 from tenant_context.tenancy import Role
 from tests.support.world import World
 from tests.tenant_api.conftest import Api

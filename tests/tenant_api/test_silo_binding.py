@@ -19,7 +19,7 @@ from botocore.client import BaseClient
 from chalice import Chalice
 from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
 
-from tenant_context.resources import api_name, order_table, product_table
+from tenant_context.platform.definitions import api_name, order_table, product_table
 from tests.authorizer.conftest import build
 from tests.support.apps import load_app
 from tests.support.gateway import token_event

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from chalice.test import HTTPResponse
 
-from tenant_context.dynamo import from_item, to_item
-from tenant_context.resources import POOLED_PRODUCT_TABLE
+from tenant_context.attribute_values import from_item, to_item
+from tenant_context.platform.definitions import POOLED_PRODUCT_TABLE
 from tests.support.apps import load_app
 from tests.support.world import World
 from tests.tenant_api.conftest import ConcurrentCaller, Customer

@@ -9,39 +9,62 @@ Response: ``{key, shardId, orderId, orderName, orderProducts}`` with JSON number
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tenant_context.context import TenantContext
+from tenant_context.config import Env
 from tenant_context.errors import BadRequestError
-from tenant_context.items import StoredItem
-from tenant_context.rest import ItemResource
-from tenant_context.validation import ListOf, Number, Text, validate
+from tenant_context.service.context import TenantContext
+from tenant_context.service.item_resource import ItemResource
+from tenant_context.service.tenant_items import StoredItem
+from tenant_context.service.validation import BodySchema, ListOf, Number, Text
 
 ID = "orderId"
 PRODUCT_ID = "productId"
-LINE = (Text(PRODUCT_ID, max_length=64),
-        Number("price", minimum=Decimal(0), maximum=Decimal(1_000_000_000)),
-        Number("quantity", minimum=Decimal(1), maximum=Decimal(100_000), integer=True))
-FIELDS = (Text("orderName", max_length=256), ListOf("orderProducts", LINE, max_items=100))
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: str
+    price: Decimal
+    quantity: Decimal
+
+    def stored(self) -> dict[str, Any]:
+        return {PRODUCT_ID: self.product_id, "price": self.price, "quantity": self.quantity}
+
+
+@dataclass(frozen=True)
+class OrderBody:
+    order_name: str
+    order_products: tuple[OrderLine, ...]
+
+
+LINE = BodySchema(OrderLine, (
+    Text(PRODUCT_ID, max_length=64),
+    Number("price", minimum=Decimal(0), maximum=Decimal(1_000_000_000)),
+    Number("quantity", minimum=Decimal(1), maximum=Decimal(100_000), integer=True),
+), ignore_unknown=True)
+ORDER = BodySchema(OrderBody, (
+    Text("orderName", max_length=256),
+    ListOf("orderProducts", LINE, max_items=100),
+), ignore_unknown=True)
 
 
 def read_body(body: dict[str, Any], tenant: TenantContext, resource: ItemResource
               ) -> dict[str, Any]:
-    """The order's fields from a request body, once every line names one of the tenant's
-    products (read with the same scoped access as the orders)."""
-    values = validate(body, FIELDS, ignore_unknown=True)
-    products = resource.items_for(tenant, "PRODUCT_TABLE", PRODUCT_ID)
-    lines = values["orderProducts"]
-    known = products.find(line[PRODUCT_ID] for line in lines)
-    unknown = [f"orderProducts[{index}].{PRODUCT_ID}" for index, line in enumerate(lines)
-               if line[PRODUCT_ID] not in known]
+    """The order's stored fields from a request body, once every line names one of the
+    tenant's products (read with the same scoped access as the orders)."""
+    order = ORDER.read(body)
+    products = resource.items_for(tenant, Env.PRODUCT_TABLE, PRODUCT_ID)
+    known = products.find(line.product_id for line in order.order_products)
+    unknown = [f"orderProducts[{index}].{PRODUCT_ID}"
+               for index, line in enumerate(order.order_products) if line.product_id not in known]
     if unknown:
         raise BadRequestError("; ".join(f"{field}: no such product" for field in unknown),
                               fields=unknown)
-    return {"orderName": values["orderName"],
-            "orderProducts": [{PRODUCT_ID: line[PRODUCT_ID], "price": line["price"],
-                               "quantity": line["quantity"]} for line in lines]}
+    return {"orderName": order.order_name,
+            "orderProducts": [line.stored() for line in order.order_products]}
 
 
 def view(order: StoredItem) -> dict[str, Any]:

@@ -7,27 +7,38 @@ number. Response: ``{key, shardId, productId, name, price, sku, category}``; ``k
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from tenant_context.context import TenantContext
-from tenant_context.items import StoredItem
-from tenant_context.validation import Number, Text, validate
+from tenant_context.service.context import TenantContext
+from tenant_context.service.item_resource import ItemResource
+from tenant_context.service.tenant_items import StoredItem
+from tenant_context.service.validation import BodySchema, Number, Text
 
 ID = "productId"
-FIELDS = (
+
+
+@dataclass(frozen=True)
+class ProductBody:
+    name: str
+    price: Decimal
+    sku: str = ""
+    category: str = ""
+
+
+PRODUCT = BodySchema(ProductBody, (
     Text("name", max_length=256),
     Number("price", minimum=Decimal(0), maximum=Decimal(1_000_000_000)),
     Text("sku", required=False, min_length=0, max_length=64),
     Text("category", required=False, min_length=0, max_length=64),
-)
+), ignore_unknown=True)
 
 
-def read_body(body: dict[str, Any], tenant: TenantContext, resource: Any) -> dict[str, Any]:
-    """A product's fields from a request body (unknown fields ignored), or a 400."""
-    values = validate(body, FIELDS, ignore_unknown=True)
-    return {"name": values["name"], "price": values["price"], "sku": values.get("sku", ""),
-            "category": values.get("category", "")}
+def read_body(body: dict[str, Any], tenant: TenantContext, resource: ItemResource
+              ) -> dict[str, Any]:
+    """A product's stored fields from a request body (unknown fields ignored), or a 400."""
+    return asdict(PRODUCT.read(body))
 
 
 def view(product: StoredItem) -> dict[str, Any]:

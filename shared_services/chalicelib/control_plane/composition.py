@@ -23,23 +23,23 @@ from typing import Any
 from chalicelib.control_plane.deployment_records import DeploymentRecords
 from chalicelib.control_plane.identity import Identity
 from chalicelib.control_plane.registration import Registrar
+from chalicelib.control_plane.tenant_management import TenantManagement
 from chalicelib.control_plane.tenant_store import TenantStore
-from chalicelib.control_plane.tenants import TenantManagement
+from chalicelib.control_plane.user_management import UserAccounts
 from chalicelib.control_plane.user_store import UserStore
-from chalicelib.control_plane.users import UserAccounts
-from tenant_context.config import PlatformConfig
-from tenant_context.context import TenantContext
-from tenant_context.deployments import Deployments
-from tenant_context.invitations import CREDENTIALS_FILE_ENV, CredentialsFile
-from tenant_context.platform_settings import PlatformSettings, read_settings
-from tenant_context.resources import (
+from tenant_context.config import Env, PlatformConfig
+from tenant_context.platform.definitions import (
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
     TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
 )
-from tenant_context.storage import ClientFactory, DynamoDBClients
+from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.invitations import CredentialsFile
+from tenant_context.platform.platform_settings import PlatformSettings, read_settings
+from tenant_context.service.context import TenantContext
+from tenant_context.service.tenant_tables import ClientFactory, DynamoDBClients
 
 
 class ControlPlane:
@@ -61,7 +61,7 @@ class ControlPlane:
 
     @functools.cached_property
     def identity(self) -> Identity:
-        path = self._config.optional(CREDENTIALS_FILE_ENV)
+        path = self._config.optional(Env.LOCAL_CREDENTIALS_FILE)
         return Identity(self._client("cognito-idp"), CredentialsFile(Path(path)) if path else None)
 
     @functools.cached_property

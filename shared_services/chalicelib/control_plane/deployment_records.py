@@ -5,9 +5,9 @@ them from tables. Rather than a deployer writing them after the fact (and forget
 writing a stale copy on the next update), each stack carries a custom resource whose handler
 (this module, behind the shared-services app's ``deployment_records`` function) records them:
 
-- ``Custom::PlatformSettings`` in the pooled stack: the platform settings, the first
-  SystemAdmin's user record and the pooled deployment's row (``tenant_context.baseline_records``,
-  which the local bootstrap uses too);
+- ``Custom::PlatformSettings`` in the pooled stack: the platform settings, the first SystemAdmin's
+  user record and the pooled deployment's row (``tenant_context.platform.baseline_records``, which
+  the local bootstrap uses too);
 - ``Custom::TenantDeployment`` in a Platinum tenant's stack: the value of the tenant's own API
   key on its tenant record (``apiKey``, what the authorizer returns as ``usageIdentifierKey``),
   then its API ids and URL on the row its registration requested
@@ -24,13 +24,13 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tenant_context.baseline_records import record_baseline
-from tenant_context.deployments import Deployments
-from tenant_context.dynamo import to_item
-from tenant_context.platform_settings import PlatformSettings, PoolRef
-from tenant_context.resources import TENANT_DETAILS_TABLE
+from tenant_context.attribute_values import to_item
+from tenant_context.platform.baseline_records import record_baseline
+from tenant_context.platform.definitions import TENANT_DETAILS_TABLE
+from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.platform_settings import PlatformSettings, PoolRef
+from tenant_context.platform.tenant_records import DeploymentRecord
 from tenant_context.tenancy import POOLED_DEPLOYMENT
-from tenant_context.tenant_records import DeploymentRecord
 
 PLATFORM_SETTINGS = "Custom::PlatformSettings"
 TENANT_DEPLOYMENT = "Custom::TenantDeployment"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenant_context.errors import ConflictError
-from tenant_context.invitations import CredentialsFile, create_user_request
-from tenant_context.platform_settings import PoolRef
-from tenant_context.resources import USER_ROLE_ATTRIBUTE, tenant_pool
+from tenant_context.platform.definitions import USER_ROLE_ATTRIBUTE, tenant_pool
+from tenant_context.platform.invitations import CredentialsFile, create_user_request
+from tenant_context.platform.platform_settings import PoolRef
 from tenant_context.tenancy import Role
 
 

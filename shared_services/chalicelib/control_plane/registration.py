@@ -21,20 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.control_plane.identity import Identity
-from chalicelib.control_plane.tenant_store import (
-    COMPLETE,
-    PENDING,
-    NameClaim,
-    NameTaken,
-    TenantStore,
-)
+from chalicelib.control_plane.tenant_store import ClaimStatus, NameClaim, NameTaken, TenantStore
 from chalicelib.control_plane.user_store import UserStore
-from tenant_context.deployments import Deployments
 from tenant_context.errors import ConflictError, ServiceUnavailableError
-from tenant_context.platform_settings import PlatformSettings
-from tenant_context.resources import tenant_name_key
+from tenant_context.platform.definitions import tenant_name_key
+from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.platform_settings import PlatformSettings
+from tenant_context.platform.tenant_records import TenantRecord, UserRecord, utc_timestamp
 from tenant_context.tenancy import Role, Tier, new_tenant_id
-from tenant_context.tenant_records import TenantRecord, UserRecord, utc_timestamp
 
 STALE_AFTER_SECONDS = 900  # longer than any function timeout: a pending claim this old is dead
 _log = logging.getLogger(__name__)
@@ -77,8 +71,8 @@ class Registrar:
 
     def register(self, request: RegistrationRequest) -> Registered:
         claim = NameClaim(tenant_name_key(request.tenant_name), self._new_id(),
-                          request.tenant_name, request.tenant_email, request.tier, PENDING,
-                          self._clock())
+                          request.tenant_name, request.tenant_email, request.tier,
+                          ClaimStatus.PENDING, self._clock())
         try:
             self._tenants.claim_name(claim)
         except NameTaken as taken:
@@ -99,7 +93,7 @@ class Registrar:
     def _resolve_existing_claim(self, existing: NameClaim, wanted: NameClaim
                                 ) -> Registered | None:
         """A repeat (returned), a conflict (raised), or a dead attempt taken over (None)."""
-        if existing.status == COMPLETE:
+        if existing.status is ClaimStatus.COMPLETE:
             # The record, not the claim, holds the tenant's current email, spelling and tier.
             tenant = self._tenants.get(existing.tenant_id)
             email, name, tier = ((tenant.tenant_email, tenant.tenant_name, tenant.tier) if tenant
@@ -147,7 +141,7 @@ class Registrar:
                                       enabled=True, created_at=now, modified_at=now))
         if not tier.is_pooled:
             self._deployments.request(tenant_id)
-        self._tenants.update_claim(claim.name_key, tenant_id, status=COMPLETE)
+        self._tenants.update_claim(claim.name_key, tenant_id, status=ClaimStatus.COMPLETE.value)
 
     def _recorded(self, claim: NameClaim) -> NameClaim:
         """The claim as stored (it may hold the Platinum pool's id by now)."""

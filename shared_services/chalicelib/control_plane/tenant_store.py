@@ -14,16 +14,19 @@ import base64
 import contextlib
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from tenant_context.dynamo import from_item, set_clause, to_item
+from tenant_context.attribute_values import from_item, set_clause, to_item
 from tenant_context.errors import BadRequestError, ConflictError
-from tenant_context.resources import tenant_name_key
+from tenant_context.platform.definitions import tenant_name_key
+from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.tenancy import Tier
-from tenant_context.tenant_records import TenantRecord
 
-PENDING = "pending"
-COMPLETE = "complete"
+
+class ClaimStatus(StrEnum):
+    PENDING = "pending"  # a registration is under way (or died: see STALE_AFTER_SECONDS)
+    COMPLETE = "complete"  # the name belongs to a registered tenant
 
 
 @dataclass(frozen=True)
@@ -33,21 +36,21 @@ class NameClaim:
     tenant_name: str
     tenant_email: str
     tier: Tier
-    status: str
+    status: ClaimStatus
     started_at: float  # epoch seconds: a pending claim older than the function timeout is stale
     user_pool_id: str = ""  # a Platinum tenant's pool, once created (undo needs its id)
 
     def to_item(self) -> dict[str, Any]:
         return {"tenantNameKey": self.name_key, "tenantId": self.tenant_id,
                 "tenantName": self.tenant_name, "tenantEmail": self.tenant_email,
-                "tenantTier": self.tier.value, "status": self.status,
+                "tenantTier": self.tier.value, "status": self.status.value,
                 "startedAt": str(self.started_at), "userPoolId": self.user_pool_id}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> NameClaim:
         return cls(str(item["tenantNameKey"]), str(item["tenantId"]), str(item["tenantName"]),
                    str(item.get("tenantEmail", "")), Tier.parse(item.get("tenantTier")),
-                   str(item["status"]), float(item.get("startedAt", 0)),
+                   ClaimStatus(item["status"]), float(item.get("startedAt", 0)),
                    str(item.get("userPoolId", "")))
 
 
@@ -120,7 +123,7 @@ class TenantStore:
 
     def by_name(self, name: str) -> TenantRecord | None:
         claim = self.read_claim(tenant_name_key(name))
-        if claim is None or claim.status != COMPLETE:
+        if claim is None or claim.status is not ClaimStatus.COMPLETE:
             return None
         return self.get(claim.tenant_id)
 
@@ -139,7 +142,7 @@ class TenantStore:
                  "tenantName": new_name, "tenantEmail": values.get("tenantEmail",
                                                                    record.tenant_email),
                  "tenantTier": values.get("tenantTier", record.tier.value),
-                 "status": COMPLETE, "startedAt": "0",
+                 "status": ClaimStatus.COMPLETE.value, "startedAt": "0",
                  "userPoolId": "" if record.tier.is_pooled else record.user_pool_id}
         ours = {"ConditionExpression": "tenantId = :tenant",
                 "ExpressionAttributeValues": to_item({":tenant": record.tenant_id})}

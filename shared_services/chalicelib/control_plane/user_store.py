@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tenant_context.dynamo import from_item, set_clause, to_item
+from tenant_context.attribute_values import from_item, set_clause, to_item
 from tenant_context.errors import ConflictError
-from tenant_context.tenant_records import UserRecord
+from tenant_context.platform.tenant_records import UserRecord
 
 
 class UserStore:

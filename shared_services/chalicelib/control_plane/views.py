@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.control_plane.users import UserView
-from tenant_context.tenant_records import TenantRecord
+from chalicelib.control_plane.user_management import UserView
+from tenant_context.platform.tenant_records import TenantRecord
 
 
 def tenant_summary(tenant: TenantRecord) -> dict[str, Any]:

@@ -1,0 +1,11 @@
+"""What the platform is made of and what its control plane records.
+
+- ``definitions``: the ONE source of table schemas, user-pool settings, tier usage plans and API
+  names, rendered by the deployers (CloudFormation and the local emulator alike);
+- ``tenant_records``, ``deployments``, ``platform_settings``, ``baseline_records``: the rows the
+  control plane writes and the authorizer and the deployers read;
+- ``session_policies``: the IAM document that scopes a caller's credentials to its tenant;
+- ``invitations``: how a new user gets a temporary password.
+The product and order services never import it: a tenant service needs only
+``tenant_context.service``.
+"""

@@ -1,0 +1,248 @@
+"""Resource definitions: the ONE source for table schemas, user-pool settings and tier plans.
+
+The local provisioning and the CloudFormation templates (``pipeline``) render these
+definitions, and so does runtime code that creates resources (a Platinum tenant's user pool at
+registration) or addresses them (a table's name and the variable that hands it to functions).
+Nothing else in the repository spells out a schema or a pool setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tenant_context.config import Env
+from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier
+
+PLATFORM = "serverless-saas"
+
+
+# --- DynamoDB ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    name: str
+    type: str = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    logical_id: str  # CloudFormation logical id
+    env_var: Env  # the environment variable that hands the table name to functions
+    name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+    indexes: tuple[Index, ...] = ()
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(key.name for key in (self.partition_key, self.sort_key) if key)
+
+    def create_table_request(self) -> dict[str, Any]:
+        """``CreateTable`` parameters; CloudFormation's table properties use the same names."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": _attribute_definitions(self),
+            "KeySchema": _key_schema(self.partition_key, self.sort_key),
+        }
+        if self.indexes:
+            request["GlobalSecondaryIndexes"] = [
+                {"IndexName": index.name,
+                 "KeySchema": _key_schema(index.partition_key, index.sort_key),
+                 "Projection": {"ProjectionType": "ALL"}}
+                for index in self.indexes
+            ]
+        return request
+
+
+def _key_schema(partition: KeyAttribute, sort: KeyAttribute | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": partition.name, "KeyType": "HASH"}]
+    if sort:
+        schema.append({"AttributeName": sort.name, "KeyType": "RANGE"})
+    return schema
+
+
+def _attribute_definitions(table: TableDefinition) -> list[dict[str, str]]:
+    keys = [table.partition_key, table.sort_key]
+    for index in table.indexes:
+        keys += [index.partition_key, index.sort_key]
+    unique = {key.name: key for key in keys if key}
+    return [{"AttributeName": key.name, "AttributeType": key.type} for key in unique.values()]
+
+
+SETTINGS_TABLE = TableDefinition(
+    "SettingsTable", Env.SETTINGS_TABLE, f"{PLATFORM}-settings", KeyAttribute("settingName"))
+TENANT_DETAILS_TABLE = TableDefinition(
+    "TenantDetailsTable", Env.TENANT_DETAILS_TABLE, f"{PLATFORM}-tenant-details",
+    KeyAttribute("tenantId"))
+# One item per tenant name (lower-cased): a conditional write makes names unique, a strongly
+# consistent read finds a tenant by name right after sign-up, and the item records how far a
+# registration got, so an interrupted one can be undone. (An index could do none of these.)
+TENANT_NAMES_TABLE = TableDefinition(
+    "TenantNamesTable", Env.TENANT_NAMES_TABLE, f"{PLATFORM}-tenant-names",
+    KeyAttribute("tenantNameKey"))
+TENANT_USER_MAPPING_TABLE = TableDefinition(
+    "TenantUserMappingTable", Env.TENANT_USER_MAPPING_TABLE, f"{PLATFORM}-tenant-user-mapping",
+    KeyAttribute("tenantId"), KeyAttribute("userName"),
+    indexes=(Index("userName-index", KeyAttribute("userName")),))
+TENANT_STACK_MAPPING_TABLE = TableDefinition(
+    "TenantStackMappingTable", Env.TENANT_STACK_MAPPING_TABLE, f"{PLATFORM}-tenant-stack-mapping",
+    KeyAttribute("tenantId"))
+
+CONTROL_PLANE_TABLES = (SETTINGS_TABLE, TENANT_DETAILS_TABLE, TENANT_NAMES_TABLE,
+                        TENANT_USER_MAPPING_TABLE, TENANT_STACK_MAPPING_TABLE)
+
+
+def tenant_name_key(name: str) -> str:
+    """Tenant names are unique regardless of case and of runs of spaces."""
+    return " ".join(name.split()).casefold()
+
+
+def product_table(deployment: str) -> TableDefinition:
+    """Products of one deployment: the pool's shared table or a Platinum tenant's own."""
+    return TableDefinition("ProductTable", Env.PRODUCT_TABLE, f"{PLATFORM}-product-{deployment}",
+                           KeyAttribute("shardId"), KeyAttribute("productId"))
+
+
+def order_table(deployment: str) -> TableDefinition:
+    return TableDefinition("OrderTable", Env.ORDER_TABLE, f"{PLATFORM}-order-{deployment}",
+                           KeyAttribute("shardId"), KeyAttribute("orderId"))
+
+
+POOLED_PRODUCT_TABLE = product_table(POOLED_DEPLOYMENT)
+POOLED_ORDER_TABLE = order_table(POOLED_DEPLOYMENT)
+POOLED_DATA_TABLES = (POOLED_PRODUCT_TABLE, POOLED_ORDER_TABLE)
+
+
+# --- Cognito ----------------------------------------------------------------------------------
+
+TENANT_ID_ATTRIBUTE = "custom:tenantId"
+USER_ROLE_ATTRIBUTE = "custom:userRole"
+
+# Attributes a signed-in user may change about themselves. Never the tenant, the role or a tier:
+# those decide what the user may reach, so only the control plane (admin APIs) sets them.
+USER_WRITABLE_ATTRIBUTES = ("email", "name", "phone_number")
+USER_READABLE_ATTRIBUTES = (*USER_WRITABLE_ATTRIBUTES, "email_verified", TENANT_ID_ATTRIBUTE,
+                            USER_ROLE_ATTRIBUTE)
+
+
+@dataclass(frozen=True)
+class UserPoolDefinition:
+    logical_id: str
+    name: str
+    client_logical_id: str
+    client_name: str
+
+    def create_user_pool_request(self) -> dict[str, Any]:
+        """``CreateUserPool`` parameters (CloudFormation: the same, with ``UserPoolName``)."""
+        return {
+            "PoolName": self.name,
+            "Schema": [
+                {"Name": "email", "AttributeDataType": "String", "Required": True,
+                 "Mutable": True},
+                # A user's tenant never changes; the role may (by an admin, never by the user).
+                {"Name": "tenantId", "AttributeDataType": "String", "Mutable": False,
+                 "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"}},
+                {"Name": "userRole", "AttributeDataType": "String", "Mutable": True,
+                 "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "32"}},
+            ],
+            "AutoVerifiedAttributes": ["email"],
+            "Policies": {"PasswordPolicy": {
+                "MinimumLength": 12, "RequireUppercase": True, "RequireLowercase": True,
+                "RequireNumbers": True, "RequireSymbols": True,
+                "TemporaryPasswordValidityDays": 7}},
+            "AdminCreateUserConfig": {
+                "AllowAdminCreateUserOnly": True,  # users come from the admin APIs only
+                "InviteMessageTemplate": {
+                    "EmailSubject": "Your SaaS platform account",
+                    "EmailMessage": ("Your user name is {username} and your temporary "
+                                     "password is {####}"),
+                },
+            },
+            "AccountRecoverySetting": {"RecoveryMechanisms": [
+                {"Name": "verified_email", "Priority": 1}]},
+        }
+
+    def create_client_request(self, user_pool_id: Any) -> dict[str, Any]:
+        """``CreateUserPoolClient`` parameters: a public client (browser apps keep no secret)."""
+        return {
+            "UserPoolId": user_pool_id,
+            "ClientName": self.client_name,
+            "GenerateSecret": False,
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH",
+                                  "ALLOW_REFRESH_TOKEN_AUTH"],
+            "PreventUserExistenceErrors": "ENABLED",
+            "ReadAttributes": list(USER_READABLE_ATTRIBUTES),
+            "WriteAttributes": list(USER_WRITABLE_ATTRIBUTES),
+        }
+
+
+OPERATIONS_POOL = UserPoolDefinition(
+    "OperationsUserPool", f"{PLATFORM}-operations", "OperationsUserPoolClient",
+    f"{PLATFORM}-operations-client")
+POOLED_TENANT_POOL = UserPoolDefinition(
+    "PooledTenantUserPool", f"{PLATFORM}-pooled-tenants", "PooledTenantUserPoolClient",
+    f"{PLATFORM}-pooled-tenants-client")
+
+
+def tenant_pool(tenant_id: str) -> UserPoolDefinition:
+    """A Platinum tenant's own pool: same settings as the pooled one, its own name."""
+    return UserPoolDefinition("TenantUserPool", f"{PLATFORM}-tenant-{tenant_id}",
+                              "TenantUserPoolClient", f"{PLATFORM}-tenant-{tenant_id}-client")
+
+
+SYSTEM_ADMIN_USER_NAME = "admin"
+
+
+# --- IAM --------------------------------------------------------------------------------------
+
+TENANT_ACCESS_ROLE_NAME = f"{PLATFORM}-tenant-access"
+"""The role the authorizer assumes (with a session policy) to vend scoped credentials."""
+
+
+def regional_tenant_access_role_name(region: str) -> str:
+    """The access role's name in AWS, where IAM names are global to the account: with the
+    region in it, the pooled stack deploys in a second region of the same account. The
+    authorizer learns the ARN (``TENANT_ACCESS_ROLE_ARN``) from its stack, never the name."""
+    return f"{TENANT_ACCESS_ROLE_NAME}-{region}"
+
+
+# --- API Gateway usage plans ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UsagePlan:
+    name: str
+    quota_per_day: int
+    rate_per_second: float
+    burst: int
+
+
+OPERATIONS_PLAN_NAME = "SystemAdmin"
+USAGE_PLANS: dict[str, UsagePlan] = {plan.name: plan for plan in (
+    UsagePlan(Tier.BASIC.value, 1000, 50, 50),
+    UsagePlan(Tier.STANDARD.value, 3000, 75, 100),
+    UsagePlan(Tier.PREMIUM.value, 5000, 100, 200),
+    UsagePlan(Tier.PLATINUM.value, 10000, 300, 300),
+    UsagePlan(OPERATIONS_PLAN_NAME, 10000, 500, 5000),
+)}
+
+
+# --- APIs -------------------------------------------------------------------------------------
+
+ADMIN_API = "admin"
+
+
+def api_name(deployment: str, service: str) -> str:
+    """Name of one Chalice app's REST API in one deployment, e.g. ``pooled-product``.
+
+    In AWS the deployer records each API's real id under this name; locally the id IS the name.
+    """
+    return f"{deployment}-{service}"

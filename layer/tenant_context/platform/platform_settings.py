@@ -1,0 +1,76 @@
+"""Platform-wide settings kept in the settings table: pools, the admin API, tier API keys.
+
+Written once per environment by the deployer (``pipeline``: the local bootstrap, or after the
+CloudFormation stack is up in AWS) and read by the authorizer and the shared services. The
+setting names live only here, in both directions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenant_context.attribute_values import from_item
+from tenant_context.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class PoolRef:
+    user_pool_id: str
+    app_client_id: str
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    operations_pool: PoolRef
+    pooled_pool: PoolRef
+    admin_api_ids: frozenset[str]
+    admin_api_url: str
+    api_keys: Mapping[str, str] = field(default_factory=dict)  # usage-plan name -> key value
+
+    def to_values(self) -> dict[str, str]:
+        values = {
+            "userPoolId-operations": self.operations_pool.user_pool_id,
+            "appClientId-operations": self.operations_pool.app_client_id,
+            "userPoolId-pooled": self.pooled_pool.user_pool_id,
+            "appClientId-pooled": self.pooled_pool.app_client_id,
+            "apiIds-admin": ",".join(sorted(self.admin_api_ids)),
+            "apiGatewayUrl-admin": self.admin_api_url,
+        }
+        values |= {f"apiKey-{plan}": key for plan, key in self.api_keys.items()}
+        return values
+
+    def to_items(self) -> list[dict[str, str]]:
+        return [{"settingName": name, "settingValue": value}
+                for name, value in sorted(self.to_values().items())]
+
+    @classmethod
+    def from_items(cls, items: Iterable[Mapping[str, object]]) -> PlatformSettings:
+        values = {str(item["settingName"]): str(item.get("settingValue", "")) for item in items}
+
+        def need(name: str) -> str:
+            if not values.get(name):
+                raise ConfigurationError(f"platform setting {name} is missing: run the deployer")
+            return values[name]
+
+        return cls(
+            operations_pool=PoolRef(need("userPoolId-operations"), need("appClientId-operations")),
+            pooled_pool=PoolRef(need("userPoolId-pooled"), need("appClientId-pooled")),
+            admin_api_ids=frozenset(filter(None, need("apiIds-admin").split(","))),
+            admin_api_url=need("apiGatewayUrl-admin"),
+            api_keys={name.removeprefix("apiKey-"): value for name, value in values.items()
+                      if name.startswith("apiKey-") and value},
+        )
+
+
+def read_settings(dynamodb: Any, table_name: str) -> PlatformSettings:
+    """The settings table, read whole (it holds a few dozen items)."""
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table_name, "ConsistentRead": True}
+    while True:
+        response = dynamodb.scan(**request)
+        items += [from_item(item) for item in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            return PlatformSettings.from_items(items)
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,133 @@
+"""IAM session policies per role: what the scoped credentials of a request may touch.
+
+The authorizer passes one of these documents to ``sts:AssumeRole``; AWS then grants the intersection
+of the document and the assumed role's own policy (``access_role_policy``, the union of every role's
+statements). Pooled tenant data is limited by ``dynamodb:LeadingKeys`` to partition keys starting
+with ``<tenantId>-``. The emulator enforces none of this, which is why
+``tenant_context.service.tenant_tables`` checks keys again in code and tests check these documents
+as data.
+
+Design notes:
+- Tenants and users are deactivated, never deleted: the only ``DeleteItem`` on the control
+  plane is a SystemAdmin's on the tenant-names table (a rename moves the name's claim). No
+  statement grants ``Scan`` on tenant data.
+- Tenant roles get no index ARNs: an index's partition key is not the tenant id, so
+  ``LeadingKeys`` could not confine it.
+- ``ForAllValues`` is vacuously true when a request carries no leading key (``Scan``), which is
+  one more reason ``Scan`` is never granted on tenant data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tenant_context.tenancy import Role, tenant_key_prefix
+
+READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+DATA_ACTIONS = (*READ, *WRITE, "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+SCAN = ("dynamodb:Scan",)
+
+MAX_SESSION_POLICY_CHARS = 2048  # sts:AssumeRole limit for an inline session policy
+
+
+@dataclass(frozen=True)
+class PolicyResources:
+    """ARNs of the tables the policies name (region, account and names from configuration)."""
+
+    settings: str
+    tenant_details: str
+    tenant_names: str
+    tenant_user_mapping: str
+    tenant_stack_mapping: str
+    pooled_product: str
+    pooled_order: str
+
+    @classmethod
+    def for_tables(cls, arn_prefix: str, *, settings: str, tenant_details: str,
+                   tenant_names: str, tenant_user_mapping: str, tenant_stack_mapping: str,
+                   pooled_product: str, pooled_order: str) -> PolicyResources:
+        """``arn_prefix`` is ``arn:<partition>:dynamodb:<region>:<account>``."""
+        def arn(name: str) -> str:
+            return f"{arn_prefix}:table/{name}"
+        return cls(arn(settings), arn(tenant_details), arn(tenant_names),
+                   arn(tenant_user_mapping), arn(tenant_stack_mapping), arn(pooled_product),
+                   arn(pooled_order))
+
+
+def _statement(actions: tuple[str, ...], resources: list[str],
+               leading_keys: list[str] | None = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": sorted(actions),
+                                 "Resource": resources}
+    if leading_keys is not None:
+        statement["Condition"] = {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}}
+    return statement
+
+
+def _with_indexes(*table_arns: str) -> list[str]:
+    return [arn for table in table_arns for arn in (table, f"{table}/index/*")]
+
+
+def session_policy(role: Role, tenant_id: str, *, pooled_data: bool,
+                   resources: PolicyResources) -> dict[str, Any]:
+    """The document for one (tenant, role). ``pooled_data``: the tenant's data is in the pool."""
+    r = resources
+    statements: list[dict[str, Any]]
+    if role is Role.SYSTEM_ADMIN:
+        statements = [
+            _statement(READ + SCAN + WRITE, _with_indexes(
+                r.tenant_details, r.tenant_user_mapping, r.tenant_stack_mapping)),
+            _statement(("dynamodb:GetItem", *SCAN), [r.settings]),
+            # Renaming a tenant moves its name claim: the one delete in the control plane.
+            _statement(("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+                        "dynamodb:ConditionCheckItem"), [r.tenant_names]),
+        ]
+    elif role is Role.CUSTOMER_SUPPORT:
+        statements = [
+            _statement(READ + SCAN, _with_indexes(r.tenant_details, r.tenant_user_mapping)),
+            _statement(("dynamodb:GetItem", *SCAN), [r.settings]),
+        ]
+    else:
+        own = [tenant_id]  # control-plane rows are keyed by the exact tenant id
+        if role is Role.TENANT_ADMIN:
+            statements = [
+                _statement(("dynamodb:GetItem", "dynamodb:UpdateItem"), [r.tenant_details], own),
+                _statement(READ + WRITE, [r.tenant_user_mapping], own),
+            ]
+        else:
+            statements = [_statement(("dynamodb:GetItem",), [r.tenant_user_mapping], own)]
+        if pooled_data:
+            statements.append(_statement(DATA_ACTIONS, [r.pooled_product, r.pooled_order],
+                                         [f"{tenant_key_prefix(tenant_id)}*"]))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def to_json(policy: dict[str, Any]) -> str:
+    """Compact form, as sent to STS (which limits the size of a session policy)."""
+    return json.dumps(policy, separators=(",", ":"), sort_keys=True)
+
+
+def access_role_policy(resources: PolicyResources) -> dict[str, Any]:
+    """The assumed role's own policy: every action any session policy may grant, unconditioned.
+
+    Derived from ``session_policy`` so the role can never fall behind (or run ahead of) what
+    the session policies ask for.
+    """
+    sample_tenant = "0" * 32
+    actions_by_resource: dict[str, set[str]] = {}
+    for role in Role:
+        for pooled in (True, False):
+            document = session_policy(role, sample_tenant, pooled_data=pooled,
+                                      resources=resources)
+            for statement in document["Statement"]:
+                for resource in statement["Resource"]:
+                    actions_by_resource.setdefault(resource, set()).update(statement["Action"])
+    grouped: dict[tuple[str, ...], list[str]] = {}
+    for resource, actions in actions_by_resource.items():
+        grouped.setdefault(tuple(sorted(actions)), []).append(resource)
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": list(actions), "Resource": sorted(resource_list)}
+        for actions, resource_list in sorted(grouped.items())]}

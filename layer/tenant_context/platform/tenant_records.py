@@ -1,0 +1,165 @@
+"""What the control plane records about tenants, their users and their deployments.
+
+``TenantRecord`` is a row of the tenant-details table, ``UserRecord`` of the tenant-user mapping
+table, ``DeploymentRecord`` of the tenant-stack-mapping table (the ``pooled`` row, and one per
+Platinum tenant). The authorizer reads all three: which pool may sign a tenant's tokens, whether
+the user's role and status are still what the token says, and which APIs the tenant may call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from tenant_context.tenancy import Role, Tier
+
+
+def utc_timestamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class TenantRecord:
+    tenant_id: str
+    tenant_name: str
+    tier: Tier
+    is_active: bool
+    user_pool_id: str
+    app_client_id: str
+    api_key: str
+    tenant_email: str = ""
+    tenant_phone: str = ""
+    tenant_address: str = ""
+    created_at: str = ""
+    modified_at: str = ""
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> TenantRecord:
+        return cls(
+            tenant_id=str(item["tenantId"]),
+            tenant_name=str(item.get("tenantName", "")),
+            tier=Tier.parse(item.get("tenantTier")),
+            is_active=item.get("isActive") is True,
+            user_pool_id=str(item.get("userPoolId", "")),
+            app_client_id=str(item.get("appClientId", "")),
+            api_key=str(item.get("apiKey", "")),
+            tenant_email=str(item.get("tenantEmail", "")),
+            tenant_phone=str(item.get("tenantPhone", "")),
+            tenant_address=str(item.get("tenantAddress", "")),
+            created_at=str(item.get("createdAt", "")),
+            modified_at=str(item.get("modifiedAt", "")),
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "tenantId": self.tenant_id,
+            "tenantName": self.tenant_name,
+            "tenantTier": self.tier.value,
+            "isActive": self.is_active,
+            "userPoolId": self.user_pool_id,
+            "appClientId": self.app_client_id,
+            "apiKey": self.api_key,
+            "tenantEmail": self.tenant_email,
+            "tenantPhone": self.tenant_phone,
+            "tenantAddress": self.tenant_address,
+            "createdAt": self.created_at,
+            "modifiedAt": self.modified_at,
+        }
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A row of the tenant-user mapping table: the control plane's record of a user.
+
+    The authorizer trusts a token's role only if it matches this record and the user is
+    enabled, so a role change or a disable takes effect without waiting for tokens to expire.
+    Contact details (email) live in Cognito only.
+    """
+
+    tenant_id: str  # OPERATIONS_TENANT_ID for the SaaS provider's staff
+    user_name: str
+    role: Role
+    user_pool_id: str
+    enabled: bool
+    created_at: str = ""
+    modified_at: str = ""
+    suspended_with_tenant: bool = False  # disabled by the tenant's deactivation, not one by one
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> UserRecord:
+        return cls(
+            tenant_id=str(item["tenantId"]),
+            user_name=str(item["userName"]),
+            role=Role.parse(item.get("userRole")),
+            user_pool_id=str(item.get("userPoolId", "")),
+            enabled=item.get("enabled") is True,
+            created_at=str(item.get("createdAt", "")),
+            modified_at=str(item.get("modifiedAt", "")),
+            suspended_with_tenant=item.get("suspendedWithTenant") is True,
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "tenantId": self.tenant_id,
+            "userName": self.user_name,
+            "userRole": self.role.value,
+            "userPoolId": self.user_pool_id,
+            "enabled": self.enabled,
+            "createdAt": self.created_at,
+            "modifiedAt": self.modified_at,
+            "suspendedWithTenant": self.suspended_with_tenant,
+        }
+
+
+class DeploymentStatus(StrEnum):
+    PROVISIONING = "provisioning"  # requested by a registration, not yet up
+    ACTIVE = "active"  # up: its API ids and URL are recorded
+
+
+class DesiredState(StrEnum):
+    RUNNING = "running"
+    STOPPED = "stopped"  # the tenant is deactivated: its services stop, its data stays
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """A deployment of the tenant API, and what the control plane wants of it.
+
+    ``status`` is ``provisioning`` from the registration's request until the deployer records
+    the deployment's API ids and URL (``active``); ``desired_state`` is ``stopped`` while the
+    tenant is deactivated. The deployer (local platform, or the aws pipeline) acts on both.
+    """
+
+    deployment_id: str  # "pooled" or a Platinum tenant's id (the table's tenantId key)
+    stack_name: str
+    api_ids: frozenset[str]
+    api_url: str
+    status: DeploymentStatus = DeploymentStatus.ACTIVE
+    desired_state: DesiredState = DesiredState.RUNNING
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> DeploymentRecord:
+        api_ids = item.get("apiIds") or set()
+        return cls(
+            deployment_id=str(item["tenantId"]),
+            stack_name=str(item.get("stackName", "")),
+            api_ids=frozenset(str(api_id) for api_id in api_ids),
+            api_url=str(item.get("apiGatewayUrl", "")),
+            status=DeploymentStatus(item.get("status", DeploymentStatus.ACTIVE)),
+            desired_state=DesiredState(item.get("desiredState", DesiredState.RUNNING)),
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "tenantId": self.deployment_id,
+            "stackName": self.stack_name,
+            "apiGatewayUrl": self.api_url,
+            "status": self.status.value,
+            "desiredState": self.desired_state.value,
+        }
+        if self.api_ids:
+            item["apiIds"] = set(self.api_ids)  # a string set; DynamoDB rejects empty sets
+        return item

@@ -1,0 +1,162 @@
+"""REST conventions of the tenant API, and ``ItemResource``: its handlers for one kind of item.
+
+- Versions travel as ETags: every item response carries ``ETag: "<version>"``; a client may
+  send ``If-Match: "<version>"`` on PUT/DELETE to change the item only if it is still that
+  version (409 otherwise). Without If-Match (the web app) the service checks against the
+  version it reads just before writing, which still detects a concurrent change.
+- ``?limit=N[&nextToken=...]`` asks for a page ``{items, nextToken}``; without them a listing
+  is the complete array.
+- Numbers leave as JSON numbers: whole numbers as integers, others as floats.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from chalice import Response
+from chalice.app import Request
+
+from tenant_context.config import Env
+from tenant_context.errors import BadRequestError
+from tenant_context.service.chalice_app import PlatformApp
+from tenant_context.service.context import TenantContext, request_tenant
+from tenant_context.service.responses import json_response
+from tenant_context.service.tenant_items import StoredItem, TenantItems
+from tenant_context.service.tenant_tables import TenantTables
+from tenant_context.service.validation import parse_json_object
+
+_ETAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
+_LIMIT = re.compile(r"[0-9]{1,4}")
+
+
+def json_numbers(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [json_numbers(element) for element in value]
+    if isinstance(value, dict):
+        return {key: json_numbers(element) for key, element in value.items()}
+    return value
+
+
+def expected_version(headers: Mapping[str, str]) -> int | None:
+    raw = headers.get("if-match")
+    if raw is None:
+        return None
+    match = _ETAG.fullmatch(raw.strip())
+    if not match:
+        raise BadRequestError('If-Match: expected an ETag this API returned, like "3"',
+                              fields=["If-Match"])
+    return int(match.group(1))
+
+
+def item_response(body: dict[str, Any], stored: StoredItem, status: int = 200) -> Response:
+    return json_response(json_numbers(body), status, {"ETag": f'"{stored.version}"'})
+
+
+def paging(query: Mapping[str, str] | None) -> tuple[int, str | None] | None:
+    """(limit, next_token) when the client asks for pages, None for the complete list.
+
+    ``limit`` must be at most four ASCII digits: ``str.isdigit`` also accepts "²" and other
+    characters ``int`` refuses, and ``int`` refuses more than 4,300 digits (both were 500s).
+    An empty ``nextToken`` is refused rather than read as "start again", which would silently
+    hand a client looping over pages the first page forever.
+    """
+    query = query or {}
+    if "limit" not in query and "nextToken" not in query:
+        return None
+    raw = query.get("limit", "100")
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= 1000:
+        raise BadRequestError("limit: a whole number from 1 to 1000", fields=["limit"])
+    next_token = query.get("nextToken")
+    if next_token is not None and not next_token:
+        raise BadRequestError("nextToken: empty; leave it out to start at the first page",
+                              fields=["nextToken"])
+    return int(raw), next_token
+
+
+def listing(views: list[dict[str, Any]], next_token: str | None, paged: bool) -> Response:
+    if not paged:
+        return json_response(json_numbers(views))
+    return json_response({"items": json_numbers(views), "nextToken": next_token})
+
+
+BodyReader = Callable[[dict[str, Any], TenantContext, "ItemResource"], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ItemResource:
+    """The tenant API's handling of one kind of item (products, orders ...), behind thin
+    routes: read the caller and the body, act on the tenant's items, answer, measure."""
+
+    platform: PlatformApp
+    table_env: Env  # the variable naming the kind's table (PRODUCT_TABLE ...)
+    id_attribute: str  # productId, orderId ...
+    noun: str  # Product, Order: names the metrics (ProductCreated ...) and messages
+    view: Callable[[StoredItem], dict[str, Any]]
+    read_body: BodyReader  # validated attributes from a request body, or a 400
+
+    @functools.cached_property
+    def _tables(self) -> TenantTables:
+        # Read on the first request, not at import: ``chalice package`` imports the app
+        # without the deployment's variables. A silo missing SILO_TENANT_ID answers 500.
+        return TenantTables.from_config(self.platform.config)
+
+    def items_for(self, tenant: TenantContext, table_env: Env | None = None,
+                  id_attribute: str | None = None) -> TenantItems:
+        """The caller's items of this kind (or of another kind, as an order's products)."""
+        table_name = self.platform.config.require(table_env or self.table_env)
+        return TenantItems.of(self._tables, tenant, table_name,
+                              id_attribute or self.id_attribute)
+
+    def _request(self) -> tuple[Request, TenantContext, TenantItems]:
+        request = self.platform.request()
+        tenant = request_tenant(request)
+        return request, tenant, self.items_for(tenant)
+
+    def _body(self, request: Request, tenant: TenantContext) -> dict[str, Any]:
+        return self.read_body(parse_json_object(request.raw_body), tenant, self)
+
+    def _observe(self, tenant: TenantContext, event: str, done: str,
+                 count: int | None = None) -> None:
+        """One log line and one metric (``ProductCreated`` ...), as every handler of ours."""
+        self.platform.observability.observe(f"{self.noun}{event}",
+                                            f"{self.noun.lower()}{done}", tenant.tenant_id,
+                                            tenant.tier, count=count)
+
+    def list(self) -> Response:
+        request, tenant, items = self._request()
+        page = paging(request.query_params)
+        found, next_token = items.page(*page) if page else (items.all(), None)
+        self._observe(tenant, "sListed", "s listed", len(found))
+        return listing([self.view(item) for item in found], next_token, page is not None)
+
+    def create(self) -> Response:
+        request, tenant, items = self._request()
+        created = items.create(items.new_key(), self._body(request, tenant))
+        self._observe(tenant, "Created", " created")
+        return item_response(self.view(created), created, 201)
+
+    def get(self, key: str) -> Response:
+        _, _, items = self._request()
+        item = items.get(items.parse_key(key))
+        return item_response(self.view(item), item)
+
+    def replace(self, key: str) -> Response:
+        request, tenant, items = self._request()
+        item_key = items.parse_key(key)  # another tenant's key: 404 before the body is read
+        updated = items.replace(item_key, self._body(request, tenant),
+                                expected_version(request.headers))
+        self._observe(tenant, "Updated", " updated")
+        return item_response(self.view(updated), updated)
+
+    def delete(self, key: str) -> Response:
+        request, tenant, items = self._request()
+        items.delete(items.parse_key(key), expected_version(request.headers))
+        self._observe(tenant, "Deleted", " deleted")
+        return json_response({"message": f"{self.noun} deleted"})

@@ -1,0 +1,207 @@
+"""Deploying one stack with a change set, and reading a stack's outputs.
+
+A change set rather than create/update: one path for a first deployment and for every later
+one, and "nothing changed" is a plain answer (success), not an error to parse. While the stack
+works, its new events are printed as they come; when it fails, the failed events' reasons
+become the error, so the operator reads why without opening the console.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pipeline.deploy.aws.artifacts import DeploymentBucket, with_uploaded_artifacts
+from pipeline.deploy.aws.calls import Answer, AwsCalls
+from pipeline.deploy.aws.console import Out
+from pipeline.deploy.aws.deploy_error import DeployError
+
+CFN = "cloudformation"
+# IAM: the stacks create roles (the pooled one names some); AUTO_EXPAND: the SAM transform.
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation takes inline; larger goes by TemplateURL
+SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+# Created but never executed (a CREATE change set): it must be created again, not updated.
+NOT_YET_CREATED = "REVIEW_IN_PROGRESS"
+# A failed creation leaves a stack that can only be deleted.
+DELETE_FIRST = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED",
+                          "DELETE_FAILED"})
+_NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+_MAX_REASONS = 5
+
+
+
+@dataclass(frozen=True)
+class Outputs:
+    stack: str
+    values: Mapping[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        """A missing output is an operator's problem (a stack deployed from another version),
+        so it is said as one, not as a KeyError."""
+        try:
+            return self.values[key]
+        except KeyError:
+            raise DeployError(f"stack {self.stack} has no output {key} (deployed from another "
+                              f"version of the template? deploy it again)") from None
+
+
+@dataclass(frozen=True)
+class Deployed:
+    outputs: Outputs
+    changed: bool
+
+
+class Stacks:
+    def __init__(self, calls: AwsCalls, bucket: DeploymentBucket, out: Out,
+                 sleep: Callable[[float], None] = time.sleep, poll_seconds: float = 5) -> None:
+        self._calls = calls
+        self._bucket = bucket
+        self._out = out
+        self._sleep = sleep
+        self._poll = poll_seconds
+
+    def outputs(self, name: str) -> Outputs:
+        stack = self._describe(name)
+        if stack is None or stack["StackStatus"] == NOT_YET_CREATED:
+            raise DeployError(f"stack {name} does not exist in this account and region")
+        return _outputs(name, stack)
+
+    def deploy_packaged(self, name: str, template_file: Path,
+                        parameters: Mapping[str, str]) -> Deployed:
+        """A template from ``pipeline.packaging.app_packages``: its artifacts uploaded first."""
+        return self.deploy(name, self.uploaded(template_file), parameters)
+
+    def uploaded(self, template_file: Path) -> dict[str, Any]:
+        """A packaged template naming its artifacts in the bucket: apart from ``deploy``, so
+        any number of stacks (every Platinum tenant's) deploy from one upload."""
+        self._out(f"Uploading the artifacts of {template_file} to s3://{self._bucket.name} ...")
+        return with_uploaded_artifacts(json.loads(template_file.read_text()),
+                                       template_file.parent, self._bucket)
+
+    def deploy(self, name: str, template: dict[str, Any],
+               parameters: Mapping[str, str]) -> Deployed:
+        """Create or update ``name`` from ``template`` (artifacts already in the bucket)."""
+        self._out(f"Deploying stack {name} ...")
+        change_type = self._change_set_type(name, self._describe(name))  # refuse before uploading
+        source = self._template_source(name, template)
+        change_set = time.strftime("deploy-%Y%m%d-%H%M%S-", time.gmtime()) + secrets.token_hex(2)
+        self._calls.call(CFN, "create_change_set", StackName=name, ChangeSetName=change_set,
+                         ChangeSetType=change_type, Capabilities=CAPABILITIES,
+                         Parameters=[{"ParameterKey": key, "ParameterValue": value}
+                                     for key, value in parameters.items()], **source)
+        self._out(f"  {name}: change set {change_set} ({change_type}) created, waiting ...")
+        if not self._change_set_ready(name, change_set):
+            self._out(f"  {name}: no changes, nothing to deploy")
+            # An empty change set stays listed on the stack until deleted: tidy it away.
+            self._calls.call(CFN, "delete_change_set", StackName=name, ChangeSetName=change_set)
+            return Deployed(self.outputs(name), changed=False)
+        seen = {event["EventId"] for event in self._events(name, frozenset())}
+        # Tables and pools are Retain with fixed names: a rollback would keep the ones this
+        # operation created, and every later attempt would fail on "already exists". Resources
+        # the failed operation created are deleted; those that existed before stay retained.
+        self._calls.call(CFN, "execute_change_set", StackName=name, ChangeSetName=change_set,
+                         RetainExceptOnCreate=True)
+        self._out(f"  {name}: executing (events follow)")
+        return Deployed(_outputs(name, self._wait_for_stack(name, seen)), changed=True)
+
+    def _template_source(self, name: str, template: dict[str, Any]) -> dict[str, str]:
+        body = json.dumps(template, separators=(",", ":"))
+        if len(body.encode()) <= TEMPLATE_BODY_LIMIT:
+            return {"TemplateBody": body}
+        return {"TemplateURL": self._bucket.store(body.encode(), ".json",
+                                                  f"{name} template").https_url}
+
+    def _describe(self, name: str) -> Answer | None:
+        try:
+            answer = self._calls.call(CFN, "describe_stacks", StackName=name)
+        except ClientError as error:
+            if "does not exist" in str(error):
+                return None
+            raise
+        stack: Answer = answer["Stacks"][0]
+        return stack
+
+    @staticmethod
+    def _change_set_type(name: str, stack: Answer | None) -> str:
+        if stack is None or stack["StackStatus"] == NOT_YET_CREATED:
+            return "CREATE"
+        status = stack["StackStatus"]
+        if status in DELETE_FIRST:
+            raise DeployError(f"stack {name} is {status}: its creation failed and it can only be "
+                              f"deleted (aws cloudformation delete-stack --stack-name {name}), "
+                              f"then deployed again")
+        if status.endswith("_IN_PROGRESS"):
+            raise DeployError(f"stack {name} is busy ({status}): deploy again when it is done")
+        return "UPDATE"
+
+    def _change_set_ready(self, name: str, change_set: str) -> bool:
+        """True when there is something to execute, False when nothing changed."""
+        while True:
+            answer = self._calls.call(CFN, "describe_change_set", StackName=name,
+                                      ChangeSetName=change_set)
+            status, reason = answer["Status"], answer.get("StatusReason", "")
+            if status == "CREATE_COMPLETE":
+                changes = answer.get("Changes")
+                more = "+" if answer.get("NextToken") else ""
+                counted = f" ({len(changes)}{more} resource changes)" if changes else ""
+                self._out(f"  {name}: change set ready{counted}")
+                return True
+            if status == "FAILED":
+                if any(text in reason for text in _NO_CHANGES):
+                    return False
+                raise DeployError(f"change set for stack {name} failed: {reason}")
+            self._sleep(self._poll)
+
+    def _wait_for_stack(self, name: str, seen: set[str]) -> Answer:
+        reasons: list[str] = []
+        while True:
+            # Status before events: every event up to a final status is then already listed.
+            stack = self._describe(name)
+            if stack is None:
+                raise DeployError(f"stack {name} disappeared while deploying")
+            for event in reversed(list(self._events(name, frozenset(seen)))):
+                seen.add(event["EventId"])
+                self._out("    " + _event_line(event))
+                reason = event.get("ResourceStatusReason")
+                if event["ResourceStatus"].endswith("_FAILED") and reason:
+                    reasons.append(f"{event['LogicalResourceId']}: {reason}")
+            status = stack["StackStatus"]
+            if not status.endswith("_IN_PROGRESS"):
+                if status in SUCCEEDED:
+                    self._out(f"  {name}: {status}")
+                    return stack
+                shown = "; ".join(list(dict.fromkeys(reasons))[:_MAX_REASONS]) or "no reason given"
+                raise DeployError(f"stack {name} ended {status}: {shown}")
+            self._sleep(self._poll)
+
+    def _events(self, name: str, seen: frozenset[str]) -> Iterator[Answer]:
+        """The stack's events newest first, down to the first one already seen."""
+        token: dict[str, str] = {}
+        while True:
+            answer = self._calls.call(CFN, "describe_stack_events", StackName=name, **token)
+            for event in answer.get("StackEvents", []):
+                if event["EventId"] in seen:
+                    return
+                yield event
+            if not answer.get("NextToken") or not seen:
+                return  # with nothing seen yet, the newest page is all that matters
+            token = {"NextToken": answer["NextToken"]}
+
+
+def _event_line(event: Answer) -> str:
+    reason = event.get("ResourceStatusReason")
+    return (f"{event['LogicalResourceId']} {event.get('ResourceType', '')} "
+            f"{event['ResourceStatus']}{f' ({reason})' if reason else ''}")
+
+
+def _outputs(name: str, stack: Answer) -> Outputs:
+    return Outputs(name, {output["OutputKey"]: output["OutputValue"]
+                          for output in stack.get("Outputs", [])})

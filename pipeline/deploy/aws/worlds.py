@@ -1,0 +1,68 @@
+"""Which collaborators a run gets: the real ones on one boto3 session, or the dry run's, which
+print every call and answer from ``pipeline.deploy.aws.placeholders``. Everything past this point is
+the same code for both."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.deploy.aws.admin_api_http import DryRunHttp, Http, UrllibHttp
+from pipeline.deploy.aws.artifacts import DeploymentBucket
+from pipeline.deploy.aws.calls import AwsCalls, Boto3Calls, DryRunCalls
+from pipeline.deploy.aws.change_sets import Stacks
+from pipeline.deploy.aws.console import Out
+from pipeline.deploy.aws.deploy_tenants import StateOf, recorded_state
+from pipeline.deploy.aws.packaged import PackagedTemplates, output_names
+from pipeline.deploy.aws.placeholders import PretendAws, placeholder_state, pretend_admin_api
+from pipeline.stacks.inventory import POOLED_STACK_NAME
+from tenant_context.platform.tenant_records import DeploymentRecord
+
+# How a run's stacks are made from its calls and bucket: ``Stacks``, or a test's double of the
+# CloudFormation part (the emulator cannot run the SAM transform of the real templates).
+StacksFactory = Callable[[AwsCalls, DeploymentBucket, Out], Stacks]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the artifacts go: the bucket (in the stacks' region) and a key prefix."""
+
+    bucket: str
+    prefix: str
+    region: str
+
+
+@dataclass(frozen=True)
+class AwsWorld:
+    calls: AwsCalls
+    http: Http
+    stacks: Stacks
+    desired_state: StateOf  # what a tenant-stack-mapping row's desired state is deployed as
+
+
+def real_world(session: Any, target: Target, out: Out,
+               stacks: StacksFactory = Stacks) -> AwsWorld:
+    return _world(Boto3Calls(session), UrllibHttp(), target, out, stacks, recorded_state)
+
+
+def dry_run_world(templates: PackagedTemplates, target: Target, out: Out,
+                  pooled_stack_exists: bool,
+                  deployment_rows: Iterable[DeploymentRecord] = (),
+                  stacks: StacksFactory = Stacks) -> AwsWorld:
+    """``pooled_stack_exists``: onboarding and releasing to tenants read the pooled stack, so
+    their dry runs take it as deployed; a pooled dry run shows a first deployment.
+    ``deployment_rows``: what the tenant-stack-mapping table answers (a dry run cannot read
+    the real rows)."""
+    pooled, silo = output_names(templates.pooled), output_names(templates.silo)
+    pretend = PretendAws(lambda stack: pooled if stack == POOLED_STACK_NAME else silo,
+                         existing_stacks=[POOLED_STACK_NAME] if pooled_stack_exists else [],
+                         deployment_rows=deployment_rows)
+    return _world(DryRunCalls(pretend, out), DryRunHttp(pretend_admin_api, out), target, out,
+                  stacks, placeholder_state)
+
+
+def _world(calls: AwsCalls, http: Http, target: Target, out: Out, stacks: StacksFactory,
+           desired_state: StateOf) -> AwsWorld:
+    bucket = DeploymentBucket(calls, target.bucket, target.prefix, target.region, out)
+    return AwsWorld(calls, http, stacks(calls, bucket, out), desired_state)

@@ -1,0 +1,269 @@
+"""``make deploy-pooled``, ``make onboard-tenant`` and ``make deploy-tenants``: one CLI for
+both targets.
+
+    python -m pipeline.deploy pooled [--target local|aws] [--bucket B] [--region R]
+                                     [--admin-email E] [--prefix P] [--dist DIR] [--dry-run]
+    python -m pipeline.deploy tenant --name N --email E --tier T [--phone P] [--address A]
+                                     [--target local|aws] [--bucket B] [--region R] ...
+    python -m pipeline.deploy tenants [--tenant-id ID ...] [--target local|aws] [--bucket B] ...
+
+local (the default) works on the running local platform (``pipeline.deploy.local.local_release``,
+``pipeline.deploy.local.local_onboarding``; its provisioner keeps Platinum tenants' deployments as
+recorded by itself, so ``tenants`` releases the working tree's code to them). aws packages (or
+reuses ``--dist``), uploads the artifacts to the bucket and deploys with CloudFormation;
+``--dry-run`` prints every AWS and admin API call instead of making it, and needs no credentials.
+Exit codes: 0 done; 1 a step failed (one line says why; for ``tenants``, every failed tenant after
+the others were tried); 2 the command line or the environment is not enough to start, and nothing
+was done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pipeline.deploy.aws.change_sets import Stacks
+from pipeline.deploy.aws.console import Out, echo
+from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.deploy_pooled import deploy_pooled
+from pipeline.deploy.aws.deploy_tenants import deploy_tenants
+from pipeline.deploy.aws.onboard_tenant import TenantRequest, onboard_tenant
+from pipeline.deploy.aws.packaged import PackagedTemplates
+from pipeline.deploy.aws.placeholders import DESIRED_STATE, recorded_deployment
+from pipeline.deploy.aws.worlds import AwsWorld, StacksFactory, Target, dry_run_world, real_world
+from pipeline.packaging import app_packages
+from pipeline.project import PROJECT_ROOT
+from tenant_context.platform.definitions import PLATFORM
+from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier, is_tenant_id
+
+LOCAL, AWS = "local", "aws"
+USAGE_ERROR = 2
+
+
+def run_local_module(module: str, args: list[str]) -> int:
+    """The local target's own commands, in their own process: they own their output and exit
+    code, and this CLI only routes to them."""
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=PROJECT_ROOT,
+                          check=False).returncode
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Tools:
+    """Everything ``main`` reaches the outside world through; tests pass their own."""
+
+    session: Callable[..., Any] = boto3.Session
+    package: Callable[[Path], list[Path]] = app_packages.package
+    run_module: Callable[[str, list[str]], int] = run_local_module
+    stacks: StacksFactory = Stacks
+    out: Out = echo
+    err: Out = field(default=_stderr)
+
+
+class UsageProblem(Exception):  # noqa: N818 - read as "a usage problem: <what>"
+    """Found before anything is done: the run stops with exit code 2."""
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--target", choices=[LOCAL, AWS], default=LOCAL,
+                        help="local: the running local platform (default); aws: CloudFormation")
+    common.add_argument("--bucket", default="",
+                        help="aws: S3 bucket, in the stacks' region, for artifacts and templates")
+    common.add_argument("--region", default="", help="aws: region (default: AWS_DEFAULT_REGION "
+                                                     "or the profile's)")
+    common.add_argument("--prefix", default=PLATFORM, help=f"aws: key prefix ({PLATFORM})")
+    common.add_argument("--dist", type=Path, default=None,
+                        help="aws: reuse this already packaged folder instead of packaging")
+    common.add_argument("--dry-run", action="store_true",
+                        help="aws: print every AWS and admin API call instead of making it")
+    main_parser = argparse.ArgumentParser(prog="python -m pipeline.deploy",
+                                          description=__doc__.split("\n\n")[0])
+    main_parser.set_defaults(tenant_ids=[])  # only ``tenants`` names tenants
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    pooled = commands.add_parser("pooled", parents=[common], help="deploy the pooled deployment")
+    pooled.add_argument("--admin-email", default="",
+                        help="the first SystemAdmin's email (on aws its temporary password "
+                             "goes there; required for aws)")
+    tenant = commands.add_parser("tenant", parents=[common], help="onboard one tenant")
+    tenant.add_argument("--name", default="")
+    tenant.add_argument("--email", default="")
+    tenant.add_argument("--tier", default="", help=", ".join(Tier))
+    tenant.add_argument("--phone", default="")
+    tenant.add_argument("--address", default="")
+    tenants = commands.add_parser(
+        "tenants", parents=[common],
+        help="deploy every Platinum tenant's own stack as the control plane recorded it "
+             "(a release to every silo; a deactivated tenant's services stopped)")
+    tenants.add_argument("--tenant-id", dest="tenant_ids", action="append", default=[],
+                         metavar="ID", help="only this Platinum tenant (repeatable; "
+                                            "default: every one recorded)")
+    return main_parser
+
+
+def argument_problems(args: argparse.Namespace) -> list[str]:
+    """Everything wrong with the command line, all at once (each names its make variable)."""
+    problems: list[str] = []
+    if args.command == "tenant":
+        missing = [f"--{flag} ({flag.upper()}=...)" for flag in ("name", "email", "tier")
+                   if not getattr(args, flag).strip()]
+        if missing:
+            problems.append(f"missing {', '.join(missing)}")
+        elif args.tier.strip().lower() not in {tier.lower() for tier in Tier}:
+            problems.append(f"unknown tier {args.tier!r}: one of {', '.join(Tier)}")
+    if args.command == "tenants":
+        problems += [f"--tenant-id {tenant_id!r} is not a tenant id (32 hex characters, as "
+                     f"the registration answered)"
+                     + (": the pooled deployment is make deploy-pooled's"
+                        if tenant_id == POOLED_DEPLOYMENT else "")
+                     for tenant_id in args.tenant_ids if not is_tenant_id(tenant_id)]
+    if args.target == LOCAL:
+        if args.dry_run:
+            problems.append("--dry-run (DRY_RUN=1) is for --target aws (TARGET=aws) only")
+        return problems
+    if not args.bucket:
+        problems.append("missing --bucket (BUCKET=...): the S3 bucket, in the stacks' region, "
+                        "that artifacts and templates are uploaded to")
+    if args.command == "pooled" and not args.admin_email:
+        problems.append("missing --admin-email (ADMIN_EMAIL=...): the first SystemAdmin's "
+                        "email, where Cognito sends its temporary password")
+    if args.dist is not None and (missing_files := PackagedTemplates.in_dist(args.dist).missing()):
+        problems.append(f"--dist {args.dist}: no {', '.join(map(str, missing_files))} "
+                        f"(run make package, or leave out --dist)")
+    return problems
+
+
+def aws_session(args: argparse.Namespace, tools: Tools) -> tuple[Any, str]:
+    """The run's session and region; refuses before anything is done when either is missing
+    (a dry run needs a region for the URLs it prints, but no credentials)."""
+    try:
+        session = tools.session(region_name=args.region or None)
+        problems = []
+        if not session.region_name:
+            problems.append("no AWS region: pass --region (REGION=...) or set AWS_DEFAULT_REGION")
+        if not args.dry_run and session.get_credentials() is None:
+            problems.append("no AWS credentials found (environment, ~/.aws, SSO or instance "
+                            "role): configure them, or use --dry-run (DRY_RUN=1), which needs "
+                            "none")
+    except BotoCoreError as error:  # a named profile that does not exist, a broken config
+        raise UsageProblem(str(error)) from error
+    if problems:
+        raise UsageProblem("; ".join(problems))
+    return session, session.region_name
+
+
+def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
+    tools = tools or Tools()
+    args = parser().parse_args(argv)
+    try:
+        if problems := argument_problems(args):
+            raise UsageProblem("; ".join(problems))
+        if args.target == LOCAL:
+            return run_local(args, tools)
+        session, region = aws_session(args, tools)
+    except UsageProblem as problem:
+        tools.err(f"error: {problem}")
+        return USAGE_ERROR
+    try:
+        run_aws(args, session, region, tools)
+    except (DeployError, ClientError, BotoCoreError, subprocess.CalledProcessError) as error:
+        tools.err(f"error: {_said(error, args)}")
+        return 1
+    except KeyboardInterrupt:
+        tools.err("interrupted: a stack operation already started goes on in CloudFormation "
+                  "(deploy again when it is done)")
+        return 130
+    return 0
+
+
+def run_local(args: argparse.Namespace, tools: Tools) -> int:
+    if args.command == "tenants":
+        return tools.run_module("pipeline.deploy.local.local_release", ["--tenants"])
+    if args.command == "pooled":
+        email = ["--admin-email", args.admin_email] if args.admin_email else []
+        return tools.run_module("pipeline.deploy.local.local_release", email)
+    optional = [item for flag, value in (("--phone", args.phone), ("--address", args.address))
+                if value for item in (flag, value)]
+    return tools.run_module("pipeline.deploy.local.local_onboarding", [
+        "--name", args.name, "--email", args.email, "--tier", Tier.parse(args.tier).value,
+        *optional])
+
+
+def run_aws(args: argparse.Namespace, session: Any, region: str, tools: Tools) -> None:
+    templates = _templates(args, tools)
+    target = Target(args.bucket, args.prefix, region)
+    world: AwsWorld
+    if args.dry_run:
+        tools.out("Dry run: every AWS and admin API call is printed, none is made; <...> are "
+                  "values a real run would learn.")
+        # Releasing to tenants: the named tenants are taken as recorded (see the note below).
+        world = dry_run_world(templates, target, tools.out,
+                              pooled_stack_exists=args.command != "pooled",
+                              deployment_rows=map(recorded_deployment, args.tenant_ids),
+                              stacks=tools.stacks)
+    else:
+        world = real_world(session, target, tools.out, tools.stacks)
+    failed = ""
+    if args.command == "pooled":
+        summary = deploy_pooled(templates.pooled, args.admin_email, world.stacks)
+    elif args.command == "tenants":
+        release = deploy_tenants(templates.silo, args.tenant_ids, world.calls, world.stacks,
+                                 tools.out, world.desired_state)
+        summary = release.summary()
+        failed = release.failure_message() if release.failures else ""
+    else:
+        request = TenantRequest(args.name.strip(), args.email.strip(), Tier.parse(args.tier),
+                                args.phone, args.address)
+        summary = onboard_tenant(request, templates.silo, world.http, world.stacks, tools.out)
+    if args.dry_run:
+        summary.note("(dry run: nothing was deployed)")
+        if args.command == "tenants":
+            summary.note(_DRY_RUN_ROWS if args.tenant_ids else _DRY_RUN_NO_ROWS)
+    for line in ["", *summary.lines()]:
+        tools.out(line)
+    if failed:  # after the summary: the operator sees what did succeed, then why the run failed
+        raise DeployError(failed)
+
+
+_DRY_RUN_ROWS = (f"(each --tenant-id was taken as recorded and deployed; a real run reads its "
+                 f"row and passes the row's desiredState, running or stopped, where "
+                 f"{DESIRED_STATE} stands, and refuses an id without a row)")
+_DRY_RUN_NO_ROWS = ("(a dry run cannot read the table, so its scan answers no rows and no "
+                    "tenant's stack is shown: name tenants with --tenant-id ID (TENANT_ID=...) "
+                    "to see their deployments)")
+
+
+def _templates(args: argparse.Namespace, tools: Tools) -> PackagedTemplates:
+    if args.dist is not None:
+        tools.out(f"Using the templates packaged in {args.dist}")
+        return PackagedTemplates.in_dist(args.dist)
+    dist = PROJECT_ROOT / "dist"
+    tools.out(f"Packaging every app (layer, chalice package) into {dist} ...")
+    pooled, silo = tools.package(dist)
+    return PackagedTemplates(pooled, silo)
+
+
+def _said(error: Exception, args: argparse.Namespace) -> str:
+    """One line an operator can act on."""
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "NoSuchBucket":
+            return f"{error} (create it first: aws s3 mb s3://{args.bucket})"
+    if isinstance(error, subprocess.CalledProcessError):
+        return f"packaging failed: {error} (run make package to see its output)"
+    return " ".join(str(error).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

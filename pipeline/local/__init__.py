@@ -1,1 +1,0 @@
-"""The local target: the whole platform on loopback, with moto as the AWS emulator."""

@@ -1,0 +1,252 @@
+"""The local front door: ONE base URL per deployment, as API Gateway gives one per API.
+
+``http://127.0.0.1:<port>/<deployment>/<path>`` is forwarded to the ``chalice local`` process
+serving that path (``/admin/tenants`` -> shared services; ``/pooled/products`` -> product
+service, ``/pooled/orders`` -> order service). Like API Gateway's gateway responses, errors the
+gateway itself produces (and ``chalice local``'s authorizer 401/403) carry CORS headers.
+Routes can be added and withdrawn while it runs (a Platinum tenant's deployment coming up or
+stopping).
+
+Given an authorization step and a usage-plan enforcer, it also does what API Gateway does after
+the authorizer and before the integration: meters the request against the usage plan of the API
+key the authorizer named, answering 429 (or 403 for a key no plan knows) itself. A request the
+authorizer refuses goes on, so the upstream answers its 401 or 403 as before; a CORS preflight
+(OPTIONS) needs no token and is never metered. Without them it only forwards.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
+
+from pipeline.local_cloud.api_gateway.authorization import AuthorizationStep, GatewayRequest
+from pipeline.local_cloud.api_gateway.usage_plans import Refusal, UsagePlanEnforcer
+from pipeline.local_cloud.processes import LOOPBACK
+from tenant_context.service.responses import cors_headers
+
+_log = logging.getLogger(__name__)
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                         "te", "trailers", "transfer-encoding", "upgrade", "host",
+                         "content-length", "server", "date"})  # the last two: ours are sent
+
+
+# chalice local listens with socketserver's default backlog (5 connections waiting to be
+# accepted); a burst beyond it on a busy process gets connections reset. Like API Gateway in
+# front of Lambda, the front door queues requests instead of passing the burst on.
+MAX_IN_FLIGHT_PER_SERVICE = 5
+
+
+@dataclass(frozen=True)
+class Upstream:
+    path_prefixes: tuple[str, ...]  # e.g. ("/product",) matches /product and /products/...
+    port: int
+    api_id: str  # the app's local API id (LOCAL_GATEWAY_API_ID): what its authorizer is asked
+    in_flight: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_IN_FLIGHT_PER_SERVICE),
+        compare=False, repr=False)
+    retired: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+
+    def retire(self, timeout: float = 60) -> None:
+        """No new request goes here (one that resolved it meanwhile finds the route's new
+        upstream); returns once the requests it is serving have finished."""
+        self.retired.set()
+        deadline = time.monotonic() + timeout
+        held = 0
+        while held < MAX_IN_FLIGHT_PER_SERVICE and \
+                self.in_flight.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            held += 1
+        for _ in range(held):
+            self.in_flight.release()
+
+
+class Route(NamedTuple):
+    deployment: str  # the first path segment: the deployment's base URL
+    upstream: Upstream
+    path: str  # the rest: the path under that base URL
+
+
+class RouteTable:
+    def __init__(self) -> None:
+        self._routes: dict[str, tuple[Upstream, ...]] = {}
+        self._lock = threading.Lock()
+
+    def set(self, deployment: str, upstreams: tuple[Upstream, ...]) -> tuple[Upstream, ...]:
+        """Route the deployment to ``upstreams``; what it was routed to before."""
+        with self._lock:
+            previous = self._routes.get(deployment, ())
+            self._routes[deployment] = upstreams
+        return previous
+
+    def remove(self, deployment: str) -> None:
+        """Its base URL is no longer served (404), as for an API that does not exist."""
+        with self._lock:
+            self._routes.pop(deployment, None)
+
+    def resolve(self, path: str) -> Route | None:
+        segments = path.split("/", 2)  # ["", deployment, rest]
+        deployment = segments[1] if len(segments) > 1 else ""
+        rest = "/" + (segments[2] if len(segments) > 2 else "")
+        with self._lock:
+            upstreams = self._routes.get(deployment, ())
+        for upstream in upstreams:
+            if any(rest.startswith(prefix) for prefix in upstream.path_prefixes):
+                return Route(deployment, upstream, rest)
+        return None
+
+
+@dataclass(frozen=True)
+class UsagePlanGate:
+    authorize: AuthorizationStep
+    usage_plans: UsagePlanEnforcer
+
+    def refusal(self, route: Route, method: str, authorization: str | None) -> Refusal | None:
+        if method == "OPTIONS":  # API Gateway's CORS preflight has no authorizer and no key
+            return None
+        authorized = self.authorize(GatewayRequest(route.upstream.api_id, method, route.path,
+                                                   authorization))
+        if authorized is None:
+            return None
+        return self.usage_plans.admit(authorized.usage_key, route.deployment)
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of new connections beyond it is
+    # refused and retried by the client after a second. API Gateway takes the burst (and
+    # throttles it by plan), so the front door accepts it and queues.
+    request_queue_size = 128
+    daemon_threads = True
+
+
+ChangeListener = Callable[[str], None]  # told the deployment a successful change went to
+_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class FrontDoor:
+    def __init__(self, port: int, routes: RouteTable, *,
+                 authorize: AuthorizationStep | None = None,
+                 usage_plans: UsagePlanEnforcer | None = None,
+                 after_change: ChangeListener | None = None) -> None:
+        """``after_change`` hears of every change an API accepted (2xx to POST, PUT, PATCH or
+        DELETE), after the answer is sent: the local deployer acts on a registration or a
+        deactivation at once instead of at its next poll."""
+        if (authorize is None) != (usage_plans is None):
+            raise ValueError("usage plans are applied to what the authorizer returns: "
+                             "give both or neither")
+        self.routes = routes
+        gate = UsagePlanGate(authorize, usage_plans) if authorize and usage_plans else None
+        handler = type("FrontDoorHandler", (_Handler,), {
+            "routes": routes, "gate": gate,
+            "after_change": staticmethod(after_change) if after_change else None})
+        self._server = _Server((LOOPBACK, port), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    routes: RouteTable
+    gate: UsagePlanGate | None
+    after_change: ChangeListener | None
+    protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; with Nagle's algorithm the body then waits for
+    # the client's delayed ACK (~40 ms on Linux) on every request of a kept-alive connection.
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass  # the services log their own requests
+
+    def _forward(self) -> None:
+        target = self.routes.resolve(self.path.split("?", 1)[0])
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if target is None:
+            self._reply(404, {"message": f"No API serves {self.path}"})
+            return
+        if self.gate is not None:
+            refusal = self.gate.refusal(target, self.command, self.headers.get("Authorization"))
+            if refusal is not None:
+                self._reply(refusal.status, refusal.body(),
+                            {"x-amzn-ErrorType": refusal.error_type})
+                return
+        query = self.path.partition("?")[2]
+        headers = {name: value for name, value in self.headers.items()
+                   if name.lower() not in _HOP_BY_HOP}
+        answer = None
+        for _ in range(3):  # one retirement per release; more would be a bug, not a wait
+            try:
+                answer = self._exchange(target, query, body, headers)
+            except OSError as error:
+                _log.warning("forwarding %s %s to port %d failed: %r", self.command, self.path,
+                             target.upstream.port, error)
+                self._reply(502, {"message": "The service behind this route is not running"})
+                return
+            if answer is not None:
+                break
+            # Retired by a release after this request found it: the route's new upstream.
+            next_target = self.routes.resolve(self.path.split("?", 1)[0])
+            if next_target is None:
+                self._reply(404, {"message": f"No API serves {self.path}"})
+                return
+            target = next_target
+        if answer is None:
+            self._reply(502, {"message": "The service behind this route is being replaced"})
+            return
+        response, payload = answer
+        response_headers = {name: value for name, value in response.getheaders()
+                            if name.lower() not in _HOP_BY_HOP}
+        if not any(name.lower() == "access-control-allow-origin" for name in response_headers):
+            response_headers |= cors_headers()
+        self._send(response.status, response_headers, payload)
+        if self.after_change and self.command in _CHANGES and 200 <= response.status < 300:
+            self.after_change(target.deployment)
+
+    def _exchange(self, target: Route, query: str, body: bytes | None,
+                  headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes] | None:
+        """The upstream's response, or None if the upstream was retired."""
+        upstream = target.upstream
+        with upstream.in_flight:
+            if upstream.retired.is_set():
+                return None
+            connection = http.client.HTTPConnection(LOOPBACK, upstream.port, timeout=120)
+            try:
+                connection.request(self.command, target.path + (f"?{query}" if query else ""),
+                                   body=body, headers=headers)
+                response = connection.getresponse()
+                return response, response.read()
+            finally:
+                connection.close()
+
+    def _reply(self, status: int, body: dict[str, str],
+               headers: dict[str, str] | None = None) -> None:
+        self._send(status,
+                   {"Content-Type": "application/json", **cors_headers(), **(headers or {})},
+                   json.dumps(body).encode())
+
+    def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    # BaseHTTPRequestHandler dispatches on these exact names.
+    do_GET = do_POST = do_PUT = do_DELETE = _forward  # noqa: N815
+    do_PATCH = do_OPTIONS = do_HEAD = _forward  # noqa: N815

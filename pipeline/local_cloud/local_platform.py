@@ -1,0 +1,286 @@
+"""``make local``: the whole platform on loopback, in one command, until Ctrl-C.
+
+Starts the emulator (replaying saved state), applies the baseline, starts shared services and
+the pooled product and order services under ``chalice local``, puts the front door in front of
+them, prints the URLs and the admin's credentials, and stops everything it started (by pid) on
+Ctrl-C or SIGTERM. Running it again is safe: the bootstrap only fills in what is missing.
+
+It is also the deployer of Platinum tenants
+(``pipeline.local_cloud.provisioning.tenant_provisioner``): each one's own product and order
+services come up at ``<gateway>/<tenantId>`` soon after its registration, stop when it is
+deactivated (its tables and data stay) and come back with its activation or the next start.
+``platform.json`` lists every process, those of Platinum deployments included, and is rewritten
+whenever a deployment starts or stops.
+
+A release (``make deploy-pooled``: SIGHUP; ``make deploy-tenants``: SIGUSR1) replaces the
+processes of the admin and pooled deployments, or of every Platinum deployment, with new ones
+running the working tree's code; the new ones take each route over before the old ones stop,
+so no request fails.
+
+Configuration (environment): ``EMULATOR_PORT`` (4700), ``GATEWAY_PORT`` (4701),
+``ADMIN_EMAIL``, ``LOCAL_STATE_DIR`` (``.local``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from pipeline.local_cloud import processes
+from pipeline.local_cloud.api_gateway.authorization import authorizer_step, emulator_authorizer
+from pipeline.local_cloud.api_gateway.front_door import FrontDoor, RouteTable, Upstream
+from pipeline.local_cloud.api_gateway.usage_plans import UsagePlanEnforcer, settings_key_plans
+from pipeline.local_cloud.chalice_local import (
+    ORDER_SERVICE,
+    PRODUCT_SERVICE,
+    SHARED_SERVICES,
+    ServiceApp,
+    ServiceLaunch,
+    service_environment,
+    start_services,
+)
+from pipeline.local_cloud.emulator import Emulator, start_emulator
+from pipeline.local_cloud.provisioning.baseline_bootstrap import (
+    BaselineResult,
+    LocalUrls,
+    bootstrap,
+)
+from pipeline.local_cloud.provisioning.silo_launcher import SiloDeployment, SiloLauncher
+from pipeline.local_cloud.provisioning.tenant_provisioner import Provisioner
+from pipeline.local_cloud.state import StatePaths
+from pipeline.stacks.inventory import ADMIN_API_NAMES, POOLED_API_NAMES
+from tenant_context.config import Env
+from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
+from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.invitations import CredentialsFile
+from tenant_context.tenancy import POOLED_DEPLOYMENT
+
+REGION = "us-east-1"
+ADMIN_DEPLOYMENT = "admin"
+# Changes through the admin API nudge the provisioner at once; the poll catches the others
+# (an app run alone, a script writing the table) and bounds how much idle polling the
+# emulator records (about 1 KB a poll).
+PROVISIONER_POLL_SECONDS = 5.0
+# The deployments the platform itself runs (a Platinum tenant's are the provisioner's): each
+# app with its API id.
+BASELINE_DEPLOYMENTS: dict[str, list[tuple[ServiceApp, str]]] = {
+    ADMIN_DEPLOYMENT: [(SHARED_SERVICES, ADMIN_API_NAMES[0])],
+    POOLED_DEPLOYMENT: list(zip((PRODUCT_SERVICE, ORDER_SERVICE), POOLED_API_NAMES, strict=True)),
+}
+# ``make deploy-pooled`` and ``make deploy-tenants`` ask the running platform for a release.
+RELEASE_POOLED = signal.SIGHUP
+RELEASE_TENANTS = signal.SIGUSR1
+
+
+def emulator_clients(emulator_url: str) -> Any:
+    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
+                                    region_name=REGION)
+    return lambda service: session.client(service, endpoint_url=emulator_url)
+
+
+@dataclass
+class LocalPlatform:
+    paths: StatePaths
+    emulator_port: int
+    gateway_port: int
+    admin_email: str
+    emulator: Emulator | None = None
+    front_door: FrontDoor | None = None
+    services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    baseline: BaselineResult | None = None
+    provisioner: Provisioner[SiloDeployment] | None = None
+    routes: RouteTable = field(default_factory=RouteTable)
+    service_env: dict[str, str] = field(default_factory=dict)
+    # The main thread (a release) and the provisioner's both rewrite platform.json.
+    _state_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{processes.LOOPBACK}:{self.gateway_port}"
+
+    def urls(self) -> LocalUrls:
+        return LocalUrls(admin_api=f"{self.gateway_url}/{ADMIN_DEPLOYMENT}",
+                         pooled_api=f"{self.gateway_url}/{POOLED_DEPLOYMENT}")
+
+    def start(self) -> None:
+        if processes.port_in_use(self.gateway_port):
+            raise RuntimeError(f"port {self.gateway_port} is already in use: is the platform "
+                               f"already running? (choose another with GATEWAY_PORT=...)")
+        try:
+            self.emulator = start_emulator(self.emulator_port, self.paths.recording,
+                                           self.paths.logs / "emulator.log")
+            credentials = CredentialsFile(self.paths.credentials)
+            clients = emulator_clients(self.emulator.url)
+            self.baseline = bootstrap(clients, self.urls(),
+                                      credentials, self.admin_email)
+            routes = self.routes
+            env = self.service_env = service_environment(self.emulator.url,
+                                                         self.paths.credentials)
+            for deployment, apps in BASELINE_DEPLOYMENTS.items():
+                routes.set(deployment, self._start_apps(apps, env))
+            dynamodb = clients("dynamodb")
+            self.provisioner = Provisioner(
+                Deployments(dynamodb, TENANT_STACK_MAPPING_TABLE.name), routes,
+                SiloLauncher(dynamodb, clients("cloudformation"), env,
+                             self.paths.logs), self.gateway_url)
+            self.provisioner.reconcile()  # Platinum deployments are up when the URLs print
+            self.front_door = FrontDoor(
+                self.gateway_port, routes,
+                authorize=authorizer_step(emulator_authorizer(self.emulator.url, clients)),
+                usage_plans=UsagePlanEnforcer(settings_key_plans(clients("dynamodb")),
+                                              shared_deployments=(ADMIN_DEPLOYMENT,
+                                                                  POOLED_DEPLOYMENT)),
+                after_change=self._changed)
+            self.front_door.start()
+            self._write_state()
+            self.provisioner.start_polling(PROVISIONER_POLL_SECONDS, self._write_state)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_apps(self, apps: list[tuple[ServiceApp, str]], env: dict[str, str]
+                    ) -> tuple[Upstream, ...]:
+        """Apps of one deployment, each with its API id."""
+        running = start_services([ServiceLaunch(app, env, self.paths.logs / f"{app.directory}.log")
+                                  for app, _ in apps])
+        self.services.update({service.app.directory: service.process for service in running})
+        return tuple(Upstream(service.app.path_prefixes, service.port, api_id)
+                     for service, (_, api_id) in zip(running, apps, strict=True))
+
+    def release(self) -> None:
+        """``make deploy-pooled``: the admin and pooled deployments get new processes (the
+        working tree's code) without failing a request: the new ones take the route over, the
+        old ones finish what they are serving, then stop (a local blue/green)."""
+        for deployment, apps in BASELINE_DEPLOYMENTS.items():
+            old = [self.services[app.directory] for app, _ in apps]
+            for upstream in self.routes.set(deployment, self._start_apps(apps, self.service_env)):
+                upstream.retire()
+            for process in old:
+                processes.stop(process)
+        self._write_state()
+
+    def _changed(self, deployment: str) -> None:
+        if deployment == ADMIN_DEPLOYMENT and self.provisioner:
+            self.provisioner.nudge()  # registrations and (de)activations reach it at once
+
+    def _started(self) -> tuple[Emulator, BaselineResult]:
+        if self.emulator is None or self.baseline is None:
+            raise RuntimeError("the platform is not running")
+        return self.emulator, self.baseline
+
+    def _write_state(self) -> None:
+        """Replaced whole (write, then rename), so a reader never sees half a file; one writer
+        at a time, so an older picture never replaces a newer one."""
+        emulator, _ = self._started()
+        urls = self.urls()
+        silos = self.provisioner
+        with self._state_lock:
+            state = {
+                "pid": os.getpid(),
+                "emulatorUrl": emulator.url,
+                "adminApiUrl": urls.admin_api,
+                "pooledApiUrl": urls.pooled_api,
+                "tenantApiUrls": silos.urls() if silos else {},  # Platinum tenant id -> URL
+                "pids": {"emulator": emulator.process.pid,
+                         **{name: process.pid for name, process in self.services.items()},
+                         **(silos.pids() if silos else {})},
+            }
+            written = self.paths.platform.with_suffix(".writing")
+            written.write_text(json.dumps(state, indent=2))
+            written.replace(self.paths.platform)
+
+    def stop(self) -> None:
+        if self.provisioner:  # first: its thread may still rewrite platform.json
+            self.provisioner.stop()
+            self.provisioner = None
+        if self.front_door:
+            self.front_door.stop()
+            self.front_door = None
+        for process in self.services.values():
+            processes.stop(process)
+        self.services.clear()
+        if self.emulator:
+            self.emulator.stop()
+            self.emulator = None
+        self.paths.platform.unlink(missing_ok=True)
+
+    def summary(self) -> str:
+        emulator, baseline = self._started()
+        urls = self.urls()
+        password = baseline.admin_password or "(see the credentials file)"
+        return "\n".join([
+            "Serverless SaaS platform is running (Ctrl-C stops it):",
+            f"  admin API          {urls.admin_api}",
+            f"  pooled tenant API  {urls.pooled_api}   (/products, /orders)",
+            f"  Platinum tenants   {self.gateway_url}/<tenantId>   (each its own deployment)",
+            f"  AWS emulator       {emulator.url}",
+            f"  SystemAdmin        user '{baseline.admin_user_name}', password {password}",
+            f"  credentials file   {self.paths.credentials}",
+            f"  logs               {self.paths.logs}/",
+            "Get an ID token:     make token                      (the SystemAdmin)",
+            "                     make token USER_NAME=... TENANT=<tenant name>",
+            f"Try it:             curl -H \"Authorization: Bearer $(make -s token)\" "
+            f"{urls.admin_api}/tenants",
+        ])
+
+
+def main() -> None:
+    platform = LocalPlatform(
+        paths=StatePaths.from_environ(),
+        emulator_port=int(os.environ.get(Env.EMULATOR_PORT) or 4700),
+        gateway_port=int(os.environ.get(Env.GATEWAY_PORT) or 4701),
+        admin_email=os.environ.get(Env.ADMIN_EMAIL) or "admin@example.com",
+    )
+    stopping = threading.Event()
+    releases = {RELEASE_POOLED: threading.Event(), RELEASE_TENANTS: threading.Event()}
+
+    def request_stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    def request_release(signum: int, frame: object) -> None:
+        releases[signal.Signals(signum)].set()
+
+    logging.basicConfig(format="%(message)s", stream=sys.stdout)
+    logging.getLogger("pipeline.local_cloud").setLevel(logging.INFO)  # deployments coming and going
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    for release_signal in releases:
+        signal.signal(release_signal, request_release)
+    platform.paths.root.mkdir(parents=True, exist_ok=True)
+    print("Starting the local platform ...", flush=True)
+    platform.start()
+    try:
+        print(platform.summary(), flush=True)
+        while not stopping.wait(0.5):
+            if releases[RELEASE_POOLED].is_set():
+                releases[RELEASE_POOLED].clear()
+                print("Releasing the admin and pooled deployments ...", flush=True)
+                platform.release()
+                print("Released: new processes serve the admin and pooled APIs.", flush=True)
+            if releases[RELEASE_TENANTS].is_set() and platform.provisioner:
+                releases[RELEASE_TENANTS].clear()
+                platform.provisioner.release()
+            children = {**platform.services,
+                        **({"emulator": platform.emulator.process} if platform.emulator else {})}
+            dead = [name for name, process in children.items() if process.poll() is not None]
+            if dead:
+                print(f"{', '.join(dead)} stopped unexpectedly; see {platform.paths.logs}/",
+                      flush=True)
+                break
+    finally:
+        print("Stopping ...", flush=True)
+        platform.stop()
+        print("Stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

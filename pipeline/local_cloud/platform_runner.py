@@ -1,0 +1,109 @@
+"""The local platform as a child process, for tests and benchmarks: started as ``make local``
+starts it, stopped as Ctrl-C stops it, and checked to leave no process behind.
+
+Platinum deployments come and go while the platform runs, and the platform rewrites
+``platform.json`` each time; so the pids checked at the end are those listed at start plus
+those listed just before the platform is stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.local_cloud.local_platform import emulator_clients
+from pipeline.local_cloud.sign_in import resolve_pool, sign_in
+from pipeline.project import PROJECT_ROOT
+from tenant_context.config import Env
+from tenant_context.platform.invitations import CredentialsFile
+
+
+@dataclass
+class RunningPlatform:
+    state: dict[str, Any]  # platform.json: URLs and pids
+    state_dir: Path
+
+    @property
+    def admin_api(self) -> str:
+        return str(self.state["adminApiUrl"])
+
+    @property
+    def pooled_api(self) -> str:
+        return str(self.state["pooledApiUrl"])
+
+    def tenant_api(self, tenant_id: str) -> str | None:
+        """A Platinum tenant's own URL while its deployment runs (from the current state)."""
+        url = self.current_state().get("tenantApiUrls", {}).get(tenant_id)
+        return str(url) if url else None
+
+    def current_state(self) -> dict[str, Any]:
+        """``platform.json`` as the platform last wrote it (it changes with deployments)."""
+        state: dict[str, Any] = json.loads((self.state_dir / "platform.json").read_text())
+        return state
+
+    def clients(self) -> Any:
+        return emulator_clients(self.state["emulatorUrl"])
+
+    def token(self, user_name: str = "admin", tenant_name: str | None = None) -> str:
+        clients = self.clients()
+        return sign_in(clients("cognito-idp"), resolve_pool(clients("dynamodb"), tenant_name),
+                       user_name, CredentialsFile(self.state_dir / "credentials.json")
+                       )["IdToken"]
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this pid is still there."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextmanager
+def running_platform(state_dir: Path, emulator_port: int, gateway_port: int,
+                     start_timeout: float = 90) -> Iterator[RunningPlatform]:
+    env = {**os.environ, Env.LOCAL_STATE_DIR: str(state_dir), Env.EMULATOR_PORT: str(emulator_port),
+           Env.GATEWAY_PORT: str(gateway_port)}
+    for name in (Env.AWS_ENDPOINT_URL, Env.TENANT_AUTHORIZER, Env.LOCAL_GATEWAY_API_ID):
+        env.pop(name, None)  # the platform gives its processes what they need
+    process = subprocess.Popen([sys.executable, "-m", "pipeline.local_cloud"],
+                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    state_file = state_dir / "platform.json"
+    pids = [process.pid]
+    try:
+        deadline = time.monotonic() + start_timeout
+        while not state_file.exists():
+            if process.poll() is not None:
+                raise RuntimeError(f"the platform exited: {process.communicate()[0]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the platform did not start within {start_timeout:.0f} s")
+            time.sleep(0.2)
+        running = RunningPlatform(json.loads(state_file.read_text()), state_dir)
+        pids += list(running.state["pids"].values())
+        yield running
+    finally:
+        if state_file.exists():
+            pids += list(json.loads(state_file.read_text())["pids"].values())
+        process.send_signal(signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in pids if alive(pid)]
+        if left or "Stopped." not in output or state_file.exists():
+            raise RuntimeError(f"the platform did not stop cleanly (left {left}): {output}")

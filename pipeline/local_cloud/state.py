@@ -1,0 +1,51 @@
+"""Where the local platform keeps its state: ``.local/`` in the project (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.project import PROJECT_ROOT
+from tenant_context.config import Env
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    root: Path
+
+    @classmethod
+    def from_environ(cls) -> StatePaths:
+        return cls(Path(os.environ.get(Env.LOCAL_STATE_DIR) or PROJECT_ROOT / ".local").resolve())
+
+    @property
+    def recording(self) -> Path:
+        """Every state-changing request made to the emulator, replayed on the next start."""
+        return self.root / "emulator" / "recording.jsonl"
+
+    @property
+    def credentials(self) -> Path:
+        """Temporary and changed passwords of local users (no email leaves the machine)."""
+        return self.root / "credentials.json"
+
+    @property
+    def platform(self) -> Path:
+        """URLs, ports and pids of the running platform (removed when it stops)."""
+        return self.root / "platform.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def running(self) -> dict[str, Any]:
+        """The running platform's URLs and pids, or ``NotRunning``."""
+        if not self.platform.exists():
+            raise NotRunning("The local platform is not running: start it with `make local`.")
+        state: dict[str, Any] = json.loads(self.platform.read_text())
+        return state
+
+
+class NotRunning(Exception):  # noqa: N818 - a state, read as "the platform is not running"
+    pass

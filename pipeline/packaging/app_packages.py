@@ -1,0 +1,99 @@
+"""``make package``: ``chalice package`` of every app with its merge template, joined into one
+stack per deployment (``pipeline.stacks``): ``dist/cloudformation/pooled/template.json`` (the
+pooled stack, once) and ``dist/cloudformation/silo/template.json`` (one Platinum tenant's stack,
+parameterised by tenant), each beside the zips it names by relative path, ready for
+``pipeline.deploy.aws`` (or ``aws cloudformation package``) to upload.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.packaging.layer_zip import build_layer
+from pipeline.project import PROJECT_ROOT
+from pipeline.stacks import pooled_template as pooled
+from pipeline.stacks import silo_template as silo
+from pipeline.stacks.baseline_template import LAYER_ZIP, baseline_merge_template
+from pipeline.stacks.merge import Template, combined, prefixed
+from tenant_context.config import Env
+
+
+def chalice_package(app_dir: Path, merge_template: dict[str, object], out_dir: Path) -> Path:
+    """``chalice package`` of one app into ``out_dir`` (sam.json + deployment.zip)."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    merge_file = out_dir.parent / f"{out_dir.name}.merge.json"
+    merge_file.write_text(json.dumps(merge_template, indent=2))
+    env = {"AWS_DEFAULT_REGION": "us-east-1", Env.AWS_EC2_METADATA_DISABLED: "true",
+           "PATH": str(Path(sys.executable).parent)}
+    subprocess.run([str(Path(sys.executable).with_name("chalice")), "package",
+                    "--stage", "prod", "--pkg-format", "cloudformation",
+                    "--template-format", "json", "--merge-template", str(merge_file),
+                    str(out_dir)], cwd=app_dir, env=env, check=True, capture_output=True)
+    return out_dir / "sam.json"
+
+
+@dataclass(frozen=True)
+class AppPart:
+    """One app's ``chalice package`` output, as a part of a deployment's stack."""
+
+    directory: str
+    prefix: str
+    merge_template: Callable[[], Template]
+    # A last change to the prefixed part (it gets the prefix).
+    finish: Callable[[Template, str], Template] | None = None
+
+
+POOLED_PARTS = (
+    AppPart("authorizer", "", baseline_merge_template),
+    AppPart("shared_services", pooled.ADMIN, pooled.admin_merge_template),
+    AppPart("product_service", pooled.POOLED_PRODUCT, pooled.pooled_product_merge_template),
+    AppPart("order_service", pooled.POOLED_ORDER, pooled.pooled_order_merge_template),
+)
+SILO_PARTS = (
+    AppPart("product_service", silo.PRODUCT, silo.product_merge_template, silo.through_alias),
+    AppPart("order_service", silo.ORDER, silo.order_merge_template, silo.through_alias),
+)
+TEMPLATE_FILE = "template.json"
+
+
+def package_deployment(name: str, parts: tuple[AppPart, ...], stack: Template,
+                       out_dir: Path) -> Path:
+    """``dist/cloudformation/<name>/template.json`` and the zips it names (relative paths, as
+    ``aws cloudformation package`` expects; the deployer uploads them)."""
+    deployment_dir = out_dir / "cloudformation" / name
+    shutil.rmtree(deployment_dir, ignore_errors=True)
+    deployment_dir.mkdir(parents=True)
+    templates = []
+    for part in parts:
+        build_dir = out_dir / "build" / f"{name}-{part.directory}"
+        sam = chalice_package(PROJECT_ROOT / part.directory, part.merge_template(), build_dir)
+        template = json.loads(sam.read_text())
+        code = f"{part.directory}.zip"
+        shutil.copy(build_dir / "deployment.zip", deployment_dir / code)
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::Serverless::Function":
+                resource["Properties"]["CodeUri"] = f"./{code}"
+        template = prefixed(template, part.prefix)
+        templates.append(part.finish(template, part.prefix) if part.finish else template)
+    template_file = deployment_dir / TEMPLATE_FILE
+    template_file.write_text(json.dumps(combined(*templates, stack), indent=2))
+    return template_file
+
+
+def package(out_dir: Path) -> list[Path]:
+    """The layer (once), the pooled stack and the silo stack of one Platinum tenant."""
+    layer_zip = build_layer(out_dir / "layer")
+    pooled_template = package_deployment("pooled", POOLED_PARTS,
+                                         pooled.pooled_stack_resources(), out_dir)
+    shutil.copy(layer_zip, pooled_template.parent / LAYER_ZIP)
+    silo_template = package_deployment(
+        "silo", SILO_PARTS, silo.silo_stack_resources(pooled.edge_routes(silo.PRODUCT,
+                                                                         silo.ORDER)), out_dir)
+    return [pooled_template, silo_template]

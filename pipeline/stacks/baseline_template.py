@@ -1,0 +1,100 @@
+"""The pooled stack's baseline: the authorizer app's ``chalice package`` merge template.
+
+``chalice package`` of the authorizer app emits its function; this template adds what the
+baseline needs around it (tables, pools, the SystemAdmin user, roles, the ONE layer) and wires
+the function to them. It is the unprefixed part of the pooled stack: the other apps' parts
+(``pipeline.stacks.pooled_template``) refer to these logical ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.stacks import cloudformation as cfn
+from pipeline.stacks.inventory import TABLES, USER_POOLS
+from tenant_context.config import Env
+from tenant_context.platform.definitions import (
+    CONTROL_PLANE_TABLES,
+    OPERATIONS_POOL,
+    PLATFORM,
+    POOLED_ORDER_TABLE,
+    POOLED_PRODUCT_TABLE,
+    SETTINGS_TABLE,
+    SYSTEM_ADMIN_USER_NAME,
+    TENANT_DETAILS_TABLE,
+    TENANT_STACK_MAPPING_TABLE,
+    TENANT_USER_MAPPING_TABLE,
+    regional_tenant_access_role_name,
+)
+from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role
+
+LAYER_ZIP = "tenant-context-layer.zip"
+LAYER = "TenantContextLayer"
+AUTHORIZER_FUNCTION = "TenantAuthorizer"  # chalice's logical id for @lambda_function
+AUTHORIZER_ROLE = "TenantAuthorizerRole"
+TENANT_ACCESS_ROLE = "TenantAccessRole"
+# Account-global name, so the region is in it (a second region's pooled stack must not clash).
+TENANT_ACCESS_ROLE_NAME_IN_STACK = regional_tenant_access_role_name("${AWS::Region}")
+AUTHORIZER_PERMISSION = "TenantAuthorizerInvokePermission"
+SYSTEM_ADMIN_USER = "SystemAdminUser"
+
+
+def _authorizer_statements() -> list[dict[str, Any]]:
+    """The authorizer reads settings, tenants and deployments, and assumes the access role."""
+    def table_arn(name: str) -> dict[str, str]:
+        return {"Fn::Sub": f"{cfn.ARN_PREFIX}:table/{name}"}
+
+    return [
+        {"Effect": "Allow", "Action": ["dynamodb:Scan"],
+         "Resource": [table_arn(SETTINGS_TABLE.name)]},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem"],
+         "Resource": [table_arn(TENANT_DETAILS_TABLE.name),
+                      table_arn(TENANT_USER_MAPPING_TABLE.name),
+                      table_arn(TENANT_STACK_MAPPING_TABLE.name)]},
+        # By name, not GetAtt: the access role's trust policy already refers to this role.
+        {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": [{
+            "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/"
+                       f"{TENANT_ACCESS_ROLE_NAME_IN_STACK}"}]},
+    ]
+
+
+def baseline_merge_template() -> dict[str, Any]:
+    resources: dict[str, Any] = {table.logical_id: cfn.table(table) for table in TABLES}
+    for pool in USER_POOLS:
+        resources[pool.logical_id] = cfn.user_pool(pool)
+        resources[pool.client_logical_id] = cfn.user_pool_client(pool)
+    resources[SYSTEM_ADMIN_USER] = cfn.user(
+        OPERATIONS_POOL, SYSTEM_ADMIN_USER_NAME, cfn.ref("AdminEmail"), Role.SYSTEM_ADMIN,
+        OPERATIONS_TENANT_ID)
+    resources[AUTHORIZER_ROLE] = cfn.lambda_role(_authorizer_statements(), "tenant-authorizer")
+    resources[TENANT_ACCESS_ROLE] = cfn.tenant_access_role(
+        AUTHORIZER_ROLE, {"Fn::Sub": TENANT_ACCESS_ROLE_NAME_IN_STACK})
+    resources[AUTHORIZER_PERMISSION] = cfn.authorizer_invoke_permission(
+        cfn.get_att(AUTHORIZER_FUNCTION, "Arn"))
+    resources[LAYER] = cfn.layer_version(f"./{LAYER_ZIP}", f"{PLATFORM}-tenant-context")
+    resources[AUTHORIZER_FUNCTION] = {"Properties": {
+        "Layers": [cfn.ref(LAYER)],
+        "Role": cfn.get_att(AUTHORIZER_ROLE, "Arn"),
+        "Tracing": "Active",
+        "Environment": {"Variables": {
+            **{table.env_var: cfn.ref(table.logical_id) for table in CONTROL_PLANE_TABLES},
+            Env.POOLED_PRODUCT_TABLE: cfn.ref(POOLED_PRODUCT_TABLE.logical_id),
+            Env.POOLED_ORDER_TABLE: cfn.ref(POOLED_ORDER_TABLE.logical_id),
+            Env.TENANT_ACCESS_ROLE_ARN: cfn.get_att(TENANT_ACCESS_ROLE, "Arn"),
+            Env.POWERTOOLS_SERVICE_NAME: "tenant-authorizer",
+        }},
+    }}
+    outputs = {
+        "TenantAuthorizerArn": {"Value": cfn.get_att(AUTHORIZER_FUNCTION, "Arn")},
+        "TenantContextLayerArn": {"Value": cfn.ref(LAYER)},
+        **{f"{pool.logical_id}Id": {"Value": cfn.ref(pool.logical_id)} for pool in USER_POOLS},
+        **{f"{pool.client_logical_id}Id": {"Value": cfn.ref(pool.client_logical_id)}
+           for pool in USER_POOLS},
+    }
+    return {
+        "Parameters": {"AdminEmail": {
+            "Type": "String", "AllowedPattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            "Description": "Email address of the first SystemAdmin (receives its password)"}},
+        "Resources": resources,
+        "Outputs": outputs,
+    }

@@ -1,0 +1,23 @@
+"""What the pooled baseline consists of, for both targets: tables, pools, the first user, the
+tenant-access role, tier plans, and the seeded ``pooled`` deployment row."""
+
+from __future__ import annotations
+
+from tenant_context.platform.definitions import (
+    ADMIN_API,
+    CONTROL_PLANE_TABLES,
+    OPERATIONS_POOL,
+    POOLED_DATA_TABLES,
+    POOLED_TENANT_POOL,
+    api_name,
+)
+from tenant_context.tenancy import POOLED_DEPLOYMENT
+
+TABLES = (*CONTROL_PLANE_TABLES, *POOLED_DATA_TABLES)
+USER_POOLS = (OPERATIONS_POOL, POOLED_TENANT_POOL)
+POOLED_SERVICES = ("product", "order")
+POOLED_STACK_NAME = "stack-pooled"
+
+# API names (locally also the API ids; in AWS the deployer records the real ids).
+ADMIN_API_NAMES = (ADMIN_API,)
+POOLED_API_NAMES = tuple(api_name(POOLED_DEPLOYMENT, service) for service in POOLED_SERVICES)

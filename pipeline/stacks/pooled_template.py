@@ -1,0 +1,195 @@
+"""The pooled deployment as ONE stack (``stack-pooled``): baseline, admin API, pooled tenant API.
+
+Parts, each a ``chalice package`` of one app with its merge template, joined by
+``pipeline.stacks.merge``:
+- the authorizer app (no prefix): the shared authorizer and the baseline around it (tables,
+  pools, the first SystemAdmin, roles, the ONE layer; ``pipeline.stacks.baseline_template``);
+- shared services (``Admin``): the admin API, and the function behind the stack's
+  ``Custom::PlatformSettings`` (settings, the SystemAdmin's record, the pooled deployment row);
+- the product and order services in pooled mode (``PooledProduct``, ``PooledOrder``).
+Around them: one usage plan per tier with its API key, ONE permission for API Gateway to call
+the shared authorizer (every API's, Platinum tenants' included), and ONE base URL for
+/product(s) and /order(s) (``cfn.http_edge``).
+
+Pooled tiers' API keys are per tier, not per tenant: a tier's plan then caps the tier, as the
+architecture we re-create defines it; registration needs no API Gateway write (nothing to undo
+when it fails); and the account's limits (10,000 API keys and 300 usage plans per region) never
+cap the number of pooled tenants. The cost is that tenants of one pooled tier share its rate and
+quota; a tenant that needs its own gets Platinum. A Platinum tenant's stack has its OWN key, on
+its own plan (its API) and on the pooled Platinum plan (the admin API): two plans per key,
+whereas one shared Platinum key would join a plan per tenant and hit API Gateway's limit of 10
+usage plans per API key at the tenth Platinum tenant. The pooled Platinum key serves a Platinum
+tenant only until its stack is up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.stacks import cloudformation as cfn
+from pipeline.stacks.baseline_template import AUTHORIZER_FUNCTION, LAYER
+from pipeline.stacks.merge import Template
+from pipeline.stacks.service_template import (
+    API_FUNCTION,
+    REST_API,
+    ServiceWiring,
+    crud_statements,
+    service_merge_template,
+)
+from tenant_context.config import Env
+from tenant_context.platform.definitions import (
+    CONTROL_PLANE_TABLES,
+    OPERATIONS_POOL,
+    PLATFORM,
+    POOLED_ORDER_TABLE,
+    POOLED_PRODUCT_TABLE,
+    POOLED_TENANT_POOL,
+    SETTINGS_TABLE,
+    TENANT_DETAILS_TABLE,
+    TENANT_STACK_MAPPING_TABLE,
+    TENANT_USER_MAPPING_TABLE,
+    USAGE_PLANS,
+)
+from tenant_context.service.tenant_tables import Isolation
+from tenant_context.tenancy import Tier
+
+ADMIN = "Admin"
+POOLED_PRODUCT = "PooledProduct"
+POOLED_ORDER = "PooledOrder"
+DEPLOYMENT_RECORDS_FUNCTION = "DeploymentRecords"  # chalice's id for deployment_records
+DEPLOYMENT_RECORDS_ROLE = "DeploymentRecordsRole"
+PLATFORM_SETTINGS = "PlatformSettings"
+POOLED_TIERS = (Tier.BASIC, Tier.STANDARD, Tier.PREMIUM)
+
+
+def _wiring(service: str, environment: dict[str, Any],
+            statements: list[dict[str, Any]]) -> ServiceWiring:
+    return ServiceWiring(service_name=service, layer=cfn.ref(LAYER),
+                         authorizer_arn_variable=f"{AUTHORIZER_FUNCTION}.Arn",
+                         environment=environment, statements=statements)
+
+
+def _control_plane_statements() -> list[dict[str, Any]]:
+    """Registration (no caller) and Cognito work use the function's own role; records a caller
+    reads or changes go through the caller's scoped credentials."""
+    cognito_pools = {"Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:"
+                                "${AWS::AccountId}:userpool/*"}
+    return [
+        *crud_statements([table.name for table in CONTROL_PLANE_TABLES],
+                         ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                          "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan",
+                          "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem")),
+        # A Platinum tenant's pool is created at registration: its ARN is not known here.
+        {"Effect": "Allow", "Action": ["cognito-idp:CreateUserPool", "cognito-idp:ListUserPools"],
+         "Resource": ["*"]},
+        {"Effect": "Allow", "Action": [
+            "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminCreateUser",
+            "cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser",
+            "cognito-idp:AdminEnableUser", "cognito-idp:AdminGetUser",
+            "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:CreateGroup",
+            "cognito-idp:CreateUserPoolClient", "cognito-idp:DeleteGroup",
+            "cognito-idp:DeleteUserPool", "cognito-idp:DescribeUserPool",
+            "cognito-idp:ListUsers", "cognito-idp:ListUsersInGroup"],
+         "Resource": [cognito_pools]},
+    ]
+
+
+def _table_environment(*tables: Any) -> dict[str, Any]:
+    return {table.env_var: cfn.ref(table.logical_id) for table in tables}
+
+
+def admin_merge_template() -> Template:
+    environment = _table_environment(*CONTROL_PLANE_TABLES)
+    template = service_merge_template(_wiring("shared-services", environment,
+                                              _control_plane_statements()))
+    template["Resources"][DEPLOYMENT_RECORDS_FUNCTION] = {"Properties": {
+        **template["Resources"][API_FUNCTION]["Properties"],
+        "Role": cfn.get_att(DEPLOYMENT_RECORDS_ROLE, "Arn"),
+    }}
+    template["Resources"][DEPLOYMENT_RECORDS_ROLE] = cfn.lambda_role([
+        *crud_statements([SETTINGS_TABLE.name, TENANT_USER_MAPPING_TABLE.name,
+                          TENANT_STACK_MAPPING_TABLE.name],
+                         ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+        # A Platinum tenant's own API key goes on its record (nothing else of the record).
+        *crud_statements([TENANT_DETAILS_TABLE.name], ("dynamodb:UpdateItem",)),
+        {"Effect": "Allow", "Action": ["apigateway:GET"], "Resource": [{
+            "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/apikeys/*"}]},
+    ], "deployment-records")
+    return template
+
+
+def pooled_product_merge_template() -> Template:
+    # No data rights of its own: every item is read and written with the caller's scoped
+    # credentials, whose session policy confines them to the caller's tenant.
+    return service_merge_template(_wiring("product-service", {
+        Env.DATA_ISOLATION: Isolation.POOLED.value,
+        **_table_environment(POOLED_PRODUCT_TABLE)}, []))
+
+
+def pooled_order_merge_template() -> Template:
+    return service_merge_template(_wiring("order-service", {
+        Env.DATA_ISOLATION: Isolation.POOLED.value,
+        **_table_environment(POOLED_ORDER_TABLE, POOLED_PRODUCT_TABLE)}, []))
+
+
+def _plan_apis(plan: str) -> list[str]:
+    admin = [f"{ADMIN}{REST_API}"]
+    if plan in {tier.value for tier in POOLED_TIERS}:
+        return [*admin, f"{POOLED_PRODUCT}{REST_API}", f"{POOLED_ORDER}{REST_API}"]
+    # SystemAdmin; Platinum: the admin API only. Each Platinum tenant's stack attaches its own
+    # key to this plan (for the admin API) and to a plan of its own (for its own API).
+    return admin
+
+
+def api_key_logical_id(plan: str) -> str:
+    return f"{plan}ApiKey"
+
+
+def usage_plan_logical_id(plan: str) -> str:
+    return f"{plan}UsagePlan"
+
+
+def pooled_stack_resources() -> Template:
+    """What the pooled stack holds besides the apps: plans, keys, the edge, the settings."""
+    resources: dict[str, Any] = {}
+    for plan in USAGE_PLANS.values():
+        plan_id = usage_plan_logical_id(plan.name)
+        resources[plan_id] = cfn.usage_plan(plan, f"{PLATFORM}-{plan.name}",
+                                            _plan_apis(plan.name))
+        resources[api_key_logical_id(plan.name)] = cfn.api_key(f"{PLATFORM}-{plan.name}-key")
+        resources[f"{plan.name}UsagePlanKey"] = cfn.usage_plan_key(
+            cfn.ref(plan_id), cfn.ref(api_key_logical_id(plan.name)))
+    resources |= cfn.http_edge(f"{PLATFORM}-pooled", edge_routes(POOLED_PRODUCT, POOLED_ORDER))
+    resources[PLATFORM_SETTINGS] = cfn.custom_resource(
+        "Custom::PlatformSettings", cfn.get_att(f"{ADMIN}{DEPLOYMENT_RECORDS_FUNCTION}", "Arn"), {
+        "StackName": cfn.ref("AWS::StackName"),
+        "OperationsUserPoolId": cfn.ref(OPERATIONS_POOL.logical_id),
+        "OperationsAppClientId": cfn.ref(OPERATIONS_POOL.client_logical_id),
+        "PooledUserPoolId": cfn.ref(POOLED_TENANT_POOL.logical_id),
+        "PooledAppClientId": cfn.ref(POOLED_TENANT_POOL.client_logical_id),
+        "AdminApiIds": [cfn.ref(f"{ADMIN}{REST_API}")],
+        "AdminApiUrl": cfn.rest_api_url(f"{ADMIN}{REST_API}"),
+        "PooledApiIds": [cfn.ref(f"{POOLED_PRODUCT}{REST_API}"),
+                         cfn.ref(f"{POOLED_ORDER}{REST_API}")],
+        "PooledApiUrl": cfn.edge_url(),
+        "ApiKeyIds": {plan: cfn.ref(api_key_logical_id(plan)) for plan in USAGE_PLANS},
+    })
+    outputs = {
+        "AdminApiUrl": {"Value": cfn.rest_api_url(f"{ADMIN}{REST_API}")},
+        "PooledApiUrl": {"Value": cfn.edge_url()},
+        "DeploymentRecordsArn": {"Value": cfn.get_att(f"{ADMIN}{DEPLOYMENT_RECORDS_FUNCTION}",
+                                                      "Arn")},
+        "PlatinumUsagePlanId": {"Value": cfn.ref(usage_plan_logical_id(Tier.PLATINUM.value))},
+    }
+    return {"Resources": resources, "Outputs": outputs}
+
+
+def edge_routes(product: str, order: str) -> dict[str, str]:
+    """The tenant API's paths (api-contract.md) and the app serving each."""
+    routes: dict[str, str] = {}
+    for prefix, rest_api in (("product", f"{product}{REST_API}"),
+                             ("order", f"{order}{REST_API}")):
+        routes |= {f"/{prefix}s": rest_api, f"/{prefix}": rest_api,
+                   f"/{prefix}/{{proxy+}}": rest_api}
+    return routes
+

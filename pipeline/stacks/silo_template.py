@@ -1,0 +1,184 @@
+"""A Platinum tenant's own deployment as ONE stack (``stack-<tenantId>``), from the same code.
+
+The product and order apps (``chalice package``, prefixed ``Product`` and ``Order``) in silo
+mode, on the tenant's own tables, with their own roles (CRUD on those tables only). Releases
+are safe: each function publishes a ``live`` alias that the API calls, and CodeDeploy shifts
+traffic Canary10Percent5Minutes, rolling back when either of the function's alarms fires: its
+Lambda errors, or 5xx answers of its API (exceptions become 500 responses, which Lambda counts
+as successes). Reads are protected from a noisy neighbour by reserved concurrency (Chalice
+serves all of an app's routes from one function, so it is the function's);
+``DesiredState=stopped`` sets it to 0, which is how a deactivated tenant's services stop while
+its tables stay. The tenant has its OWN API key, on its own usage plan (the Platinum numbers,
+its own API) and on the pooled Platinum plan (the admin API), so each Platinum tenant has its
+own rate and quota everywhere and a key is on two plans whatever the number of tenants; the
+stack's ``Custom::TenantDeployment`` records the key's value on the tenant's record, which is
+what the authorizer returns as ``usageIdentifierKey``. The shared layer, the shared authorizer,
+the deployment-records function and the pooled Platinum plan come from the pooled stack as
+parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.stacks import cloudformation as cfn
+from pipeline.stacks.merge import Template
+from pipeline.stacks.service_template import (
+    API_FUNCTION,
+    REST_API,
+    ServiceWiring,
+    crud_statements,
+    service_merge_template,
+)
+from tenant_context.config import Env
+from tenant_context.platform.definitions import (
+    PLATFORM,
+    USAGE_PLANS,
+    TableDefinition,
+    order_table,
+    product_table,
+)
+from tenant_context.platform.tenant_records import DesiredState
+from tenant_context.service.tenant_tables import Isolation
+from tenant_context.tenancy import Tier
+
+PRODUCT = "Product"
+ORDER = "Order"
+TENANT_API_KEY = "TenantApiKey"
+ALIAS = "live"
+CANARY = "Canary10Percent5Minutes"
+ERRORS_ALARM = "APIHandlerErrorsAlarm"
+SERVER_ERRORS_ALARM = "RestAPI5XXErrorAlarm"
+STAGE = "api"  # the apps' api_gateway_stage
+STOPPED = "Stopped"
+TENANT_ID = "${TenantId}"
+PRODUCT_TABLE = product_table(TENANT_ID)
+ORDER_TABLE = order_table(TENANT_ID)
+
+PARAMETERS: dict[str, Any] = {
+    "TenantId": {"Type": "String", "AllowedPattern": "^[0-9a-f]{32}$",
+                 "Description": "The Platinum tenant's id (from its registration)"},
+    "TenantTier": {"Type": "String", "AllowedValues": [Tier.PLATINUM.value],
+                   "Default": Tier.PLATINUM.value},
+    "LayerArn": {"Type": "String", "Description": "TenantContextLayerArn of the pooled stack"},
+    "AuthorizerArn": {"Type": "String",
+                      "Description": "TenantAuthorizerArn of the pooled stack"},
+    "DeploymentRecordsArn": {"Type": "String",
+                             "Description": "DeploymentRecordsArn of the pooled stack"},
+    "PlatinumUsagePlanId": {"Type": "String",
+                            "Description": "PlatinumUsagePlanId of the pooled stack"},
+    "ReservedConcurrency": {"Type": "Number", "Default": 50, "MinValue": 1,
+                            "Description": "Concurrent executions kept for each function"},
+    "DesiredState": {"Type": "String", "AllowedValues": [state.value for state in DesiredState],
+                     "Default": DesiredState.RUNNING.value,
+                     "Description": "stopped: no function runs (a deactivated tenant)"},
+}
+
+
+def _table(definition: TableDefinition) -> dict[str, Any]:
+    resource = cfn.table(definition)
+    resource["Properties"]["TableName"] = {"Fn::Sub": definition.name}
+    return resource
+
+
+def api_name(service: str) -> dict[str, str]:
+    """The REST API's name: Chalice names it after the app (``product-service``), the same in
+    the pooled stack and every silo, and API Gateway's metrics are per name, so a silo's alarm
+    would count every tenant's 5xx. The tenant id makes it the silo's own."""
+    return {"Fn::Sub": f"{service}-{TENANT_ID}"}
+
+
+def _silo_merge_template(service: str, environment: dict[str, Any],
+                         statements: list[dict[str, Any]]) -> Template:
+    template = service_merge_template(ServiceWiring(
+        service_name=service, layer=cfn.ref("LayerArn"),
+        authorizer_arn_variable="AuthorizerArn", environment=environment, statements=statements,
+        api_title=api_name(service),
+        function={
+            "AutoPublishAlias": ALIAS,
+            "DeploymentPreference": {"Type": CANARY, "Alarms": [
+                cfn.ref(ERRORS_ALARM), cfn.ref(SERVER_ERRORS_ALARM)]},
+            "ReservedConcurrentExecutions": {"Fn::If": [STOPPED, 0,
+                                                        cfn.ref("ReservedConcurrency")]},
+            "Tags": {"tenant-id": cfn.ref("TenantId"), "tier": cfn.ref("TenantTier")},
+        }))
+    template["Resources"][ERRORS_ALARM] = cfn.errors_alarm(API_FUNCTION, ALIAS)
+    template["Resources"][SERVER_ERRORS_ALARM] = cfn.server_errors_alarm(api_name(service), STAGE)
+    # API Gateway calls the alias, so the canary's traffic shifting applies to the API.
+    template["Resources"][f"{API_FUNCTION}InvokePermission"] = {"Properties": {
+        "FunctionName": cfn.ref(f"{API_FUNCTION}.Alias")}}
+    return template
+
+
+def product_merge_template() -> Template:
+    return _silo_merge_template("product-service", {
+        Env.DATA_ISOLATION: Isolation.SILO.value, Env.SILO_TENANT_ID: cfn.ref("TenantId"),
+        PRODUCT_TABLE.env_var: cfn.ref(PRODUCT_TABLE.logical_id)},
+        crud_statements([PRODUCT_TABLE.name]))
+
+
+def order_merge_template() -> Template:
+    return _silo_merge_template("order-service", {
+        Env.DATA_ISOLATION: Isolation.SILO.value, Env.SILO_TENANT_ID: cfn.ref("TenantId"),
+        ORDER_TABLE.env_var: cfn.ref(ORDER_TABLE.logical_id),
+        PRODUCT_TABLE.env_var: cfn.ref(PRODUCT_TABLE.logical_id)},
+        [*crud_statements([ORDER_TABLE.name]),
+         # Order lines name products: the order service reads (only) the product table.
+         *crud_statements([PRODUCT_TABLE.name], ("dynamodb:GetItem", "dynamodb:BatchGetItem",
+                                                 "dynamodb:Query"))])
+
+
+def through_alias(template: Template, prefix: str) -> Template:
+    """Chalice points every route at ``${APIHandler.Arn}``; the canary needs the alias (SAM
+    names it ``<function>Alias<alias>``)."""
+    function = f"{prefix}{API_FUNCTION}"
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if isinstance(node, str):
+            return node.replace(f"${{{function}.Arn}}", f"${{{function}Alias{ALIAS}}}")
+        return node
+
+    rest_api = template["Resources"][f"{prefix}{REST_API}"]
+    rest_api["Properties"]["DefinitionBody"]["paths"] = walk(
+        rest_api["Properties"]["DefinitionBody"]["paths"])
+    return template
+
+
+def silo_stack_resources(edge_routes: dict[str, str]) -> Template:
+    product_api, order_api = f"{PRODUCT}{REST_API}", f"{ORDER}{REST_API}"
+    plan = USAGE_PLANS[Tier.PLATINUM.value]
+    resources: dict[str, Any] = {
+        PRODUCT_TABLE.logical_id: _table(PRODUCT_TABLE),
+        ORDER_TABLE.logical_id: _table(ORDER_TABLE),
+        "TenantUsagePlan": cfn.usage_plan(plan, {"Fn::Sub": f"{PLATFORM}-{plan.name}-{TENANT_ID}"},
+                                          [product_api, order_api]),
+        TENANT_API_KEY: cfn.api_key({"Fn::Sub": f"{PLATFORM}-{plan.name}-{TENANT_ID}-key"}),
+        "TenantUsagePlanKey": cfn.usage_plan_key(cfn.ref("TenantUsagePlan"),
+                                                 cfn.ref(TENANT_API_KEY)),
+        # The tenant admin also calls the admin API, metered by the pooled Platinum plan.
+        "TenantAdminUsagePlanKey": cfn.usage_plan_key(cfn.ref("PlatinumUsagePlanId"),
+                                                      cfn.ref(TENANT_API_KEY)),
+        **cfn.http_edge({"Fn::Sub": f"{PLATFORM}-{TENANT_ID}"}, edge_routes),
+        "TenantDeployment": {
+            **cfn.custom_resource("Custom::TenantDeployment", cfn.ref("DeploymentRecordsArn"), {
+                "TenantId": cfn.ref("TenantId"),
+                "ApiIds": [cfn.ref(product_api), cfn.ref(order_api)],
+                "ApiUrl": cfn.edge_url(),
+                "ApiKeyId": cfn.ref(TENANT_API_KEY)}),
+            # The key is on both plans before the tenant's record names it: the authorizer
+            # never returns a key API Gateway does not know for the tenant's APIs.
+            "DependsOn": ["TenantUsagePlanKey", "TenantAdminUsagePlanKey"]},
+    }
+    outputs = {
+        "TenantApiUrl": {"Value": cfn.edge_url()},
+        "ProductApiId": {"Value": cfn.ref(product_api)},
+        "OrderApiId": {"Value": cfn.ref(order_api)},
+    }
+    return {"Parameters": PARAMETERS,
+            "Conditions": {STOPPED: {"Fn::Equals": [cfn.ref("DesiredState"),
+                                                      DesiredState.STOPPED.value]}},
+            "Resources": resources, "Outputs": outputs}
+

@@ -1,1 +1,0 @@
-"""CloudFormation of the aws target: one stack per deployment, from ``chalice package``."""

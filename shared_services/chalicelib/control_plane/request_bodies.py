@@ -1,0 +1,128 @@
+"""What the admin API accepts: every body as a typed value, every field's type, bounds and
+characters (400 otherwise), and the path parameters.
+
+- tenantName: 2-64 characters: letters, digits, spaces and . , & ' _ - (first a letter or
+  digit); unique regardless of case and of runs of spaces.
+- tenantEmail, userEmail: an email address (at most 254 characters).
+- tenantTier: Basic, Standard, Premium or Platinum, in any case.
+- tenantPhone: up to 32 characters: digits, spaces and + ( ) . - ; tenantAddress: up to 256.
+- userName: 1-64 characters: letters, digits and . _ - ; userRole: one of the four roles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import unquote
+
+from chalicelib.control_plane.registration import RegistrationRequest
+from chalicelib.control_plane.tenant_management import TenantChanges
+from tenant_context.errors import BadRequestError, NotFoundError
+from tenant_context.service.validation import BodySchema, Choice, Email, FieldError, Text
+from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, is_tenant_id
+
+TENANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .,&'_-]*")
+PHONE = re.compile(r"[0-9 +().-]*")
+USER_NAME = re.compile(r"[A-Za-z0-9._-]+")
+TENANT_REFERENCE = re.compile(rf"[0-9a-f]{{32}}|{OPERATIONS_TENANT_ID}")
+
+
+def _name(required: bool) -> Text:
+    return Text("tenantName", required=required, min_length=2, max_length=64,
+                pattern=TENANT_NAME,
+                charset="letters, digits, spaces and . , & ' _ - (first a letter or digit)")
+
+
+def _contact(required: bool) -> tuple[Email, Text, Text]:
+    return (Email("tenantEmail", required=required),
+            Text("tenantPhone", required=False, min_length=0, max_length=32, pattern=PHONE,
+                 charset="digits, spaces and + ( ) . -"),
+            Text("tenantAddress", required=False, min_length=0, max_length=256))
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user_name: str
+    user_email: str
+    user_role: Role
+    tenant_id: str | None = None  # a SystemAdmin names the tenant of a tenant role's user
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    user_email: str | None = None
+    user_role: Role | None = None
+
+
+TENANT_NAME_FIELD = _name(True)
+REGISTRATION = BodySchema(RegistrationRequest, (
+    TENANT_NAME_FIELD, *_contact(True), Choice("tenantTier", Tier.parse),
+), renamed={"tenantTier": "tier"})
+TENANT_UPDATE = BodySchema(TenantChanges, (
+    _name(False), *_contact(False), Choice("tenantTier", Tier.parse, required=False),
+), renamed={"tenantTier": "tier"})
+NEW_USER = BodySchema(NewUser, (
+    Text("userName", max_length=64, pattern=USER_NAME, charset="letters, digits and . _ -"),
+    Email("userEmail"),
+    Choice("userRole", Role.parse),
+    Text("tenantId", required=False, max_length=32, pattern=TENANT_REFERENCE,
+         charset="a tenant id (32 hexadecimal characters)"),
+))
+USER_UPDATE = BodySchema(UserChanges, (
+    Email("userEmail", required=False), Choice("userRole", Role.parse, required=False),
+))
+
+
+def path_value(raw: str) -> str:
+    """A path parameter as sent: API Gateway (and chalice local) pass it percent-encoded."""
+    return unquote(raw)
+
+
+def tenant_name_in_path(raw: str) -> str:
+    """A tenant name from a path, checked by the rule registration applies before any lookup.
+
+    A name no registration could have produced names no tenant: 404, like an unknown name. The
+    check also keeps impossible keys away from DynamoDB, which refuses an empty key or one over
+    2,048 bytes with an error (a 500 for the caller) instead of "not found".
+    """
+    try:
+        return str(TENANT_NAME_FIELD.clean(path_value(raw)))
+    except FieldError:
+        raise NotFoundError("Tenant not found: no tenant can have that name") from None
+
+
+def tenant_id_in_path(raw: str) -> str:
+    """Path ids that cannot be tenant ids name no tenant: 404, like an unknown id."""
+    value = path_value(raw)
+    if not is_tenant_id(value):
+        raise NotFoundError("Tenant not found")
+    return value
+
+
+def user_name_in_path(raw: str) -> str:
+    value = path_value(raw)
+    if not USER_NAME.fullmatch(value) or len(value) > 64:
+        raise NotFoundError("User not found")
+    return value
+
+
+def page_size(params: dict[str, Any]) -> int | None:
+    raw = params.get("limit")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise BadRequestError("limit: a whole number from 1 to 1000", fields=["limit"])
+    return int(raw)
+
+
+Changes = TypeVar("Changes")
+
+
+def changes(schema: BodySchema[Changes], raw: bytes | str | None) -> Changes:
+    """A body of optional changes, of which at least one must be given (400 otherwise)."""
+    body = schema.parse(raw)
+    if all(value is None for value in vars(body).values()):
+        names = [spec.name for spec in schema.fields]
+        raise BadRequestError(f"body: give at least one of {', '.join(names)}", fields=names)
+    return body

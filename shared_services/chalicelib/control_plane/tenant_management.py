@@ -1,0 +1,157 @@
+"""Tenant management: who may see and change which tenant, and what a change entails.
+
+- SystemAdmin: every tenant; may change a tier within the pooled tiers (the API key follows)
+  and rename a tenant; moving between pooled and Platinum is refused (400) for now.
+- CustomerSupport: reads every tenant.
+- TenantAdmin: reads and changes the contact fields of its own tenant; not its tier or name.
+  The web app sends the whole form back, so an unchanged tier or name passes; any other name
+  (a change of case or spacing included) is a 403 naming tenantName, as a tier change is: the
+  request is well formed, the role lacks the right.
+- A rename (a change of case or spacing included) rewrites the tenant's name claim in the same
+  transaction as the record, so the claim's spelling never lags behind the record's.
+- Deactivation (DELETE) keeps all data: the tenant is marked inactive, its users are disabled
+  and a Platinum tenant's deployment is asked to stop. Activation (SystemAdmin) reverses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.control_plane.tenant_store import TenantStore
+from chalicelib.control_plane.user_management import UserAccounts
+from tenant_context.errors import BadRequestError, ForbiddenError, NotFoundError
+from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.platform_settings import PlatformSettings
+from tenant_context.platform.tenant_records import (
+    DeploymentStatus,
+    DesiredState,
+    TenantRecord,
+    utc_timestamp,
+)
+from tenant_context.service.context import TenantContext
+from tenant_context.tenancy import Role, Tier
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    """What a tenant's sign-in page needs; ``api_url`` is empty while provisioning."""
+
+    user_pool_id: str
+    app_client_id: str
+    api_url: str
+    tenant_id: str  # not sent: whom the lookup was about, for logs and metrics
+    tier: Tier
+
+    @property
+    def provisioning(self) -> bool:
+        return not self.api_url
+
+
+@dataclass(frozen=True)
+class TenantChanges:
+    tenant_name: str | None = None
+    tenant_email: str | None = None
+    tenant_phone: str | None = None
+    tenant_address: str | None = None
+    tier: Tier | None = None
+
+
+def tenant_config(store: TenantStore, deployments: Deployments, name: str) -> TenantConfig:
+    """Public: which pool, client and API a tenant's users sign in to."""
+    record = store.by_name(name)
+    if record is None:
+        raise NotFoundError(f"No tenant named {name!r}")
+    deployment = deployments.get(record.tier.deployment_for(record.tenant_id))
+    ready = deployment is not None and deployment.status == DeploymentStatus.ACTIVE
+    return TenantConfig(record.user_pool_id, record.app_client_id,
+                        deployment.api_url if ready and deployment else "", record.tenant_id,
+                        record.tier)
+
+
+class TenantManagement:
+    def __init__(self, caller: TenantContext, store: TenantStore, users: UserAccounts,
+                 deployments: Deployments, settings: Callable[[], PlatformSettings]) -> None:
+        self._caller = caller
+        self._store = store
+        self._users = users
+        self._deployments = deployments
+        self._settings = settings
+
+    def _tenant(self, tenant_id: str) -> TenantRecord:
+        """The tenant, if the caller may see it (another tenant's is reported as not found)."""
+        caller = self._caller
+        if not caller.is_operations and caller.tenant_id != tenant_id:
+            raise NotFoundError("Tenant not found")
+        record = self._store.get(tenant_id)
+        if record is None:
+            raise NotFoundError("Tenant not found")
+        return record
+
+    def _require(self, *roles: Role) -> None:
+        if self._caller.role not in roles:
+            raise ForbiddenError(f"{self._caller.role} may not do this")
+
+    def list(self, *, limit: int | None = None, next_token: str | None = None
+             ) -> tuple[list[TenantRecord], str | None]:
+        self._require(Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT)
+        return self._store.scan(limit=limit, next_token=next_token)
+
+    def get(self, tenant_id: str) -> TenantRecord:
+        self._require(Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT, Role.TENANT_ADMIN)
+        return self._tenant(tenant_id)
+
+    def update(self, tenant_id: str, changes: TenantChanges) -> TenantRecord:
+        """Apply the changes; returns the tenant as it was before them."""
+        self._require(Role.SYSTEM_ADMIN, Role.TENANT_ADMIN)
+        record = self._tenant(tenant_id)
+        renaming = changes.tenant_name is not None and changes.tenant_name != record.tenant_name
+        if renaming and self._caller.role is not Role.SYSTEM_ADMIN:
+            raise ForbiddenError(
+                f"tenantName: a TenantAdmin may change only the contact fields; send the name "
+                f"unchanged ({record.tenant_name!r}) or leave it out", fields=["tenantName"])
+        values: dict[str, Any] = {}
+        for attribute, value in (("tenantEmail", changes.tenant_email),
+                                 ("tenantPhone", changes.tenant_phone),
+                                 ("tenantAddress", changes.tenant_address)):
+            if value is not None:
+                values[attribute] = value
+        if changes.tier is not None and changes.tier is not record.tier:
+            values |= self._tier_change(record, changes.tier)
+        values["modifiedAt"] = utc_timestamp()
+        if renaming and changes.tenant_name is not None:
+            values["tenantName"] = changes.tenant_name
+            self._store.rename(record, changes.tenant_name, values)
+        else:
+            self._store.update(tenant_id, values)
+        return record
+
+    def _tier_change(self, record: TenantRecord, tier: Tier) -> dict[str, Any]:
+        if self._caller.role is not Role.SYSTEM_ADMIN:
+            raise ForbiddenError("tenantTier: only the SaaS provider changes a tier",
+                                 fields=["tenantTier"])
+        if tier.is_pooled != record.tier.is_pooled:
+            raise BadRequestError(
+                f"tenantTier: moving between the pooled tiers and Platinum is not supported "
+                f"(tenant is {record.tier}, asked for {tier})", fields=["tenantTier"])
+        return {"tenantTier": tier.value,
+                "apiKey": self._settings().api_keys.get(tier.value, record.api_key)}
+
+    def deactivate(self, tenant_id: str) -> TenantRecord:
+        self._require(Role.SYSTEM_ADMIN, Role.TENANT_ADMIN)
+        record = self._tenant(tenant_id)
+        self._store.update(tenant_id, {"isActive": False, "modifiedAt": utc_timestamp()})
+        self._users.suspend_tenant(record)
+        if not record.tier.is_pooled:
+            self._deployments.set_desired_state(tenant_id, DesiredState.STOPPED)
+        return record
+
+    def activate(self, tenant_id: str) -> TenantRecord:
+        self._require(Role.SYSTEM_ADMIN)
+        record = self._tenant(tenant_id)
+        self._store.update(tenant_id, {"isActive": True, "modifiedAt": utc_timestamp()})
+        self._users.resume_tenant(record)
+        if not record.tier.is_pooled:
+            self._deployments.set_desired_state(tenant_id, DesiredState.RUNNING)
+        return record
