@@ -24,8 +24,8 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import LocalUrls, boot
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.tenancy import Role
-from tests.support.emulator import clients_for, running_emulator
-from tests.support.gateway import token_event
+from tests.support.gateway_policy import token_event
+from tests.support.moto_server import clients_for, running_emulator
 from tests.support.world import World, issuer
 
 WARM_CALLS = 5000

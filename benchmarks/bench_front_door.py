@@ -27,8 +27,8 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import LocalUrls, boot
 from tenant_context.config import Env
 from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.tenancy import Role
-from tests.local_gateway.test_front_door_usage_plans import Upstreams
-from tests.support.emulator import clients_for, running_emulator
+from tests.support.echo_upstream import Upstreams
+from tests.support.moto_server import clients_for, running_emulator
 from tests.support.world import World
 
 REQUESTS = 1000

@@ -30,7 +30,7 @@ from tenant_context.service.tenant_items import TenantItems
 from tenant_context.service.tenant_tables import Isolation, TenantTables
 from tenant_context.tenancy import Role, Tier, new_tenant_id
 from tests.support.counting import CallCounter
-from tests.support.emulator import running_emulator
+from tests.support.moto_server import running_emulator
 
 RUNS = 5
 OLD_SHARDS = 9

@@ -1,5 +1,7 @@
 """Session fixtures: one real emulator (moto server on loopback) with the baseline applied, and
-one ``make package`` output."""
+one ``make package`` output. The fixtures of ``tests.support.packaged`` (the packaged templates)
+and ``tests.support.tenant_api`` (tenants calling the tenant API) serve several folders, so they
+are registered here as plugins."""
 
 from __future__ import annotations
 
@@ -17,13 +19,13 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import (
 )
 from pipeline.packaging.app_packages import package
 from pipeline.project import PROJECT_ROOT
-from tenant_context.config import Env
+from tenant_context.config import REAL_ACCOUNT_VARIABLES, Env
 from tenant_context.platform.invitations import CredentialsFile
-from tests.support.apps import load_app
-from tests.support.emulator import clients_for, running_emulator
+from tests.support.chalice_apps import load_app
+from tests.support.moto_server import clients_for, running_emulator
 from tests.support.world import World
 
-_UNSAFE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+pytest_plugins = ["tests.support.packaged", "tests.support.tenant_api"]
 
 
 @pytest.fixture(scope="session")
@@ -32,11 +34,11 @@ def emulator_url(credentials_file: CredentialsFile) -> Iterator[str]:
     apps' temporary passwords at the session's credentials file)."""
     with running_emulator() as url:
         saved = dict(os.environ)
-        for name in _UNSAFE:
+        for name in REAL_ACCOUNT_VARIABLES:
             os.environ.pop(name, None)
-        os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": "us-east-1",
-                           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                           "AWS_EC2_METADATA_DISABLED": "true",
+        os.environ.update({Env.AWS_ENDPOINT_URL: url, Env.AWS_DEFAULT_REGION: "us-east-1",
+                           Env.AWS_ACCESS_KEY_ID: "local", Env.AWS_SECRET_ACCESS_KEY: "local",
+                           Env.AWS_EC2_METADATA_DISABLED: "true",
                            Env.LOCAL_CREDENTIALS_FILE: str(credentials_file.path)})
         try:
             yield url

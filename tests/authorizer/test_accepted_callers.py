@@ -6,8 +6,8 @@ from typing import Any
 
 from tenant_context.platform.definitions import OPERATIONS_PLAN_NAME
 from tenant_context.tenancy import Role, Tier
-from tests.authorizer.conftest import AuthorizerUnderTest
-from tests.support.gateway import allows, method_arn, token_event
+from tests.support.authorizer_under_test import AuthorizerUnderTest
+from tests.support.gateway_policy import allows, method_arn, token_event
 from tests.support.world import World
 
 ADMIN = "admin"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib.tenant_authorizer.unauthorized import Unauthorized
-from tests.authorizer.conftest import AuthorizerUnderTest
-from tests.support.gateway import method_arn
+from tests.support.authorizer_under_test import AuthorizerUnderTest
+from tests.support.gateway_policy import method_arn
 from tests.support.world import World, claims_for, mint
 
 

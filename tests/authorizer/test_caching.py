@@ -6,8 +6,8 @@ import pytest
 
 from chalicelib.tenant_authorizer.unauthorized import Unauthorized
 from tenant_context.tenancy import Role
-from tests.authorizer.conftest import AuthorizerUnderTest, build
-from tests.support.gateway import token_event
+from tests.support.authorizer_under_test import AuthorizerUnderTest, build
+from tests.support.gateway_policy import token_event
 from tests.support.world import World, claims_for, mint
 
 

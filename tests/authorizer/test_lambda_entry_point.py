@@ -18,8 +18,8 @@ import pytest
 from chalicelib.tenant_authorizer import handler
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from tenant_context.tenancy import Role
-from tests.support.apps import load_app, local_stage_environment
-from tests.support.emulator import ACCOUNT, REGION
+from tests.support.chalice_apps import load_app, local_stage_environment
+from tests.support.moto_server import ACCOUNT, REGION
 from tests.support.world import World
 
 POOLED_PRODUCT_API = "pooled-product"

@@ -16,8 +16,8 @@ from chalicelib.tenant_authorizer.unauthorized import Unauthorized
 from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_user_pool
 from tenant_context.platform.definitions import UserPoolDefinition
 from tenant_context.tenancy import Role, new_tenant_id
-from tests.authorizer.conftest import AuthorizerUnderTest
-from tests.support.gateway import token_event
+from tests.support.authorizer_under_test import AuthorizerUnderTest
+from tests.support.gateway_policy import token_event
 from tests.support.world import MOTO_KID, World, claims_for, issuer, mint
 
 

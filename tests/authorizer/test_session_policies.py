@@ -18,9 +18,9 @@ from tenant_context.config import Env
 from tenant_context.platform.definitions import TENANT_ACCESS_ROLE_NAME
 from tenant_context.platform.session_policies import MAX_SESSION_POLICY_CHARS, session_policy
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role
-from tests.authorizer.conftest import AuthorizerUnderTest
-from tests.support.gateway import token_event
-from tests.support.iam import Access, allowed
+from tests.support.authorizer_under_test import AuthorizerUnderTest
+from tests.support.gateway_policy import token_event
+from tests.support.iam_evaluation import Access, allowed
 from tests.support.world import Tenant, World
 
 
@@ -58,7 +58,8 @@ def expected(subject: AuthorizerUnderTest, role: Role, tenant_id: str,
 def assert_confined_to(policy: dict[str, Any], subject: AuthorizerUnderTest, mine: Tenant,
                        theirs: Tenant) -> None:
     """The pooled data statement lets the tenant reach its own partitions and nobody else's,
-    checked with IAM's own matching rules (tests.support.iam), not by reading the policy."""
+    checked with IAM's own matching rules (``tests.support.iam_evaluation``), not by reading
+    the policy."""
     resources = policy_resources(subject.config)
     prefix = f"{mine.tenant_id}-"
     assert set(leading_keys(policy)) <= {mine.tenant_id, f"{prefix}*"}

@@ -28,10 +28,10 @@ from tenant_context.platform.definitions import (
     TENANT_USER_MAPPING_TABLE,
 )
 from tenant_context.tenancy import Role, new_tenant_id
-from tests.authorizer.conftest import AuthorizerUnderTest
+from tests.support.authorizer_under_test import AuthorizerUnderTest
 from tests.support.clock import FakeClock
 from tests.support.counting import CallCounter
-from tests.support.gateway import token_event
+from tests.support.gateway_policy import token_event
 from tests.support.world import MOTO_KID, World, issuer
 
 _STRANGERS_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -11,8 +11,8 @@ from typing import Any
 
 from tenant_context.config import PlatformConfig
 from tenant_context.service.context import ScopedCredentials
-from tests.support.control_plane import SERVING, ControlPlane
-from tests.support.emulator import clients_for
+from tests.support.control_plane_parts import SERVING, ControlPlane
+from tests.support.moto_server import clients_for
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from tenant_context.platform.invitations import CredentialsFile, create_user_req
 from tenant_context.platform.platform_settings import PlatformSettings, PoolRef
 from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord, UserRecord
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, new_tenant_id
-from tests.support.emulator import REGION
+from tests.support.moto_server import REGION
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class ControlPlane:
     def _default_client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(service, region_name=self._config.region)
+        return boto3.client(service, region_name=self._config.region)  # type: ignore[call-overload]
 
     @functools.cached_property
     def _own_dynamodb(self) -> Any:

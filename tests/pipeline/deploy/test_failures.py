@@ -1,0 +1,212 @@
+"""When AWS or the admin API says no: a failed stack's reasons become the one error line; stacks
+that cannot be deployed are refused with what to do; a refused registration is its message; and
+a run without --dry-run does connect (so the dry-run tests' "no connection" is a real check)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from pipeline.deploy.aws.admin_api_http import HttpAnswer
+from pipeline.deploy.aws.artifacts import DeploymentBucket
+from pipeline.deploy.aws.calls import Answer, DryRunCalls
+from pipeline.deploy.aws.change_sets import Stacks
+from pipeline.deploy.aws.console import Summary
+from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.onboard_tenant import (
+    SILO_PARAMETERS_FROM_POOLED,
+    TenantRequest,
+    onboard_tenant,
+)
+from pipeline.deploy.aws.placeholders import PretendAws
+from pipeline.stacks.inventory import POOLED_STACK_NAME
+from tenant_context.tenancy import Tier
+from tests.pipeline.deploy.conftest import Cli, Connections
+
+MISSING = ClientError({"Error": {"Code": "ValidationError",
+                                 "Message": "Stack with id s does not exist"}}, "DescribeStacks")
+
+
+class ScriptedCalls:
+    """AWS as a script: each operation answers its next scripted answer (or raises it)."""
+
+    def __init__(self, script: Mapping[str, list[Any]]) -> None:
+        self._script = {operation: list(answers) for operation, answers in script.items()}
+        self.operations: list[str] = []
+
+    def call(self, service: str, operation: str, **params: Any) -> Answer:
+        self.operations.append(operation)
+        answer = self._script[operation].pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        result: Answer = answer
+        return result
+
+
+def _event(number: int, logical_id: str, status: str, reason: str = "") -> dict[str, Any]:
+    kind = "AWS::CloudFormation::Stack" if logical_id == "s" else "AWS::DynamoDB::Table"
+    return {"EventId": f"e{number}", "LogicalResourceId": logical_id, "ResourceStatus": status,
+            "ResourceType": kind, **({"ResourceStatusReason": reason} if reason else {})}
+
+
+def _stack(status: str) -> dict[str, Any]:
+    return {"Stacks": [{"StackName": "s", "StackStatus": status}]}
+
+
+def _stacks(calls: ScriptedCalls, lines: list[str]) -> Stacks:
+    bucket = DeploymentBucket(calls, "artifacts", "p", "eu-west-1", lines.append)
+    return Stacks(calls, bucket, lines.append, sleep=lambda _: None)
+
+
+def test_a_failed_stack_is_reported_with_its_failed_events_reasons() -> None:
+    review = _event(0, "s", "REVIEW_IN_PROGRESS")
+    started = _event(1, "Table", "CREATE_IN_PROGRESS")
+    failed = _event(2, "Table", "CREATE_FAILED", "Resource handler returned message: "
+                                                 "\"Table already exists: orders\"")
+    rolled_back = _event(3, "s", "ROLLBACK_COMPLETE")
+    calls = ScriptedCalls({
+        "describe_stacks": [MISSING, _stack("CREATE_IN_PROGRESS"), _stack("ROLLBACK_COMPLETE")],
+        "create_change_set": [{}],
+        "describe_change_set": [{"Status": "CREATE_PENDING"},
+                                {"Status": "CREATE_COMPLETE", "Changes": [{}, {}]}],
+        "describe_stack_events": [{"StackEvents": [review]},
+                                  {"StackEvents": [started, review]},
+                                  {"StackEvents": [rolled_back, failed, started, review]}],
+        "execute_change_set": [{}],
+    })
+    lines: list[str] = []
+
+    with pytest.raises(DeployError) as raised:
+        _stacks(calls, lines).deploy("s", {"Resources": {}}, {})
+
+    assert str(raised.value) == ('stack s ended ROLLBACK_COMPLETE: Table: Resource handler '
+                                 'returned message: "Table already exists: orders"')
+    assert "  s: change set ready (2 resource changes)" in lines
+    events = [line.strip() for line in lines if line.startswith("    ")]
+    assert events == [  # each event once, oldest first, none from before the execution
+        "Table AWS::DynamoDB::Table CREATE_IN_PROGRESS",
+        'Table AWS::DynamoDB::Table CREATE_FAILED (Resource handler returned message: '
+        '"Table already exists: orders")',
+        "s AWS::CloudFormation::Stack ROLLBACK_COMPLETE",
+    ]
+
+
+@pytest.mark.parametrize(("status", "advice"), [
+    ("ROLLBACK_COMPLETE", "aws cloudformation delete-stack --stack-name s"),
+    ("UPDATE_IN_PROGRESS", "deploy again when it is done"),
+])
+def test_a_stack_that_cannot_take_a_change_set_is_refused_with_what_to_do(
+        status: str, advice: str) -> None:
+    calls = ScriptedCalls({"describe_stacks": [_stack(status)]})
+
+    with pytest.raises(DeployError, match=advice):
+        _stacks(calls, []).deploy("s", {"Resources": {}}, {})
+
+    assert calls.operations == ["describe_stacks"]  # nothing was changed
+
+
+def test_a_change_set_that_fails_for_a_reason_other_than_no_changes_is_an_error() -> None:
+    calls = ScriptedCalls({
+        "describe_stacks": [_stack("UPDATE_COMPLETE")], "create_change_set": [{}],
+        "describe_change_set": [{"Status": "FAILED",
+                                 "StatusReason": "Template format error: Unresolved resource"}],
+    })
+
+    with pytest.raises(DeployError, match="Template format error: Unresolved resource"):
+        _stacks(calls, []).deploy("s", {"Resources": {}}, {})
+
+
+def test_without_dry_run_the_same_command_connects(
+        cli: Cli, no_aws: Connections, packaged_dist: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+
+    run = cli(["pooled", "--target", "aws", "--bucket", "artifacts", "--region", "eu-west-1",
+               "--admin-email", "ops@example.com", "--dist", str(packaged_dist)])
+
+    assert run.code == 1
+    assert no_aws.attempted != []
+    (error,) = run.err
+    assert "Could not connect to the endpoint URL" in error
+
+
+class AdminApi:
+    """The admin API as a script of answers, keyed by method (what the deployer asked noted)."""
+
+    def __init__(self, answers: dict[str, HttpAnswer]) -> None:
+        self._answers = answers
+        self.asked: list[str] = []
+
+    def request(self, method: str, url: str, body: dict[str, Any] | None = None) -> HttpAnswer:
+        self.asked.append(f"{method} {url}")
+        return self._answers[method]
+
+
+def _pooled_stack_deployed(lines: list[str]) -> Stacks:
+    """Stacks over the dry run's pretend AWS, in which the pooled stack is up."""
+    pretend = PretendAws(lambda stack: ["AdminApiUrl", *SILO_PARAMETERS_FROM_POOLED.values(),
+                                        "TenantApiUrl"], existing_stacks=[POOLED_STACK_NAME])
+    calls = DryRunCalls(pretend, lines.append)
+    return Stacks(calls, DeploymentBucket(calls, "artifacts", "p", "eu-west-1", lines.append),
+                  lines.append, sleep=lambda _: None)
+
+
+def test_a_refused_registration_is_its_message(tmp_path: Path) -> None:
+    api = AdminApi({"POST": HttpAnswer(409, {"message": "Tenant name 'Acme' is taken"})})
+    lines: list[str] = []
+    request = TenantRequest("Acme", "owner@acme.example", Tier.PLATINUM)
+
+    with pytest.raises(DeployError) as raised:
+        onboard_tenant(request, tmp_path / "unused.json", api, _pooled_stack_deployed(lines),
+                       lines.append)
+
+    assert str(raised.value) == "registration refused (409): Tenant name 'Acme' is taken"
+    assert not any("create_change_set" in line for line in lines)  # no stack for a refusal
+
+
+def _onboard_again(tmp_path: Path, tenant_id: str, tier: str, api_url: str
+                   ) -> tuple[Summary, list[str], AdminApi]:
+    """Onboarding (asked for Platinum) whose registration answers 200: an identical earlier
+    registration of a tenant of ``tier``."""
+    tenant = {"tenantId": tenant_id, "tenantName": "Acme", "tenantTier": tier,
+              "tenantAdminUserName": f"tenant-admin-{tenant_id}", "message": "exists"}
+    api = AdminApi({"POST": HttpAnswer(200, tenant),
+                    "GET": HttpAnswer(200, {"userPoolId": "pool", "appClientId": "client",
+                                            "apiGatewayUrl": api_url})})
+    lines: list[str] = []
+    request = TenantRequest("Acme", "owner@acme.example", Tier.PLATINUM)
+    summary = onboard_tenant(request, tmp_path / "unused.json", api,
+                             _pooled_stack_deployed(lines), lines.append)
+    return summary, lines, api
+
+
+def test_a_repeated_registration_of_a_pooled_tenant_deploys_no_stack(tmp_path: Path) -> None:
+    """Asked for Platinum, but the name and email are an existing Basic tenant's (200): the
+    registered tier decides."""
+    summary, lines, api = _onboard_again(tmp_path, "0" * 32, "Basic", "https://pooled.example")
+
+    assert not any("create_change_set" in line for line in lines)
+    assert "  registered as tenant 00000000000000000000000000000000 (earlier, with the same " \
+           "name and email)" in lines
+    assert ("tenant API", "https://pooled.example") in summary.rows
+    assert api.asked[-1].endswith("/tenant/init/Acme")
+
+
+def test_a_repeated_registration_of_a_platinum_tenant_leaves_its_stack_to_deploy_tenants(
+        tmp_path: Path) -> None:
+    """The tenant may have been deactivated since its first onboarding: deploying its stack
+    with the template's default (running) would start its services again."""
+    tenant_id = "1" * 32
+    summary, lines, _ = _onboard_again(tmp_path, tenant_id, "Platinum", "https://big.example")
+
+    assert not any("create_change_set" in line for line in lines)
+    assert ("own stack", f"stack-{tenant_id}") in summary.rows
+    assert ("tenant API", "https://big.example") in summary.rows
+    assert any(f"make deploy-tenants TARGET=aws TENANT_ID={tenant_id}" in note
+               for note in summary.notes)

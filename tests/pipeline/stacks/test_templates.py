@@ -1,0 +1,412 @@
+"""The packaged stacks (pooled, and one Platinum tenant's silo): linted, translated, and checked
+against the definitions the code and the local platform use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.stacks.baseline_template import (
+    AUTHORIZER_FUNCTION,
+    AUTHORIZER_ROLE,
+    LAYER,
+    TENANT_ACCESS_ROLE,
+)
+from pipeline.stacks.cloudformation import CUSTOM_RESOURCE_TIMEOUT_SECONDS
+from pipeline.stacks.inventory import TABLES, USER_POOLS
+from pipeline.stacks.silo_template import ALIAS, CANARY, STAGE
+from tenant_context.config import Env
+from tenant_context.platform.definitions import (
+    TENANT_ACCESS_ROLE_NAME,
+    TENANT_ID_ATTRIBUTE,
+    USAGE_PLANS,
+    USER_ROLE_ATTRIBUTE,
+    order_table,
+    product_table,
+)
+from tenant_context.service.responses import cors_headers
+from tests.support.chalice_apps import local_stage_environment
+from tests.support.packaged import Packaged
+
+DEPLOYMENTS = ("pooled", "silo")
+LOCAL_ONLY = {"AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+              "TENANT_AUTHORIZER", "LOCAL_GATEWAY_API_ID"}
+
+
+@pytest.fixture(autouse=True)
+def _region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the SAM translator resolves ARNs
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: resource for name, resource in template["Resources"].items()
+            if resource["Type"] == kind}
+
+
+def test_cfn_lint_reports_nothing(packaged: Packaged) -> None:
+    result = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")),
+                             *(str(packaged.file(name)) for name in DEPLOYMENTS)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""  # no errors and no warnings
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_sam_translates_it(packaged: Packaged, deployment: str) -> None:
+    translated = packaged.translated(deployment)
+    kinds = {resource["Type"] for resource in translated["Resources"].values()}
+    assert {"AWS::Lambda::Function", "AWS::ApiGateway::RestApi", "AWS::DynamoDB::Table",
+            "AWS::ApiGateway::UsagePlan", "AWS::ApiGatewayV2::Api"} <= kinds
+    assert "Transform" not in translated
+
+
+def test_the_pooled_stack_holds_every_app_and_the_baseline(packaged: Packaged) -> None:
+    translated = packaged.translated("pooled")
+    functions = set(resources_of(translated, "AWS::Lambda::Function"))
+    assert functions == {AUTHORIZER_FUNCTION, "AdminAPIHandler", "AdminDeploymentRecords",
+                         "PooledProductAPIHandler", "PooledOrderAPIHandler"}
+    assert set(resources_of(translated, "AWS::ApiGateway::RestApi")) == {
+        "AdminRestAPI", "PooledProductRestAPI", "PooledOrderRestAPI"}
+    assert len(resources_of(translated, "AWS::Lambda::LayerVersion")) == 1
+    assert set(resources_of(translated, "Custom::PlatformSettings")) == {"PlatformSettings"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_function_uses_the_one_shared_layer(packaged: Packaged, deployment: str) -> None:
+    functions = resources_of(packaged.templates[deployment], "AWS::Serverless::Function")
+    assert functions
+    layer = {"Ref": LAYER} if deployment == "pooled" else {"Ref": "LayerArn"}
+    for name, function in functions.items():
+        assert function["Properties"]["Layers"] == [layer], name
+        assert function["Properties"]["Tracing"] == "Active", name
+
+
+@pytest.mark.parametrize(("deployment", "function", "app"), [
+    ("pooled", AUTHORIZER_FUNCTION, "authorizer"),
+    ("pooled", "AdminAPIHandler", "shared_services"),
+    ("pooled", "PooledProductAPIHandler", "product_service"),
+    ("pooled", "PooledOrderAPIHandler", "order_service"),
+    ("silo", "ProductAPIHandler", "product_service"),
+    ("silo", "OrderAPIHandler", "order_service"),
+])
+def test_each_function_reads_the_settings_its_local_stage_has(
+        packaged: Packaged, deployment: str, function: str, app: str) -> None:
+    """The same variables in both worlds (values differ: references here, names locally)."""
+    properties = packaged.templates[deployment]["Resources"][function]["Properties"]
+    aws = set(properties["Environment"]["Variables"]) - {"POWERTOOLS_SERVICE_NAME"}
+    local = set(local_stage_environment(app)) - LOCAL_ONLY
+    if deployment == "silo":
+        local.add(Env.SILO_TENANT_ID)  # locally the silo launcher sets it, per tenant
+    assert aws == local
+    if deployment == "silo":
+        assert properties["Environment"]["Variables"]["DATA_ISOLATION"] == "silo"
+        assert properties["Environment"]["Variables"][Env.SILO_TENANT_ID] == {"Ref": "TenantId"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_table_is_retained_with_point_in_time_recovery(packaged: Packaged,
+                                                             deployment: str) -> None:
+    tables = resources_of(packaged.templates[deployment], "AWS::DynamoDB::Table")
+    expected = TABLES if deployment == "pooled" else (product_table("${TenantId}"),
+                                                      order_table("${TenantId}"))
+    assert set(tables) == {table.logical_id for table in expected}
+    for table in expected:
+        resource = tables[table.logical_id]
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+        properties = resource["Properties"]
+        assert properties["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True}
+        assert properties["KeySchema"] == table.create_table_request()["KeySchema"]
+        name = properties["TableName"]
+        assert name == (table.name if deployment == "pooled" else {"Fn::Sub": table.name})
+
+
+def test_pools_are_retained_and_users_cannot_write_tenant_or_role(packaged: Packaged) -> None:
+    pooled = packaged.templates["pooled"]
+    pools = resources_of(pooled, "AWS::Cognito::UserPool")
+    assert set(pools) == {pool.logical_id for pool in USER_POOLS}
+    for pool in pools.values():
+        assert pool["DeletionPolicy"] == "Retain"
+    for client in resources_of(pooled, "AWS::Cognito::UserPoolClient").values():
+        writable = client["Properties"]["WriteAttributes"]
+        assert TENANT_ID_ATTRIBUTE not in writable
+        assert USER_ROLE_ATTRIBUTE not in writable
+        assert not [name for name in writable if "tier" in name.lower()]
+        assert client["Properties"]["GenerateSecret"] is False
+
+
+def test_usage_plans_have_the_tier_numbers_and_cover_the_right_apis(
+        packaged: Packaged) -> None:
+    translated = packaged.translated("pooled")
+    plans = {plan["Properties"]["UsagePlanName"]: plan["Properties"]
+             for plan in resources_of(translated, "AWS::ApiGateway::UsagePlan").values()}
+    expected = {"Basic": (1000, 50, 50), "Standard": (3000, 75, 100),
+                "Premium": (5000, 100, 200), "Platinum": (10000, 300, 300),
+                "SystemAdmin": (10000, 500, 5000)}
+    assert set(USAGE_PLANS) == set(expected)
+    assert set(plans) == {f"serverless-saas-{name}" for name in expected}
+    for name, (quota, rate, burst) in expected.items():
+        plan = plans[f"serverless-saas-{name}"]
+        assert plan["Quota"] == {"Limit": quota, "Period": "DAY"}
+        assert plan["Throttle"] == {"RateLimit": rate, "BurstLimit": burst}
+        apis = {stage["ApiId"]["Ref"] for stage in plan["ApiStages"]}
+        pooled_tier = name in ("Basic", "Standard", "Premium")
+        assert apis == ({"AdminRestAPI", "PooledProductRestAPI", "PooledOrderRestAPI"}
+                        if pooled_tier else {"AdminRestAPI"})
+    keys = resources_of(translated, "AWS::ApiGateway::UsagePlanKey")
+    assert len(keys) == len(expected)
+    silo = packaged.translated("silo")
+    (tenant_plan,) = resources_of(silo, "AWS::ApiGateway::UsagePlan").values()
+    assert tenant_plan["Properties"]["Throttle"] == {"RateLimit": 300, "BurstLimit": 300}
+    assert tenant_plan["Properties"]["Quota"] == {"Limit": 10000, "Period": "DAY"}
+
+
+def test_each_platinum_tenant_has_its_own_key_on_two_plans_only(packaged: Packaged) -> None:
+    """API Gateway takes at most 10 usage plans per key: one Platinum key on every tenant's
+    plan would stop onboarding at the tenth Platinum tenant. The tenant's own key is on its
+    own plan (its API) and the pooled Platinum plan (the admin API), and its stack records the
+    key's value on the tenant (what the authorizer returns as usageIdentifierKey)."""
+    pooled = packaged.templates["pooled"]
+    assert pooled["Outputs"]["PlatinumUsagePlanId"] == {"Value": {"Ref": "PlatinumUsagePlan"}}
+    assert pooled["Resources"]["PlatinumUsagePlan"]["Type"] == "AWS::ApiGateway::UsagePlan"
+    assert "PlatinumApiKeyId" not in pooled["Outputs"]
+    silo = packaged.translated("silo")
+    assert "PlatinumApiKeyId" not in packaged.templates["silo"]["Parameters"]
+    (key,) = resources_of(silo, "AWS::ApiGateway::ApiKey")
+    (tenant_plan,) = resources_of(silo, "AWS::ApiGateway::UsagePlan")
+    attached = sorted((json.dumps(plan_key["Properties"]["UsagePlanId"]),
+                       json.dumps(plan_key["Properties"]["KeyId"]))
+                      for plan_key in resources_of(silo, "AWS::ApiGateway::UsagePlanKey").values())
+    assert attached == sorted([(json.dumps({"Ref": tenant_plan}), json.dumps({"Ref": key})),
+                               (json.dumps({"Ref": "PlatinumUsagePlanId"}),
+                                json.dumps({"Ref": key}))])
+    (recorder,) = resources_of(silo, "Custom::TenantDeployment").values()
+    assert recorder["Properties"]["ApiKeyId"] == {"Ref": key}
+    # Recorded only once the key is on both plans.
+    assert sorted(recorder["DependsOn"]) == sorted(resources_of(
+        silo, "AWS::ApiGateway::UsagePlanKey"))
+
+
+EVERY_API_S_AUTHORIZER = {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                                      "${AWS::AccountId}:*/authorizers/*"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_api_takes_keys_from_the_shared_authorizer_it_may_invoke(
+        packaged: Packaged, deployment: str) -> None:
+    """ONE permission, in the pooled stack, lets every API of the account and region call the
+    shared authorizer (a silo adds none: per-API statements would outgrow Lambda's 20 KB
+    resource policy at about 25 Platinum tenants)."""
+    translated = packaged.translated(deployment)
+    apis = resources_of(translated, "AWS::ApiGateway::RestApi")
+    pooled_permissions = [permission["Properties"] for permission in resources_of(
+        packaged.translated("pooled"), "AWS::Lambda::Permission").values()]
+    (authorizer_permission,) = [permission for permission in pooled_permissions
+                                if permission["FunctionName"] == {
+                                    "Fn::GetAtt": [AUTHORIZER_FUNCTION, "Arn"]}]
+    assert authorizer_permission["Principal"] == "apigateway.amazonaws.com"
+    assert authorizer_permission["SourceArn"] == EVERY_API_S_AUTHORIZER
+    if deployment == "silo":
+        assert not [permission for permission
+                    in resources_of(translated, "AWS::Lambda::Permission").values()
+                    if permission["Properties"]["FunctionName"] == {"Ref": "AuthorizerArn"}]
+    for name, api in apis.items():
+        body = api["Properties"]["Body"]
+        assert body["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
+        uri = json.dumps(body["securityDefinitions"]["TenantAuthorizer"]
+                         ["x-amazon-apigateway-authorizer"]["authorizerUri"])
+        assert "000000000000" not in uri  # chalice's placeholder was replaced
+        # ... by the authorizer the permission is for (the silo's parameter is its ARN).
+        assert ("${TenantAuthorizer.Arn}" if deployment == "pooled"
+                else "${AuthorizerArn}") in uri, name
+        methods = [(path, verb, method) for path, item in body["paths"].items()
+                   for verb, method in item.items() if verb != "options"]
+        assert methods
+        for path, verb, method in methods:
+            security = {next(iter(entry)) for entry in method.get("security", [])}
+            public = (path, verb) in {("/registration", "post"),
+                                      ("/tenant/init/{tenant_name}", "get")}
+            assert security == (set() if public else {"TenantAuthorizer", "api_key"}), \
+                (name, path, verb)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_rest_api_is_regional(packaged: Packaged, deployment: str) -> None:
+    """The APIs sit behind the regional HTTP API edge: an edge-optimized API would add a
+    CloudFront hop and count against the 120 edge-optimized APIs per region."""
+    apis = resources_of(packaged.translated(deployment), "AWS::ApiGateway::RestApi")
+    assert apis
+    for name, api in apis.items():
+        assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}, name
+
+
+def test_the_silo_releases_by_canary_with_an_alarm_per_function(packaged: Packaged) -> None:
+    template = packaged.templates["silo"]
+    functions = resources_of(template, "AWS::Serverless::Function")
+    alarms = resources_of(template, "AWS::CloudWatch::Alarm")
+    assert set(functions) == {"ProductAPIHandler", "OrderAPIHandler"}
+    for name, function in functions.items():
+        properties = function["Properties"]
+        assert properties["AutoPublishAlias"] == ALIAS
+        preference = properties["DeploymentPreference"]
+        assert preference["Type"] == CANARY == "Canary10Percent5Minutes"
+        errors, server_errors = (alarms[alarm["Ref"]]["Properties"]
+                                 for alarm in preference["Alarms"])
+        assert errors["MetricName"] == "Errors"
+        assert {"Name": "FunctionName", "Value": {"Ref": name}} in errors["Dimensions"]
+        # A release answering 500 to everything raises no Lambda error (the middleware turns
+        # exceptions into responses): the API's 5xx roll it back too.
+        api = template["Resources"][name.replace("APIHandler", "RestAPI")]["Properties"]
+        assert (server_errors["Namespace"], server_errors["MetricName"]) == (
+            "AWS/ApiGateway", "5XXError")
+        assert server_errors["Dimensions"] == [
+            {"Name": "ApiName", "Value": api["DefinitionBody"]["info"]["title"]},
+            {"Name": "Stage", "Value": api["StageName"]}]
+        assert STAGE == api["StageName"] == "api"
+        assert server_errors["Threshold"] == 0
+        assert properties["ReservedConcurrentExecutions"] == {
+            "Fn::If": ["Stopped", 0, {"Ref": "ReservedConcurrency"}]}
+    translated = packaged.translated("silo")
+    assert len(resources_of(translated, "AWS::CodeDeploy::DeploymentGroup")) == 2
+    # API Gateway's metrics are per API name: each silo API's name is its own (the tenant id in
+    # it), never the app's name, which the pooled API and every other silo's have too.
+    titles = [api["Properties"]["Body"]["info"]["title"] for api
+              in resources_of(translated, "AWS::ApiGateway::RestApi").values()]
+    assert sorted(titles, key=json.dumps) == [{"Fn::Sub": "order-service-${TenantId}"},
+                                              {"Fn::Sub": "product-service-${TenantId}"}]
+    assert all("Name" not in api["Properties"] for api
+               in resources_of(translated, "AWS::ApiGateway::RestApi").values())
+    for api in resources_of(translated, "AWS::ApiGateway::RestApi").values():
+        uris = {json.dumps(method["x-amazon-apigateway-integration"]["uri"])
+                for item in api["Properties"]["Body"]["paths"].values()
+                for verb, method in item.items() if verb != "options"}
+        assert uris
+        assert all("Aliaslive}" in uri for uri in uris)
+
+
+def test_the_silo_stack_takes_its_tenant_as_parameters_and_outputs_its_url(
+        packaged: Packaged) -> None:
+    template = packaged.templates["silo"]
+    assert {"TenantId", "TenantTier", "LayerArn", "AuthorizerArn", "DeploymentRecordsArn",
+            "PlatinumUsagePlanId", "ReservedConcurrency", "DesiredState"} <= set(
+        template["Parameters"])
+    assert "TenantApiUrl" in template["Outputs"]
+    (recorder,) = resources_of(template, "Custom::TenantDeployment").values()
+    assert recorder["Properties"]["TenantId"] == {"Ref": "TenantId"}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_one_base_url_serves_products_and_orders(packaged: Packaged, deployment: str) -> None:
+    """Each route of the edge goes to the app serving it, at the same path under its stage."""
+    template = packaged.templates[deployment]
+    integrations = resources_of(template, "AWS::ApiGatewayV2::Integration")
+    targets = {}
+    for route in resources_of(template, "AWS::ApiGatewayV2::Route").values():
+        integration = route["Properties"]["Target"]["Fn::Sub"].removeprefix(
+            "integrations/${").removesuffix("}")
+        targets[route["Properties"]["RouteKey"]] = \
+            integrations[integration]["Properties"]["IntegrationUri"]["Fn::Sub"]
+    prefix = "Pooled" if deployment == "pooled" else ""
+    expected = {}
+    for app, paths in (("Product", ("/products", "/product", "/product/{proxy+}")),
+                       ("Order", ("/orders", "/order", "/order/{proxy+}"))):
+        for path in paths:
+            expected[f"ANY {path}"] = (
+                f"https://${{{prefix}{app}RestAPI}}.execute-api.${{AWS::Region}}."
+                f"${{AWS::URLSuffix}}/api{path.replace('{proxy+}', '{proxy}')}")
+    assert targets == expected
+    assert template["Outputs"]["PooledApiUrl" if deployment == "pooled" else "TenantApiUrl"] == {
+        "Value": {"Fn::Sub": "https://${Edge}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_no_iam_statement_allows_every_action(packaged: Packaged, deployment: str) -> None:
+    def statements(node: Any) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        if isinstance(node, dict):
+            if "Statement" in node and isinstance(node["Statement"], list):
+                found += node["Statement"]
+            for value in node.values():
+                found += statements(value)
+        elif isinstance(node, list):
+            for value in node:
+                found += statements(value)
+        return found
+
+    all_statements = statements(packaged.translated(deployment)["Resources"])
+    assert all_statements
+    for statement in all_statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) \
+            else [statement["Action"]]
+        assert "*" not in actions, json.dumps(statement)
+        assert not any(action.endswith(":*") for action in actions), json.dumps(statement)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_api_gateways_own_answers_carry_the_apps_cors_headers(packaged: Packaged,
+                                                              deployment: str) -> None:
+    """A 401 from the authorizer or a 429 from a usage plan must reach the web app as such,
+    not as a CORS failure (the local front door adds the same headers)."""
+    expected = {f"gatewayresponse.header.{name}": f"'{value}'"
+                for name, value in cors_headers().items()}
+    apis = resources_of(packaged.translated(deployment), "AWS::ApiGateway::RestApi")
+    assert apis
+    for name, api in apis.items():
+        responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+        for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+            assert responses[kind]["responseParameters"] == expected, (name, kind)
+
+
+def test_tenant_functions_reach_only_their_own_data(packaged: Packaged) -> None:
+    """Pooled product and order functions have no data rights of their own (only the caller's
+    scoped credentials reach items); a silo's functions reach only that tenant's tables."""
+    pooled = packaged.templates["pooled"]["Resources"]
+    for role in ("PooledProductAPIHandlerRole", "PooledOrderAPIHandlerRole"):
+        assert "Policies" not in pooled[role]["Properties"], role
+        assert pooled[f"{role.removesuffix('Role')}"]["Properties"]["Role"] == {
+            "Fn::GetAtt": [role, "Arn"]}
+    silo = packaged.templates["silo"]["Resources"]
+    own_tables = {f"table/{product_table('${TenantId}').name}",
+                  f"table/{order_table('${TenantId}').name}"}
+    for role in ("ProductAPIHandlerRole", "OrderAPIHandlerRole"):
+        (policy,) = silo[role]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert all(action.startswith("dynamodb:") for action in statement["Action"])
+            for resource in statement["Resource"]:
+                table = resource["Fn::Sub"].rsplit(":", 1)[1].removesuffix("/index/*")
+                assert table in own_tables, (role, resource)
+    product_statements = silo["ProductAPIHandlerRole"]["Properties"]["Policies"][0][
+        "PolicyDocument"]["Statement"]
+    assert not [statement for statement in product_statements
+                if any("order" in resource["Fn::Sub"] for resource in statement["Resource"])]
+
+
+def test_custom_resources_give_up_after_minutes_not_an_hour(packaged: Packaged) -> None:
+    """A custom resource whose function never answers (it cannot even load) holds the stack
+    for ServiceTimeout seconds, an hour when unset."""
+    for deployment, kind in (("pooled", "Custom::PlatformSettings"),
+                             ("silo", "Custom::TenantDeployment")):
+        (resource,) = resources_of(packaged.templates[deployment], kind).values()
+        assert resource["Properties"]["ServiceTimeout"] == CUSTOM_RESOURCE_TIMEOUT_SECONDS
+        assert 0 < CUSTOM_RESOURCE_TIMEOUT_SECONDS <= 600
+
+
+def test_the_access_role_s_name_is_regional_and_the_authorizer_assumes_that_role(
+        packaged: Packaged) -> None:
+    """IAM role names are global to the account: a fixed name would fail the pooled stack of a
+    second region. The authorizer's rights and its TENANT_ACCESS_ROLE_ARN follow the role."""
+    resources = packaged.templates["pooled"]["Resources"]
+    name = {"Fn::Sub": f"{TENANT_ACCESS_ROLE_NAME}-${{AWS::Region}}"}
+    assert resources[TENANT_ACCESS_ROLE]["Properties"]["RoleName"] == name
+    (policy,) = resources[AUTHORIZER_ROLE]["Properties"]["Policies"]
+    (assume,) = [statement for statement in policy["PolicyDocument"]["Statement"]
+                 if statement["Action"] == ["sts:AssumeRole"]]
+    assert assume["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:"
+                                              f"role/{name['Fn::Sub']}"}]
+    environment = resources[AUTHORIZER_FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert environment[Env.TENANT_ACCESS_ROLE_ARN] == {"Fn::GetAtt": [TENANT_ACCESS_ROLE, "Arn"]}

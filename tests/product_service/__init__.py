@@ -1,0 +1,1 @@
+"""The product service through the real app and authorizer: listing, versions, concurrency."""

@@ -1,0 +1,62 @@
+"""The session's ``make package`` output as the stacks' and packaging tests read it: the two
+templates, as packaged and as CloudFormation sees them after the SAM transform (a pytest plugin:
+``packaged``)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+
+from pipeline.packaging.app_packages import TEMPLATE_FILE
+
+SILO_PARAMETERS = {
+    "TenantId": "0123456789abcdef0123456789abcdef",
+    "LayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:serverless-saas-tenant-context:1",
+    "AuthorizerArn": "arn:aws:lambda:us-east-1:123456789012:function:tenant-authorizer",
+    "DeploymentRecordsArn": "arn:aws:lambda:us-east-1:123456789012:function:records",
+    "PlatinumUsagePlanId": "abc123",
+}
+PARAMETERS = {"pooled": {"AdminEmail": "admin@example.com"}, "silo": SILO_PARAMETERS}
+
+
+@dataclass(frozen=True)
+class Packaged:
+    out: Path
+    templates: dict[str, dict[str, Any]]  # deployment -> template (SAM, as packaged)
+
+    def file(self, deployment: str) -> Path:
+        return self.out / "cloudformation" / deployment / "template.json"
+
+    def translated(self, deployment: str) -> dict[str, Any]:
+        """The template as CloudFormation sees it after ``aws cloudformation package`` and
+        the SAM transform."""
+        template = copy.deepcopy(self.templates[deployment])
+        for resource in template["Resources"].values():
+            for uri in ("CodeUri", "ContentUri"):
+                if uri in resource.get("Properties", {}):
+                    local = resource["Properties"][uri]
+                    assert (self.file(deployment).parent / local).is_file(), local
+                    resource["Properties"][uri] = f"s3://artifacts/{local.removeprefix('./')}"
+        translated: dict[str, Any] = transform(template, PARAMETERS[deployment],
+                                               _NoAwsPolicies())
+        return translated
+
+
+class _NoAwsPolicies:
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="session")
+def packaged(packaged_dist: Path) -> Packaged:
+    """The session's ``make package`` output (``packaged_dist``), templates read."""
+    return Packaged(packaged_dist, {
+        deployment: json.loads((packaged_dist / "cloudformation" / deployment /
+                                TEMPLATE_FILE).read_text())
+        for deployment in PARAMETERS})
