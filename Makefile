@@ -68,8 +68,12 @@ test: $(STAMP) lint typecheck ## lint, type-check and run every test (starts its
 unit: $(STAMP) ## every test except those that start the whole local platform (faster)
 	$(PY) -m pytest -m "not platform"
 
-lint: $(STAMP) ## ruff
+# Every source folder on the path, as each function's zip and the layer hold them in Lambda.
+SOURCE_PATH := layer:authorizer:shared_services:product_service:order_service:.
+
+lint: $(STAMP) ## ruff, and the architecture's import contracts (lint-imports; pyproject.toml)
 	$(VENV)/bin/ruff check .
+	PYTHONPATH=$(SOURCE_PATH) $(VENV)/bin/lint-imports --no-cache
 
 APPS := authorizer shared_services product_service order_service
 

@@ -53,7 +53,7 @@ def main() -> None:
     with running_emulator() as url, tempfile.TemporaryDirectory() as state:
         import os
 
-        os.environ.update({"AWS_ENDPOINT_URL": url, Env.AWS_DEFAULT_REGION: "us-east-1",
+        os.environ.update({Env.AWS_ENDPOINT_URL: url, Env.AWS_DEFAULT_REGION: "us-east-1",
                            Env.AWS_ACCESS_KEY_ID: "local", Env.AWS_SECRET_ACCESS_KEY: "local"})
         credentials = CredentialsFile(Path(state) / "credentials.json")
         baseline = bootstrap(clients_for(url), LocalUrls("http://x/admin", "http://x/pooled"),

@@ -23,7 +23,8 @@ from tenant_context.config import Env
 REPEAT = 7
 APPS = ("shared_services", "product_service", "order_service")
 # What the Lambda runtime sets before a function's code is imported (tracing decides on it).
-LAMBDA_RUNTIME = {"LAMBDA_TASK_ROOT": "/var/task", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11"}
+LAMBDA_RUNTIME = {Env.LAMBDA_TASK_ROOT: "/var/task",
+                  Env.AWS_EXECUTION_ENV: "AWS_Lambda_python3.11"}
 _TIMER = ("import sys, time; sys.path.insert(0, '.'); start = time.perf_counter(); "
           "import {module}; print(time.perf_counter() - start)")
 
@@ -45,13 +46,13 @@ def stage_environment(app: str) -> dict[str, str]:
 def main() -> None:
     base = {key: value for key, value in os.environ.items()
             if not key.startswith(("AWS_LAMBDA", "POWERTOOLS", Env.LAMBDA_TASK_ROOT,
-                                   "AWS_EXECUTION_ENV", Env.AWS_SAM_LOCAL, "AWS_CHALICE"))}
+                                   Env.AWS_EXECUTION_ENV, Env.AWS_SAM_LOCAL, "AWS_CHALICE"))}
     cases = {"bare import boto3": ("boto3", str(PROJECT_ROOT), base)}
     for tracing in (False, True):
         for app in APPS:
             env = {**base, **stage_environment(app)}
             if tracing:
-                env |= LAMBDA_RUNTIME | {"AWS_LAMBDA_FUNCTION_NAME": app}
+                env |= LAMBDA_RUNTIME | {Env.AWS_LAMBDA_FUNCTION_NAME: app}
             cases[f"{app} (tracing {'on' if tracing else 'off'})"] = (
                 "app", str(PROJECT_ROOT / app), env)
     samples: dict[str, list[float]] = {label: [] for label in cases}

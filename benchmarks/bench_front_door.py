@@ -37,7 +37,7 @@ ROUNDS = 2  # baseline and metered alternate, so drift on a busy machine hits bo
 
 def main() -> None:
     with running_emulator() as url, tempfile.TemporaryDirectory() as state:
-        os.environ.update({"AWS_ENDPOINT_URL": url, Env.AWS_DEFAULT_REGION: "us-east-1",
+        os.environ.update({Env.AWS_ENDPOINT_URL: url, Env.AWS_DEFAULT_REGION: "us-east-1",
                            Env.AWS_ACCESS_KEY_ID: "local", Env.AWS_SECRET_ACCESS_KEY: "local"})
         clients = clients_for(url)
         credentials = CredentialsFile(Path(state) / "credentials.json")

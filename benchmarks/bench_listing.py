@@ -86,7 +86,7 @@ def measure(name: str, call: Callable[[], list[Any]], counter: CallCounter) -> f
 
 def main() -> None:
     with running_emulator() as url:
-        os.environ.update({"AWS_ENDPOINT_URL": url, Env.AWS_DEFAULT_REGION: "us-east-1",
+        os.environ.update({Env.AWS_ENDPOINT_URL: url, Env.AWS_DEFAULT_REGION: "us-east-1",
                            Env.AWS_ACCESS_KEY_ID: "local", Env.AWS_SECRET_ACCESS_KEY: "local"})
         client = boto3.client("dynamodb")
         ensure_tables(client, [POOLED_PRODUCT_TABLE])

@@ -36,6 +36,8 @@ class Env(StrEnum):
     AWS_DEFAULT_PROFILE = "AWS_DEFAULT_PROFILE"
     AWS_EC2_METADATA_DISABLED = "AWS_EC2_METADATA_DISABLED"
     LAMBDA_TASK_ROOT = "LAMBDA_TASK_ROOT"  # set by the Lambda runtime only
+    AWS_EXECUTION_ENV = "AWS_EXECUTION_ENV"  # set by the Lambda runtime only
+    AWS_LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"  # set by the Lambda runtime only
     AWS_SAM_LOCAL = "AWS_SAM_LOCAL"
     AWS_CHALICE_CLI_MODE = "AWS_CHALICE_CLI_MODE"  # set by `chalice local` and `chalice package`
     # Powertools for AWS Lambda.

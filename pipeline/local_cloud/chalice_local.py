@@ -41,7 +41,7 @@ def service_environment(emulator_url: str, credentials_file: Path,
                         base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {key: value for key, value in (base or os.environ).items()
            if key not in REAL_ACCOUNT_VARIABLES}
-    return env | {"AWS_ENDPOINT_URL": emulator_url,
+    return env | {Env.AWS_ENDPOINT_URL: emulator_url,
                   Env.LOCAL_CREDENTIALS_FILE: str(credentials_file),
                   Env.AWS_EC2_METADATA_DISABLED: "true",
                   Env.PYTHONUNBUFFERED: "1"}

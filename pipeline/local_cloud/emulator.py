@@ -105,7 +105,7 @@ def start_emulator(port: int, recording: Path, log_file: Path) -> Emulator:
     recording.parent.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items()
            if key != Env.MOTO_ENABLE_RECORDING}  # any value, even "False", would switch it on
-    env |= {"MOTO_RECORDER_FILEPATH": str(recording),
+    env |= {Env.MOTO_RECORDER_FILEPATH: str(recording),
             Env.MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY: "HASH",
             Env.MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY: "HASH"}
     moto_server = Path(sys.executable).with_name("moto_server")

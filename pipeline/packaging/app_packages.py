@@ -30,7 +30,7 @@ def chalice_package(app_dir: Path, merge_template: dict[str, object], out_dir: P
     shutil.rmtree(out_dir, ignore_errors=True)
     merge_file = out_dir.parent / f"{out_dir.name}.merge.json"
     merge_file.write_text(json.dumps(merge_template, indent=2))
-    env = {"AWS_DEFAULT_REGION": "us-east-1", Env.AWS_EC2_METADATA_DISABLED: "true",
+    env = {Env.AWS_DEFAULT_REGION: "us-east-1", Env.AWS_EC2_METADATA_DISABLED: "true",
            "PATH": str(Path(sys.executable).parent)}
     subprocess.run([str(Path(sys.executable).with_name("chalice")), "package",
                     "--stage", "prod", "--pkg-format", "cloudformation",
