@@ -33,6 +33,7 @@ from tests.support.counting import CallCounter
 from tests.support.moto_server import running_emulator
 
 RUNS = 5
+CASES = ((1000, 0), (1000, 12_000))  # (products, bytes of padding per product)
 OLD_SHARDS = 9
 
 
@@ -93,7 +94,7 @@ def main() -> None:
         queries = CallCounter(client, "dynamodb", "Query")
         tables = TenantTables(Isolation.POOLED, lambda credentials: client)
         print("Listing a tenant's products: ours vs 9 parallel single-page queries")
-        for count, padding in ((1000, 0), (1000, 12_000)):
+        for count, padding in CASES:
             mine, theirs = new_tenant_id(), new_tenant_id()
             seed(client, mine, count, padding, our_shards(mine))
             seed(client, theirs, count, padding, old_shards(theirs))

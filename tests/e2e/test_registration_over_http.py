@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,20 +15,12 @@ import pytest
 import requests
 
 from pipeline.deploy.local import local_onboarding as onboard
-from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
-from pipeline.local_cloud.processes import free_port
+from pipeline.local_cloud.platform_runner import RunningPlatform
 from pipeline.local_cloud.sign_in import resolve_pool, sign_in
 from tenant_context.platform.invitations import CredentialsFile
 
 pytestmark = pytest.mark.platform
 PARALLEL = 20
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
-    with running_platform(tmp_path_factory.mktemp("platform"), free_port(),
-                          free_port()) as running:
-        yield running
 
 
 def register_all(platform: RunningPlatform, bodies: list[dict[str, Any]]

@@ -39,9 +39,12 @@ def test_layer_zip_holds_the_package_under_python(packaged: Packaged) -> None:
 
 
 def test_the_same_inputs_build_the_same_zip(packaged: Packaged, tmp_path: Path) -> None:
-    from pipeline.packaging.layer_zip import build_layer
-
-    again = build_layer(tmp_path)
+    """Built again by ``make layer``'s command: the same bytes as the session's package."""
+    built = subprocess.run([sys.executable, "-m", "pipeline.packaging", "layer", "--out",
+                            str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                           timeout=300, check=True)
+    again = Path(built.stdout.strip())
+    assert again == tmp_path / "layer" / LAYER_ZIP
     assert again.read_bytes() == (packaged.out / "layer" / LAYER_ZIP).read_bytes()
 
 

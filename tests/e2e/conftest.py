@@ -1,0 +1,18 @@
+"""One platform shared by the e2e tests that need no platform of their own (a start costs
+seconds): those that restart it, release it or meter it start their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
+from pipeline.local_cloud.processes import free_port
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    with running_platform(tmp_path_factory.mktemp("platform"), free_port(),
+                          free_port()) as running:
+        yield running
