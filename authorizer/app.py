@@ -1,7 +1,7 @@
 """The ONE tenant Lambda authorizer, shared by every API of every deployment.
 
 Deployed once (pooled baseline); each API's routes reference it as a ``CustomAuthorizer``.
-All logic lives in ``vendor/tenant_authorizer`` (bundled at the zip root by Chalice).
+All logic lives in ``chalicelib/tenant_authorizer`` (packaged with the app by Chalice).
 """
 
 from typing import Any

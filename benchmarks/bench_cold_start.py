@@ -23,8 +23,8 @@ from tenant_context.config import Env
 REPEAT = 7
 APPS = ("shared_services", "product_service", "order_service")
 # What the Lambda runtime sets before a function's code is imported (tracing decides on it).
-LAMBDA_RUNTIME = {Env.LAMBDA_TASK_ROOT: "/var/task",
-                  Env.AWS_EXECUTION_ENV: "AWS_Lambda_python3.11"}
+LAMBDA_RUNTIME: dict[str, str] = {Env.LAMBDA_TASK_ROOT: "/var/task",
+                                   Env.AWS_EXECUTION_ENV: "AWS_Lambda_python3.11"}
 _TIMER = ("import sys, time; sys.path.insert(0, '.'); start = time.perf_counter(); "
           "import {module}; print(time.perf_counter() - start)")
 

@@ -58,7 +58,7 @@ def main() -> None:
                     front_door = FrontDoor(
                         0, routes, authorize=authorize if metered else None,
                         usage_plans=UsagePlanEnforcer(
-                            settings_key_plans(clients("dynamodb")),
+                            settings_key_plans(clients.dynamodb),
                             shared_deployments=("admin", "pooled")) if metered else None)
                     front_door.start()
                     session = requests.Session()

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -32,13 +32,16 @@ from tenant_context.tenancy import Role, Tier, new_tenant_id
 from tests.support.counting import CallCounter
 from tests.support.moto_server import running_emulator
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+
 RUNS = 5
 CASES = ((1000, 0), (1000, 12_000))  # (products, bytes of padding per product)
 OLD_SHARDS = 9
 
 
-def seed(client: Any, tenant_id: str, count: int, padding: int, shards: Callable[[str], str]
-         ) -> None:
+def seed(client: DynamoDBClient, tenant_id: str, count: int, padding: int,
+         shards: Callable[[str], str]) -> None:
     requests = [{"PutRequest": {"Item": to_item({
         "shardId": shards(product_id), "productId": product_id, "version": 1,
         "name": f"Product {index}", "price": Decimal(index), "sku": f"S{index}",
@@ -60,7 +63,7 @@ def old_shards(tenant_id: str) -> Callable[[str], str]:
     return lambda product_id: f"{tenant_id}-{int(product_id[:8], 16) % OLD_SHARDS + 1}"
 
 
-def old_way(client: Any, tenant_id: str) -> list[dict[str, Any]]:
+def old_way(client: DynamoDBClient, tenant_id: str) -> list[dict[str, Any]]:
     """The reference solution: one unpaginated query per shard suffix 1..9, in parallel."""
     def one(shard: int) -> list[dict[str, Any]]:
         return list(client.query(

@@ -5,9 +5,9 @@ Two kinds of code, one zip:
   the Chalice app every service starts from, tenant-scoped tables and items, request bodies,
   errors to responses, logs and metrics);
 - ``tenant_context.platform``: what the platform is made of and what its control plane records
-  (resource definitions, tenant, user and deployment records, settings, session policies),
-  read by the authorizer, the control plane and the deployers; the product and order services
-  never need it.
+  (resource definitions, tenant, user and deployment records, settings, session policies, the
+  typed AWS clients), read by the authorizer, the control plane and the deployers; the product
+  and order services never need it.
 Both build on the modules here: ``config`` (every environment variable, read once),
 ``tenancy`` (tiers, roles, tenant ids), ``errors`` (the one error hierarchy) and
 ``attribute_values`` (DynamoDB's value format).

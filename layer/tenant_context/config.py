@@ -14,70 +14,75 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import StrEnum, auto
 
 from tenant_context.errors import ConfigurationError
 from tenant_context.tenancy import is_tenant_id
 
 
 class Env(StrEnum):
-    """Environment variables by name, grouped by who sets them."""
+    """Environment variables by name (each member's value is its name), grouped by who sets
+    them."""
+
+    @staticmethod
+    def _generate_next_value_(name: str, start: int, count: int, last_values: list[str]) -> str:
+        return name  # ``auto()``: the variable is called what the member is called
 
     # The AWS SDK and runtime (Lambda, the operator's shell, the local platform).
-    AWS_REGION = "AWS_REGION"
-    AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
-    AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"  # set only where an emulator stands in for AWS
-    AWS_ENDPOINT_URL_COGNITO_IDP = "AWS_ENDPOINT_URL_COGNITO_IDP"
-    AWS_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
-    AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
-    AWS_SESSION_TOKEN = "AWS_SESSION_TOKEN"
-    AWS_SECURITY_TOKEN = "AWS_SECURITY_TOKEN"
-    AWS_PROFILE = "AWS_PROFILE"
-    AWS_DEFAULT_PROFILE = "AWS_DEFAULT_PROFILE"
-    AWS_EC2_METADATA_DISABLED = "AWS_EC2_METADATA_DISABLED"
-    LAMBDA_TASK_ROOT = "LAMBDA_TASK_ROOT"  # set by the Lambda runtime only
-    AWS_EXECUTION_ENV = "AWS_EXECUTION_ENV"  # set by the Lambda runtime only
-    AWS_LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"  # set by the Lambda runtime only
-    AWS_SAM_LOCAL = "AWS_SAM_LOCAL"
-    AWS_CHALICE_CLI_MODE = "AWS_CHALICE_CLI_MODE"  # set by `chalice local` and `chalice package`
+    AWS_REGION = auto()
+    AWS_DEFAULT_REGION = auto()
+    AWS_ENDPOINT_URL = auto()  # set only where an emulator stands in for AWS
+    AWS_ENDPOINT_URL_COGNITO_IDP = auto()
+    AWS_ACCESS_KEY_ID = auto()
+    AWS_SECRET_ACCESS_KEY = auto()
+    AWS_SESSION_TOKEN = auto()
+    AWS_SECURITY_TOKEN = auto()
+    AWS_PROFILE = auto()
+    AWS_DEFAULT_PROFILE = auto()
+    AWS_EC2_METADATA_DISABLED = auto()
+    LAMBDA_TASK_ROOT = auto()  # set by the Lambda runtime only
+    AWS_EXECUTION_ENV = auto()  # set by the Lambda runtime only
+    AWS_LAMBDA_FUNCTION_NAME = auto()  # set by the Lambda runtime only
+    AWS_SAM_LOCAL = auto()
+    AWS_CHALICE_CLI_MODE = auto()  # set by `chalice local` and `chalice package`
     # Powertools for AWS Lambda.
-    POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
-    POWERTOOLS_TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"
+    POWERTOOLS_SERVICE_NAME = auto()
+    POWERTOOLS_TRACE_DISABLED = auto()
     # Which deployment a service function belongs to (its template, or its app's local stage).
-    DATA_ISOLATION = "DATA_ISOLATION"  # pooled | silo
-    SILO_TENANT_ID = "SILO_TENANT_ID"  # the one tenant a silo serves
+    DATA_ISOLATION = auto()  # pooled | silo
+    SILO_TENANT_ID = auto()  # the one tenant a silo serves
     # Table names (from the stack, or the local stage).
-    SETTINGS_TABLE = "SETTINGS_TABLE"
-    TENANT_DETAILS_TABLE = "TENANT_DETAILS_TABLE"
-    TENANT_NAMES_TABLE = "TENANT_NAMES_TABLE"
-    TENANT_USER_MAPPING_TABLE = "TENANT_USER_MAPPING_TABLE"
-    TENANT_STACK_MAPPING_TABLE = "TENANT_STACK_MAPPING_TABLE"
-    PRODUCT_TABLE = "PRODUCT_TABLE"  # the deployment's own: pooled or the tenant's
-    ORDER_TABLE = "ORDER_TABLE"
-    POOLED_PRODUCT_TABLE = "POOLED_PRODUCT_TABLE"  # the authorizer scopes credentials to these
-    POOLED_ORDER_TABLE = "POOLED_ORDER_TABLE"
+    SETTINGS_TABLE = auto()
+    TENANT_DETAILS_TABLE = auto()
+    TENANT_NAMES_TABLE = auto()
+    TENANT_USER_MAPPING_TABLE = auto()
+    TENANT_STACK_MAPPING_TABLE = auto()
+    PRODUCT_TABLE = auto()  # the deployment's own: pooled or the tenant's
+    ORDER_TABLE = auto()
+    POOLED_PRODUCT_TABLE = auto()  # the authorizer scopes credentials to these
+    POOLED_ORDER_TABLE = auto()
     # The tenant authorizer.
-    TENANT_ACCESS_ROLE_ARN = "TENANT_ACCESS_ROLE_ARN"
-    AUTHORIZER_SETTINGS_TTL_SECONDS = "AUTHORIZER_SETTINGS_TTL_SECONDS"
-    AUTHORIZER_TENANT_TTL_SECONDS = "AUTHORIZER_TENANT_TTL_SECONDS"
-    AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS = "AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS"
-    AUTHORIZER_USER_TTL_SECONDS = "AUTHORIZER_USER_TTL_SECONDS"
-    AUTHORIZER_DEPLOYMENT_TTL_SECONDS = "AUTHORIZER_DEPLOYMENT_TTL_SECONDS"
+    TENANT_ACCESS_ROLE_ARN = auto()
+    AUTHORIZER_SETTINGS_TTL_SECONDS = auto()
+    AUTHORIZER_TENANT_TTL_SECONDS = auto()
+    AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS = auto()
+    AUTHORIZER_USER_TTL_SECONDS = auto()
+    AUTHORIZER_DEPLOYMENT_TTL_SECONDS = auto()
     # The apps' local stages only (never in a template).
-    TENANT_AUTHORIZER = "TENANT_AUTHORIZER"  # "module:callable" registering a built-in one
-    LOCAL_GATEWAY_API_ID = "LOCAL_GATEWAY_API_ID"  # the API id that API Gateway would pass
-    LOCAL_CREDENTIALS_FILE = "LOCAL_CREDENTIALS_FILE"  # temporary passwords, no email locally
+    TENANT_AUTHORIZER = auto()  # "module:callable" registering a built-in one
+    LOCAL_GATEWAY_API_ID = auto()  # the API id that API Gateway would pass
+    LOCAL_CREDENTIALS_FILE = auto()  # temporary passwords, no email locally
     # The local platform (`make local` and the commands that talk to it).
-    LOCAL_STATE_DIR = "LOCAL_STATE_DIR"
-    EMULATOR_PORT = "EMULATOR_PORT"
-    GATEWAY_PORT = "GATEWAY_PORT"
-    ADMIN_EMAIL = "ADMIN_EMAIL"
-    PYTHONUNBUFFERED = "PYTHONUNBUFFERED"
+    LOCAL_STATE_DIR = auto()
+    EMULATOR_PORT = auto()
+    GATEWAY_PORT = auto()
+    ADMIN_EMAIL = auto()
+    PYTHONUNBUFFERED = auto()
     # The emulator (moto's own settings, set by the local platform).
-    MOTO_ENABLE_RECORDING = "MOTO_ENABLE_RECORDING"
-    MOTO_RECORDER_FILEPATH = "MOTO_RECORDER_FILEPATH"
-    MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY = "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY"
-    MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY = "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY"
+    MOTO_ENABLE_RECORDING = auto()
+    MOTO_RECORDER_FILEPATH = auto()
+    MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY = auto()
+    MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY = auto()
 
 
 # Credentials a developer's shell may hold for a real account: never handed to a local process.

@@ -25,7 +25,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -63,7 +62,7 @@ def _stderr(line: str) -> None:
 class Tools:
     """Everything ``main`` reaches the outside world through; tests pass their own."""
 
-    session: Callable[..., Any] = boto3.Session
+    session: Callable[..., boto3.session.Session] = boto3.Session
     package: Callable[[Path], list[Path]] = app_packages.package
     run_module: Callable[[str, list[str]], int] = run_local_module
     stacks: StacksFactory = Stacks
@@ -144,7 +143,7 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
     return problems
 
 
-def aws_session(args: argparse.Namespace, tools: Tools) -> tuple[Any, str]:
+def aws_session(args: argparse.Namespace, tools: Tools) -> tuple[boto3.session.Session, str]:
     """The run's session and region; refuses before anything is done when either is missing
     (a dry run needs a region for the URLs it prints, but no credentials)."""
     try:
@@ -200,7 +199,8 @@ def run_local(args: argparse.Namespace, tools: Tools) -> int:
         *optional])
 
 
-def run_aws(args: argparse.Namespace, session: Any, region: str, tools: Tools) -> None:
+def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: str,
+            tools: Tools) -> None:
     templates = _templates(args, tools)
     target = Target(args.bucket, args.prefix, region)
     world: AwsWorld

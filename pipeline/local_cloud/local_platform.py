@@ -31,7 +31,6 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 import boto3
 
@@ -59,6 +58,7 @@ from pipeline.local_cloud.provisioning.tenant_provisioner import Provisioner
 from pipeline.local_cloud.state import StatePaths
 from pipeline.stacks.inventory import ADMIN_API_NAMES, POOLED_API_NAMES
 from tenant_context.config import Env
+from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.invitations import CredentialsFile
@@ -81,10 +81,10 @@ RELEASE_POOLED = signal.SIGHUP
 RELEASE_TENANTS = signal.SIGUSR1
 
 
-def emulator_clients(emulator_url: str) -> Any:
+def emulator_clients(emulator_url: str) -> AwsClients:
     session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
                                     region_name=REGION)
-    return lambda service: session.client(service, endpoint_url=emulator_url)
+    return AwsClients(session, emulator_url)
 
 
 @dataclass
@@ -127,16 +127,15 @@ class LocalPlatform:
                                                          self.paths.credentials)
             for deployment, apps in BASELINE_DEPLOYMENTS.items():
                 routes.set(deployment, self._start_apps(apps, env))
-            dynamodb = clients("dynamodb")
             self.provisioner = Provisioner(
-                Deployments(dynamodb, TENANT_STACK_MAPPING_TABLE.name), routes,
-                SiloLauncher(dynamodb, clients("cloudformation"), env,
+                Deployments(clients.dynamodb, TENANT_STACK_MAPPING_TABLE.name), routes,
+                SiloLauncher(clients.dynamodb, clients.cloudformation, env,
                              self.paths.logs), self.gateway_url)
             self.provisioner.reconcile()  # Platinum deployments are up when the URLs print
             self.front_door = FrontDoor(
                 self.gateway_port, routes,
                 authorize=authorizer_step(emulator_authorizer(self.emulator.url, clients)),
-                usage_plans=UsagePlanEnforcer(settings_key_plans(clients("dynamodb")),
+                usage_plans=UsagePlanEnforcer(settings_key_plans(clients.dynamodb),
                                               shared_deployments=(ADMIN_DEPLOYMENT,
                                                                   POOLED_DEPLOYMENT)),
                 after_change=self._changed)

@@ -8,6 +8,7 @@ those listed just before the platform is stopped.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.sign_in import resolve_pool, sign_in
 from pipeline.project import PROJECT_ROOT
 from tenant_context.config import Env
+from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.invitations import CredentialsFile
 
 
@@ -50,12 +52,13 @@ class RunningPlatform:
         state: dict[str, Any] = json.loads((self.state_dir / "platform.json").read_text())
         return state
 
-    def clients(self) -> Any:
+    @functools.cached_property
+    def aws(self) -> AwsClients:
+        """Clients of the platform's emulator."""
         return emulator_clients(self.state["emulatorUrl"])
 
     def token(self, user_name: str = "admin", tenant_name: str | None = None) -> str:
-        clients = self.clients()
-        return sign_in(clients("cognito-idp"), resolve_pool(clients("dynamodb"), tenant_name),
+        return sign_in(self.aws.cognito, resolve_pool(self.aws.dynamodb, tenant_name),
                        user_name, CredentialsFile(self.state_dir / "credentials.json")
                        )["IdToken"]
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.state import NotRunning, StatePaths
@@ -28,13 +29,19 @@ from tenant_context.platform.invitations import CredentialsFile, temporary_passw
 from tenant_context.platform.platform_settings import PoolRef, read_settings
 from tenant_context.platform.tenant_records import TenantRecord
 
+if TYPE_CHECKING:
+    from types_boto3_cognito_idp import CognitoIdentityProviderClient
+    from types_boto3_cognito_idp.type_defs import AuthenticationResultTypeTypeDef
+    from types_boto3_dynamodb import DynamoDBClient
+
 
 class LoginError(Exception):
     pass
 
 
-def sign_in(cognito: Any, pool: PoolRef, user_name: str, credentials: CredentialsFile,
-            password: str | None = None) -> dict[str, str]:
+def sign_in(cognito: CognitoIdentityProviderClient, pool: PoolRef, user_name: str,
+            credentials: CredentialsFile, password: str | None = None
+            ) -> AuthenticationResultTypeTypeDef:
     """Cognito's AuthenticationResult (IdToken, AccessToken, ...) for the user."""
     if password is None:
         entry = credentials.lookup(pool.user_pool_id, user_name)
@@ -60,18 +67,19 @@ def sign_in(cognito: Any, pool: PoolRef, user_name: str, credentials: Credential
         credentials.record(pool.user_pool_id, user_name, new_password, temporary=False)
     if "AuthenticationResult" not in response:
         raise LoginError(f"unexpected challenge {response.get('ChallengeName')!r}")
-    return dict(response["AuthenticationResult"])
+    return response["AuthenticationResult"]
 
 
-def resolve_pool(dynamodb: Any, tenant_name: str | None) -> PoolRef:
+def resolve_pool(dynamodb: DynamoDBClient, tenant_name: str | None) -> PoolRef:
     """The operations pool, or the pool recorded for the named tenant."""
     if tenant_name is None:
         return read_settings(dynamodb, SETTINGS_TABLE.name).operations_pool
     claim = dynamodb.get_item(TableName=TENANT_NAMES_TABLE.name, ConsistentRead=True,
                               Key=to_item({"tenantNameKey": tenant_name_key(tenant_name)}))
     tenant_id = from_item(claim["Item"]).get("tenantId") if "Item" in claim else None
-    tenant = dynamodb.get_item(TableName=TENANT_DETAILS_TABLE.name, ConsistentRead=True,
-                               Key=to_item({"tenantId": tenant_id})) if tenant_id else {}
+    tenant: Mapping[str, Any] = dynamodb.get_item(
+        TableName=TENANT_DETAILS_TABLE.name, ConsistentRead=True,
+        Key=to_item({"tenantId": tenant_id})) if tenant_id else {}
     if "Item" not in tenant:
         raise LoginError(f"no tenant named {tenant_name!r}")
     record = TenantRecord.from_item(from_item(tenant["Item"]))
@@ -91,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     try:
-        pool = resolve_pool(clients("dynamodb"), args.tenant)
-        result = sign_in(clients("cognito-idp"), pool, args.user_name,
+        pool = resolve_pool(clients.dynamodb, args.tenant)
+        result = sign_in(clients.cognito, pool, args.user_name,
                          CredentialsFile(paths.credentials), args.password)
     except LoginError as error:
         print(error, file=sys.stderr)

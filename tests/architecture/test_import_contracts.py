@@ -134,9 +134,12 @@ def deferred_imports_of_our_code(path: Path) -> list[tuple[int, str]]:
         if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         for node in ast.walk(function):
-            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module
-                     else [alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [])
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
             found += [(node.lineno, name) for name in names
                       if name.split(".")[0] in OWN_PACKAGES]
     return found

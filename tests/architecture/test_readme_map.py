@@ -21,7 +21,8 @@ DESCRIPTION_COLUMN = 30  # deeper lines continue a description
 def readme_folders() -> list[str]:
     text = (PROJECT_ROOT / "README.md").read_text()
     block = text.split(SECTION, 1)[1].split("```", 2)[1]
-    folders, parents = [], []
+    folders: list[str] = []
+    parents: list[str] = []
     for line in block.splitlines():
         match = ENTRY.match(line)
         if not match or len(match.group(1)) >= DESCRIPTION_COLUMN:

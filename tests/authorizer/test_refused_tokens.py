@@ -97,7 +97,7 @@ def test_another_clients_audience(subject: AuthorizerUnderTest, world: World) ->
 
 def test_another_pools_issuer(subject: AuthorizerUnderTest, world: World) -> None:
     """The emulator signs every pool with ONE key: only iss/aud tell the pools apart."""
-    stranger_pool = ensure_user_pool(world.clients("cognito-idp"), UserPoolDefinition(
+    stranger_pool = ensure_user_pool(world.clients.cognito, UserPoolDefinition(
         "Stranger", "stranger-pool", "StrangerClient", "stranger-client"))
     unknown_pool = f"pool {stranger_pool.user_pool_id} names no valid tenant"
     stranger = world.user(stranger_pool, Role.SYSTEM_ADMIN)
@@ -125,7 +125,7 @@ def test_another_pools_issuer(subject: AuthorizerUnderTest, world: World) -> Non
 def test_a_stranger_pool_claiming_a_real_pooled_tenant(subject: AuthorizerUnderTest,
                                                        world: World) -> None:
     """A pool that is registered nowhere vouches for nobody, whatever tenant it names."""
-    stranger_pool = ensure_user_pool(world.clients("cognito-idp"), UserPoolDefinition(
+    stranger_pool = ensure_user_pool(world.clients.cognito, UserPoolDefinition(
         "Stranger", "stranger-pool", "StrangerClient", "stranger-client"))
     pooled = world.pooled_tenant()
     not_registered = (f"pool {stranger_pool.user_pool_id} is not registered for tenant "

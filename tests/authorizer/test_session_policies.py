@@ -31,7 +31,7 @@ def sent_policy(subject: AuthorizerUnderTest, world: World, token: str, api_id: 
     response = subject.authorizer.authorize(token_event(token, api_id, "GET", path))
     assert len(subject.assumed) == before + 1, "expected exactly one AssumeRole"
     params = subject.assumed[-1]
-    role_arn = world.clients("iam").get_role(RoleName=TENANT_ACCESS_ROLE_NAME)["Role"]["Arn"]
+    role_arn = world.clients.iam.get_role(RoleName=TENANT_ACCESS_ROLE_NAME)["Role"]["Arn"]
     assert params["RoleArn"] == role_arn == subject.config.require(Env.TENANT_ACCESS_ROLE_ARN)
     assert len(params["Policy"]) <= MAX_SESSION_POLICY_CHARS
     # The credentials handed to the caller are the ones this very call returned.

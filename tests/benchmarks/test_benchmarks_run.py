@@ -20,7 +20,7 @@ pytestmark = pytest.mark.platform
 FIGURE = re.compile(r"p50 +[0-9.]+ ms|[0-9.]+ ms +[0-9.]+x boto3")
 
 # module -> (its sizes for a smoke run, a line its report must print)
-SMOKE = {
+SMOKE: dict[str, tuple[dict[str, object], str]] = {
     "bench_authorizer": ({"WARM_CALLS": 20, "COLD_CALLS": 2}, "warm path (all cached)"),
     "bench_front_door": ({"REQUESTS": 20}, "metered: authorizer + usage plan"),
     "bench_listing": ({"RUNS": 1, "CASES": ((30, 0),)}, "ours: all shards, all pages"),

@@ -73,8 +73,8 @@ def test_each_tenant_uses_its_own_api_and_platinum_follows_its_tenant(tmp_path: 
 
 def stored_products(platform: RunningPlatform, tenant_id: str) -> list[str]:
     """Read straight from the emulator: what the tenant's own tables hold."""
-    dynamodb = platform.clients()("dynamodb")
-    stack = platform.clients()("cloudformation").describe_stack_resources(
+    dynamodb = platform.aws.dynamodb
+    stack = platform.aws.cloudformation.describe_stack_resources(
         StackName=f"stack-{tenant_id}")["StackResources"]  # deployed as its stack, as in AWS
     assert {resource["PhysicalResourceId"] for resource in stack} == {
         product_table(tenant_id).name, order_table(tenant_id).name}

@@ -90,8 +90,8 @@ def test_onboarding_prints_a_password_that_signs_the_admin_in(
     assert onboard.main(["--name", "Printed Co", "--email", "p@printed.example",
                          "--tier", "Basic"]) == 0
     printed = dict(re.findall(r"^  (\S.*?)\s{2,}(\S+)", capsys.readouterr().out, re.MULTILINE))
-    pool = resolve_pool(platform.clients()("dynamodb"), "Printed Co")
-    tokens = sign_in(platform.clients()("cognito-idp"), pool, printed["tenant admin"],
+    pool = resolve_pool(platform.aws.dynamodb, "Printed Co")
+    tokens = sign_in(platform.aws.cognito, pool, printed["tenant admin"],
                      CredentialsFile(platform.state_dir / "credentials.json"),
                      password=printed["password"])
     assert tokens["IdToken"]

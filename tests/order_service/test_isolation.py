@@ -37,7 +37,7 @@ def snapshot(world: World, customer: Customer) -> str:
     items = []
     for table in tables:
         for shard in range(4):
-            items += world.clients("dynamodb").query(
+            items += world.clients.dynamodb.query(
                 TableName=table, KeyConditionExpression="shardId = :s",
                 ExpressionAttributeValues={":s": {"S": f"{tenant_id}-{shard}"}},
                 ConsistentRead=True)["Items"]

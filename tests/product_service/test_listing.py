@@ -20,7 +20,7 @@ COUNT = 2500
 
 def seed(world: World, tenant_id: str) -> set[str]:
     """Products as the service stores them, plus 1.5 KB of extra data each (~4 MB in all)."""
-    dynamodb, shards = world.clients("dynamodb"), SHARDS[Isolation.POOLED]
+    dynamodb, shards = world.clients.dynamodb, SHARDS[Isolation.POOLED]
     ids = [uuid.uuid4().hex for _ in range(COUNT)]
     requests = [{"PutRequest": {"Item": to_item({
         "shardId": shard_key(tenant_id, shard_of(product_id, shards)),
@@ -42,7 +42,7 @@ def pages_per_shard(world: World, tenant_id: str) -> list[int]:
             "ExpressionAttributeValues": {":s": {"S": shard_key(tenant_id, shard)}}}
         pages = 0
         while True:
-            response = world.clients("dynamodb").query(**request)
+            response = world.clients.dynamodb.query(**request)
             pages += 1
             if "LastEvaluatedKey" not in response:
                 break

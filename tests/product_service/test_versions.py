@@ -69,7 +69,7 @@ def test_concurrent_puts_lose_nothing(customers: dict[str, Customer], world: Wor
         if response.status_code == 409:
             assert response.json_body["fields"] == ["version"]
 
-    stored = from_item(world.clients("dynamodb").get_item(
+    stored = from_item(world.clients.dynamodb.get_item(
         TableName=POOLED_PRODUCT_TABLE.name, ConsistentRead=True,
         Key=to_item({"shardId": product["shardId"], "productId": product["productId"]})
     )["Item"])

@@ -138,7 +138,7 @@ def test_every_endpoint_for_every_role(admin_api: AdminApi, world: World) -> Non
     listed = {row["user_name"] for query in ("", f"?tenantid={t}")
               for row in api.call("GET", f"/users{query}", system_admin).json_body}
     assert not listed & refused_names
-    cognito = world.clients("cognito-idp")
+    cognito = world.clients.cognito
     for pool in (world.settings.operations_pool, target.pool):
         for name in refused_names:
             with pytest.raises(cognito.exceptions.UserNotFoundException):

@@ -79,7 +79,7 @@ def test_impossible_tenant_names_are_not_found_without_a_lookup(
     before DynamoDB is asked (which answers an empty key, or one over 2,048 bytes, with an
     error: a 500 for the caller)."""
     clients = clients_for(emulator_url)
-    lookups = CallCounter(clients("dynamodb"), "dynamodb", "GetItem")
+    lookups = CallCounter(clients.dynamodb, "dynamodb", "GetItem")
     with served_with(clients):
         response = admin_api.call("GET", f"/tenant/init/{name}")
     assert response.status_code == 404, response.body
@@ -94,7 +94,7 @@ def test_a_possible_but_unknown_name_is_looked_up(admin_api: AdminApi,
                                                   emulator_url: str) -> None:
     """The other side of the test above: its counter would see a lookup."""
     clients = clients_for(emulator_url)
-    lookups = CallCounter(clients("dynamodb"), "dynamodb", "GetItem")
+    lookups = CallCounter(clients.dynamodb, "dynamodb", "GetItem")
     with served_with(clients):
         response = admin_api.call("GET", "/tenant/init/%20Nobody%20Here%20")
     assert response.status_code == 404

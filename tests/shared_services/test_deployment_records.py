@@ -69,8 +69,8 @@ def response_url() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 def aws(emulator_url: str) -> dict[str, Any]:
     session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
                                     region_name=REGION)
-    clients = {name: session.client(name, endpoint_url=emulator_url)
-               for name in ("dynamodb", "apigateway")}
+    clients: dict[str, Any] = {name: session.client(name, endpoint_url=emulator_url)
+                               for name in ("dynamodb", "apigateway")}
     ensure_tables(clients["dynamodb"], TABLES)
     return clients
 

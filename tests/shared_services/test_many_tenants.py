@@ -8,7 +8,7 @@ table is over 1 MB and the listing must follow Scan's pages; the test counts the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenant_context.platform.definitions import TENANT_DETAILS_TABLE
 from tenant_context.service.context import ScopedCredentials
@@ -19,6 +19,9 @@ from tests.support.counting import CallCounter
 from tests.support.moto_server import clients_for
 from tests.support.serving import served_with
 from tests.support.world import World
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 COUNT = 1000
 ADDRESS = ("東京都千代田区丸の内一丁目" * 20)[:256]  # 256 characters, 768 bytes in UTF-8
@@ -42,15 +45,15 @@ def test_a_thousand_tenants_are_all_listed(admin_api: AdminApi, world: World,
             tenant_phone=PHONE, tenant_address=ADDRESS)).tenant_id
         for index in range(COUNT)}
     assert len(registered) == COUNT
-    sample = world.clients("dynamodb").get_item(TableName=TENANT_DETAILS_TABLE.name,
-                                                Key={"tenantId": {"S": min(registered)}})
+    sample = world.clients.dynamodb.get_item(TableName=TENANT_DETAILS_TABLE.name,
+                                             Key={"tenantId": {"S": min(registered)}})
     assert COUNT * item_bytes(sample["Item"]) > SCAN_PAGE_BYTES  # more than one Scan's worth
     token = world.id_token(world.operations_user(Role.CUSTOMER_SUPPORT))
 
-    scoped = clients_for(emulator_url)("dynamodb")
+    scoped = clients_for(emulator_url).dynamodb
     scans = CallCounter(scoped, "dynamodb", "Scan")
 
-    def scoped_clients(_: ScopedCredentials | None) -> Any:
+    def scoped_clients(_: ScopedCredentials | None) -> DynamoDBClient:
         return scoped
 
     with served_with(clients_for(emulator_url), scoped=scoped_clients):

@@ -50,7 +50,7 @@ def test_tenant_init_returns_the_pool_client_and_url(admin_api: AdminApi, world:
     assert pending.headers["Retry-After"] == "30"
     assert pending.json_body["userPoolId"] == platinum.pool.user_pool_id
     # The deployer reports the tenant's own deployment (issue #5 does this for real).
-    Deployments(world.clients("dynamodb"), TENANT_STACK_MAPPING_TABLE.name).record_active(
+    Deployments(world.clients.dynamodb, TENANT_STACK_MAPPING_TABLE.name).record_active(
         platinum.tenant_id, frozenset({f"{platinum.tenant_id}-product"}),
         f"http://127.0.0.1:1/{platinum.tenant_id}")
     ready = admin_api.call("GET", f"/tenant/init/{platinum.name}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -29,6 +29,9 @@ from tests.support.control_plane_parts import (
 )
 from tests.support.serving import replacing, served_with
 from tests.support.world import World
+
+if TYPE_CHECKING:
+    from types_boto3_cognito_idp import CognitoIdentityProviderClient
 
 # (step of the issue, collaborator, method that fails, Failing's options)
 STEPS: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -57,7 +60,7 @@ PLATINUM_AFTER_EFFECT = [
 
 def leftovers(world: World, tenant_id: str, name: str) -> list[str]:
     """Everything a registration of ``tenant_id`` could have created that still exists."""
-    dynamodb, cognito = world.clients("dynamodb"), world.clients("cognito-idp")
+    dynamodb, cognito = world.clients.dynamodb, world.clients.cognito
     found = []
     if "Item" in dynamodb.get_item(TableName=TENANT_NAMES_TABLE.name,
                                    Key={"tenantNameKey": {"S": tenant_name_key(name)}}):
@@ -122,8 +125,8 @@ def test_a_pool_whose_client_failed_is_found_by_name_and_removed(world: World) -
     name = f"Half Pool {new_tenant_id()[:6]}"
     doomed = new_tenant_id()
     parts = registrar_parts(world.clients, world.credentials)
-    parts["identity"] = Identity(Failing(world.clients("cognito-idp"),
-                                         "create_user_pool_client"), world.credentials)
+    failing = Failing(world.clients.cognito, "create_user_pool_client")  # a stand-in client
+    parts["identity"] = Identity(cast("CognitoIdentityProviderClient", failing), world.credentials)
     with pytest.raises(ServiceUnavailableError):
         Registrar(**parts, new_id=lambda: doomed).register(
             RegistrationRequest(name, "owner@pool.example", Tier.PLATINUM))

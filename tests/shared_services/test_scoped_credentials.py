@@ -11,7 +11,6 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.tenant_authorizer.factory import policy_resources
@@ -28,19 +27,19 @@ from tests.support.authorizer_under_test import build
 from tests.support.control_plane_parts import ControlPlane, TenantChanges
 from tests.support.gateway_policy import token_event
 from tests.support.iam_evaluation import Access, accesses, allowed, parse_request
+from tests.support.observed_session import ObservedSession
 from tests.support.world import User, World
 
 
-class RecordingSession:
+class RecordingSession(ObservedSession):
     """A boto3 session whose clients report every request they sign."""
 
     def __init__(self) -> None:
-        self._session = boto3.session.Session()
+        super().__init__(self._recorded)
         self.calls: list[tuple[str, dict[str, Any], str]] = []
         self._lock = threading.Lock()
 
-    def client(self, *args: Any, **kwargs: Any) -> Any:
-        client = self._session.client(*args, **kwargs)
+    def _recorded(self, client: Any) -> Any:
         client.meta.events.register("before-send.dynamodb", self._record)
         return client
 

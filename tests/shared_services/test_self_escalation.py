@@ -23,7 +23,7 @@ def test_a_tenant_user_changing_its_own_claims_gains_nothing(admin_api: AdminApi
                                                              world: World) -> None:
     home, elsewhere = admin_api.register("Basic"), admin_api.register("Basic")
     user = admin_api.add_user(home, Role.TENANT_USER)
-    cognito = world.clients("cognito-idp")
+    cognito = world.clients.cognito
 
     for pool in (home.pool,):
         client = cognito.describe_user_pool_client(UserPoolId=pool.user_pool_id,

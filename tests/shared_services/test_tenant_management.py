@@ -23,8 +23,8 @@ from tests.support.world import World
 
 
 def stored(world: World, tenant_id: str) -> dict[str, object]:
-    item = world.clients("dynamodb").get_item(TableName=TENANT_DETAILS_TABLE.name,
-                                              Key=to_item({"tenantId": tenant_id}))["Item"]
+    item = world.clients.dynamodb.get_item(TableName=TENANT_DETAILS_TABLE.name,
+                                           Key=to_item({"tenantId": tenant_id}))["Item"]
     return from_item(item)
 
 
@@ -52,7 +52,7 @@ def test_tiers_change_within_the_pool_and_only_by_the_provider(admin_api: AdminA
 
 
 def name_claim(world: World, name: str) -> dict[str, object] | None:
-    item = world.clients("dynamodb").get_item(
+    item = world.clients.dynamodb.get_item(
         TableName=TENANT_NAMES_TABLE.name, ConsistentRead=True,
         Key=to_item({"tenantNameKey": tenant_name_key(name)})).get("Item")
     return from_item(item) if item else None
@@ -130,27 +130,27 @@ def test_deactivation_keeps_data_disables_users_and_activation_restores_them(
     assert admin_api.call("DELETE", f"/user/{individually_disabled.name}",
                           owner_token).status_code == 200
     product = {"shardId": f"{tenant.tenant_id}-1", "productId": "kept", "name": "Kept"}
-    world.clients("dynamodb").put_item(TableName=POOLED_PRODUCT_TABLE.name,
-                                       Item=to_item(product))
+    world.clients.dynamodb.put_item(TableName=POOLED_PRODUCT_TABLE.name,
+                                    Item=to_item(product))
 
     assert admin_api.call("DELETE", f"/tenant/{tenant.tenant_id}", owner_token
                           ).status_code == 200
     assert stored(world, tenant.tenant_id)["isActive"] is False
     with pytest.raises(LoginError):
-        sign_in(world.clients("cognito-idp"), tenant.pool, user.name, world.credentials)
+        sign_in(world.clients.cognito, tenant.pool, user.name, world.credentials)
     with pytest.raises(Unauthorized):  # a fresh authorizer: nothing cached
         build().authorizer.authorize(token_event(owner_token, "pooled-product", "GET",
                                                  "/products"))
-    kept = world.clients("dynamodb").get_item(TableName=POOLED_PRODUCT_TABLE.name,
-                                              Key=to_item({"shardId": product["shardId"],
-                                                           "productId": "kept"}))
+    kept = world.clients.dynamodb.get_item(TableName=POOLED_PRODUCT_TABLE.name,
+                                           Key=to_item({"shardId": product["shardId"],
+                                                        "productId": "kept"}))
     assert from_item(kept["Item"]) == product
 
     system_admin = world.id_token(world.operations_user(Role.SYSTEM_ADMIN))
     assert admin_api.call("PUT", f"/tenant/activation/{tenant.tenant_id}", system_admin
                           ).status_code == 200
     assert stored(world, tenant.tenant_id)["isActive"] is True
-    assert sign_in(world.clients("cognito-idp"), tenant.pool, user.name, world.credentials)
+    assert sign_in(world.clients.cognito, tenant.pool, user.name, world.credentials)
     users = {row["user_name"]: row for row in admin_api.call(
         "GET", f"/users?tenantid={tenant.tenant_id}", system_admin).json_body}
     assert users[user.name]["enabled"] is True
@@ -160,7 +160,7 @@ def test_deactivation_keeps_data_disables_users_and_activation_restores_them(
 def test_a_platinum_deactivation_asks_its_deployment_to_stop(admin_api: AdminApi,
                                                              world: World) -> None:
     platinum = admin_api.register("Platinum")
-    deployments = Deployments(world.clients("dynamodb"), TENANT_STACK_MAPPING_TABLE.name)
+    deployments = Deployments(world.clients.dynamodb, TENANT_STACK_MAPPING_TABLE.name)
     requested = deployments.get(platinum.tenant_id)
     assert requested is not None
     assert (requested.status, requested.desired_state) == ("provisioning", "running")

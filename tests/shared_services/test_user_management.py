@@ -117,7 +117,7 @@ def test_all_users_of_a_tenant_are_disabled_and_enabled_again(admin_api: AdminAp
     for user in [*users, bystander]:
         world.id_token(user)  # first logins done: the passwords are permanent now
     system_admin = world.id_token(world.operations_user(Role.SYSTEM_ADMIN))
-    cognito = world.clients("cognito-idp")
+    cognito = world.clients.cognito
 
     def listed() -> dict[str, bool]:
         response = admin_api.call("GET", f"/users?tenantid={tenant.tenant_id}", system_admin)
@@ -184,7 +184,7 @@ def test_only_an_administrators_change_of_another_users_email_is_verified(
     tenant = admin_api.register("Basic")
     owner, me = world.id_token(tenant.admin), tenant.admin.name
     user = admin_api.add_user(tenant)
-    cognito = world.clients("cognito-idp")
+    cognito = world.clients.cognito
 
     def attributes(name: str) -> tuple[str, str]:
         raw = cognito.admin_get_user(UserPoolId=tenant.pool.user_pool_id, Username=name)
@@ -226,7 +226,7 @@ def test_a_failed_user_creation_keeps_nothing_and_a_retry_succeeds(
     assert response.status_code == 503, response.body
     assert list(response.json_body) == ["message"]
     assert "retry" in response.json_body["message"]
-    cognito = world.clients("cognito-idp")
+    cognito = world.clients.cognito
     with pytest.raises(cognito.exceptions.UserNotFoundException):
         cognito.admin_get_user(UserPoolId=tenant.pool.user_pool_id, Username=name)
     listed = admin_api.call("GET", "/users", owner).json_body

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -17,6 +17,9 @@ from tenant_context.config import PlatformConfig
 from tests.support.clock import FakeClock
 from tests.support.counting import CallCounter, CountingKeyClients
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+
 
 @dataclass
 class AuthorizerUnderTest:
@@ -26,7 +29,7 @@ class AuthorizerUnderTest:
     clock: FakeClock  # drives the record caches
     wall_clock: FakeClock  # drives credential expiry
     config: PlatformConfig
-    dynamodb: Any  # the authorizer's own DynamoDB client (count its calls with CallCounter)
+    dynamodb: DynamoDBClient  # the authorizer's own (count its calls with CallCounter)
     # The API parameters of every AssumeRole, as the authorizer handed them to botocore: the
     # emulator enforces no session policy, so the policy SENT is what the tests must check.
     assumed: list[dict[str, Any]] = field(default_factory=list)

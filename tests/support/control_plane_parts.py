@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from pipeline.project import PROJECT_ROOT
+from tenant_context.platform.aws_clients import AwsClients
 
 if str(PROJECT_ROOT / "shared_services") not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT / "shared_services"))
@@ -90,13 +91,13 @@ class Failing:
         return fail
 
 
-def registrar_parts(clients: Any, credentials: CredentialsFile | None) -> dict[str, Any]:
+def registrar_parts(clients: AwsClients, credentials: CredentialsFile | None) -> dict[str, Any]:
     """The collaborators the shared-services app wires up, against the emulator."""
-    dynamodb = clients("dynamodb")
+    dynamodb = clients.dynamodb
     return {
         "tenants": TenantStore(dynamodb, TENANT_DETAILS_TABLE.name, TENANT_NAMES_TABLE.name),
         "users": UserStore(dynamodb, TENANT_USER_MAPPING_TABLE.name),
-        "identity": Identity(clients("cognito-idp"), credentials),
+        "identity": Identity(clients.cognito, credentials),
         "deployments": Deployments(dynamodb, TENANT_STACK_MAPPING_TABLE.name),
         "settings": lambda: read_settings(dynamodb, SETTINGS_TABLE.name),
     }

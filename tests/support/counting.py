@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 
 class CallCounter:
     """Counts one AWS operation on a real boto3 client via botocore's event hooks."""
 
-    def __init__(self, client: Any, service: str, operation: str) -> None:
+    def __init__(self, client: BaseClient, service: str, operation: str) -> None:
         self.count = 0
         client.meta.events.register(f"before-call.{service}.{operation}", self._seen)
 

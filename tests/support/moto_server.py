@@ -11,6 +11,9 @@ from typing import Any
 import boto3
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from tenant_context.platform.aws_clients import AwsClients
+from tests.support.observed_session import Observe, ObservedSession
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
@@ -29,14 +32,10 @@ def running_emulator() -> Iterator[str]:
         server.stop()
 
 
-def clients_for(endpoint: str) -> Any:
-    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
-                                    region_name=REGION)
-    cache: dict[str, Any] = {}
-
-    def client(service: str) -> Any:
-        if service not in cache:
-            cache[service] = session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
-        return cache[service]
-
-    return client
+def clients_for(endpoint: str, observe: Observe | None = None) -> AwsClients:
+    """Fresh clients of the emulator at ``endpoint`` (``observe``: see ``ObservedSession``)."""
+    options: dict[str, Any] = {"aws_access_key_id": "local", "aws_secret_access_key": "local",
+                               "region_name": REGION}
+    session = (boto3.session.Session(**options) if observe is None
+               else ObservedSession(observe, **options))
+    return AwsClients(session, endpoint)

@@ -84,7 +84,7 @@ def platinum(world: World) -> tuple[Tenant, Api]:
     """A Platinum tenant and its own deployment: same code, own tables, silo isolation."""
     tenant = world.platinum_tenant()
     tid = tenant.tenant_id
-    ensure_tables(world.clients("dynamodb"), [product_table(tid), order_table(tid)])
+    ensure_tables(world.clients.dynamodb, [product_table(tid), order_table(tid)])
     silo = {"DATA_ISOLATION": "silo", "SILO_TENANT_ID": tid,
             "PRODUCT_TABLE": product_table(tid).name, "ORDER_TABLE": order_table(tid).name}
     api = Api(

@@ -11,13 +11,14 @@ import json
 import time
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
 from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_user_pool
 from pipeline.local_cloud.sign_in import sign_in
 from tenant_context.attribute_values import to_item
+from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.baseline_records import put_changed
 from tenant_context.platform.definitions import (
     TENANT_DETAILS_TABLE,
@@ -31,6 +32,9 @@ from tenant_context.platform.platform_settings import PlatformSettings, PoolRef
 from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord, UserRecord
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, new_tenant_id
 from tests.support.moto_server import REGION
+
+if TYPE_CHECKING:
+    from types_boto3_cognito_idp.type_defs import AuthenticationResultTypeTypeDef
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class User:
 
 
 class World:
-    def __init__(self, clients: Any, settings: PlatformSettings,
+    def __init__(self, clients: AwsClients, settings: PlatformSettings,
                  credentials: CredentialsFile) -> None:
         self.clients = clients
         self.settings = settings
@@ -71,7 +75,7 @@ class World:
 
     def platinum_tenant(self, *, active: bool = True) -> Tenant:
         tenant_id = new_tenant_id()
-        pool = ensure_user_pool(self.clients("cognito-idp"), tenant_pool(tenant_id))
+        pool = ensure_user_pool(self.clients.cognito, tenant_pool(tenant_id))
         record = TenantRecord(tenant_id, f"tenant-{tenant_id[:8]}", Tier.PLATINUM, active,
                               pool.user_pool_id, pool.app_client_id,
                               self.settings.api_keys[Tier.PLATINUM.value])
@@ -80,16 +84,16 @@ class World:
                                       frozenset({api_name(tenant_id, "product"),
                                                  api_name(tenant_id, "order")}),
                                       f"http://127.0.0.1:1/{tenant_id}")
-        put_changed(self.clients("dynamodb"), TENANT_STACK_MAPPING_TABLE,
+        put_changed(self.clients.dynamodb, TENANT_STACK_MAPPING_TABLE,
                      [deployment.to_item()])
         return Tenant(record, pool)
 
     def _put_tenant(self, record: TenantRecord) -> None:
-        self.clients("dynamodb").put_item(TableName=TENANT_DETAILS_TABLE.name,
-                                          Item=to_item(record.to_item()))
+        self.clients.dynamodb.put_item(TableName=TENANT_DETAILS_TABLE.name,
+                                       Item=to_item(record.to_item()))
 
     def set_active(self, tenant: Tenant, active: bool) -> None:
-        self.clients("dynamodb").update_item(
+        self.clients.dynamodb.update_item(
             TableName=TENANT_DETAILS_TABLE.name, Key=to_item({"tenantId": tenant.tenant_id}),
             UpdateExpression="SET isActive = :active",
             ExpressionAttributeValues=to_item({":active": active}))
@@ -102,12 +106,12 @@ class World:
         request, password = create_user_request(pool.user_pool_id, name,
                                                 f"{name}@example.com", role, tenant_id,
                                                 self.credentials)
-        self.clients("cognito-idp").admin_create_user(**request)
+        self.clients.cognito.admin_create_user(**request)
         assert password is not None
         self.credentials.record(pool.user_pool_id, name, password, temporary=True)
         record = UserRecord(tenant_id, name, role, pool.user_pool_id, enabled=True)
-        self.clients("dynamodb").put_item(TableName=TENANT_USER_MAPPING_TABLE.name,
-                                          Item=to_item(record.to_item()))
+        self.clients.dynamodb.put_item(TableName=TENANT_USER_MAPPING_TABLE.name,
+                                       Item=to_item(record.to_item()))
         return User(name, pool, role, tenant_id)
 
     def tenant_user(self, tenant: Tenant, role: Role = Role.TENANT_ADMIN) -> User:
@@ -116,9 +120,9 @@ class World:
     def operations_user(self, role: Role = Role.SYSTEM_ADMIN) -> User:
         return self.user(self.settings.operations_pool, role)
 
-    def tokens(self, user: User) -> dict[str, str]:
+    def tokens(self, user: User) -> AuthenticationResultTypeTypeDef:
         """Real Cognito tokens (the first login completes NEW_PASSWORD_REQUIRED)."""
-        return sign_in(self.clients("cognito-idp"), user.pool, user.name, self.credentials)
+        return sign_in(self.clients.cognito, user.pool, user.name, self.credentials)
 
     def id_token(self, user: User) -> str:
         return self.tokens(user)["IdToken"]

@@ -10,17 +10,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenant_context.platform.session_policies import to_json
 from tenant_context.service.context import ScopedCredentials
 from tenant_context.tenancy import Role
 
+if TYPE_CHECKING:
+    from types_boto3_sts import STSClient
+
 PolicyFor = Callable[[Role, str, bool], dict[str, Any]]
 
 
 class CredentialVendor:
-    def __init__(self, sts: Any, role_arn: str, policy_for: PolicyFor, *,
+    def __init__(self, sts: STSClient, role_arn: str, policy_for: PolicyFor, *,
                  clock: Callable[[], float] = time.time, duration_seconds: int = 3600,
                  refresh_margin_seconds: float = 300) -> None:
         self._sts = sts

@@ -18,12 +18,15 @@ TTLs (defaults; environment variables override):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.tenant_authorizer.ttl_cache import TtlCache
 from tenant_context.attribute_values import from_item, to_item
 from tenant_context.platform.platform_settings import PlatformSettings, read_settings
 from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord, UserRecord
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class DirectoryTables:
 
 
 class Directory:
-    def __init__(self, dynamodb: Any, tables: DirectoryTables, *,
+    def __init__(self, dynamodb: DynamoDBClient, tables: DirectoryTables, *,
                  settings_cache: TtlCache[str, PlatformSettings],
                  tenant_cache: TtlCache[str, TenantRecord | None],
                  unknown_tenant_cache: TtlCache[str, bool],

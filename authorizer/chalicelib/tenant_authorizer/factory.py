@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
@@ -28,6 +28,10 @@ from tenant_context.platform.definitions import (
 )
 from tenant_context.platform.session_policies import PolicyResources, session_policy
 from tenant_context.tenancy import Role
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_sts import STSClient
 
 
 def policy_resources(config: PlatformConfig) -> PolicyResources:
@@ -49,7 +53,8 @@ def policy_resources(config: PlatformConfig) -> PolicyResources:
     )
 
 
-def build_authorizer(config: PlatformConfig, *, dynamodb: Any = None, sts: Any = None,
+def build_authorizer(config: PlatformConfig, *, dynamodb: DynamoDBClient | None = None,
+                     sts: STSClient | None = None,
                      clock: Callable[[], float] = time.monotonic,
                      wall_clock: Callable[[], float] = time.time,
                      key_client_factory: Callable[[str], jwt.PyJWKClient] | None = None,

@@ -5,7 +5,8 @@
 - ``tenant_records``, ``deployments``, ``platform_settings``, ``baseline_records``: the rows the
   control plane writes and the authorizer and the deployers read;
 - ``session_policies``: the IAM document that scopes a caller's credentials to its tenant;
-- ``invitations``: how a new user gets a temporary password.
+- ``invitations``: how a new user gets a temporary password;
+- ``aws_clients``: the typed AWS clients of one session, for code that calls several services.
 The product and order services never import it: a tenant service needs only
 ``tenant_context.service``.
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenant_context.attribute_values import from_item, to_item
 from tenant_context.platform.definitions import (
@@ -26,8 +26,11 @@ from tenant_context.platform.platform_settings import PlatformSettings
 from tenant_context.platform.tenant_records import DeploymentRecord, UserRecord
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
-def record_baseline(dynamodb: Any, settings: PlatformSettings,
+
+def record_baseline(dynamodb: DynamoDBClient, settings: PlatformSettings,
                     pooled_deployment: DeploymentRecord) -> None:
     put_changed(dynamodb, SETTINGS_TABLE, settings.to_items())
     put_absent(dynamodb, TENANT_USER_MAPPING_TABLE, UserRecord(
@@ -36,7 +39,7 @@ def record_baseline(dynamodb: Any, settings: PlatformSettings,
     put_changed(dynamodb, TENANT_STACK_MAPPING_TABLE, [pooled_deployment.to_item()])
 
 
-def put_changed(dynamodb: Any, table: TableDefinition,
+def put_changed(dynamodb: DynamoDBClient, table: TableDefinition,
                 items: Iterable[Mapping[str, Any]]) -> None:
     """Put the items that differ from what is stored (a restart or a stack update with no
     change writes nothing)."""
@@ -48,7 +51,7 @@ def put_changed(dynamodb: Any, table: TableDefinition,
             dynamodb.put_item(TableName=table.name, Item=to_item(item))
 
 
-def put_absent(dynamodb: Any, table: TableDefinition, item: Mapping[str, Any]) -> None:
+def put_absent(dynamodb: DynamoDBClient, table: TableDefinition, item: Mapping[str, Any]) -> None:
     """Write ``item`` unless its key is taken. Read first: a refused conditional write is still a
     write request (the local emulator records it and replays it on every start); the condition
     stays for a writer racing this one."""

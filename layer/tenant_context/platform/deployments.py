@@ -9,7 +9,7 @@ the deployment up, records its API ids and URL (``active``) and follows the desi
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tenant_context.attribute_values import from_item, to_item
 from tenant_context.platform.tenant_records import (
@@ -18,13 +18,16 @@ from tenant_context.platform.tenant_records import (
     DesiredState,
 )
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+
 
 def stack_name(deployment_id: str) -> str:
     return f"stack-{deployment_id}"
 
 
 class Deployments:
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
 

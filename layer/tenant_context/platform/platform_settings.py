@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenant_context.attribute_values import from_item
 from tenant_context.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class PlatformSettings:
         )
 
 
-def read_settings(dynamodb: Any, table_name: str) -> PlatformSettings:
+def read_settings(dynamodb: DynamoDBClient, table_name: str) -> PlatformSettings:
     """The settings table, read whole (it holds a few dozen items)."""
     items: list[dict[str, Any]] = []
     request: dict[str, Any] = {"TableName": table_name, "ConsistentRead": True}

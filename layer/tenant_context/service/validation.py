@@ -17,9 +17,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from tenant_context.errors import BadRequestError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 MAX_BODY_BYTES = 64 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -183,7 +186,7 @@ class ListOf:
 
 
 FieldSpec = Text | Choice | Number | ListOf
-Body = TypeVar("Body")
+Body = TypeVar("Body", bound="DataclassInstance")
 
 
 def attribute_name(field_name: str) -> str:
@@ -207,7 +210,7 @@ class BodySchema(Generic[Body]):
     renamed: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        attributes = {attribute.name for attribute in dataclasses.fields(self.type)}  # type: ignore[arg-type]
+        attributes = {attribute.name for attribute in dataclasses.fields(self.type)}
         named = {self.attribute(spec.name) for spec in self.fields}
         if named != attributes:
             raise TypeError(f"{self.type.__name__}: fields {sorted(named)} do not match its "

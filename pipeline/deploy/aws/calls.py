@@ -8,11 +8,15 @@ and answers with placeholders, without credentials and without connecting anywhe
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pipeline.deploy.aws.console import Out, shown
+from tenant_context.platform.aws_clients import AwsClients
 
-Answer = dict[str, Any]
+if TYPE_CHECKING:
+    from boto3.session import Session
+
+Answer = dict[str, Any]  # of an operation named as data: no stub types it
 DRY_RUN = "[dry-run]"
 
 
@@ -24,14 +28,11 @@ class Boto3Calls:
     """Calls through clients of one injected boto3 session: its credentials and region are the
     run's, and ``AWS_ENDPOINT_URL`` still points the clients at an emulator in tests."""
 
-    def __init__(self, session: Any) -> None:
-        self._session = session
-        self._clients: dict[str, Any] = {}
+    def __init__(self, session: Session) -> None:
+        self._clients = AwsClients(session)
 
     def call(self, service: str, operation: str, **params: Any) -> Answer:
-        if service not in self._clients:
-            self._clients[service] = self._session.client(service)
-        answer: Answer = getattr(self._clients[service], operation)(**params)
+        answer: Answer = getattr(self._clients.named(service), operation)(**params)
         return answer
 
 

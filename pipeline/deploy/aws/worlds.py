@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pipeline.deploy.aws.admin_api_http import DryRunHttp, Http, UrllibHttp
 from pipeline.deploy.aws.artifacts import DeploymentBucket
@@ -18,6 +18,9 @@ from pipeline.deploy.aws.packaged import PackagedTemplates, output_names
 from pipeline.deploy.aws.placeholders import PretendAws, placeholder_state, pretend_admin_api
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.platform.tenant_records import DeploymentRecord
+
+if TYPE_CHECKING:
+    from boto3.session import Session
 
 # How a run's stacks are made from its calls and bucket: ``Stacks``, or a test's double of the
 # CloudFormation part (the emulator cannot run the SAM transform of the real templates).
@@ -41,7 +44,7 @@ class AwsWorld:
     desired_state: StateOf  # what a tenant-stack-mapping row's desired state is deployed as
 
 
-def real_world(session: Any, target: Target, out: Out,
+def real_world(session: Session, target: Target, out: Out,
                stacks: StacksFactory = Stacks) -> AwsWorld:
     return _world(Boto3Calls(session), UrllibHttp(), target, out, stacks, recorded_state)
 

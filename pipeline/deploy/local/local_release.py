@@ -85,7 +85,7 @@ def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
     print(f"Deploying {POOLED_STACK_NAME} to the emulator at {state['emulatorUrl']} ...",
           file=out, flush=True)
     baseline = bootstrap(clients, urls, CredentialsFile(paths.credentials), admin_email)
-    stack = clients("cloudformation").describe_stacks(StackName=POOLED_STACK_NAME)["Stacks"][0]
+    stack = clients.cloudformation.describe_stacks(StackName=POOLED_STACK_NAME)["Stacks"][0]
     print(f"  stack {POOLED_STACK_NAME}: {stack['StackStatus']} (tables)", file=out, flush=True)
     print("  pools, SystemAdmin, usage plans, settings: in place", file=out, flush=True)
     print("Releasing the working tree's code to the admin and pooled services ...", file=out,

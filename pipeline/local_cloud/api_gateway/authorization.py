@@ -3,7 +3,7 @@ caller may call this route and, if so, the API key that meters it (``usageIdenti
 
 Usage plans are applied after authorization, so the front door asks the SAME authorizer (built by
 ``chalicelib.tenant_authorizer.factory`` from the authorizer's own local stage variables) with the
-same TOKEN event the ``chalice local`` process behind the route builds (``local_gateway``): the
+same TOKEN event the ``chalice local`` process behind the route builds (``builtin_authorizer``): the
 route's local API id in ``methodArn``, and ``chalice local``'s own rule for whether the policy
 allows the route. Both therefore reach the same decision; the upstream still makes its own and
 answers a 401 or 403 exactly as without the front door's check.
@@ -27,6 +27,7 @@ from chalicelib.tenant_authorizer.factory import build_authorizer
 from chalicelib.tenant_authorizer.unauthorized import Unauthorized
 from pipeline.local_cloud.api_gateway.builtin_authorizer import authorizer_environment
 from tenant_context.config import Env, PlatformConfig
+from tenant_context.platform.aws_clients import AwsClients
 
 _log = logging.getLogger(__name__)
 _ARNS = LocalARNBuilder()
@@ -50,8 +51,8 @@ AuthorizationStep = Callable[[GatewayRequest], Authorized | None]
 
 
 def method_arn(request: GatewayRequest) -> str:
-    """``chalice local``'s ARN for the request with the route's API id, as ``local_gateway``
-    hands it to the authorizer."""
+    """``chalice local``'s ARN for the request with the route's API id, as
+    ``builtin_authorizer`` hands it to the authorizer."""
     local = _ARNS.build_arn(request.method, request.path)
     return local.replace(f":{LocalARNBuilder.LOCAL_API_ID}/", f":{request.api_id}/", 1)
 
@@ -91,9 +92,9 @@ def authorizer_step(authorizer: TenantAuthorizer) -> AuthorizationStep:
     return authorize
 
 
-def emulator_authorizer(emulator_url: str, clients: Callable[[str], Any]) -> TenantAuthorizer:
+def emulator_authorizer(emulator_url: str, clients: AwsClients) -> TenantAuthorizer:
     """The authorizer as every ``chalice local`` process builds it, but pointed at the emulator
     by configuration and clients passed in, leaving this process's environment untouched."""
     config = PlatformConfig.from_environ(
         {**authorizer_environment(), Env.AWS_ENDPOINT_URL: emulator_url})
-    return build_authorizer(config, dynamodb=clients("dynamodb"), sts=clients("sts"))
+    return build_authorizer(config, dynamodb=clients.dynamodb, sts=clients.sts)

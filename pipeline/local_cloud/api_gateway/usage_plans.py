@@ -31,11 +31,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.tenant_authorizer.ttl_cache import TtlCache
 from tenant_context.platform.definitions import SETTINGS_TABLE, USAGE_PLANS, UsagePlan
 from tenant_context.platform.platform_settings import read_settings
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 SECONDS_PER_DAY = 86_400
 SHARED_SCOPE = "pooled-plans"
@@ -128,7 +131,7 @@ def plans_by_key(api_keys: Mapping[str, str],
     return {key: plans[name] for name, key in api_keys.items() if name in plans}
 
 
-def settings_key_plans(dynamodb: Any, *, ttl: float = KEY_PLANS_TTL_SECONDS,
+def settings_key_plans(dynamodb: DynamoDBClient, *, ttl: float = KEY_PLANS_TTL_SECONDS,
                        clock: Clock = time.monotonic) -> KeyPlans:
     """Key -> plan from the platform settings the deployer wrote, re-read every ``ttl`` s."""
     cache: TtlCache[str, dict[str, UsagePlan]] = TtlCache(ttl, clock=clock)

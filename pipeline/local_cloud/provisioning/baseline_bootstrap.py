@@ -10,10 +10,11 @@ import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.local_cloud.provisioning.emulated_stack import deploy_tables, table_names
 from pipeline.stacks.inventory import ADMIN_API_NAMES, POOLED_API_NAMES, POOLED_STACK_NAME, TABLES
+from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.baseline_records import record_baseline
 from tenant_context.platform.definitions import (
     OPERATIONS_POOL,
@@ -38,6 +39,13 @@ from tenant_context.platform.session_policies import PolicyResources, access_rol
 from tenant_context.platform.tenant_records import DeploymentRecord
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, POOLED_DEPLOYMENT, Role
 
+if TYPE_CHECKING:
+    from types_boto3_apigateway import APIGatewayClient
+    from types_boto3_cognito_idp import CognitoIdentityProviderClient
+    from types_boto3_cognito_idp.type_defs import UserPoolDescriptionTypeTypeDef
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_iam import IAMClient
+
 LOCAL_ACCOUNT = "123456789012"  # the emulator's default account
 
 
@@ -54,19 +62,16 @@ class BaselineResult:
     admin_password: str | None  # what the credentials file holds for the admin now
 
 
-Clients = Callable[[str], Any]  # service name -> boto3 client for the emulator
-
-
-def bootstrap(clients: Clients, urls: LocalUrls, credentials: CredentialsFile,
+def bootstrap(clients: AwsClients, urls: LocalUrls, credentials: CredentialsFile,
               admin_email: str) -> BaselineResult:
-    dynamodb = clients("dynamodb")
-    deploy_tables(clients("cloudformation"), dynamodb, POOLED_STACK_NAME, TABLES)
-    ensure_access_role(clients("iam"))
-    cognito = clients("cognito-idp")
+    dynamodb = clients.dynamodb
+    deploy_tables(clients.cloudformation, dynamodb, POOLED_STACK_NAME, TABLES)
+    ensure_access_role(clients.iam)
+    cognito = clients.cognito
     operations = ensure_user_pool(cognito, OPERATIONS_POOL)
     pooled = ensure_user_pool(cognito, POOLED_TENANT_POOL)
     ensure_system_admin(cognito, operations.user_pool_id, admin_email, credentials)
-    api_keys = ensure_usage_plans(clients("apigateway"), USAGE_PLANS.values())
+    api_keys = ensure_usage_plans(clients.apigateway, USAGE_PLANS.values())
     settings = PlatformSettings(operations_pool=operations, pooled_pool=pooled,
                                 admin_api_ids=frozenset(ADMIN_API_NAMES),
                                 admin_api_url=urls.admin_api, api_keys=api_keys)
@@ -77,7 +82,7 @@ def bootstrap(clients: Clients, urls: LocalUrls, credentials: CredentialsFile,
                           entry["password"] if entry else None)
 
 
-def ensure_tables(dynamodb: Any, tables: Iterable[TableDefinition]) -> None:
+def ensure_tables(dynamodb: DynamoDBClient, tables: Iterable[TableDefinition]) -> None:
     existing = set(table_names(dynamodb))
     for table in tables:
         if table.name not in existing:
@@ -93,7 +98,7 @@ def local_policy_resources() -> PolicyResources:
         pooled_product=POOLED_PRODUCT_TABLE.name, pooled_order=POOLED_ORDER_TABLE.name)
 
 
-def ensure_access_role(iam: Any) -> None:
+def ensure_access_role(iam: IAMClient) -> None:
     """The role the authorizer assumes; locally any principal of the account may assume it."""
     try:
         iam.get_role(RoleName=TENANT_ACCESS_ROLE_NAME)
@@ -108,7 +113,7 @@ def ensure_access_role(iam: Any) -> None:
                         PolicyDocument=json.dumps(access_role_policy(local_policy_resources())))
 
 
-def ensure_user_pool(cognito: Any, pool: UserPoolDefinition) -> PoolRef:
+def ensure_user_pool(cognito: CognitoIdentityProviderClient, pool: UserPoolDefinition) -> PoolRef:
     pool_id = next((listed["Id"] for listed in _user_pools(cognito)
                     if listed["Name"] == pool.name), None)
     if pool_id is None:
@@ -122,8 +127,8 @@ def ensure_user_pool(cognito: Any, pool: UserPoolDefinition) -> PoolRef:
     return PoolRef(pool_id, client_id)
 
 
-def _user_pools(cognito: Any) -> list[dict[str, Any]]:
-    pools: list[dict[str, Any]] = []
+def _user_pools(cognito: CognitoIdentityProviderClient) -> list[UserPoolDescriptionTypeTypeDef]:
+    pools: list[UserPoolDescriptionTypeTypeDef] = []
     request: dict[str, Any] = {"MaxResults": 60}
     while True:
         response = cognito.list_user_pools(**request)
@@ -133,7 +138,7 @@ def _user_pools(cognito: Any) -> list[dict[str, Any]]:
         request["NextToken"] = response["NextToken"]
 
 
-def ensure_system_admin(cognito: Any, pool_id: str, email: str,
+def ensure_system_admin(cognito: CognitoIdentityProviderClient, pool_id: str, email: str,
                         credentials: CredentialsFile) -> None:
     """The first SystemAdmin's Cognito user (its user record comes with the baseline's)."""
     try:
@@ -147,7 +152,7 @@ def ensure_system_admin(cognito: Any, pool_id: str, email: str,
             credentials.record(pool_id, SYSTEM_ADMIN_USER_NAME, password, temporary=True)
 
 
-def ensure_usage_plans(apigateway: Any, plans: Iterable[UsagePlan]) -> dict[str, str]:
+def ensure_usage_plans(apigateway: APIGatewayClient, plans: Iterable[UsagePlan]) -> dict[str, str]:
     """One usage plan and API key per plan name; returns plan name -> key value."""
     existing_plans = {plan["name"]: plan["id"] for plan in
                       _pages(apigateway.get_usage_plans, "items", "position", "position")}

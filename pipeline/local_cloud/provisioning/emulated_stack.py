@@ -12,10 +12,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.stacks import cloudformation as cfn
 from tenant_context.platform.definitions import TableDefinition
+
+if TYPE_CHECKING:
+    from types_boto3_cloudformation import CloudFormationClient
+    from types_boto3_dynamodb import DynamoDBClient
 
 Template = dict[str, Any]
 PLAIN_TYPES = frozenset({"AWS::DynamoDB::Table"})
@@ -40,7 +44,7 @@ def tables_template(tables: Iterable[TableDefinition]) -> Template:
     return plain_part({"Resources": {table.logical_id: cfn.table(table) for table in tables}})
 
 
-def deploy_tables(cloudformation: Any, dynamodb: Any, stack_name: str,
+def deploy_tables(cloudformation: CloudFormationClient, dynamodb: DynamoDBClient, stack_name: str,
                   tables: Iterable[TableDefinition]) -> None:
     """Create or update ``stack_name`` with the tables. A table that already exists outside the
     stack (a state folder from before stacks were used) is left as it is: CloudFormation cannot
@@ -52,11 +56,12 @@ def deploy_tables(cloudformation: Any, dynamodb: Any, stack_name: str,
         deploy_stack(cloudformation, stack_name, tables_template(wanted))
 
 
-def deploy_stack(cloudformation: Any, stack_name: str, template: Template,
+def deploy_stack(cloudformation: CloudFormationClient, stack_name: str, template: Template,
                  parameters: dict[str, str] | None = None, timeout: float = 60) -> str:
-    request = {"StackName": stack_name, "TemplateBody": json.dumps(template),
-               "Parameters": [{"ParameterKey": key, "ParameterValue": value}
-                              for key, value in (parameters or {}).items()]}
+    request: dict[str, Any] = {  # CreateStack's and UpdateStack's parameters alike
+        "StackName": stack_name, "TemplateBody": json.dumps(template),
+        "Parameters": [{"ParameterKey": key, "ParameterValue": value}
+                       for key, value in (parameters or {}).items()]}
     if _stack_status(cloudformation, stack_name) is None:
         cloudformation.create_stack(**request)
     elif _deployed_as(cloudformation, stack_name) != (template, parameters or {}):
@@ -75,7 +80,8 @@ def deploy_stack(cloudformation: Any, stack_name: str, template: Template,
         time.sleep(0.2)
 
 
-def _deployed_as(cloudformation: Any, stack_name: str) -> tuple[Any, dict[str, str]]:
+def _deployed_as(cloudformation: CloudFormationClient, stack_name: str
+                 ) -> tuple[Template, dict[str, str]]:
     """The template and parameters the stack has now. The emulator never answers "No updates
     are to be performed": an unchanged stack is left alone here instead, so starting the
     platform again records no change (and the recording it replays does not grow)."""
@@ -86,7 +92,7 @@ def _deployed_as(cloudformation: Any, stack_name: str) -> tuple[Any, dict[str, s
              for parameter in stack.get("Parameters", [])})
 
 
-def _stack_status(cloudformation: Any, stack_name: str) -> str | None:
+def _stack_status(cloudformation: CloudFormationClient, stack_name: str) -> str | None:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except cloudformation.exceptions.ClientError as error:
@@ -96,7 +102,7 @@ def _stack_status(cloudformation: Any, stack_name: str) -> str | None:
     return str(stacks[0]["StackStatus"]) if stacks else None
 
 
-def _stack_tables(cloudformation: Any, stack_name: str) -> set[str]:
+def _stack_tables(cloudformation: CloudFormationClient, stack_name: str) -> set[str]:
     if _stack_status(cloudformation, stack_name) is None:
         return set()
     resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
@@ -104,6 +110,6 @@ def _stack_tables(cloudformation: Any, stack_name: str) -> set[str]:
             if resource["ResourceType"] == "AWS::DynamoDB::Table"}
 
 
-def table_names(dynamodb: Any) -> list[str]:
+def table_names(dynamodb: DynamoDBClient) -> list[str]:
     return [name for page in dynamodb.get_paginator("list_tables").paginate()
             for name in page.get("TableNames", [])]

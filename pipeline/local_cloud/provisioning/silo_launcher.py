@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pipeline.local_cloud import processes
 from pipeline.local_cloud.api_gateway.front_door import Upstream
@@ -33,6 +33,10 @@ from pipeline.local_cloud.provisioning.emulated_stack import deploy_tables
 from tenant_context.config import Env
 from tenant_context.platform.definitions import api_name, order_table, product_table
 from tenant_context.platform.deployments import stack_name
+
+if TYPE_CHECKING:
+    from types_boto3_cloudformation import CloudFormationClient
+    from types_boto3_dynamodb import DynamoDBClient
 
 # Each app of a tenant API deployment, and the service name its API is named after.
 SILO_APPS: tuple[tuple[ServiceApp, str], ...] = ((PRODUCT_SERVICE, "product"),
@@ -60,8 +64,8 @@ class SiloDeployment:
 class SiloLauncher:
     """Brings one tenant's deployment up, or stops it (tables and data always kept)."""
 
-    def __init__(self, dynamodb: Any, cloudformation: Any, env: Mapping[str, str],
-                 log_dir: Path) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, cloudformation: CloudFormationClient,
+                 env: Mapping[str, str], log_dir: Path) -> None:
         self._dynamodb = dynamodb
         self._cloudformation = cloudformation
         self._env = dict(env)

@@ -7,7 +7,7 @@ credentials each collaborator uses.
 - Cognito, deployment requests and registration (which has no caller) use the function's own
   role.
 
-Clients are passed in (``client``, ``scoped_clients``) and the app reaches its ControlPlane
+Clients are passed in (``clients``, ``scoped_clients``) and the app reaches its ControlPlane
 through ``SERVING``, so a test can serve the real routes and authorizer with collaborators it
 chose (a client that fails, or one that counts calls) without patching anything.
 """
@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.control_plane.deployment_records import DeploymentRecords
 from chalicelib.control_plane.identity import Identity
@@ -28,6 +28,7 @@ from chalicelib.control_plane.tenant_store import TenantStore
 from chalicelib.control_plane.user_management import UserAccounts
 from chalicelib.control_plane.user_store import UserStore
 from tenant_context.config import Env, PlatformConfig
+from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import (
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
@@ -41,56 +42,48 @@ from tenant_context.platform.platform_settings import PlatformSettings, read_set
 from tenant_context.service.context import TenantContext
 from tenant_context.service.tenant_tables import ClientFactory, DynamoDBClients
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+
 
 class ControlPlane:
-    def __init__(self, config: PlatformConfig, *,
-                 client: Callable[[str], Any] | None = None,
+    def __init__(self, config: PlatformConfig, *, clients: AwsClients | None = None,
                  scoped_clients: ClientFactory | None = None) -> None:
         self._config = config
-        self._client = client or self._default_client
+        self._own = clients or AwsClients.in_region(config.region)  # each built on first use
         self._dynamodb_clients = scoped_clients or DynamoDBClients(config.region)
-
-    def _default_client(self, service: str) -> Any:
-        import boto3
-
-        return boto3.client(service, region_name=self._config.region)  # type: ignore[call-overload]
-
-    @functools.cached_property
-    def _own_dynamodb(self) -> Any:
-        return self._client("dynamodb")
 
     @functools.cached_property
     def identity(self) -> Identity:
         path = self._config.optional(Env.LOCAL_CREDENTIALS_FILE)
-        return Identity(self._client("cognito-idp"), CredentialsFile(Path(path)) if path else None)
+        return Identity(self._own.cognito, CredentialsFile(Path(path)) if path else None)
 
     @functools.cached_property
     def deployments(self) -> Deployments:
-        return Deployments(self._own_dynamodb,
+        return Deployments(self._own.dynamodb,
                            self._config.require(TENANT_STACK_MAPPING_TABLE.env_var))
 
     def settings(self) -> PlatformSettings:
-        return read_settings(self._own_dynamodb, self._config.require(SETTINGS_TABLE.env_var))
+        return read_settings(self._own.dynamodb, self._config.require(SETTINGS_TABLE.env_var))
 
-    def _tenant_store(self, dynamodb: Any) -> TenantStore:
+    def _tenant_store(self, dynamodb: DynamoDBClient) -> TenantStore:
         return TenantStore(dynamodb, self._config.require(TENANT_DETAILS_TABLE.env_var),
                            self._config.require(TENANT_NAMES_TABLE.env_var))
 
-    def _user_store(self, dynamodb: Any) -> UserStore:
+    def _user_store(self, dynamodb: DynamoDBClient) -> UserStore:
         return UserStore(dynamodb, self._config.require(TENANT_USER_MAPPING_TABLE.env_var))
 
     def deployment_records(self) -> DeploymentRecords:
-        return DeploymentRecords(self._own_dynamodb, self._client("apigateway"),
-                                 self.deployments)
+        return DeploymentRecords(self._own.dynamodb, self._own.apigateway, self.deployments)
 
     def registrar(self) -> Registrar:
-        return Registrar(self._tenant_store(self._own_dynamodb),
-                         self._user_store(self._own_dynamodb), self.identity,
+        return Registrar(self._tenant_store(self._own.dynamodb),
+                         self._user_store(self._own.dynamodb), self.identity,
                          self.deployments, self.settings)
 
     def public_tenants(self) -> TenantStore:
         """For the unauthenticated tenant-config lookup (reads only)."""
-        return self._tenant_store(self._own_dynamodb)
+        return self._tenant_store(self._own.dynamodb)
 
     def users(self, caller: TenantContext) -> UserAccounts:
         scoped = self._dynamodb_clients(caller.credentials)

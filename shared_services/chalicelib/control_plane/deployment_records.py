@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenant_context.attribute_values import to_item
 from tenant_context.platform.baseline_records import record_baseline
@@ -32,6 +32,10 @@ from tenant_context.platform.platform_settings import PlatformSettings, PoolRef
 from tenant_context.platform.tenant_records import DeploymentRecord
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 
+if TYPE_CHECKING:
+    from types_boto3_apigateway import APIGatewayClient
+    from types_boto3_dynamodb import DynamoDBClient
+
 PLATFORM_SETTINGS = "Custom::PlatformSettings"
 TENANT_DEPLOYMENT = "Custom::TenantDeployment"
 
@@ -40,8 +44,9 @@ Put = Callable[[str, bytes], None]
 
 
 class DeploymentRecords:
-    def __init__(self, dynamodb: Any, apigateway: Any, deployments: Deployments,
-                 tenant_details: str = TENANT_DETAILS_TABLE.name) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, apigateway: APIGatewayClient,
+                 deployments: Deployments, tenant_details: str = TENANT_DETAILS_TABLE.name
+                 ) -> None:
         self._dynamodb = dynamodb
         self._apigateway = apigateway
         self._deployments = deployments

@@ -8,15 +8,23 @@ written to the local credentials file when one is configured (no mail leaves the
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenant_context.errors import ConflictError
 from tenant_context.platform.definitions import USER_ROLE_ATTRIBUTE, tenant_pool
 from tenant_context.platform.invitations import CredentialsFile, create_user_request
 from tenant_context.platform.platform_settings import PoolRef
 from tenant_context.tenancy import Role
+
+if TYPE_CHECKING:
+    from types_boto3_cognito_idp import CognitoIdentityProviderClient
+    from types_boto3_cognito_idp.type_defs import (
+        AttributeTypeTypeDef,
+        ListUsersInGroupResponseTypeDef,
+        ListUsersResponseTypeDef,
+    )
 
 
 def tenant_group(tenant_id: str) -> str:
@@ -33,7 +41,9 @@ class CognitoUser:
     modified: str
 
 
-def _user(raw: dict[str, Any]) -> CognitoUser:
+def _user(raw: Mapping[str, Any]) -> CognitoUser:
+    """A user as ListUsers lists it or as AdminGetUser describes it: the same fields, but the
+    attributes under two names."""
     attributes = {attribute["Name"]: attribute["Value"]
                   for attribute in raw.get("Attributes") or raw.get("UserAttributes") or []}
     return CognitoUser(
@@ -45,7 +55,8 @@ def _user(raw: dict[str, Any]) -> CognitoUser:
 
 
 class Identity:
-    def __init__(self, cognito: Any, credentials_file: CredentialsFile | None) -> None:
+    def __init__(self, cognito: CognitoIdentityProviderClient,
+                 credentials_file: CredentialsFile | None) -> None:
         self._cognito = cognito
         self._credentials_file = credentials_file
 
@@ -117,7 +128,7 @@ class Identity:
                     email_verified: bool = False, role: Role | None = None) -> None:
         """Change attributes. ``email_verified`` only when an administrator vouches for the new
         address; otherwise Cognito asks the address's owner to confirm it."""
-        attributes = []
+        attributes: list[AttributeTypeTypeDef] = []
         if email is not None:
             attributes += [{"Name": "email", "Value": email},
                            {"Name": "email_verified", "Value": str(email_verified).lower()}]
@@ -136,6 +147,7 @@ class Identity:
     def users(self, pool_id: str, group: str | None = None) -> Iterator[CognitoUser]:
         """Every user of a pool, or of one tenant's group in the shared pool, page by page."""
         request: dict[str, Any] = {"UserPoolId": pool_id}
+        response: ListUsersInGroupResponseTypeDef | ListUsersResponseTypeDef
         while True:
             if group:
                 response = self._cognito.list_users_in_group(GroupName=group, Limit=60,

@@ -11,9 +11,10 @@ characters (400 otherwise), and the path parameters.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from chalicelib.control_plane.registration import RegistrationRequest
@@ -21,6 +22,9 @@ from chalicelib.control_plane.tenant_management import TenantChanges
 from tenant_context.errors import BadRequestError, NotFoundError
 from tenant_context.service.validation import BodySchema, Choice, Email, FieldError, Text
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, is_tenant_id
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 TENANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .,&'_-]*")
 PHONE = re.compile(r"[0-9 +().-]*")
@@ -116,13 +120,13 @@ def page_size(params: dict[str, Any]) -> int | None:
     return int(raw)
 
 
-Changes = TypeVar("Changes")
+Changes = TypeVar("Changes", bound="DataclassInstance")
 
 
 def changes(schema: BodySchema[Changes], raw: bytes | str | None) -> Changes:
     """A body of optional changes, of which at least one must be given (400 otherwise)."""
     body = schema.parse(raw)
-    if all(value is None for value in vars(body).values()):
+    if all(value is None for value in dataclasses.astuple(body)):
         names = [spec.name for spec in schema.fields]
         raise BadRequestError(f"body: give at least one of {', '.join(names)}", fields=names)
     return body

@@ -15,13 +15,17 @@ import contextlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tenant_context.attribute_values import from_item, set_clause, to_item
 from tenant_context.errors import BadRequestError, ConflictError
 from tenant_context.platform.definitions import tenant_name_key
 from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.tenancy import Tier
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class ClaimStatus(StrEnum):
@@ -61,7 +65,7 @@ class NameTaken(Exception):  # noqa: N818 - an outcome, not a fault
 
 
 class TenantStore:
-    def __init__(self, dynamodb: Any, details_table: str, names_table: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, details_table: str, names_table: str) -> None:
         self._dynamodb = dynamodb
         self._details = details_table
         self._names = names_table
@@ -155,14 +159,15 @@ class TenantStore:
                          "ConditionExpression": "attribute_not_exists(tenantNameKey)"}},
                 {"Delete": {"TableName": self._names, "Key": to_item({"tenantNameKey": old_key}),
                             **ours}}]
+        items = [*claim_items,
+                 {"Update": {"TableName": self._details,
+                             "Key": to_item({"tenantId": record.tenant_id}),
+                             "ConditionExpression": "attribute_exists(tenantId)",
+                             **set_clause(values)}}]
         try:
-            self._dynamodb.transact_write_items(TransactItems=[
-                *claim_items,
-                {"Update": {"TableName": self._details,
-                            "Key": to_item({"tenantId": record.tenant_id}),
-                            "ConditionExpression": "attribute_exists(tenantId)",
-                            **set_clause(values)}},
-            ])
+            # Spread from our attribute-value helpers' dicts, which the stubs cannot follow.
+            self._dynamodb.transact_write_items(
+                TransactItems=cast("list[TransactWriteItemTypeDef]", items))
         except self._dynamodb.exceptions.TransactionCanceledException:
             if new_key == old_key:
                 raise ConflictError("tenantName: the tenant changed meanwhile; please retry",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.tenant_authorizer.handler import handle
@@ -27,6 +26,7 @@ from tenant_context.tenancy import Role
 from tests.support.authorizer_under_test import build
 from tests.support.counting import CallCounter
 from tests.support.gateway_policy import token_event
+from tests.support.observed_session import ObservedSession
 from tests.support.world import Tenant, World
 
 TABLE = POOLED_PRODUCT_TABLE.name
@@ -47,17 +47,14 @@ def two_tenants(world: World) -> tuple[TenantContext, TenantContext]:
 
 def counted_clients(region: str) -> tuple[DynamoDBClients, list[CallCounter]]:
     counters: list[CallCounter] = []
-    session = boto3.session.Session()
 
-    class CountingSession:
-        def client(self, *args: Any, **kwargs: Any) -> Any:
-            client = session.client(*args, **kwargs)
-            counters.extend(CallCounter(client, "dynamodb", operation)
-                            for operation in ("GetItem", "PutItem", "DeleteItem", "Query",
-                                              "BatchGetItem"))
-            return client
+    def count(client: Any) -> Any:
+        counters.extend(CallCounter(client, "dynamodb", operation)
+                        for operation in ("GetItem", "PutItem", "DeleteItem", "Query",
+                                          "BatchGetItem"))
+        return client
 
-    return DynamoDBClients(region, session_factory=CountingSession), counters
+    return DynamoDBClients(region, session_factory=lambda: ObservedSession(count)), counters
 
 
 def test_pooled_tables_use_the_scoped_credentials(

@@ -84,7 +84,7 @@ def test_a_platinum_tenant_is_metered_on_its_own_api_only(world: World,
 
 def test_the_key_table_is_read_from_settings_and_cached(world: World, emulator_url: str
                                                         ) -> None:
-    dynamodb = clients_for(emulator_url)("dynamodb")
+    dynamodb = clients_for(emulator_url).dynamodb
     scans = CallCounter(dynamodb, "dynamodb", "Scan")
     clock = FakeClock(0.0)
     key_plans = settings_key_plans(dynamodb, ttl=60, clock=clock)

@@ -24,6 +24,7 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import (
     bootstrap,
 )
 from tenant_context.attribute_values import from_item
+from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import SETTINGS_TABLE, TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.invitations import CredentialsFile
 from tests.support.moto_server import clients_for
@@ -42,10 +43,9 @@ def fresh_emulator(tmp_path: Path) -> Iterator[Emulator]:
         assert not alive(emulator.process.pid)
 
 
-def inventory(clients: Any) -> dict[str, Any]:
+def inventory(clients: AwsClients) -> dict[str, Any]:
     """Every resource the baseline makes, counted (and the settings and mapping rows whole)."""
-    cognito, apigateway, dynamodb = (clients("cognito-idp"), clients("apigateway"),
-                                     clients("dynamodb"))
+    cognito, apigateway, dynamodb = clients.cognito, clients.apigateway, clients.dynamodb
     pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
     usage_plans = apigateway.get_usage_plans(limit=500)["items"]
 
@@ -69,9 +69,9 @@ def inventory(clients: Any) -> dict[str, Any]:
             (plan["name"], key["name"]) for plan in usage_plans
             for key in apigateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]),
         "tables": sorted(dynamodb.list_tables()["TableNames"]),
-        "roles": sorted(role["RoleName"] for role in clients("iam").list_roles()["Roles"]),
+        "roles": sorted(role["RoleName"] for role in clients.iam.list_roles()["Roles"]),
         "stacks": sorted(stack["StackName"] for stack in
-                         clients("cloudformation").describe_stacks()["Stacks"]),
+                         clients.cloudformation.describe_stacks()["Stacks"]),
         "settings": scan(SETTINGS_TABLE.name),
         "deployments": scan(TENANT_STACK_MAPPING_TABLE.name),
     }
@@ -84,7 +84,7 @@ def changes_recorded(recording: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class FirstRun:
-    clients: Any
+    clients: AwsClients
     result: BaselineResult
     inventory: dict[str, Any]
     changes: int  # state-changing requests in the recording

@@ -3,7 +3,8 @@ CloudFormation and creates the tables the code uses, key schemas and indexes ali
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -13,12 +14,15 @@ from pipeline.stacks.inventory import TABLES
 from tenant_context.platform.definitions import TableDefinition, order_table, product_table
 from tests.support.packaged import PARAMETERS, SILO_PARAMETERS, Packaged
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+
 # The session's emulator already holds the local baseline in us-east-1; a region of its own
 # keeps this deployment apart from it.
 REGION = "eu-west-1"
 
 
-def _shape(table: dict[str, Any], billing_mode: str) -> dict[str, Any]:
+def _shape(table: Mapping[str, Any], billing_mode: str) -> dict[str, Any]:
     """What the code relies on, from a DescribeTable answer or a CreateTable request."""
     return {
         "KeySchema": table["KeySchema"],
@@ -31,7 +35,7 @@ def _shape(table: dict[str, Any], billing_mode: str) -> dict[str, Any]:
     }
 
 
-def _described(dynamodb: Any, table: TableDefinition) -> dict[str, Any]:
+def _described(dynamodb: DynamoDBClient, table: TableDefinition) -> dict[str, Any]:
     described = dynamodb.describe_table(TableName=table.name)["Table"]
     return _shape(described, described["BillingModeSummary"]["BillingMode"])
 
