@@ -1,6 +1,6 @@
 """A silo deployment cannot start without the tenant it serves, and serves no other.
 
-(Through HTTP, with a real authorizer context: tests/tenant_api/test_silo_binding.py.)
+(Through HTTP, with a real authorizer context: tests/order_service/test_silo_binding.py.)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The local deployer's reconcile step, with the table, the launcher and the clock as fakes (the
 route table is the real one: it is in memory). The real processes are exercised by
-``tests/platform/test_platinum_deployment.py``."""
+``tests/e2e/test_platinum_deployment.py``."""
 
 from __future__ import annotations
 
