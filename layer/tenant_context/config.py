@@ -12,6 +12,7 @@ module instead of reading the environment.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum, auto
@@ -114,6 +115,14 @@ class PlatformConfig:
         except ValueError:
             raise ConfigurationError(
                 f"{variable} must be a number of seconds, got {raw!r}") from None
+
+    def port(self, variable: Env, default: int) -> int:
+        raw = self.optional(variable)
+        if not raw:
+            return default
+        if not re.fullmatch(r"[0-9]{1,5}", raw) or not 0 < int(raw) < 65536:
+            raise ConfigurationError(f"{variable} must be a TCP port (1-65535), got {raw!r}")
+        return int(raw)
 
     def flag(self, variable: Env) -> bool:
         """Powertools' reading of a boolean variable."""

@@ -57,7 +57,8 @@ from pipeline.local_cloud.provisioning.silo_launcher import SiloDeployment, Silo
 from pipeline.local_cloud.provisioning.tenant_provisioner import Provisioner
 from pipeline.local_cloud.state import StatePaths
 from pipeline.stacks.inventory import ADMIN_API_NAMES, POOLED_API_NAMES
-from tenant_context.config import Env
+from tenant_context.config import Env, PlatformConfig
+from tenant_context.errors import ConfigurationError
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments
@@ -233,12 +234,17 @@ class LocalPlatform:
 
 
 def main() -> None:
-    platform = LocalPlatform(
-        paths=StatePaths.from_environ(),
-        emulator_port=int(os.environ.get(Env.EMULATOR_PORT) or 4700),
-        gateway_port=int(os.environ.get(Env.GATEWAY_PORT) or 4701),
-        admin_email=os.environ.get(Env.ADMIN_EMAIL) or "admin@example.com",
-    )
+    config = PlatformConfig.from_environ()
+    try:
+        platform = LocalPlatform(
+            paths=StatePaths.from_environ(),
+            emulator_port=config.port(Env.EMULATOR_PORT, 4700),
+            gateway_port=config.port(Env.GATEWAY_PORT, 4701),
+            admin_email=config.optional(Env.ADMIN_EMAIL, "admin@example.com"),
+        )
+    except ConfigurationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
     stopping = threading.Event()
     releases = {RELEASE_POOLED: threading.Event(), RELEASE_TENANTS: threading.Event()}
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.project import PROJECT_ROOT
-from tenant_context.config import Env
+from tenant_context.config import Env, PlatformConfig
 
 
 @dataclass(frozen=True)
@@ -18,7 +17,8 @@ class StatePaths:
 
     @classmethod
     def from_environ(cls) -> StatePaths:
-        return cls(Path(os.environ.get(Env.LOCAL_STATE_DIR) or PROJECT_ROOT / ".local").resolve())
+        configured = PlatformConfig.from_environ().optional(Env.LOCAL_STATE_DIR)
+        return cls(Path(configured or PROJECT_ROOT / ".local").resolve())
 
     @property
     def recording(self) -> Path:
