@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import boto3
@@ -82,10 +83,17 @@ RELEASE_POOLED = signal.SIGHUP
 RELEASE_TENANTS = signal.SIGUSR1
 
 
-def emulator_clients(emulator_url: str) -> AwsClients:
-    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
-                                    region_name=REGION)
-    return AwsClients(session, emulator_url)
+def emulator_session(make: Callable[..., boto3.session.Session] = boto3.session.Session
+                     ) -> boto3.session.Session:
+    """A session for the emulator, which takes any credentials: these reach no account."""
+    session: boto3.session.Session = make(aws_access_key_id="local",
+                                          aws_secret_access_key="local", region_name=REGION)
+    return session
+
+
+def emulator_clients(emulator_url: str, session: boto3.session.Session | None = None
+                     ) -> AwsClients:
+    return AwsClients(session or emulator_session(), emulator_url)
 
 
 @dataclass

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-import boto3
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from pipeline.local_cloud.local_platform import emulator_clients, emulator_session
 from tenant_context.platform.aws_clients import AwsClients
 from tests.support.observed_session import Observe, ObservedSession
 
@@ -34,8 +34,7 @@ def running_emulator() -> Iterator[str]:
 
 def clients_for(endpoint: str, observe: Observe | None = None) -> AwsClients:
     """Fresh clients of the emulator at ``endpoint`` (``observe``: see ``ObservedSession``)."""
-    options: dict[str, Any] = {"aws_access_key_id": "local", "aws_secret_access_key": "local",
-                               "region_name": REGION}
-    session = (boto3.session.Session(**options) if observe is None
-               else ObservedSession(observe, **options))
-    return AwsClients(session, endpoint)
+    if observe is None:
+        return emulator_clients(endpoint)
+    return emulator_clients(endpoint, emulator_session(functools.partial(ObservedSession,
+                                                                          observe)))
