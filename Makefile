@@ -24,7 +24,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants test unit lint typecheck layer package bench clean constraints
+.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants new-service test unit lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -62,20 +62,28 @@ deploy-tenants: $(STAMP) ## every Platinum tenant's stack as recorded (release; 
 	@$(PY) -m pipeline.deploy tenants $(DEPLOY_OPTIONS) \
 	  $(foreach id,$(TENANT_ID),--tenant-id "$(id)")
 
+new-service: $(STAMP) ## a tenant service, its tests and its registry line: NAME=... [ITEM=<NAME>] [ID=<item>Id]
+	@$(PY) -m pipeline.scaffold $(if $(NAME),--name "$(NAME)") $(if $(ITEM),--item "$(ITEM)") \
+	  $(if $(ID),--id "$(ID)")
+
 test: $(STAMP) lint typecheck ## lint, type-check and run every test (starts its own platform)
 	$(PY) -m pytest
 
 unit: $(STAMP) ## every test except those that start the whole local platform (faster)
 	$(PY) -m pytest -m "not platform"
 
+# The tenant services: every <name>_service/ folder with an app (each one's registry entry in
+# layer/tenant_context/tenant_services.py is checked against these folders by the tests).
+TENANT_SERVICE_DIRS := $(patsubst %/app.py,%,$(wildcard *_service/app.py))
+APPS := authorizer shared_services $(TENANT_SERVICE_DIRS)
+empty :=
+space := $(empty) $(empty)
 # Every source folder on the path, as each function's zip and the layer hold them in Lambda.
-SOURCE_PATH := layer:authorizer:shared_services:product_service:order_service:.
+SOURCE_PATH := layer:$(subst $(space),:,$(APPS)):.
 
 lint: $(STAMP) ## ruff, and the architecture's import contracts (lint-imports; pyproject.toml)
 	$(VENV)/bin/ruff check .
 	PYTHONPATH=$(SOURCE_PATH) $(VENV)/bin/lint-imports --no-cache
-
-APPS := authorizer shared_services product_service order_service
 
 typecheck: $(STAMP) ## mypy (strict), one cache: shared code and tests, then each Chalice app from its own folder
 	$(VENV)/bin/mypy --cache-dir .mypy_cache layer/tenant_context pipeline tests benchmarks

@@ -19,9 +19,10 @@ import sys
 
 from pipeline.project import PROJECT_ROOT
 from tenant_context.config import Env
+from tenant_context.tenant_services import TENANT_SERVICES
 
 REPEAT = 7
-APPS = ("shared_services", "product_service", "order_service")
+APPS = ("shared_services", *(service.folder for service in TENANT_SERVICES))
 # What the Lambda runtime sets before a function's code is imported (tracing decides on it).
 LAMBDA_RUNTIME: dict[str, str] = {Env.LAMBDA_TASK_ROOT: "/var/task",
                                    Env.AWS_EXECUTION_ENV: "AWS_Lambda_python3.11"}

@@ -23,12 +23,13 @@ import boto3
 from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_tables
 from tenant_context.attribute_values import to_item
 from tenant_context.config import Env
-from tenant_context.platform.definitions import POOLED_PRODUCT_TABLE
+from tenant_context.platform.definitions import data_table
 from tenant_context.service.context import ScopedCredentials, TenantContext
 from tenant_context.service.sharding import SHARDS, shard_key, shard_of
 from tenant_context.service.tenant_items import TenantItems
 from tenant_context.service.tenant_tables import Isolation, TenantTables
-from tenant_context.tenancy import Role, Tier, new_tenant_id
+from tenant_context.tenancy import POOLED_DEPLOYMENT, Role, Tier, new_tenant_id
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.counting import CallCounter
 from tests.support.moto_server import running_emulator
 
@@ -38,12 +39,14 @@ if TYPE_CHECKING:
 RUNS = 5
 CASES = ((1000, 0), (1000, 12_000))  # (products, bytes of padding per product)
 OLD_SHARDS = 9
+PRODUCTS = TENANT_SERVICES.serving("product")  # the listing the reference solution has too
+POOLED_PRODUCT_TABLE = data_table(PRODUCTS, POOLED_DEPLOYMENT)
 
 
 def seed(client: DynamoDBClient, tenant_id: str, count: int, padding: int,
          shards: Callable[[str], str]) -> None:
     requests = [{"PutRequest": {"Item": to_item({
-        "shardId": shards(product_id), "productId": product_id, "version": 1,
+        "shardId": shards(product_id), PRODUCTS.id_attribute: product_id, "version": 1,
         "name": f"Product {index}", "price": Decimal(index), "sku": f"S{index}",
         "category": "c", "description": "d" * padding})}}
         for index, product_id in enumerate(uuid.uuid4().hex for _ in range(count))]
@@ -103,7 +106,8 @@ def main() -> None:
             seed(client, theirs, count, padding, old_shards(theirs))
             caller = TenantContext(mine, Tier.BASIC, "bench", Role.TENANT_USER, "pool",
                                    ScopedCredentials("bench", "bench", "bench", ""))
-            items = TenantItems.of(tables, caller, POOLED_PRODUCT_TABLE.name, "productId")
+            items = TenantItems.of(tables, caller, POOLED_PRODUCT_TABLE.name,
+                                   PRODUCTS.id_attribute)
             print(f" {count} products of ~{200 + padding} bytes:")
             baseline = measure("old: 9 parallel single-page queries",
                                functools.partial(old_way, client, theirs), queries)

@@ -9,14 +9,13 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.order_book import orders
-from tenant_context.config import Env
 from tenant_context.service.chalice_app import platform_app
 from tenant_context.service.item_resource import ItemResource
 
-platform = platform_app("order-service")
+platform = platform_app(orders.SERVICE.app_name)
 app = platform.app
 authorized = platform.authorized
-order = ItemResource(platform, Env.ORDER_TABLE, orders.ID, "Order", orders.view, orders.read_body)
+order = ItemResource(platform, orders.SERVICE, orders.view, orders.read_body)
 
 
 @app.route("/orders", methods=["GET"], **authorized)

@@ -9,15 +9,13 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.product_catalog import products
-from tenant_context.config import Env
 from tenant_context.service.chalice_app import platform_app
 from tenant_context.service.item_resource import ItemResource
 
-platform = platform_app("product-service")
+platform = platform_app(products.SERVICE.app_name)
 app = platform.app
 authorized = platform.authorized
-product = ItemResource(platform, Env.PRODUCT_TABLE, products.ID, "Product", products.view,
-                       products.read_body)
+product = ItemResource(platform, products.SERVICE, products.view, products.read_body)
 
 
 @app.route("/products", methods=["GET"], **authorized)

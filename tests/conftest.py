@@ -6,7 +6,7 @@ are registered here as plugins."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from pipeline.packaging.app_packages import package
 from pipeline.project import PROJECT_ROOT
 from tenant_context.config import REAL_ACCOUNT_VARIABLES, Env
 from tenant_context.platform.invitations import CredentialsFile
-from tests.support.chalice_apps import load_app
+from tests.support.chalice_apps import ClientFor, load_app
 from tests.support.moto_server import clients_for, running_emulator
 from tests.support.world import World
 
@@ -72,9 +72,6 @@ def baseline(emulator_url: str, credentials_file: CredentialsFile) -> BaselineRe
 def world(emulator_url: str, baseline: BaselineResult,
           credentials_file: CredentialsFile) -> World:
     return World(clients_for(emulator_url), baseline.settings, credentials_file)
-
-
-ClientFor = Callable[[str], Client]
 
 
 @pytest.fixture

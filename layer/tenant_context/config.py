@@ -2,9 +2,10 @@
 
 The same code runs against AWS and against the local emulator; the only difference is
 configuration. Every environment variable the platform's code reads, or sets for the processes
-it starts, is a member of ``Env``: the templates, the apps' local stages, the local platform and
-the tests all take the name from here, so a misspelt name is a mypy error (``require`` takes an
-``Env``), never a variable that silently reads empty. boto3 itself honours
+it starts, is a member of ``Env``, except the tables of tenant services (one per registered
+service, so named by one rule: ``table_variable``). The templates, the apps' local stages, the
+local platform and the tests all take the name from here, so a misspelt name is a mypy error
+(``require`` takes an ``Env``), never a variable that silently reads empty. boto3 itself honours
 ``AWS_ENDPOINT_URL``; the few places that build URLs by hand (Cognito's JWKS endpoint) ask this
 module instead of reading the environment.
 """
@@ -16,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum, auto
+from typing import NewType
 
 from tenant_context.errors import ConfigurationError
 from tenant_context.tenancy import is_tenant_id
@@ -58,10 +60,7 @@ class Env(StrEnum):
     TENANT_NAMES_TABLE = auto()
     TENANT_USER_MAPPING_TABLE = auto()
     TENANT_STACK_MAPPING_TABLE = auto()
-    PRODUCT_TABLE = auto()  # the deployment's own: pooled or the tenant's
-    ORDER_TABLE = auto()
-    POOLED_PRODUCT_TABLE = auto()  # the authorizer scopes credentials to these
-    POOLED_ORDER_TABLE = auto()
+    # Each tenant service's table: ``table_variable`` (not members: the registry names them).
     # The tenant authorizer.
     TENANT_ACCESS_ROLE_ARN = auto()
     AUTHORIZER_SETTINGS_TTL_SECONDS = auto()
@@ -79,11 +78,24 @@ class Env(StrEnum):
     GATEWAY_PORT = auto()
     ADMIN_EMAIL = auto()
     PYTHONUNBUFFERED = auto()
+    PYTHONPATH = auto()  # the checkout's own code first, for every process the pipeline starts
     # The emulator (moto's own settings, set by the local platform).
     MOTO_ENABLE_RECORDING = auto()
     MOTO_RECORDER_FILEPATH = auto()
     MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY = auto()
     MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY = auto()
+
+
+TableVariable = NewType("TableVariable", str)
+"""The variable that hands a tenant service's table to its functions: a type of its own, so
+``require`` still takes no bare string."""
+
+
+def table_variable(item: str) -> TableVariable:
+    """``PRODUCT_TABLE``: the variable naming the table of ``item`` items (the deployment's
+    own, pooled or the tenant's). One per registered service (``tenant_context.tenant_services``),
+    so named by rule rather than listed in ``Env``."""
+    return TableVariable(f"{item.upper()}_TABLE")
 
 
 # Credentials a developer's shell may hold for a real account: never handed to a local process.
@@ -99,7 +111,7 @@ class PlatformConfig:
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> PlatformConfig:
         return cls(dict(os.environ if environ is None else environ))
 
-    def require(self, variable: Env) -> str:
+    def require(self, variable: Env | TableVariable) -> str:
         value = self.environ.get(variable, "").strip()
         if not value:
             raise ConfigurationError(f"environment variable {variable} is not set")

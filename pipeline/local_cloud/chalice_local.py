@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.local_cloud import processes
-from pipeline.project import PROJECT_ROOT
+from pipeline.project import PROJECT_ROOT, source_path
 from tenant_context.config import REAL_ACCOUNT_VARIABLES, Env
+from tenant_context.tenant_services import TENANT_SERVICES, TenantService
 
 LOCAL_STAGE = "local"
 SILO_STAGE = "local-silo"
@@ -33,8 +34,14 @@ class ServiceApp:
 
 
 SHARED_SERVICES = ServiceApp("shared_services", ("/",))
-PRODUCT_SERVICE = ServiceApp("product_service", ("/product",))
-ORDER_SERVICE = ServiceApp("order_service", ("/order",))
+
+
+def tenant_service_app(service: TenantService) -> ServiceApp:
+    """A registered tenant service: its folder, serving every path under its route prefix."""
+    return ServiceApp(service.folder, (service.route_prefix,))
+
+
+TENANT_SERVICE_APPS = tuple(tenant_service_app(service) for service in TENANT_SERVICES)
 
 
 def service_environment(emulator_url: str, credentials_file: Path,
@@ -44,6 +51,7 @@ def service_environment(emulator_url: str, credentials_file: Path,
     return env | {Env.AWS_ENDPOINT_URL: emulator_url,
                   Env.LOCAL_CREDENTIALS_FILE: str(credentials_file),
                   Env.AWS_EC2_METADATA_DISABLED: "true",
+                  Env.PYTHONPATH: source_path(),
                   Env.PYTHONUNBUFFERED: "1"}
 
 

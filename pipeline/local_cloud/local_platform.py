@@ -1,13 +1,13 @@
 """``make local``: the whole platform on loopback, in one command, until Ctrl-C.
 
 Starts the emulator (replaying saved state), applies the baseline, starts shared services and
-the pooled product and order services under ``chalice local``, puts the front door in front of
+every registered tenant service (pooled) under ``chalice local``, puts the front door in front of
 them, prints the URLs and the admin's credentials, and stops everything it started (by pid) on
 Ctrl-C or SIGTERM. Running it again is safe: the bootstrap only fills in what is missing.
 
 It is also the deployer of Platinum tenants
-(``pipeline.local_cloud.provisioning.tenant_provisioner``): each one's own product and order
-services come up at ``<gateway>/<tenantId>`` soon after its registration, stop when it is
+(``pipeline.local_cloud.provisioning.tenant_provisioner``): each one's own tenant services
+come up at ``<gateway>/<tenantId>`` soon after its registration, stop when it is
 deactivated (its tables and data stay) and come back with its activation or the next start.
 ``platform.json`` lists every process, those of Platinum deployments included, and is rewritten
 whenever a deployment starts or stops.
@@ -40,9 +40,8 @@ from pipeline.local_cloud.api_gateway.authorization import authorizer_step, emul
 from pipeline.local_cloud.api_gateway.front_door import FrontDoor, RouteTable, Upstream
 from pipeline.local_cloud.api_gateway.usage_plans import UsagePlanEnforcer, settings_key_plans
 from pipeline.local_cloud.chalice_local import (
-    ORDER_SERVICE,
-    PRODUCT_SERVICE,
     SHARED_SERVICES,
+    TENANT_SERVICE_APPS,
     ServiceApp,
     ServiceLaunch,
     service_environment,
@@ -57,7 +56,7 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import (
 from pipeline.local_cloud.provisioning.silo_launcher import SiloDeployment, SiloLauncher
 from pipeline.local_cloud.provisioning.tenant_provisioner import Provisioner
 from pipeline.local_cloud.state import StatePaths
-from pipeline.stacks.inventory import ADMIN_API_NAMES, POOLED_API_NAMES
+from pipeline.stacks.inventory import ADMIN_API_NAMES, LISTING_PATHS, POOLED_API_NAMES
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.errors import ConfigurationError
 from tenant_context.platform.aws_clients import AwsClients
@@ -76,7 +75,7 @@ PROVISIONER_POLL_SECONDS = 5.0
 # app with its API id.
 BASELINE_DEPLOYMENTS: dict[str, list[tuple[ServiceApp, str]]] = {
     ADMIN_DEPLOYMENT: [(SHARED_SERVICES, ADMIN_API_NAMES[0])],
-    POOLED_DEPLOYMENT: list(zip((PRODUCT_SERVICE, ORDER_SERVICE), POOLED_API_NAMES, strict=True)),
+    POOLED_DEPLOYMENT: list(zip(TENANT_SERVICE_APPS, POOLED_API_NAMES, strict=True)),
 }
 # ``make deploy-pooled`` and ``make deploy-tenants`` ask the running platform for a release.
 RELEASE_POOLED = signal.SIGHUP
@@ -228,7 +227,7 @@ class LocalPlatform:
         return "\n".join([
             "Serverless SaaS platform is running (Ctrl-C stops it):",
             f"  admin API          {urls.admin_api}",
-            f"  pooled tenant API  {urls.pooled_api}   (/products, /orders)",
+            f"  pooled tenant API  {urls.pooled_api}   ({', '.join(LISTING_PATHS)})",
             f"  Platinum tenants   {self.gateway_url}/<tenantId>   (each its own deployment)",
             f"  AWS emulator       {emulator.url}",
             f"  SystemAdmin        user '{baseline.admin_user_name}', password {password}",

@@ -23,7 +23,7 @@ from typing import Any
 
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.sign_in import resolve_pool, sign_in
-from pipeline.project import PROJECT_ROOT
+from pipeline.project import PROJECT_ROOT, source_path
 from tenant_context.config import Env
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.invitations import CredentialsFile
@@ -74,13 +74,15 @@ def alive(pid: int) -> bool:
 
 @contextmanager
 def running_platform(state_dir: Path, emulator_port: int, gateway_port: int,
-                     start_timeout: float = 90) -> Iterator[RunningPlatform]:
+                     start_timeout: float = 90, root: Path = PROJECT_ROOT
+                     ) -> Iterator[RunningPlatform]:
+    """``root``: the checkout whose platform runs (another one shares this virtualenv)."""
     env = {**os.environ, Env.LOCAL_STATE_DIR: str(state_dir), Env.EMULATOR_PORT: str(emulator_port),
-           Env.GATEWAY_PORT: str(gateway_port)}
+           Env.GATEWAY_PORT: str(gateway_port), Env.PYTHONPATH: source_path(root)}
     for name in (Env.AWS_ENDPOINT_URL, Env.TENANT_AUTHORIZER, Env.LOCAL_GATEWAY_API_ID):
         env.pop(name, None)  # the platform gives its processes what they need
     process = subprocess.Popen([sys.executable, "-m", "pipeline.local_cloud"],
-                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                               cwd=root, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     state_file = state_dir / "platform.json"
     pids = [process.pid]

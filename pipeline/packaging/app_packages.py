@@ -7,6 +7,7 @@ parameterised by tenant), each beside the zips it names by relative path, ready 
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -16,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.packaging.layer_zip import build_layer
-from pipeline.project import PROJECT_ROOT
+from pipeline.project import PROJECT_ROOT, source_path
 from pipeline.stacks import pooled_template as pooled
 from pipeline.stacks import silo_template as silo
 from pipeline.stacks.baseline_template import LAYER_ZIP, baseline_merge_template
 from pipeline.stacks.merge import Template, combined, prefixed
 from tenant_context.config import Env
+from tenant_context.tenant_services import TENANT_SERVICES
 
 
 def chalice_package(app_dir: Path, merge_template: dict[str, object], out_dir: Path) -> Path:
@@ -31,7 +33,7 @@ def chalice_package(app_dir: Path, merge_template: dict[str, object], out_dir: P
     merge_file = out_dir.parent / f"{out_dir.name}.merge.json"
     merge_file.write_text(json.dumps(merge_template, indent=2))
     env = {Env.AWS_DEFAULT_REGION: "us-east-1", Env.AWS_EC2_METADATA_DISABLED: "true",
-           "PATH": str(Path(sys.executable).parent)}
+           Env.PYTHONPATH: source_path(), "PATH": str(Path(sys.executable).parent)}
     subprocess.run([str(Path(sys.executable).with_name("chalice")), "package",
                     "--stage", "prod", "--pkg-format", "cloudformation",
                     "--template-format", "json", "--merge-template", str(merge_file),
@@ -53,13 +55,14 @@ class AppPart:
 POOLED_PARTS = (
     AppPart("authorizer", "", baseline_merge_template),
     AppPart("shared_services", pooled.ADMIN, pooled.admin_merge_template),
-    AppPart("product_service", pooled.POOLED_PRODUCT, pooled.pooled_product_merge_template),
-    AppPart("order_service", pooled.POOLED_ORDER, pooled.pooled_order_merge_template),
+    *(AppPart(service.folder, pooled.pooled_prefix(service),
+              functools.partial(pooled.pooled_service_merge_template, service))
+      for service in TENANT_SERVICES),
 )
-SILO_PARTS = (
-    AppPart("product_service", silo.PRODUCT, silo.product_merge_template, silo.through_alias),
-    AppPart("order_service", silo.ORDER, silo.order_merge_template, silo.through_alias),
-)
+SILO_PARTS = tuple(
+    AppPart(service.folder, silo.silo_prefix(service),
+            functools.partial(silo.silo_service_merge_template, service), silo.through_alias)
+    for service in TENANT_SERVICES)
 TEMPLATE_FILE = "template.json"
 
 
@@ -94,6 +97,6 @@ def package(out_dir: Path) -> list[Path]:
                                          pooled.pooled_stack_resources(), out_dir)
     shutil.copy(layer_zip, pooled_template.parent / LAYER_ZIP)
     silo_template = package_deployment(
-        "silo", SILO_PARTS, silo.silo_stack_resources(pooled.edge_routes(silo.PRODUCT,
-                                                                         silo.ORDER)), out_dir)
+        "silo", SILO_PARTS, silo.silo_stack_resources(pooled.edge_routes(silo.silo_prefix)),
+        out_dir)
     return [pooled_template, silo_template]

@@ -17,8 +17,6 @@ from tenant_context.platform.definitions import (
     CONTROL_PLANE_TABLES,
     OPERATIONS_POOL,
     PLATFORM,
-    POOLED_ORDER_TABLE,
-    POOLED_PRODUCT_TABLE,
     SETTINGS_TABLE,
     SYSTEM_ADMIN_USER_NAME,
     TENANT_DETAILS_TABLE,
@@ -78,8 +76,6 @@ def baseline_merge_template() -> dict[str, Any]:
         "Tracing": "Active",
         "Environment": {"Variables": {
             **{table.env_var: cfn.ref(table.logical_id) for table in CONTROL_PLANE_TABLES},
-            Env.POOLED_PRODUCT_TABLE: cfn.ref(POOLED_PRODUCT_TABLE.logical_id),
-            Env.POOLED_ORDER_TABLE: cfn.ref(POOLED_ORDER_TABLE.logical_id),
             Env.TENANT_ACCESS_ROLE_ARN: cfn.get_att(TENANT_ACCESS_ROLE, "Arn"),
             Env.POWERTOOLS_SERVICE_NAME: "tenant-authorizer",
         }},

@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from tenant_context.platform.definitions import (
-    POOLED_ORDER_TABLE,
-    POOLED_PRODUCT_TABLE,
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
     TENANT_NAMES_TABLE,
@@ -72,8 +70,7 @@ def policy_resources() -> PolicyResources:
     return PolicyResources.for_tables(
         ARN_PREFIX, settings=SETTINGS_TABLE.name, tenant_details=TENANT_DETAILS_TABLE.name,
         tenant_names=TENANT_NAMES_TABLE.name, tenant_user_mapping=TENANT_USER_MAPPING_TABLE.name,
-        tenant_stack_mapping=TENANT_STACK_MAPPING_TABLE.name,
-        pooled_product=POOLED_PRODUCT_TABLE.name, pooled_order=POOLED_ORDER_TABLE.name)
+        tenant_stack_mapping=TENANT_STACK_MAPPING_TABLE.name)
 
 
 def substituted(document: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +156,7 @@ def http_edge(name: Any, routes: dict[str, str], stage: str = "api") -> dict[str
     URI). Authorization, usage plans and CORS stay with the REST APIs behind it."""
     resources: dict[str, Resource] = {"Edge": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
         "Name": name, "ProtocolType": "HTTP",
-        "Description": "One base URL for the deployment's product and order APIs"}}}
+        "Description": "One base URL for the deployment's tenant services"}}}
     resources["EdgeStage"] = {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
         "ApiId": ref("Edge"), "StageName": "$default", "AutoDeploy": True}}
     for index, (route, rest_api) in enumerate(sorted(routes.items())):

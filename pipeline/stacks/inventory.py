@@ -12,12 +12,15 @@ from tenant_context.platform.definitions import (
     api_name,
 )
 from tenant_context.tenancy import POOLED_DEPLOYMENT
+from tenant_context.tenant_services import TENANT_SERVICES
 
 TABLES = (*CONTROL_PLANE_TABLES, *POOLED_DATA_TABLES)
 USER_POOLS = (OPERATIONS_POOL, POOLED_TENANT_POOL)
-POOLED_SERVICES = ("product", "order")
 POOLED_STACK_NAME = "stack-pooled"
 
 # API names (locally also the API ids; in AWS the deployer records the real ids).
 ADMIN_API_NAMES = (ADMIN_API,)
-POOLED_API_NAMES = tuple(api_name(POOLED_DEPLOYMENT, service) for service in POOLED_SERVICES)
+POOLED_API_NAMES = tuple(api_name(POOLED_DEPLOYMENT, service.name)
+                         for service in TENANT_SERVICES)
+# Each tenant service's listing route (``/products`` ...): what banners and checks name.
+LISTING_PATHS = tuple(f"{service.route_prefix}s" for service in TENANT_SERVICES)

@@ -6,10 +6,10 @@ Parts, each a ``chalice package`` of one app with its merge template, joined by
   pools, the first SystemAdmin, roles, the ONE layer; ``pipeline.stacks.baseline_template``);
 - shared services (``Admin``): the admin API, and the function behind the stack's
   ``Custom::PlatformSettings`` (settings, the SystemAdmin's record, the pooled deployment row);
-- the product and order services in pooled mode (``PooledProduct``, ``PooledOrder``).
+- every registered tenant service in pooled mode (``Pooled<Service>``: ``PooledProduct`` ...).
 Around them: one usage plan per tier with its API key, ONE permission for API Gateway to call
-the shared authorizer (every API's, Platinum tenants' included), and ONE base URL for
-/product(s) and /order(s) (``cfn.http_edge``).
+the shared authorizer (every API's, Platinum tenants' included), and ONE base URL for every
+tenant service's routes (``cfn.http_edge``).
 
 Pooled tiers' API keys are per tier, not per tenant: a tier's plan then caps the tier, as the
 architecture we re-create defines it; registration needs no API Gateway write (nothing to undo
@@ -24,6 +24,7 @@ tenant only until its stack is up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pipeline.stacks import cloudformation as cfn
@@ -41,21 +42,19 @@ from tenant_context.platform.definitions import (
     CONTROL_PLANE_TABLES,
     OPERATIONS_POOL,
     PLATFORM,
-    POOLED_ORDER_TABLE,
-    POOLED_PRODUCT_TABLE,
     POOLED_TENANT_POOL,
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
     USAGE_PLANS,
+    service_tables,
 )
 from tenant_context.service.tenant_tables import Isolation
-from tenant_context.tenancy import Tier
+from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier
+from tenant_context.tenant_services import TENANT_SERVICES, TenantService
 
 ADMIN = "Admin"
-POOLED_PRODUCT = "PooledProduct"
-POOLED_ORDER = "PooledOrder"
 DEPLOYMENT_RECORDS_FUNCTION = "DeploymentRecords"  # chalice's id for deployment_records
 DEPLOYMENT_RECORDS_ROLE = "DeploymentRecordsRole"
 PLATFORM_SETTINGS = "PlatformSettings"
@@ -118,24 +117,27 @@ def admin_merge_template() -> Template:
     return template
 
 
-def pooled_product_merge_template() -> Template:
+def pooled_prefix(service: TenantService) -> str:
+    """The prefix of a tenant service's resources in the pooled stack (``PooledProduct``)."""
+    return f"Pooled{service.logical_name}"
+
+
+def pooled_rest_api(service: TenantService) -> str:
+    return f"{pooled_prefix(service)}{REST_API}"
+
+
+def pooled_service_merge_template(service: TenantService) -> Template:
     # No data rights of its own: every item is read and written with the caller's scoped
     # credentials, whose session policy confines them to the caller's tenant.
-    return service_merge_template(_wiring("product-service", {
+    return service_merge_template(_wiring(service.app_name, {
         Env.DATA_ISOLATION: Isolation.POOLED.value,
-        **_table_environment(POOLED_PRODUCT_TABLE)}, []))
-
-
-def pooled_order_merge_template() -> Template:
-    return service_merge_template(_wiring("order-service", {
-        Env.DATA_ISOLATION: Isolation.POOLED.value,
-        **_table_environment(POOLED_ORDER_TABLE, POOLED_PRODUCT_TABLE)}, []))
+        **_table_environment(*service_tables(service, POOLED_DEPLOYMENT))}, []))
 
 
 def _plan_apis(plan: str) -> list[str]:
     admin = [f"{ADMIN}{REST_API}"]
     if plan in {tier.value for tier in POOLED_TIERS}:
-        return [*admin, f"{POOLED_PRODUCT}{REST_API}", f"{POOLED_ORDER}{REST_API}"]
+        return [*admin, *(pooled_rest_api(service) for service in TENANT_SERVICES)]
     # SystemAdmin; Platinum: the admin API only. Each Platinum tenant's stack attaches its own
     # key to this plan (for the admin API) and to a plan of its own (for its own API).
     return admin
@@ -159,7 +161,7 @@ def pooled_stack_resources() -> Template:
         resources[api_key_logical_id(plan.name)] = cfn.api_key(f"{PLATFORM}-{plan.name}-key")
         resources[f"{plan.name}UsagePlanKey"] = cfn.usage_plan_key(
             cfn.ref(plan_id), cfn.ref(api_key_logical_id(plan.name)))
-    resources |= cfn.http_edge(f"{PLATFORM}-pooled", edge_routes(POOLED_PRODUCT, POOLED_ORDER))
+    resources |= cfn.http_edge(f"{PLATFORM}-pooled", edge_routes(pooled_prefix))
     resources[PLATFORM_SETTINGS] = cfn.custom_resource(
         "Custom::PlatformSettings", cfn.get_att(f"{ADMIN}{DEPLOYMENT_RECORDS_FUNCTION}", "Arn"), {
         "StackName": cfn.ref("AWS::StackName"),
@@ -169,8 +171,7 @@ def pooled_stack_resources() -> Template:
         "PooledAppClientId": cfn.ref(POOLED_TENANT_POOL.client_logical_id),
         "AdminApiIds": [cfn.ref(f"{ADMIN}{REST_API}")],
         "AdminApiUrl": cfn.rest_api_url(f"{ADMIN}{REST_API}"),
-        "PooledApiIds": [cfn.ref(f"{POOLED_PRODUCT}{REST_API}"),
-                         cfn.ref(f"{POOLED_ORDER}{REST_API}")],
+        "PooledApiIds": [cfn.ref(pooled_rest_api(service)) for service in TENANT_SERVICES],
         "PooledApiUrl": cfn.edge_url(),
         "ApiKeyIds": {plan: cfn.ref(api_key_logical_id(plan)) for plan in USAGE_PLANS},
     })
@@ -184,12 +185,13 @@ def pooled_stack_resources() -> Template:
     return {"Resources": resources, "Outputs": outputs}
 
 
-def edge_routes(product: str, order: str) -> dict[str, str]:
-    """The tenant API's paths (api-contract.md) and the app serving each."""
+def edge_routes(prefix: Callable[[TenantService], str]) -> dict[str, str]:
+    """Every tenant service's paths under the deployment's one base URL, and the REST API
+    (``prefix(service)`` + ``RestAPI``) serving them: ``/products``, ``/product``,
+    ``/product/{proxy+}`` for the product service, and so on for each registered one."""
     routes: dict[str, str] = {}
-    for prefix, rest_api in (("product", f"{product}{REST_API}"),
-                             ("order", f"{order}{REST_API}")):
-        routes |= {f"/{prefix}s": rest_api, f"/{prefix}": rest_api,
-                   f"/{prefix}/{{proxy+}}": rest_api}
+    for service in TENANT_SERVICES:
+        rest_api, path = f"{prefix(service)}{REST_API}", service.route_prefix
+        routes |= {f"{path}s": rest_api, path: rest_api, f"{path}/{{proxy+}}": rest_api}
     return routes
 

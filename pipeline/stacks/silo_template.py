@@ -1,7 +1,8 @@
 """A Platinum tenant's own deployment as ONE stack (``stack-<tenantId>``), from the same code.
 
-The product and order apps (``chalice package``, prefixed ``Product`` and ``Order``) in silo
-mode, on the tenant's own tables, with their own roles (CRUD on those tables only). Releases
+Every registered tenant service's app (``chalice package``, prefixed with the service's logical
+name: ``Product``, ``Order`` ...) in silo mode, on the tenant's own tables, with their own roles
+(CRUD on the service's own table, reads of the tables it declares it reads, nothing else). Releases
 are safe: each function publishes a ``live`` alias that the API calls, and CodeDeploy shifts
 traffic Canary10Percent5Minutes, rolling back when either of the function's alarms fires: its
 Lambda errors, or 5xx answers of its API (exceptions become 500 responses, which Lambda counts
@@ -35,15 +36,14 @@ from tenant_context.platform.definitions import (
     PLATFORM,
     USAGE_PLANS,
     TableDefinition,
-    order_table,
-    product_table,
+    deployment_data_tables,
+    service_tables,
 )
 from tenant_context.platform.tenant_records import DesiredState
 from tenant_context.service.tenant_tables import Isolation
 from tenant_context.tenancy import Tier
+from tenant_context.tenant_services import TENANT_SERVICES, TenantService
 
-PRODUCT = "Product"
-ORDER = "Order"
 TENANT_API_KEY = "TenantApiKey"
 ALIAS = "live"
 CANARY = "Canary10Percent5Minutes"
@@ -52,8 +52,7 @@ SERVER_ERRORS_ALARM = "RestAPI5XXErrorAlarm"
 STAGE = "api"  # the apps' api_gateway_stage
 STOPPED = "Stopped"
 TENANT_ID = "${TenantId}"
-PRODUCT_TABLE = product_table(TENANT_ID)
-ORDER_TABLE = order_table(TENANT_ID)
+READ_ONLY = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 
 PARAMETERS: dict[str, Any] = {
     "TenantId": {"Type": "String", "AllowedPattern": "^[0-9a-f]{32}$",
@@ -110,22 +109,25 @@ def _silo_merge_template(service: str, environment: dict[str, Any],
     return template
 
 
-def product_merge_template() -> Template:
-    return _silo_merge_template("product-service", {
-        Env.DATA_ISOLATION: Isolation.SILO.value, Env.SILO_TENANT_ID: cfn.ref("TenantId"),
-        PRODUCT_TABLE.env_var: cfn.ref(PRODUCT_TABLE.logical_id)},
-        crud_statements([PRODUCT_TABLE.name]))
+def silo_prefix(service: TenantService) -> str:
+    """The prefix of a tenant service's resources in a silo stack (``Product``)."""
+    return service.logical_name
 
 
-def order_merge_template() -> Template:
-    return _silo_merge_template("order-service", {
+def silo_rest_api(service: TenantService) -> str:
+    return f"{silo_prefix(service)}{REST_API}"
+
+
+def silo_service_merge_template(service: TenantService) -> Template:
+    """The service's function on the tenant's tables: its own table with every data action,
+    those it reads (an order's products) with reads only."""
+    own, *read = service_tables(service, TENANT_ID)
+    statements = crud_statements([own.name])
+    if read:
+        statements += crud_statements([table.name for table in read], READ_ONLY)
+    return _silo_merge_template(service.app_name, {
         Env.DATA_ISOLATION: Isolation.SILO.value, Env.SILO_TENANT_ID: cfn.ref("TenantId"),
-        ORDER_TABLE.env_var: cfn.ref(ORDER_TABLE.logical_id),
-        PRODUCT_TABLE.env_var: cfn.ref(PRODUCT_TABLE.logical_id)},
-        [*crud_statements([ORDER_TABLE.name]),
-         # Order lines name products: the order service reads (only) the product table.
-         *crud_statements([PRODUCT_TABLE.name], ("dynamodb:GetItem", "dynamodb:BatchGetItem",
-                                                 "dynamodb:Query"))])
+        **{table.env_var: cfn.ref(table.logical_id) for table in (own, *read)}}, statements)
 
 
 def through_alias(template: Template, prefix: str) -> Template:
@@ -148,13 +150,12 @@ def through_alias(template: Template, prefix: str) -> Template:
 
 
 def silo_stack_resources(edge_routes: dict[str, str]) -> Template:
-    product_api, order_api = f"{PRODUCT}{REST_API}", f"{ORDER}{REST_API}"
+    apis = [silo_rest_api(service) for service in TENANT_SERVICES]
     plan = USAGE_PLANS[Tier.PLATINUM.value]
     resources: dict[str, Any] = {
-        PRODUCT_TABLE.logical_id: _table(PRODUCT_TABLE),
-        ORDER_TABLE.logical_id: _table(ORDER_TABLE),
+        **{table.logical_id: _table(table) for table in deployment_data_tables(TENANT_ID)},
         "TenantUsagePlan": cfn.usage_plan(plan, {"Fn::Sub": f"{PLATFORM}-{plan.name}-{TENANT_ID}"},
-                                          [product_api, order_api]),
+                                          apis),
         TENANT_API_KEY: cfn.api_key({"Fn::Sub": f"{PLATFORM}-{plan.name}-{TENANT_ID}-key"}),
         "TenantUsagePlanKey": cfn.usage_plan_key(cfn.ref("TenantUsagePlan"),
                                                  cfn.ref(TENANT_API_KEY)),
@@ -165,7 +166,7 @@ def silo_stack_resources(edge_routes: dict[str, str]) -> Template:
         "TenantDeployment": {
             **cfn.custom_resource("Custom::TenantDeployment", cfn.ref("DeploymentRecordsArn"), {
                 "TenantId": cfn.ref("TenantId"),
-                "ApiIds": [cfn.ref(product_api), cfn.ref(order_api)],
+                "ApiIds": [cfn.ref(api) for api in apis],
                 "ApiUrl": cfn.edge_url(),
                 "ApiKeyId": cfn.ref(TENANT_API_KEY)}),
             # The key is on both plans before the tenant's record names it: the authorizer
@@ -174,8 +175,8 @@ def silo_stack_resources(edge_routes: dict[str, str]) -> Template:
     }
     outputs = {
         "TenantApiUrl": {"Value": cfn.edge_url()},
-        "ProductApiId": {"Value": cfn.ref(product_api)},
-        "OrderApiId": {"Value": cfn.ref(order_api)},
+        **{f"{silo_prefix(service)}ApiId": {"Value": cfn.ref(silo_rest_api(service))}
+           for service in TENANT_SERVICES},
     }
     return {"Parameters": PARAMETERS,
             "Conditions": {STOPPED: {"Fn::Equals": [cfn.ref("DesiredState"),

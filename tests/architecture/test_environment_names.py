@@ -16,11 +16,13 @@ import pytest
 
 from pipeline.project import PROJECT_ROOT
 from tenant_context.config import Env
+from tenant_context.tenant_services import TENANT_SERVICES
 
 NAMES = {variable.value for variable in Env}
+TABLE_VARIABLES = {service.table_variable for service in TENANT_SERVICES}
 CONFIG = PROJECT_ROOT / "layer" / "tenant_context" / "config.py"
-CODE_FOLDERS = ("layer", "authorizer", "shared_services", "product_service", "order_service",
-                "pipeline", "benchmarks")
+APPS = ("authorizer", "shared_services", *(service.folder for service in TENANT_SERVICES))
+CODE_FOLDERS = ("layer", *APPS, "pipeline", "benchmarks")
 
 
 def code_files() -> list[Path]:
@@ -47,11 +49,11 @@ def test_the_check_finds_a_spelt_name(tmp_path: Path) -> None:
     assert spelt_names(module) == [(2, "AWS_REGION")]
 
 
-@pytest.mark.parametrize("app", ["authorizer", "shared_services", "product_service",
-                                 "order_service"])
+@pytest.mark.parametrize("app", APPS)
 def test_every_variable_an_apps_stages_set_is_named_in_env(app: str) -> None:
+    """...or is a registered tenant service's table variable (``table_variable``)."""
     config = json.loads((PROJECT_ROOT / app / ".chalice" / "config.json").read_text())
     stages = [config, *config.get("stages", {}).values()]
     names = {name for stage in stages for name in stage.get("environment_variables", {})}
     assert names
-    assert names <= NAMES, sorted(names - NAMES)
+    assert names <= NAMES | TABLE_VARIABLES, sorted(names - NAMES - TABLE_VARIABLES)

@@ -4,7 +4,7 @@ The contracts live in ``pyproject.toml`` (``[tool.importlinter]``) and ``make li
 here they run once on the tree as it is, and once per rule on a temporary copy of the code
 with one violating import injected (imports under ``TYPE_CHECKING`` included), so a contract
 that could not fail would show. What import-linter cannot see is checked here directly: each
-Chalice app's ``app.py`` (four modules all named ``app``) and imports deferred into functions.
+Chalice app's ``app.py`` (modules all named ``app``) and imports deferred into functions.
 """
 
 from __future__ import annotations
@@ -19,24 +19,43 @@ from pathlib import Path
 import pytest
 
 from pipeline.project import PROJECT_ROOT
+from tenant_context.tenant_services import TENANT_SERVICES
 
+SERVICE_FOLDERS = tuple(service.folder for service in TENANT_SERVICES)
+APP_FOLDERS = ("authorizer", "shared_services", *SERVICE_FOLDERS)
 # Where each root package lives, as the Makefile's SOURCE_PATH puts it on the path.
-SOURCE_FOLDERS = ("layer", "authorizer", "shared_services", "product_service", "order_service")
-COPIED = ("layer/tenant_context", "authorizer/chalicelib", "shared_services/chalicelib",
-          "product_service/chalicelib", "order_service/chalicelib", "pipeline", "tests",
-          "benchmarks")
+SOURCE_FOLDERS = ("layer", *APP_FOLDERS)
+COPIED = ("layer/tenant_context", *(f"{app}/chalicelib" for app in APP_FOLDERS), "pipeline",
+          "tests", "benchmarks")
 OWN_PACKAGES = ("tenant_context", "chalicelib", "pipeline", "tests", "benchmarks")
-APPS = {"authorizer": "chalicelib.tenant_authorizer",
-        "shared_services": "chalicelib.control_plane",
-        "product_service": "chalicelib.product_catalog",
-        "order_service": "chalicelib.order_book"}
-TENANT_SERVICES = ("product_service", "order_service")
+
+
+def own_package(app: str) -> str:
+    """An app's one package under the namespace package ``chalicelib``."""
+    (package,) = (path.name for path in (PROJECT_ROOT / app / "chalicelib").iterdir()
+                  if (path / "__init__.py").exists())
+    return f"chalicelib.{package}"
+
+
+# lint-imports with only ``root``'s code on the path: the virtualenv's .pth file also puts this
+# checkout's layer/ and authorizer/ there, and a second portion of the namespace package
+# ``chalicelib`` would let grimp read either copy of a module.
+_LINT_ONLY = """
+import sys
+from importlinter.cli import lint_imports_command
+checkout = {checkout!r}
+sys.path = [path for path in sys.path if path not in checkout]
+sys.argv = ["lint-imports", "--no-cache", {config!r}]
+sys.exit(lint_imports_command())
+"""
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     path = os.pathsep.join([*(str(root / folder) for folder in SOURCE_FOLDERS), str(root)])
-    return subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache",
-                           "--config", str(root / "pyproject.toml")],
+    checkout = [] if root == PROJECT_ROOT else [
+        str(PROJECT_ROOT), *(str(PROJECT_ROOT / folder) for folder in SOURCE_FOLDERS)]
+    runner = _LINT_ONLY.format(checkout=checkout, config=str(root / "pyproject.toml"))
+    return subprocess.run([sys.executable, "-c", runner],
                           cwd=root, env={**os.environ, "PYTHONPATH": path},
                           capture_output=True, text=True, timeout=120)
 
@@ -60,13 +79,15 @@ def copy_of_the_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # (module file in the copy, the import injected, the contract that must break)
 VIOLATIONS = [
     ("layer/tenant_context/service/sharding.py", "import chalicelib.control_plane.tenant_store",
-     "The layer knows no service"),
+     "The layer knows no app"),
     ("layer/tenant_context/platform/definitions.py", "import pipeline.project",
-     "The layer knows no service"),
+     "The layer knows no app"),
+    ("layer/tenant_context/tenant_services.py", "import tenant_context.platform.definitions",
+     "The layer: service runtime and platform records apart"),
     ("product_service/chalicelib/product_catalog/products.py",
-     "import chalicelib.order_book.orders", "Services (and the authorizer) never import"),
+     "import chalicelib.order_book.orders", "Apps (services and the authorizer) never import"),
     ("authorizer/chalicelib/tenant_authorizer/tokens.py",
-     "import chalicelib.control_plane.identity", "Services (and the authorizer) never import"),
+     "import chalicelib.control_plane.identity", "Apps (services and the authorizer) never"),
     ("shared_services/chalicelib/control_plane/views.py", "import pipeline.project",
      "Runtime code never imports deployment code"),
     ("order_service/chalicelib/order_book/orders.py",
@@ -81,7 +102,10 @@ VIOLATIONS = [
     ("pipeline/local_cloud/processes.py", "import pipeline.deploy.cli",
      "No import cycle in our code"),
     ("tests/support/clock.py", "import tests.e2e.test_metrics",
-     "Tests: each folder imports only conftest and support"),
+     "Tests: folders never import each other"),
+    ("tests/order_service/test_contract.py", "import tests.product_service.test_versions",
+     "Tests: folders never import each other"),
+    ("tests/support/clock.py", "import tests.conftest", "Tests: support imports no test"),
     ("benchmarks/bench_listing.py", "import tests.order_service.test_contract",
      "Of tests/, benchmarks import only tests/support"),
 ]
@@ -114,16 +138,16 @@ def imported_modules(path: Path) -> list[str]:
     return modules
 
 
-@pytest.mark.parametrize("app", sorted(APPS))
+@pytest.mark.parametrize("app", APP_FOLDERS)
 def test_an_app_module_imports_only_its_own_code_and_the_layer(app: str) -> None:
-    own = APPS[app]
+    own = own_package(app)
     ours = [module for module in imported_modules(PROJECT_ROOT / app / "app.py")
             if module.split(".")[0] in OWN_PACKAGES]
     assert ours
     foreign = [module for module in ours
                if not (module.startswith(("tenant_context.", f"{own}.")) or module == own)]
     assert foreign == []
-    if app in TENANT_SERVICES:
+    if app in SERVICE_FOLDERS:
         assert not [module for module in ours if module.startswith("tenant_context.platform")]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.tenant_authorizer.factory import policy_resources
 from tenant_context.config import Env
-from tenant_context.platform.definitions import TENANT_ACCESS_ROLE_NAME
+from tenant_context.platform.definitions import POOLED_DATA_TABLES, TENANT_ACCESS_ROLE_NAME
 from tenant_context.platform.session_policies import MAX_SESSION_POLICY_CHARS, session_policy
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role
 from tests.support.authorizer_under_test import AuthorizerUnderTest
@@ -64,7 +64,8 @@ def assert_confined_to(policy: dict[str, Any], subject: AuthorizerUnderTest, min
     prefix = f"{mine.tenant_id}-"
     assert set(leading_keys(policy)) <= {mine.tenant_id, f"{prefix}*"}
     assert f"{prefix}*" in leading_keys(policy)
-    for table in (resources.pooled_product, resources.pooled_order):
+    arn_prefix = resources.settings.rsplit("/", 1)[0]
+    for table in (f"{arn_prefix}/{pooled.name}" for pooled in POOLED_DATA_TABLES):
         own = Access("dynamodb:GetItem", table.rsplit("/", 1)[1], None, (f"{prefix}3",))
         assert allowed(policy, own, table)
         # Another tenant, and a "tenant" whose id merely starts with mine, are both outside.
@@ -103,7 +104,7 @@ def test_platinum_tenant_admin_gets_no_pooled_data(subject: AuthorizerUnderTest,
                                  "/products")
     assert policy == expected(subject, Role.TENANT_ADMIN, platinum.tenant_id, False)
     resources = policy_resources(subject.config)
-    assert not tables_named(policy) & {resources.pooled_product, resources.pooled_order}
+    assert resources.pooled_data not in tables_named(policy)
     assert leading_keys(policy)
     assert set(leading_keys(policy)) == {platinum.tenant_id}
     assert platinum.tenant_id in params["RoleSessionName"]
@@ -116,5 +117,5 @@ def test_system_admin_gets_the_control_plane_and_no_tenant_data(
     assert policy == expected(subject, Role.SYSTEM_ADMIN, OPERATIONS_TENANT_ID, False)
     resources = policy_resources(subject.config)
     assert resources.tenant_details in tables_named(policy)
-    assert not tables_named(policy) & {resources.pooled_product, resources.pooled_order}
+    assert resources.pooled_data not in tables_named(policy)
     assert not leading_keys(policy)

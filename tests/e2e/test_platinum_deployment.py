@@ -16,7 +16,8 @@ import pytest
 
 from pipeline.local_cloud.platform_runner import RunningPlatform, alive, running_platform
 from pipeline.local_cloud.processes import free_port
-from tenant_context.platform.definitions import order_table, product_table
+from tenant_context.platform.definitions import data_table, deployment_data_tables
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.readme_commands import call, create_product, make, onboarded, products
 
 pytestmark = pytest.mark.platform
@@ -47,7 +48,7 @@ def test_each_tenant_uses_its_own_api_and_platinum_follows_its_tenant(tmp_path: 
         assert stored_products(platform, tenant_id) == [platinum_product]  # its own table
 
         silo_pids = own_pids(platform, tenant_id)
-        assert len(silo_pids) == 2  # its product and order services
+        assert len(silo_pids) == len(TENANT_SERVICES)  # its own instance of each
         admin = platform.token()
         deactivated = call("DELETE", f"{platform.admin_api}/tenant/{tenant_id}", admin)
         assert deactivated.status_code == 200, deactivated.text
@@ -77,9 +78,10 @@ def stored_products(platform: RunningPlatform, tenant_id: str) -> list[str]:
     stack = platform.aws.cloudformation.describe_stack_resources(
         StackName=f"stack-{tenant_id}")["StackResources"]  # deployed as its stack, as in AWS
     assert {resource["PhysicalResourceId"] for resource in stack} == {
-        product_table(tenant_id).name, order_table(tenant_id).name}
-    items = dynamodb.scan(TableName=product_table(tenant_id).name)["Items"]
-    return [item["productId"]["S"] for item in items]
+        table.name for table in deployment_data_tables(tenant_id)}
+    products = TENANT_SERVICES.serving("product")
+    items = dynamodb.scan(TableName=data_table(products, tenant_id).name)["Items"]
+    return [item[products.id_attribute]["S"] for item in items]
 
 
 def own_pids(platform: RunningPlatform, tenant_id: str) -> list[int]:

@@ -9,11 +9,9 @@ import json
 from typing import Any
 
 from tenant_context.platform.definitions import (
-    POOLED_ORDER_TABLE,
-    POOLED_PRODUCT_TABLE,
-    order_table,
-    product_table,
+    deployment_data_tables,
 )
+from tenant_context.tenancy import POOLED_DEPLOYMENT
 from tests.support.tenant_api import Customer
 from tests.support.world import World
 
@@ -32,8 +30,8 @@ def snapshot(world: World, customer: Customer) -> str:
     """Every stored byte of a tenant's products and orders, straight from DynamoDB."""
     tenant_id = customer.tenant.tenant_id
     pooled = customer.tenant.record.tier.is_pooled
-    tables = ((POOLED_PRODUCT_TABLE.name, POOLED_ORDER_TABLE.name) if pooled else
-              (product_table(tenant_id).name, order_table(tenant_id).name))
+    tables = [table.name for table in deployment_data_tables(
+        POOLED_DEPLOYMENT if pooled else tenant_id)]
     items = []
     for table in tables:
         for shard in range(4):

@@ -19,7 +19,7 @@ from botocore.client import BaseClient
 from chalice import Chalice
 from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
 
-from tenant_context.platform.definitions import api_name, order_table, product_table
+from tenant_context.platform.definitions import api_name, deployment_data_tables
 from tests.support.authorizer_under_test import build
 from tests.support.chalice_apps import load_app
 from tests.support.gateway_policy import token_event
@@ -68,7 +68,7 @@ def silo_tables(world: World, tenant_id: str) -> list[Any]:
     dynamodb = world.clients.dynamodb
     return [sorted(json.dumps(item, sort_keys=True) for item in dynamodb.scan(
         TableName=table.name, ConsistentRead=True)["Items"])
-        for table in (product_table(tenant_id), order_table(tenant_id))]
+        for table in deployment_data_tables(tenant_id)]
 
 
 def test_a_silo_refuses_any_other_tenant_before_touching_data(

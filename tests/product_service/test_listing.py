@@ -8,14 +8,17 @@ from decimal import Decimal
 from typing import Any
 
 from tenant_context.attribute_values import to_item
-from tenant_context.platform.definitions import POOLED_PRODUCT_TABLE
+from tenant_context.platform.definitions import data_table
 from tenant_context.service.sharding import SHARDS, shard_key, shard_of
 from tenant_context.service.tenant_tables import Isolation
-from tenant_context.tenancy import Role
+from tenant_context.tenancy import POOLED_DEPLOYMENT, Role
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.tenant_api import Api
 from tests.support.world import World
 
 COUNT = 2500
+
+POOLED_PRODUCT_TABLE = data_table(TENANT_SERVICES.named("product"), POOLED_DEPLOYMENT)
 
 
 def seed(world: World, tenant_id: str) -> set[str]:

@@ -9,12 +9,16 @@ from decimal import Decimal
 from chalice.test import HTTPResponse
 
 from tenant_context.attribute_values import from_item, to_item
-from tenant_context.platform.definitions import POOLED_PRODUCT_TABLE
+from tenant_context.platform.definitions import data_table
+from tenant_context.tenancy import POOLED_DEPLOYMENT
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.chalice_apps import load_app
 from tests.support.tenant_api import ConcurrentCaller, Customer
 from tests.support.world import World
 
 WRITERS = 20
+
+POOLED_PRODUCT_TABLE = data_table(TENANT_SERVICES.named("product"), POOLED_DEPLOYMENT)
 
 
 def test_if_match_and_absent_items(customers: dict[str, Customer]) -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ClientFor
 from tests.support.admin_api_client import AdminApi
+from tests.support.chalice_apps import ClientFor
 from tests.support.world import World
 
 

@@ -28,8 +28,7 @@ from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.platform_settings import read_settings
 from tenant_context.platform.tenant_records import DeploymentStatus, TenantRecord
 from tenant_context.tenancy import Tier
-from tests.conftest import ClientFor
-from tests.support.chalice_apps import load_app
+from tests.support.chalice_apps import ClientFor, load_app
 from tests.support.control_plane_parts import DeploymentRecords, handle_custom_resource
 
 REGION = "eu-central-1"

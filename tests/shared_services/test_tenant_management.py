@@ -8,7 +8,7 @@ from chalicelib.tenant_authorizer.unauthorized import Unauthorized
 from pipeline.local_cloud.sign_in import LoginError, sign_in
 from tenant_context.attribute_values import from_item, to_item
 from tenant_context.platform.definitions import (
-    POOLED_PRODUCT_TABLE,
+    POOLED_DATA_TABLES,
     TENANT_DETAILS_TABLE,
     TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
@@ -129,9 +129,10 @@ def test_deactivation_keeps_data_disables_users_and_activation_restores_them(
     world.id_token(user)  # first logins done before the tenant goes away
     assert admin_api.call("DELETE", f"/user/{individually_disabled.name}",
                           owner_token).status_code == 200
-    product = {"shardId": f"{tenant.tenant_id}-1", "productId": "kept", "name": "Kept"}
-    world.clients.dynamodb.put_item(TableName=POOLED_PRODUCT_TABLE.name,
-                                    Item=to_item(product))
+    table = POOLED_DATA_TABLES[0]  # any tenant service's pooled table
+    item_id = table.key_names[1]
+    product = {"shardId": f"{tenant.tenant_id}-1", item_id: "kept", "name": "Kept"}
+    world.clients.dynamodb.put_item(TableName=table.name, Item=to_item(product))
 
     assert admin_api.call("DELETE", f"/tenant/{tenant.tenant_id}", owner_token
                           ).status_code == 200
@@ -141,9 +142,9 @@ def test_deactivation_keeps_data_disables_users_and_activation_restores_them(
     with pytest.raises(Unauthorized):  # a fresh authorizer: nothing cached
         build().authorizer.authorize(token_event(owner_token, "pooled-product", "GET",
                                                  "/products"))
-    kept = world.clients.dynamodb.get_item(TableName=POOLED_PRODUCT_TABLE.name,
+    kept = world.clients.dynamodb.get_item(TableName=table.name,
                                            Key=to_item({"shardId": product["shardId"],
-                                                        "productId": "kept"}))
+                                                        item_id: "kept"}))
     assert from_item(kept["Item"]) == product
 
     system_admin = world.id_token(world.operations_user(Role.SYSTEM_ADMIN))

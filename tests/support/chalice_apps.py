@@ -11,13 +11,17 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice
+from chalice.test import Client
 
 from pipeline.project import PROJECT_ROOT
 
 _loaded: dict[str, Chalice] = {}
+
+ClientFor = Callable[[str], Client]  # the ``client_for`` fixture: a test client per app folder
 
 
 def local_stage_environment(directory: str, stage: str = "local") -> dict[str, str]:

@@ -8,7 +8,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from pipeline.local_cloud.api_gateway.front_door import RouteTable, Upstream
+from pipeline.local_cloud.chalice_local import tenant_service_app
+from pipeline.local_cloud.local_platform import BASELINE_DEPLOYMENTS
 from pipeline.local_cloud.processes import LOOPBACK
+from tenant_context.platform.definitions import api_name
+from tenant_context.tenancy import POOLED_DEPLOYMENT
+from tenant_context.tenant_services import TENANT_SERVICES
 
 
 class Upstreams:
@@ -47,7 +52,9 @@ class Upstreams:
 def routes(port: int) -> RouteTable:
     table = RouteTable()
     table.set("admin", (Upstream(("/",), port, "admin"),))
-    table.set("pooled", (Upstream(("/product",), port, "pooled-product"),
-                         Upstream(("/order",), port, "pooled-order")))
-    table.set("tenant-x", (Upstream(("/product",), port, "tenant-x-product"),))
+    table.set("pooled", tuple(Upstream(app.path_prefixes, port, api_id)
+                              for app, api_id in BASELINE_DEPLOYMENTS[POOLED_DEPLOYMENT]))
+    first = TENANT_SERVICES[0]  # a deployment serving one service only
+    table.set("tenant-x", (Upstream(tenant_service_app(first).path_prefixes, port,
+                                    api_name("tenant-x", first.name)),))
     return table

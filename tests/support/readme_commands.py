@@ -6,29 +6,47 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from pipeline.project import PROJECT_ROOT
+from pipeline.project import PROJECT_ROOT, source_path
+from tenant_context.config import Env
 
 PRODUCT = {"name": "Own Widget", "price": 5, "sku": "OW-1", "category": "widgets"}
 
 
-def make(state_dir: Path, *arguments: str) -> str:
+def run_make(*arguments: str, root: Path = PROJECT_ROOT, state_dir: Path | None = None,
+             timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``make`` in ``root``, a checkout; another checkout than this one runs its own code with
+    this one's virtualenv (no second install)."""
+    venv = [] if root == PROJECT_ROOT else [f"VENV={Path(sys.executable).parent.parent}"]
+    env = checkout_environment(root)
+    if state_dir:
+        env[Env.LOCAL_STATE_DIR] = str(state_dir)
+    return subprocess.run(["make", "-s", *venv, *arguments], cwd=root, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def checkout_environment(root: Path) -> dict[str, str]:
+    """This process's environment with ``root``'s code first on the path."""
+    return {**os.environ, Env.PYTHONPATH: source_path(root)}
+
+
+def make(state_dir: Path, *arguments: str, root: Path = PROJECT_ROOT) -> str:
     """A README command against the platform whose state is in ``state_dir``; its output."""
-    done = subprocess.run(["make", "-s", *arguments], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=180,
-                          env={**os.environ, "LOCAL_STATE_DIR": str(state_dir)})
+    done = run_make(*arguments, root=root, state_dir=state_dir)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
 
-def onboarded(state_dir: Path, name: str, tier: str) -> dict[str, str]:
+def onboarded(state_dir: Path, name: str, tier: str, root: Path = PROJECT_ROOT
+              ) -> dict[str, str]:
     """``make onboard-tenant``'s summary, as printed."""
     output = make(state_dir, "onboard-tenant", f"NAME={name}", "EMAIL=owner@own.example",
-                  f"TIER={tier}")
+                  f"TIER={tier}", root=root)
     return dict(re.findall(r"^  (\S.*?) {2,}(\S+)", output, re.MULTILINE))
 
 

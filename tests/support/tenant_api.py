@@ -1,5 +1,6 @@
 """The tenant API as the tenant web app calls it (a pytest plugin): two pooled tenants and one
-Platinum tenant with its own (silo) deployment of the same product and order code."""
+Platinum tenant with its own (silo) deployment of the same code, every registered tenant
+service in each deployment (a path goes to the service whose route prefix it starts with)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from chalice.test import Client, HTTPResponse
 
 from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_tables
 from pipeline.project import PROJECT_ROOT
-from tenant_context.platform.definitions import api_name, order_table, product_table
+from tenant_context.config import Env
+from tenant_context.platform.definitions import api_name, deployment_data_tables, service_tables
+from tenant_context.service.tenant_tables import Isolation
 from tenant_context.tenancy import Role, Tier
+from tenant_context.tenant_services import TENANT_SERVICES, TenantService
 from tests.support.chalice_apps import load_app
 from tests.support.world import Tenant, World
 
@@ -25,12 +29,17 @@ from tests.support.world import Tenant, World
 class Api:
     """A tenant API deployment, called as the web app calls it."""
 
-    products: Client
-    orders: Client
+    clients: dict[TenantService, Client]
+
+    def client(self, path: str) -> Client:
+        for service, client in self.clients.items():
+            if path.startswith(service.route_prefix):
+                return client
+        raise AssertionError(f"no tenant service serves {path}")
 
     def call(self, method: str, path: str, token: str, body: Any = None,
              headers: dict[str, str] | None = None, raw: bytes | None = None) -> Any:
-        client = self.orders if path.startswith("/order") else self.products
+        client = self.client(path)
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None
                                             else b"")
         return client.http.request(method, path, body=data, headers={
@@ -75,8 +84,7 @@ def _client(directory: str, name: str | None = None,
 
 @pytest.fixture(scope="session")
 def pooled_api(baseline: object) -> Api:
-    api = Api(_client("product_service"), _client("order_service"))
-    return api
+    return Api({service: _client(service.folder) for service in TENANT_SERVICES})
 
 
 @pytest.fixture(scope="session")
@@ -84,15 +92,18 @@ def platinum(world: World) -> tuple[Tenant, Api]:
     """A Platinum tenant and its own deployment: same code, own tables, silo isolation."""
     tenant = world.platinum_tenant()
     tid = tenant.tenant_id
-    ensure_tables(world.clients.dynamodb, [product_table(tid), order_table(tid)])
-    silo = {"DATA_ISOLATION": "silo", "SILO_TENANT_ID": tid,
-            "PRODUCT_TABLE": product_table(tid).name, "ORDER_TABLE": order_table(tid).name}
-    api = Api(
-        _client("product_service", f"silo-product-{tid}",
-                {**silo, "LOCAL_GATEWAY_API_ID": api_name(tid, "product")}),
-        _client("order_service", f"silo-order-{tid}",
-                {**silo, "LOCAL_GATEWAY_API_ID": api_name(tid, "order")}))
-    return tenant, api
+    ensure_tables(world.clients.dynamodb, deployment_data_tables(tid))
+    return tenant, Api({service: _client(service.folder, f"silo-{service.name}-{tid}",
+                                         silo_environment(service, tid))
+                        for service in TENANT_SERVICES})
+
+
+def silo_environment(service: TenantService, tenant_id: str) -> dict[str, str]:
+    """What the platform hands a service in a Platinum tenant's deployment (its stage's
+    ``local-silo`` values aside): isolation, the tenant, its tables and its API id."""
+    return {Env.DATA_ISOLATION: Isolation.SILO.value, Env.SILO_TENANT_ID: tenant_id,
+            Env.LOCAL_GATEWAY_API_ID: api_name(tenant_id, service.name),
+            **{table.env_var: table.name for table in service_tables(service, tenant_id)}}
 
 
 @pytest.fixture

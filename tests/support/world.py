@@ -31,6 +31,7 @@ from tenant_context.platform.invitations import CredentialsFile, create_user_req
 from tenant_context.platform.platform_settings import PlatformSettings, PoolRef
 from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord, UserRecord
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, new_tenant_id
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.moto_server import REGION
 
 if TYPE_CHECKING:
@@ -81,8 +82,8 @@ class World:
                               self.settings.api_keys[Tier.PLATINUM.value])
         self._put_tenant(record)
         deployment = DeploymentRecord(tenant_id, f"stack-{tenant_id}",
-                                      frozenset({api_name(tenant_id, "product"),
-                                                 api_name(tenant_id, "order")}),
+                                      frozenset(api_name(tenant_id, service.name)
+                                                for service in TENANT_SERVICES),
                                       f"http://127.0.0.1:1/{tenant_id}")
         put_changed(self.clients.dynamodb, TENANT_STACK_MAPPING_TABLE,
                      [deployment.to_item()])

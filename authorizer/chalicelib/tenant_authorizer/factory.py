@@ -48,8 +48,6 @@ def policy_resources(config: PlatformConfig) -> PolicyResources:
         tenant_names=config.require(TENANT_NAMES_TABLE.env_var),
         tenant_user_mapping=config.require(TENANT_USER_MAPPING_TABLE.env_var),
         tenant_stack_mapping=config.require(TENANT_STACK_MAPPING_TABLE.env_var),
-        pooled_product=config.require(Env.POOLED_PRODUCT_TABLE),
-        pooled_order=config.require(Env.POOLED_ORDER_TABLE),
     )
 
 

@@ -8,11 +8,15 @@ Nothing else in the repository spells out a schema or a pool setting.
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tenant_context.config import Env
+from tenant_context.config import Env, TableVariable
+from tenant_context.errors import ConfigurationError
 from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier
+from tenant_context.tenant_services import TENANT_SERVICES, Problem, TenantService, describe
 
 PLATFORM = "serverless-saas"
 
@@ -35,7 +39,7 @@ class Index:
 @dataclass(frozen=True)
 class TableDefinition:
     logical_id: str  # CloudFormation logical id
-    env_var: Env  # the environment variable that hands the table name to functions
+    env_var: Env | TableVariable  # what hands the table's name to functions
     name: str
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None = None
@@ -106,20 +110,67 @@ def tenant_name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def product_table(deployment: str) -> TableDefinition:
-    """Products of one deployment: the pool's shared table or a Platinum tenant's own."""
-    return TableDefinition("ProductTable", Env.PRODUCT_TABLE, f"{PLATFORM}-product-{deployment}",
-                           KeyAttribute("shardId"), KeyAttribute("productId"))
+def data_table(service: TenantService, deployment: str) -> TableDefinition:
+    """A tenant service's items in one deployment: the pool's shared table or a Platinum
+    tenant's own. Items are spread over shards (``shardId``), each found by its id."""
+    return TableDefinition(f"{service.noun}Table", service.table_variable,
+                           f"{PLATFORM}-{service.item}-{deployment}", KeyAttribute("shardId"),
+                           KeyAttribute(service.id_attribute))
 
 
-def order_table(deployment: str) -> TableDefinition:
-    return TableDefinition("OrderTable", Env.ORDER_TABLE, f"{PLATFORM}-order-{deployment}",
-                           KeyAttribute("shardId"), KeyAttribute("orderId"))
+def service_tables(service: TenantService, deployment: str) -> tuple[TableDefinition, ...]:
+    """The tables a service's functions are handed in a deployment: its own, then those it
+    reads (``TenantService.reads``)."""
+    return tuple(data_table(each, deployment)
+                 for each in (service, *TENANT_SERVICES.read_by(service)))
 
 
-POOLED_PRODUCT_TABLE = product_table(POOLED_DEPLOYMENT)
-POOLED_ORDER_TABLE = order_table(POOLED_DEPLOYMENT)
-POOLED_DATA_TABLES = (POOLED_PRODUCT_TABLE, POOLED_ORDER_TABLE)
+def deployment_data_tables(deployment: str) -> tuple[TableDefinition, ...]:
+    """Every tenant service's table in one deployment."""
+    return tuple(data_table(service, deployment) for service in TENANT_SERVICES)
+
+
+def data_table_pattern(deployment: str) -> str:
+    """Matches the table of every tenant service in a deployment, present and future, and no
+    control-plane table (checked below): what the pooled session policy names, so the policy
+    does not grow with the number of services."""
+    return f"{PLATFORM}-*-{deployment}"
+
+
+POOLED_DATA_TABLES = deployment_data_tables(POOLED_DEPLOYMENT)
+
+
+def control_plane_conflicts(services: Iterable[TenantService]
+                            ) -> list[tuple[TenantService, Problem]]:
+    """Items named after a control-plane table's first word (``tenant``, ``settings``): their
+    tables would sit next to ``serverless-saas-tenant-details`` in every listing and under any
+    ``serverless-saas-tenant-*`` grant. (``make new-service`` asks before registering.)"""
+    words = sorted({table.name.removeprefix(f"{PLATFORM}-").split("-")[0]
+                    for table in CONTROL_PLANE_TABLES})
+    return [(service, Problem("item", f"a word of the control plane's table names "
+                                      f"({', '.join(words)}): its tables "
+                                      f"({PLATFORM}-{service.item}-<deployment>) would sit "
+                                      "among theirs and under their name patterns"))
+            for service in services if service.item in words]
+
+
+def _data_tables_apart_from_the_control_plane() -> None:
+    """A tenant service's tables never share a name, or a name pattern, with the control
+    plane's: checked for the registered services when the definitions load."""
+    problems = [describe([conflict]) for conflict in control_plane_conflicts(TENANT_SERVICES)]
+    # IAM's ``*`` also matches "/": an index's ARN (``<table>/index/<name>``) counts too.
+    control_resources = [resource for table in CONTROL_PLANE_TABLES for resource in (
+        table.name, *(f"{table.name}/index/{index.name}" for index in table.indexes))]
+    for deployment in (POOLED_DEPLOYMENT, SAMPLE_TENANT_ID):
+        problems += [f"{resource} matches the tenant data pattern "
+                     f"{data_table_pattern(deployment)}" for resource in control_resources
+                     if fnmatch.fnmatchcase(resource, data_table_pattern(deployment))]
+    if problems:
+        raise ConfigurationError("tenant service registry: " + "; ".join(problems))
+
+
+SAMPLE_TENANT_ID = "0" * 32  # the shape of every silo deployment's id
+_data_tables_apart_from_the_control_plane()
 
 
 # --- Cognito ----------------------------------------------------------------------------------
@@ -241,7 +292,8 @@ ADMIN_API = "admin"
 
 
 def api_name(deployment: str, service: str) -> str:
-    """Name of one Chalice app's REST API in one deployment, e.g. ``pooled-product``.
+    """Name of one Chalice app's REST API in one deployment (``pooled-product``: the service's
+    registered name).
 
     In AWS the deployer records each API's real id under this name; locally the id IS the name.
     """

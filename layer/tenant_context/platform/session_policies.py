@@ -3,7 +3,10 @@
 The authorizer passes one of these documents to ``sts:AssumeRole``; AWS then grants the intersection
 of the document and the assumed role's own policy (``access_role_policy``, the union of every role's
 statements). Pooled tenant data is limited by ``dynamodb:LeadingKeys`` to partition keys starting
-with ``<tenantId>-``. The emulator enforces none of this, which is why
+with ``<tenantId>-``, in ONE statement over every tenant service's pooled table (a name pattern
+that no control-plane table matches), so a policy's size does not grow with the number of
+services: STS refuses a session policy over 2,048 characters, which would end every sign-in.
+The emulator enforces none of this, which is why
 ``tenant_context.service.tenant_tables`` checks keys again in code and tests check these documents
 as data.
 
@@ -23,7 +26,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tenant_context.tenancy import Role, tenant_key_prefix
+from tenant_context.platform.definitions import SAMPLE_TENANT_ID, data_table_pattern
+from tenant_context.tenancy import POOLED_DEPLOYMENT, Role, tenant_key_prefix
 
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
@@ -42,19 +46,19 @@ class PolicyResources:
     tenant_names: str
     tenant_user_mapping: str
     tenant_stack_mapping: str
-    pooled_product: str
-    pooled_order: str
+    pooled_data: str  # every tenant service's pooled table, by name pattern
 
     @classmethod
     def for_tables(cls, arn_prefix: str, *, settings: str, tenant_details: str,
-                   tenant_names: str, tenant_user_mapping: str, tenant_stack_mapping: str,
-                   pooled_product: str, pooled_order: str) -> PolicyResources:
-        """``arn_prefix`` is ``arn:<partition>:dynamodb:<region>:<account>``."""
+                   tenant_names: str, tenant_user_mapping: str,
+                   tenant_stack_mapping: str) -> PolicyResources:
+        """``arn_prefix`` is ``arn:<partition>:dynamodb:<region>:<account>``. The pooled data
+        tables are named by the platform's rule, so they come from no configuration."""
         def arn(name: str) -> str:
             return f"{arn_prefix}:table/{name}"
         return cls(arn(settings), arn(tenant_details), arn(tenant_names),
-                   arn(tenant_user_mapping), arn(tenant_stack_mapping), arn(pooled_product),
-                   arn(pooled_order))
+                   arn(tenant_user_mapping), arn(tenant_stack_mapping),
+                   arn(data_table_pattern(POOLED_DEPLOYMENT)))
 
 
 def _statement(actions: tuple[str, ...], resources: list[str],
@@ -100,7 +104,7 @@ def session_policy(role: Role, tenant_id: str, *, pooled_data: bool,
         else:
             statements = [_statement(("dynamodb:GetItem",), [r.tenant_user_mapping], own)]
         if pooled_data:
-            statements.append(_statement(DATA_ACTIONS, [r.pooled_product, r.pooled_order],
+            statements.append(_statement(DATA_ACTIONS, [r.pooled_data],
                                          [f"{tenant_key_prefix(tenant_id)}*"]))
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -116,11 +120,10 @@ def access_role_policy(resources: PolicyResources) -> dict[str, Any]:
     Derived from ``session_policy`` so the role can never fall behind (or run ahead of) what
     the session policies ask for.
     """
-    sample_tenant = "0" * 32
     actions_by_resource: dict[str, set[str]] = {}
     for role in Role:
         for pooled in (True, False):
-            document = session_policy(role, sample_tenant, pooled_data=pooled,
+            document = session_policy(role, SAMPLE_TENANT_ID, pooled_data=pooled,
                                       resources=resources)
             for statement in document["Statement"]:
                 for resource in statement["Resource"]:

@@ -21,14 +21,14 @@ from typing import Any
 from chalice import Response
 from chalice.app import Request
 
-from tenant_context.config import Env
-from tenant_context.errors import BadRequestError
+from tenant_context.errors import BadRequestError, ConfigurationError
 from tenant_context.service.chalice_app import PlatformApp
 from tenant_context.service.context import TenantContext, request_tenant
 from tenant_context.service.responses import json_response
 from tenant_context.service.tenant_items import StoredItem, TenantItems
 from tenant_context.service.tenant_tables import TenantTables
 from tenant_context.service.validation import parse_json_object
+from tenant_context.tenant_services import TenantService
 
 _ETAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
 _LIMIT = re.compile(r"[0-9]{1,4}")
@@ -95,9 +95,7 @@ class ItemResource:
     routes: read the caller and the body, act on the tenant's items, answer, measure."""
 
     platform: PlatformApp
-    table_env: Env  # the variable naming the kind's table (PRODUCT_TABLE ...)
-    id_attribute: str  # productId, orderId ...
-    noun: str  # Product, Order: names the metrics (ProductCreated ...) and messages
+    service: TenantService  # its registry entry: item kind, id attribute, what it reads
     view: Callable[[StoredItem], dict[str, Any]]
     read_body: BodyReader  # validated attributes from a request body, or a 400
 
@@ -107,12 +105,16 @@ class ItemResource:
         # without the deployment's variables. A silo missing SILO_TENANT_ID answers 500.
         return TenantTables.from_config(self.platform.config)
 
-    def items_for(self, tenant: TenantContext, table_env: Env | None = None,
-                  id_attribute: str | None = None) -> TenantItems:
-        """The caller's items of this kind (or of another kind, as an order's products)."""
-        table_name = self.platform.config.require(table_env or self.table_env)
-        return TenantItems.of(self._tables, tenant, table_name,
-                              id_attribute or self.id_attribute)
+    def items_for(self, tenant: TenantContext, kind: TenantService | None = None
+                  ) -> TenantItems:
+        """The caller's items of this kind, or of a kind the service's entry says it reads
+        (an order's products): its silo role may read no other table, so neither may it."""
+        kind = kind or self.service
+        if kind is not self.service and kind.item not in self.service.reads:
+            raise ConfigurationError(f"{self.service.name} reads {kind.item} items, but its "
+                                     "registry entry does not list them in reads")
+        table_name = self.platform.config.require(kind.table_variable)
+        return TenantItems.of(self._tables, tenant, table_name, kind.id_attribute)
 
     def _request(self) -> tuple[Request, TenantContext, TenantItems]:
         request = self.platform.request()
@@ -125,9 +127,9 @@ class ItemResource:
     def _observe(self, tenant: TenantContext, event: str, done: str,
                  count: int | None = None) -> None:
         """One log line and one metric (``ProductCreated`` ...), as every handler of ours."""
-        self.platform.observability.observe(f"{self.noun}{event}",
-                                            f"{self.noun.lower()}{done}", tenant.tenant_id,
-                                            tenant.tier, count=count)
+        noun = self.service.noun
+        self.platform.observability.observe(f"{noun}{event}", f"{noun.lower()}{done}",
+                                            tenant.tenant_id, tenant.tier, count=count)
 
     def list(self) -> Response:
         request, tenant, items = self._request()
@@ -159,4 +161,4 @@ class ItemResource:
         request, tenant, items = self._request()
         items.delete(items.parse_key(key), expected_version(request.headers))
         self._observe(tenant, "Deleted", " deleted")
-        return json_response({"message": f"{self.noun} deleted"})
+        return json_response({"message": f"{self.service.noun} deleted"})

@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tenant_context.config import Env
 from tenant_context.errors import BadRequestError
 from tenant_context.service.context import TenantContext
 from tenant_context.service.item_resource import ItemResource
 from tenant_context.service.tenant_items import StoredItem
 from tenant_context.service.validation import BodySchema, ListOf, Number, Text
+from tenant_context.tenant_services import TENANT_SERVICES
 
-ID = "orderId"
-PRODUCT_ID = "productId"
+SERVICE = TENANT_SERVICES.named("order")
+PRODUCTS = TENANT_SERVICES.serving("product")  # order lines name the tenant's products
+ID = SERVICE.id_attribute
+PRODUCT_ID = PRODUCTS.id_attribute
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def read_body(body: dict[str, Any], tenant: TenantContext, resource: ItemResourc
     """The order's stored fields from a request body, once every line names one of the
     tenant's products (read with the same scoped access as the orders)."""
     order = ORDER.read(body)
-    products = resource.items_for(tenant, Env.PRODUCT_TABLE, PRODUCT_ID)
+    products = resource.items_for(tenant, PRODUCTS)
     known = products.find(line.product_id for line in order.order_products)
     unknown = [f"orderProducts[{index}].{PRODUCT_ID}"
                for index, line in enumerate(order.order_products) if line.product_id not in known]
@@ -69,6 +71,6 @@ def read_body(body: dict[str, Any], tenant: TenantContext, resource: ItemResourc
 
 def view(order: StoredItem) -> dict[str, Any]:
     fields = order.attributes
-    return {"key": str(order.key), "shardId": order.key.shard_id, "orderId": order.key.item_id,
+    return {"key": str(order.key), "shardId": order.key.shard_id, ID: order.key.item_id,
             "orderName": fields.get("orderName", ""),
             "orderProducts": list(fields.get("orderProducts", []))}

@@ -33,7 +33,7 @@ from pipeline.local_cloud.local_platform import (
 )
 from pipeline.local_cloud.provisioning.baseline_bootstrap import LocalUrls, bootstrap
 from pipeline.local_cloud.state import NotRunning, StatePaths
-from pipeline.stacks.inventory import POOLED_STACK_NAME
+from pipeline.stacks.inventory import LISTING_PATHS, POOLED_STACK_NAME
 from tenant_context.platform.invitations import CredentialsFile
 
 RELEASE_TIMEOUT_SECONDS = 120.0
@@ -94,7 +94,8 @@ def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
     replaced = sorted(name for name in released["pids"] if _baseline_process(name))
     print(f"  new processes: {', '.join(replaced)}", file=out, flush=True)
     checks = {"admin API": f"{urls.admin_api}/tenants",
-              "pooled tenant API": f"{urls.pooled_api}/products"}
+              **{f"pooled tenant API {path}": f"{urls.pooled_api}{path}"
+                 for path in LISTING_PATHS}}
     for name, url in checks.items():
         status = _status(url)
         print(f"  {name}: {'up behind the authorizer' if status == 401 else status}",
@@ -107,7 +108,7 @@ def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
         "Pooled deployment ready:",
         f"  stack              {POOLED_STACK_NAME}",
         f"  admin API          {urls.admin_api}",
-        f"  pooled tenant API  {urls.pooled_api}   (/products, /orders)",
+        f"  pooled tenant API  {urls.pooled_api}   ({', '.join(LISTING_PATHS)})",
         f"  SystemAdmin        user '{baseline.admin_user_name}'"
         f" (password in {paths.credentials})",
     ]), file=out, flush=True)

@@ -16,7 +16,7 @@ Gateway's gateway responses for a refusal:
 Only admitted requests count against the quota, and a request refused by the quota takes no
 token, so a refusal never costs the caller anything.
 
-Plan instances: the pooled tier plans cover the admin API and the pooled product and order APIs
+Plan instances: the pooled tier plans cover the admin API and every pooled tenant service's API
 together (one bucket and one quota per key across them), while a Platinum tenant's own
 deployment has a plan of its own. So the scope of the counters is one shared scope for the
 deployments named in ``shared_deployments`` and the deployment itself for any other.

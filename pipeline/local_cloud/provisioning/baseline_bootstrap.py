@@ -18,8 +18,6 @@ from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.baseline_records import record_baseline
 from tenant_context.platform.definitions import (
     OPERATIONS_POOL,
-    POOLED_ORDER_TABLE,
-    POOLED_PRODUCT_TABLE,
     POOLED_TENANT_POOL,
     SETTINGS_TABLE,
     SYSTEM_ADMIN_USER_NAME,
@@ -94,8 +92,7 @@ def local_policy_resources() -> PolicyResources:
         f"arn:aws:dynamodb:us-east-1:{LOCAL_ACCOUNT}",
         settings=SETTINGS_TABLE.name, tenant_details=TENANT_DETAILS_TABLE.name,
         tenant_names=TENANT_NAMES_TABLE.name, tenant_user_mapping=TENANT_USER_MAPPING_TABLE.name,
-        tenant_stack_mapping=TENANT_STACK_MAPPING_TABLE.name,
-        pooled_product=POOLED_PRODUCT_TABLE.name, pooled_order=POOLED_ORDER_TABLE.name)
+        tenant_stack_mapping=TENANT_STACK_MAPPING_TABLE.name)
 
 
 def ensure_access_role(iam: IAMClient) -> None:

@@ -1,5 +1,5 @@
-"""A Platinum tenant's own deployment on the local platform: its tables and its own product and
-order services, the same code as the pooled ones in silo mode.
+"""A Platinum tenant's own deployment on the local platform: its tables and its own instance of
+every registered tenant service, the same code as the pooled ones in silo mode.
 
 The tables come from the same definitions CloudFormation renders for the aws target and are
 deployed, as the aws target's are, as the tenant's stack (``stack-<tenantId>``) through the
@@ -21,26 +21,21 @@ from typing import TYPE_CHECKING
 from pipeline.local_cloud import processes
 from pipeline.local_cloud.api_gateway.front_door import Upstream
 from pipeline.local_cloud.chalice_local import (
-    ORDER_SERVICE,
-    PRODUCT_SERVICE,
     SILO_STAGE,
     RunningService,
-    ServiceApp,
     ServiceLaunch,
     start_services,
+    tenant_service_app,
 )
 from pipeline.local_cloud.provisioning.emulated_stack import deploy_tables
 from tenant_context.config import Env
-from tenant_context.platform.definitions import api_name, order_table, product_table
+from tenant_context.platform.definitions import api_name, deployment_data_tables, service_tables
 from tenant_context.platform.deployments import stack_name
+from tenant_context.tenant_services import TENANT_SERVICES
 
 if TYPE_CHECKING:
     from types_boto3_cloudformation import CloudFormationClient
     from types_boto3_dynamodb import DynamoDBClient
-
-# Each app of a tenant API deployment, and the service name its API is named after.
-SILO_APPS: tuple[tuple[ServiceApp, str], ...] = ((PRODUCT_SERVICE, "product"),
-                                                 (ORDER_SERVICE, "order"))
 
 
 @dataclass(frozen=True)
@@ -72,16 +67,15 @@ class SiloLauncher:
         self._log_dir = log_dir
 
     def start(self, tenant_id: str) -> SiloDeployment:
-        products, orders = product_table(tenant_id), order_table(tenant_id)
         deploy_tables(self._cloudformation, self._dynamodb, stack_name(tenant_id),
-                      [products, orders])
-        tables = {products.env_var: products.name, orders.env_var: orders.name}
-        api_ids = [api_name(tenant_id, service) for _, service in SILO_APPS]
+                      deployment_data_tables(tenant_id))
+        api_ids = [api_name(tenant_id, service.name) for service in TENANT_SERVICES]
         running = start_services([  # in the order given
-            ServiceLaunch(app, self._env | tables | {Env.LOCAL_GATEWAY_API_ID: api_id,
-                                                     Env.SILO_TENANT_ID: tenant_id},
-                          self._log_dir / f"{app.directory}-{tenant_id}.log", SILO_STAGE)
-            for (app, _), api_id in zip(SILO_APPS, api_ids, strict=True)])
+            ServiceLaunch(tenant_service_app(service), self._env | {
+                **{table.env_var: table.name for table in service_tables(service, tenant_id)},
+                Env.LOCAL_GATEWAY_API_ID: api_id, Env.SILO_TENANT_ID: tenant_id},
+                self._log_dir / f"{service.folder}-{tenant_id}.log", SILO_STAGE)
+            for service, api_id in zip(TENANT_SERVICES, api_ids, strict=True)])
         return SiloDeployment(
             tenant_id, running, frozenset(api_ids),
             tuple(Upstream(service.app.path_prefixes, service.port, api_id)

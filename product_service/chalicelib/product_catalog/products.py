@@ -15,8 +15,10 @@ from tenant_context.service.context import TenantContext
 from tenant_context.service.item_resource import ItemResource
 from tenant_context.service.tenant_items import StoredItem
 from tenant_context.service.validation import BodySchema, Number, Text
+from tenant_context.tenant_services import TENANT_SERVICES
 
-ID = "productId"
+SERVICE = TENANT_SERVICES.named("product")
+ID = SERVICE.id_attribute
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,6 @@ def read_body(body: dict[str, Any], tenant: TenantContext, resource: ItemResourc
 def view(product: StoredItem) -> dict[str, Any]:
     fields = product.attributes
     return {"key": str(product.key), "shardId": product.key.shard_id,
-            "productId": product.key.item_id, "name": fields.get("name", ""),
+            ID: product.key.item_id, "name": fields.get("name", ""),
             "price": fields.get("price", 0), "sku": fields.get("sku", ""),
             "category": fields.get("category", "")}

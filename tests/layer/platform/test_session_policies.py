@@ -7,6 +7,16 @@ import json
 
 import pytest
 
+from tenant_context.platform.definitions import (
+    CONTROL_PLANE_TABLES,
+    SETTINGS_TABLE,
+    TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
+    TENANT_STACK_MAPPING_TABLE,
+    TENANT_USER_MAPPING_TABLE,
+    data_table,
+    data_table_pattern,
+)
 from tenant_context.platform.session_policies import (
     DATA_ACTIONS,
     MAX_SESSION_POLICY_CHARS,
@@ -15,18 +25,22 @@ from tenant_context.platform.session_policies import (
     session_policy,
     to_json,
 )
-from tenant_context.tenancy import Role, tenant_key_prefix
+from tenant_context.tenancy import POOLED_DEPLOYMENT, Role, tenant_key_prefix
+from tenant_context.tenant_services import TENANT_SERVICES, TenantService, TenantServices
+from tests.support.iam_evaluation import Access, allowed
 
 PREFIX = "arn:aws:dynamodb:us-east-1:123456789012"
 RESOURCES = PolicyResources.for_tables(
     PREFIX, settings="settings", tenant_details="tenants", tenant_names="names",
-    tenant_user_mapping="users",
-    tenant_stack_mapping="stacks", pooled_product="product-pooled", pooled_order="order-pooled")
+    tenant_user_mapping="users", tenant_stack_mapping="stacks")
 TENANT = "ab" + "0" * 30
 
 
 def arn(name: str) -> str:
     return f"{PREFIX}:table/{name}"
+
+
+POOLED = arn(data_table_pattern(POOLED_DEPLOYMENT))  # every tenant service's pooled table
 
 
 def grants(role: Role, pooled: bool = True, tenant: str = TENANT
@@ -87,13 +101,11 @@ def test_tenant_admin_reaches_its_own_rows_and_its_pooled_data() -> None:
     assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                        "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
     assert leading_keys(condition) == [TENANT]
-    for table in ("product-pooled", "order-pooled"):
-        actions, condition = policy[arn(table)]
-        assert actions == set(DATA_ACTIONS)
-        assert "dynamodb:Scan" not in actions
-        assert leading_keys(condition) == [f"{TENANT}-*"]
-    assert set(policy) == {arn("tenants"), arn("users"), arn("product-pooled"),
-                           arn("order-pooled")}
+    actions, condition = policy[POOLED]
+    assert actions == set(DATA_ACTIONS)
+    assert "dynamodb:Scan" not in actions
+    assert leading_keys(condition) == [f"{TENANT}-*"]
+    assert set(policy) == {arn("tenants"), arn("users"), POOLED}
 
 
 def test_tenant_user_reads_its_mapping_and_uses_pooled_data() -> None:
@@ -101,19 +113,18 @@ def test_tenant_user_reads_its_mapping_and_uses_pooled_data() -> None:
     actions, condition = policy[arn("users")]
     assert actions == {"dynamodb:GetItem"}
     assert leading_keys(condition) == [TENANT]
-    assert set(policy) == {arn("users"), arn("product-pooled"), arn("order-pooled")}
+    assert set(policy) == {arn("users"), POOLED}
 
 
 @pytest.mark.parametrize("role", [Role.TENANT_ADMIN, Role.TENANT_USER])
 def test_a_silo_tenant_gets_no_pooled_data(role: Role) -> None:
     policy = grants(role, pooled=False)
-    assert arn("product-pooled") not in policy
-    assert arn("order-pooled") not in policy
+    assert POOLED not in policy
 
 
 def test_a_tenant_prefix_never_matches_another_tenants_keys() -> None:
     """IAM's StringLike is a glob: check the pattern as IAM would, against near neighbours."""
-    (pattern,) = leading_keys(grants(Role.TENANT_USER)[arn("product-pooled")][1])
+    (pattern,) = leading_keys(grants(Role.TENANT_USER)[POOLED][1])
     assert fnmatch.fnmatchcase(f"{TENANT}-0", pattern)
     assert fnmatch.fnmatchcase(f"{TENANT}-9", pattern)
     neighbours = ["ab" + "0" * 29 + "1", "ab" + "0" * 29 + "a", "a" + "0" * 31,
@@ -133,18 +144,68 @@ def test_ids_that_could_overlap_are_refused_outright(bad_id: str) -> None:
         session_policy(Role.TENANT_USER, bad_id, pooled_data=True, resources=RESOURCES)
 
 
+REALISTIC_PREFIX = "arn:aws-us-gov:dynamodb:us-gov-west-1:123456789012"
+REALISTIC = PolicyResources.for_tables(
+    REALISTIC_PREFIX, settings=SETTINGS_TABLE.name, tenant_details=TENANT_DETAILS_TABLE.name,
+    tenant_names=TENANT_NAMES_TABLE.name, tenant_user_mapping=TENANT_USER_MAPPING_TABLE.name,
+    tenant_stack_mapping=TENANT_STACK_MAPPING_TABLE.name)
+# A platform grown to 20 tenant services, each reading the one before it.
+TWENTY = TenantServices(*(
+    TenantService(f"service{n:02d}", f"thing{n:02d}", f"thing{n:02d}Id",
+                  reads=(f"thing{n - 1:02d}",) if n else ())
+    for n in range(20)))
+
+
 @pytest.mark.parametrize("role", list(Role))
 def test_every_policy_fits_sts_session_policy_limit(role: Role) -> None:
-    realistic = PolicyResources.for_tables(
-        "arn:aws-us-gov:dynamodb:us-gov-west-1:123456789012",
-        settings="serverless-saas-settings", tenant_details="serverless-saas-tenant-details",
-        tenant_names="serverless-saas-tenant-names",
-        tenant_user_mapping="serverless-saas-tenant-user-mapping",
-        tenant_stack_mapping="serverless-saas-tenant-stack-mapping",
-        pooled_product="serverless-saas-product-pooled",
-        pooled_order="serverless-saas-order-pooled")
-    document = to_json(session_policy(role, "f" * 32, pooled_data=True, resources=realistic))
+    """A permanent check: later conditions on every statement must keep it green."""
+    document = to_json(session_policy(role, "f" * 32, pooled_data=True, resources=REALISTIC))
     assert len(document) <= MAX_SESSION_POLICY_CHARS
+
+
+@pytest.mark.parametrize("role", [Role.TENANT_ADMIN, Role.TENANT_USER])
+def test_twenty_services_reach_their_pooled_tables_within_the_limit_and_nothing_else(
+        role: Role) -> None:
+    """The policy does not list services, so a registry of 20 keeps it the same size; what it
+    does grant, checked as IAM evaluates it: every one of the 20 services' pooled tables with
+    the tenant's own keys, and neither another tenant's keys, nor a Platinum tenant's tables,
+    nor any control-plane table or index beyond the tenant's own rows."""
+    document = json.loads(to_json(session_policy(role, TENANT, pooled_data=True,
+                                                 resources=REALISTIC)))
+    assert len(to_json(document)) <= MAX_SESSION_POLICY_CHARS
+    other = "cd" + "0" * 30
+    for service in TWENTY:
+        table = data_table(service, POOLED_DEPLOYMENT).name
+        table_arn = f"{REALISTIC_PREFIX}:table/{table}"
+        for action in DATA_ACTIONS:
+            assert allowed(document, Access(action, table, None, (f"{TENANT}-3",)), table_arn)
+            assert not allowed(document, Access(action, table, None, (f"{other}-3",)),
+                               table_arn)
+        assert not allowed(document, Access("dynamodb:Scan", table, None, ()), table_arn)
+        silo = data_table(service, other).name
+        assert not allowed(document, Access("dynamodb:GetItem", silo, None, (f"{TENANT}-3",)),
+                           f"{REALISTIC_PREFIX}:table/{silo}")
+    for control in CONTROL_PLANE_TABLES:
+        control_arn = f"{REALISTIC_PREFIX}:table/{control.name}"
+        for index in control.indexes:
+            assert not allowed(document, Access("dynamodb:Query", control.name, index.name,
+                                                (TENANT,)), control_arn)
+        for action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+            assert not allowed(document, Access(action, control.name, None, (f"{TENANT}-3",)),
+                               control_arn)
+        assert not allowed(document, Access("dynamodb:GetItem", control.name, None, (other,)),
+                           control_arn)
+
+
+def test_the_data_pattern_matches_every_pooled_table_and_no_other_resource() -> None:
+    pattern = data_table_pattern(POOLED_DEPLOYMENT)
+    for service in (*TENANT_SERVICES, *TWENTY):
+        assert fnmatch.fnmatchcase(data_table(service, POOLED_DEPLOYMENT).name, pattern)
+        assert not fnmatch.fnmatchcase(data_table(service, "f" * 32).name, pattern)
+    for table in CONTROL_PLANE_TABLES:
+        assert not fnmatch.fnmatchcase(table.name, pattern)
+        for index in table.indexes:
+            assert not fnmatch.fnmatchcase(f"{table.name}/index/{index.name}", pattern)
 
 
 def test_the_assumed_role_allows_exactly_the_union_of_session_policies() -> None:

@@ -20,8 +20,7 @@ from tenant_context.config import Env, PlatformConfig
 from tenant_context.service.chalice_app import platform_app
 from tenant_context.service.observability import tracing_enabled
 from tenant_context.tenancy import Role, Tier
-from tests.conftest import ClientFor
-from tests.support.chalice_apps import load_app
+from tests.support.chalice_apps import ClientFor, load_app
 from tests.support.logs import json_lines, service_log
 from tests.support.world import World
 

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.tenant_authorizer.handler import handle
 from tenant_context.errors import ConfigurationError, ForbiddenError, TenantIsolationError
-from tenant_context.platform.definitions import POOLED_PRODUCT_TABLE
+from tenant_context.platform.definitions import POOLED_DATA_TABLES
 from tenant_context.service.context import TenantContext
 from tenant_context.service.sharding import shard_key
 from tenant_context.service.tenant_tables import (
@@ -29,7 +29,7 @@ from tests.support.gateway_policy import token_event
 from tests.support.observed_session import ObservedSession
 from tests.support.world import Tenant, World
 
-TABLE = POOLED_PRODUCT_TABLE.name
+TABLE = POOLED_DATA_TABLES[0].name  # any tenant service's pooled table
 
 
 def caller(world: World, tenant: Tenant) -> TenantContext:

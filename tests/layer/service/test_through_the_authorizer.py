@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tenant_context.tenancy import Role
-from tests.conftest import ClientFor
+from tests.support.chalice_apps import ClientFor
 from tests.support.world import World
 
 

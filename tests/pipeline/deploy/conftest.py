@@ -16,14 +16,10 @@ import pytest
 
 from pipeline.deploy.aws.calls import DRY_RUN
 from pipeline.deploy.cli import Tools, main
+from tests.support.captured_run import CapturedRun
 
 
-@dataclass
-class Run:
-    code: int
-    out: list[str] = field(default_factory=list)
-    err: list[str] = field(default_factory=list)
-
+class Run(CapturedRun):
     @property
     def calls(self) -> list[str]:
         """The dry run's call lines, each as its operation (``s3.put_object``, ``POST``)."""

@@ -19,21 +19,29 @@ from pipeline.stacks.baseline_template import (
 )
 from pipeline.stacks.cloudformation import CUSTOM_RESOURCE_TIMEOUT_SECONDS
 from pipeline.stacks.inventory import TABLES, USER_POOLS
-from pipeline.stacks.silo_template import ALIAS, CANARY, STAGE
+from pipeline.stacks.pooled_template import pooled_prefix, pooled_rest_api
+from pipeline.stacks.silo_template import ALIAS, CANARY, STAGE, TENANT_ID, silo_prefix
 from tenant_context.config import Env
 from tenant_context.platform.definitions import (
     TENANT_ACCESS_ROLE_NAME,
     TENANT_ID_ATTRIBUTE,
     USAGE_PLANS,
     USER_ROLE_ATTRIBUTE,
-    order_table,
-    product_table,
+    deployment_data_tables,
+    service_tables,
 )
 from tenant_context.service.responses import cors_headers
+from tenant_context.tenant_services import TENANT_SERVICES, TenantService
 from tests.support.chalice_apps import local_stage_environment
 from tests.support.packaged import Packaged
 
 DEPLOYMENTS = ("pooled", "silo")
+PREFIX = {"pooled": pooled_prefix, "silo": silo_prefix}  # a service's resources in each stack
+
+
+def handler(deployment: str, service: TenantService) -> str:
+    return f"{PREFIX[deployment](service)}APIHandler"
+
 LOCAL_ONLY = {"AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
               "TENANT_AUTHORIZER", "LOCAL_GATEWAY_API_ID"}
 
@@ -69,9 +77,9 @@ def test_the_pooled_stack_holds_every_app_and_the_baseline(packaged: Packaged) -
     translated = packaged.translated("pooled")
     functions = set(resources_of(translated, "AWS::Lambda::Function"))
     assert functions == {AUTHORIZER_FUNCTION, "AdminAPIHandler", "AdminDeploymentRecords",
-                         "PooledProductAPIHandler", "PooledOrderAPIHandler"}
+                         *(handler("pooled", service) for service in TENANT_SERVICES)}
     assert set(resources_of(translated, "AWS::ApiGateway::RestApi")) == {
-        "AdminRestAPI", "PooledProductRestAPI", "PooledOrderRestAPI"}
+        "AdminRestAPI", *(pooled_rest_api(service) for service in TENANT_SERVICES)}
     assert len(resources_of(translated, "AWS::Lambda::LayerVersion")) == 1
     assert set(resources_of(translated, "Custom::PlatformSettings")) == {"PlatformSettings"}
 
@@ -89,10 +97,8 @@ def test_every_function_uses_the_one_shared_layer(packaged: Packaged, deployment
 @pytest.mark.parametrize(("deployment", "function", "app"), [
     ("pooled", AUTHORIZER_FUNCTION, "authorizer"),
     ("pooled", "AdminAPIHandler", "shared_services"),
-    ("pooled", "PooledProductAPIHandler", "product_service"),
-    ("pooled", "PooledOrderAPIHandler", "order_service"),
-    ("silo", "ProductAPIHandler", "product_service"),
-    ("silo", "OrderAPIHandler", "order_service"),
+    *((deployment, handler(deployment, service), service.folder)
+      for deployment in DEPLOYMENTS for service in TENANT_SERVICES),
 ])
 def test_each_function_reads_the_settings_its_local_stage_has(
         packaged: Packaged, deployment: str, function: str, app: str) -> None:
@@ -112,8 +118,7 @@ def test_each_function_reads_the_settings_its_local_stage_has(
 def test_every_table_is_retained_with_point_in_time_recovery(packaged: Packaged,
                                                              deployment: str) -> None:
     tables = resources_of(packaged.templates[deployment], "AWS::DynamoDB::Table")
-    expected = TABLES if deployment == "pooled" else (product_table("${TenantId}"),
-                                                      order_table("${TenantId}"))
+    expected = TABLES if deployment == "pooled" else deployment_data_tables(TENANT_ID)
     assert set(tables) == {table.logical_id for table in expected}
     for table in expected:
         resource = tables[table.logical_id]
@@ -140,6 +145,29 @@ def test_pools_are_retained_and_users_cannot_write_tenant_or_role(packaged: Pack
         assert client["Properties"]["GenerateSecret"] is False
 
 
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_rest_api_is_recorded_and_metered(packaged: Packaged, deployment: str) -> None:
+    """Whatever the registry holds: each REST API of the stack is in the deployment's recorded
+    API ids (the authorizer refuses, 403, an API missing there) and on a usage plan (API
+    Gateway refuses, 403, a key on an API no plan of the key covers); pooled tier plans cover
+    every pooled API, a silo's own plan every API of the silo."""
+    translated = packaged.translated(deployment)
+    apis = set(resources_of(translated, "AWS::ApiGateway::RestApi"))
+    assert len(apis) == len(TENANT_SERVICES) + (deployment == "pooled")
+    kind = "Custom::PlatformSettings" if deployment == "pooled" else "Custom::TenantDeployment"
+    (record,) = resources_of(translated, kind).values()
+    lists = ("AdminApiIds", "PooledApiIds") if deployment == "pooled" else ("ApiIds",)
+    recorded = [ref["Ref"] for name in lists for ref in record["Properties"][name]]
+    assert sorted(recorded) == sorted(apis)
+    plans = {name: {stage["ApiId"]["Ref"] for stage in plan["Properties"]["ApiStages"]}
+             for name, plan in resources_of(translated, "AWS::ApiGateway::UsagePlan").items()}
+    assert set().union(*plans.values()) == apis
+    covering = [name for name in plans if not name.startswith(("SystemAdmin", "Platinum"))]
+    assert covering
+    for name in covering:
+        assert plans[name] == apis, name
+
+
 def test_usage_plans_have_the_tier_numbers_and_cover_the_right_apis(
         packaged: Packaged) -> None:
     translated = packaged.translated("pooled")
@@ -156,7 +184,7 @@ def test_usage_plans_have_the_tier_numbers_and_cover_the_right_apis(
         assert plan["Throttle"] == {"RateLimit": rate, "BurstLimit": burst}
         apis = {stage["ApiId"]["Ref"] for stage in plan["ApiStages"]}
         pooled_tier = name in ("Basic", "Standard", "Premium")
-        assert apis == ({"AdminRestAPI", "PooledProductRestAPI", "PooledOrderRestAPI"}
+        assert apis == ({"AdminRestAPI", *(pooled_rest_api(service) for service in TENANT_SERVICES)}
                         if pooled_tier else {"AdminRestAPI"})
     keys = resources_of(translated, "AWS::ApiGateway::UsagePlanKey")
     assert len(keys) == len(expected)
@@ -249,7 +277,7 @@ def test_the_silo_releases_by_canary_with_an_alarm_per_function(packaged: Packag
     template = packaged.templates["silo"]
     functions = resources_of(template, "AWS::Serverless::Function")
     alarms = resources_of(template, "AWS::CloudWatch::Alarm")
-    assert set(functions) == {"ProductAPIHandler", "OrderAPIHandler"}
+    assert set(functions) == {handler("silo", service) for service in TENANT_SERVICES}
     for name, function in functions.items():
         properties = function["Properties"]
         assert properties["AutoPublishAlias"] == ALIAS
@@ -272,13 +300,15 @@ def test_the_silo_releases_by_canary_with_an_alarm_per_function(packaged: Packag
         assert properties["ReservedConcurrentExecutions"] == {
             "Fn::If": ["Stopped", 0, {"Ref": "ReservedConcurrency"}]}
     translated = packaged.translated("silo")
-    assert len(resources_of(translated, "AWS::CodeDeploy::DeploymentGroup")) == 2
+    assert len(resources_of(translated, "AWS::CodeDeploy::DeploymentGroup")) == len(
+        TENANT_SERVICES)
     # API Gateway's metrics are per API name: each silo API's name is its own (the tenant id in
     # it), never the app's name, which the pooled API and every other silo's have too.
     titles = [api["Properties"]["Body"]["info"]["title"] for api
               in resources_of(translated, "AWS::ApiGateway::RestApi").values()]
-    assert sorted(titles, key=json.dumps) == [{"Fn::Sub": "order-service-${TenantId}"},
-                                              {"Fn::Sub": "product-service-${TenantId}"}]
+    assert sorted(titles, key=json.dumps) == sorted(
+        ({"Fn::Sub": f"{service.app_name}-${{TenantId}}"} for service in TENANT_SERVICES),
+        key=json.dumps)
     assert all("Name" not in api["Properties"] for api
                in resources_of(translated, "AWS::ApiGateway::RestApi").values())
     for api in resources_of(translated, "AWS::ApiGateway::RestApi").values():
@@ -301,7 +331,7 @@ def test_the_silo_stack_takes_its_tenant_as_parameters_and_outputs_its_url(
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
-def test_one_base_url_serves_products_and_orders(packaged: Packaged, deployment: str) -> None:
+def test_one_base_url_serves_every_tenant_service(packaged: Packaged, deployment: str) -> None:
     """Each route of the edge goes to the app serving it, at the same path under its stage."""
     template = packaged.templates[deployment]
     integrations = resources_of(template, "AWS::ApiGatewayV2::Integration")
@@ -311,14 +341,13 @@ def test_one_base_url_serves_products_and_orders(packaged: Packaged, deployment:
             "integrations/${").removesuffix("}")
         targets[route["Properties"]["RouteKey"]] = \
             integrations[integration]["Properties"]["IntegrationUri"]["Fn::Sub"]
-    prefix = "Pooled" if deployment == "pooled" else ""
     expected = {}
-    for app, paths in (("Product", ("/products", "/product", "/product/{proxy+}")),
-                       ("Order", ("/orders", "/order", "/order/{proxy+}"))):
-        for path in paths:
+    for service in TENANT_SERVICES:
+        item = service.route_prefix
+        for path in (f"{item}s", item, f"{item}/{{proxy+}}"):
             expected[f"ANY {path}"] = (
-                f"https://${{{prefix}{app}RestAPI}}.execute-api.${{AWS::Region}}."
-                f"${{AWS::URLSuffix}}/api{path.replace('{proxy+}', '{proxy}')}")
+                f"https://${{{PREFIX[deployment](service)}RestAPI}}.execute-api."
+                f"${{AWS::Region}}.${{AWS::URLSuffix}}/api{path.replace('{proxy+}', '{proxy}')}")
     assert targets == expected
     assert template["Outputs"]["PooledApiUrl" if deployment == "pooled" else "TenantApiUrl"] == {
         "Value": {"Fn::Sub": "https://${Edge}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}}
@@ -363,27 +392,30 @@ def test_api_gateways_own_answers_carry_the_apps_cors_headers(packaged: Packaged
 
 
 def test_tenant_functions_reach_only_their_own_data(packaged: Packaged) -> None:
-    """Pooled product and order functions have no data rights of their own (only the caller's
-    scoped credentials reach items); a silo's functions reach only that tenant's tables."""
+    """Pooled tenant service functions have no data rights of their own (only the caller's
+    scoped credentials reach items); a silo's functions write only their own table of that
+    tenant and read only the tenant's tables their registry entry lists in ``reads``."""
     pooled = packaged.templates["pooled"]["Resources"]
-    for role in ("PooledProductAPIHandlerRole", "PooledOrderAPIHandlerRole"):
+    for service in TENANT_SERVICES:
+        role = f"{handler('pooled', service)}Role"
         assert "Policies" not in pooled[role]["Properties"], role
-        assert pooled[f"{role.removesuffix('Role')}"]["Properties"]["Role"] == {
+        assert pooled[handler("pooled", service)]["Properties"]["Role"] == {
             "Fn::GetAtt": [role, "Arn"]}
     silo = packaged.templates["silo"]["Resources"]
-    own_tables = {f"table/{product_table('${TenantId}').name}",
-                  f"table/{order_table('${TenantId}').name}"}
-    for role in ("ProductAPIHandlerRole", "OrderAPIHandlerRole"):
-        (policy,) = silo[role]["Properties"]["Policies"]
+    for service in TENANT_SERVICES:
+        own, *read = (f"table/{table.name}" for table in service_tables(service, TENANT_ID))
+        (policy,) = silo[f"{handler('silo', service)}Role"]["Properties"]["Policies"]
+        reached: dict[str, set[str]] = {}
         for statement in policy["PolicyDocument"]["Statement"]:
             assert all(action.startswith("dynamodb:") for action in statement["Action"])
             for resource in statement["Resource"]:
                 table = resource["Fn::Sub"].rsplit(":", 1)[1].removesuffix("/index/*")
-                assert table in own_tables, (role, resource)
-    product_statements = silo["ProductAPIHandlerRole"]["Properties"]["Policies"][0][
-        "PolicyDocument"]["Statement"]
-    assert not [statement for statement in product_statements
-                if any("order" in resource["Fn::Sub"] for resource in statement["Resource"])]
+                reached.setdefault(table, set()).update(statement["Action"])
+        assert set(reached) == {own, *read}, service.name
+        assert "dynamodb:PutItem" in reached[own]
+        for table in read:
+            assert reached[table] == {"dynamodb:GetItem", "dynamodb:BatchGetItem",
+                                      "dynamodb:Query"}, (service.name, table)
 
 
 def test_custom_resources_give_up_after_minutes_not_an_hour(packaged: Packaged) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.local_cloud.provisioning.emulated_stack import deploy_stack, plain_part
 from pipeline.stacks.inventory import TABLES
-from tenant_context.platform.definitions import TableDefinition, order_table, product_table
+from tenant_context.platform.definitions import TableDefinition, deployment_data_tables
 from tests.support.packaged import PARAMETERS, SILO_PARAMETERS, Packaged
 
 if TYPE_CHECKING:
@@ -52,8 +52,7 @@ def test_plain_part_deploys_and_creates_the_tables_the_code_uses(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the SAM translator resolves ARNs
     plain = plain_part(packaged.translated(deployment))
     tenant = SILO_PARAMETERS["TenantId"]
-    expected = TABLES if deployment == "pooled" else (product_table(tenant),
-                                                      order_table(tenant))
+    expected = TABLES if deployment == "pooled" else deployment_data_tables(tenant)
     assert len(plain["Resources"]) == len(expected)
     session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
                                     region_name=REGION)
