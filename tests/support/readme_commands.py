@@ -22,7 +22,9 @@ def run_make(*arguments: str, root: Path = PROJECT_ROOT, state_dir: Path | None 
              timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """``make`` in ``root``, a checkout; another checkout than this one runs its own code with
     this one's virtualenv (no second install)."""
-    venv = [] if root == PROJECT_ROOT else [f"VENV={Path(sys.executable).parent.parent}"]
+    venv_dir = Path(sys.executable).parent.parent
+    # Never remade from another checkout (-o): its requirements may be newer than the install.
+    venv = [] if root == PROJECT_ROOT else [f"VENV={venv_dir}", "-o", f"{venv_dir}/.installed"]
     env = checkout_environment(root)
     if state_dir:
         env[Env.LOCAL_STATE_DIR] = str(state_dir)

@@ -7,6 +7,7 @@
 - ``session_policies``: the IAM document that scopes a caller's credentials to its tenant;
 - ``invitations``: how a new user gets a temporary password;
 - ``aws_clients``: the typed AWS clients of one session, for code that calls several services.
-The product and order services never import it: a tenant service needs only
-``tenant_context.service``.
+Tenant services (products, orders, any added with ``make new-service``) never import it: a
+tenant service needs only ``tenant_context.service`` and the registry
+(``tenant_context.tenant_services``).
 """

@@ -3,7 +3,9 @@
 The local provisioning and the CloudFormation templates (``pipeline``) render these
 definitions, and so does runtime code that creates resources (a Platinum tenant's user pool at
 registration) or addresses them (a table's name and the variable that hands it to functions).
-Nothing else in the repository spells out a schema or a pool setting.
+Nothing else in the repository spells out a schema or a pool setting. The tenant services'
+tables follow from the registry (``tenant_context.tenant_services``): one per service and
+deployment, named by one rule, which the pooled session policy relies on.
 """
 
 from __future__ import annotations
