@@ -13,6 +13,7 @@ import requests
 
 from pipeline.local_cloud.platform_runner import RunningPlatform, alive, running_platform
 from pipeline.local_cloud.processes import free_port
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.readme_commands import create_product, make, onboarded, products
 
 pytestmark = pytest.mark.platform
@@ -41,7 +42,7 @@ class Traffic:
         return self.statuses
 
 
-BASELINE_SERVICES = ("shared_services", "product_service", "order_service")
+BASELINE_SERVICES = ("shared_services", *(service.folder for service in TENANT_SERVICES))
 
 
 def pids(platform: RunningPlatform, tenant_id: str | None = None) -> dict[str, int]:

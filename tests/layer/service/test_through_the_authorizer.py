@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tenant_context.tenancy import Role
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.chalice_apps import ClientFor
 from tests.support.world import World
 
@@ -66,8 +67,8 @@ def test_tenant_apis_refuse_staff_and_other_deployments(client_for: ClientFor,
     platinum = world.platinum_tenant()
     platinum_token = world.id_token(world.tenant_user(platinum))
     staff_token = world.id_token(world.operations_user(Role.SYSTEM_ADMIN))
-    for directory, path in (("product_service", "/products"), ("order_service", "/orders")):
-        client = client_for(directory).http
+    for service in TENANT_SERVICES:
+        client, path = client_for(service.folder).http, f"{service.route_prefix}s"
         assert client.get(path, headers=bearer(staff_token)).status_code == 403
         assert client.get(path, headers=bearer(platinum_token)).status_code == 403
         assert client.get(path).status_code == 401

@@ -16,9 +16,10 @@ import pytest
 
 from pipeline.project import PROJECT_ROOT
 from pipeline.stacks.baseline_template import LAYER_ZIP
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.packaged import PARAMETERS, Packaged
 
-APPS = ("authorizer", "shared_services", "product_service", "order_service")
+APPS = ("authorizer", "shared_services", *(service.folder for service in TENANT_SERVICES))
 
 
 def test_layer_zip_holds_the_package_under_python(packaged: Packaged) -> None:
