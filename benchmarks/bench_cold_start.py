@@ -1,71 +1,87 @@
-"""Cold start: import time of each service's app module against a bare ``import boto3``,
-each in a fresh interpreter, measured in the same run (median of several).
+"""Cold start of every packaged function, loaded as Lambda loads it, against bare ``import
+boto3`` + one client, each in a fresh interpreter, in the same run (median of several).
 
-Measured as the app is configured in AWS (the shared authorizer referenced, not built in),
-with tracing off and on. "On" is the environment the Lambda runtime gives a function
-(``LAMBDA_TASK_ROOT``, ``AWS_LAMBDA_FUNCTION_NAME``): only there do Powertools and the X-Ray SDK
-trace, so only there is the Tracer built, the SDK imported and botocore patched. (Off Lambda the
-SDK would set up sampling against a daemon, costs a function never pays.) Figures are printed,
-not asserted.
+``make package``'s output, built afresh: each function's zip and the layer unpacked into a
+fresh folder, on the path of a clean interpreter that writes no bytecode (Lambda's disks are
+read-only), with the function's template variables and the runtime's (so tracing is on, as
+with ``Tracing: Active``). Each function twice: as packaged (with the bytecode the packaging
+ships) and from sources only (what the zips held before they shipped bytecode: every module
+compiled on every cold start). Nothing may be written into the unpacked copies; that is
+checked. Figures are printed, not asserted.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import statistics
-import subprocess
-import sys
+import tempfile
+from pathlib import Path
 
-from pipeline.project import PROJECT_ROOT
-from tenant_context.config import Env
-from tenant_context.tenant_services import TENANT_SERVICES
+from pipeline.packaging.app_packages import package
+from pipeline.stacks.baseline_template import LAYER_ZIP
+from tests.support.lambda_runtime import (
+    LambdaFunction,
+    bare_boto3_seconds,
+    functions,
+    lambda_environment,
+    runtime_packages,
+    unpacked,
+)
+from tests.support.packaged import PARAMETERS
 
 REPEAT = 7
-APPS = ("shared_services", *(service.folder for service in TENANT_SERVICES))
-# What the Lambda runtime sets before a function's code is imported (tracing decides on it).
-LAMBDA_RUNTIME: dict[str, str] = {Env.LAMBDA_TASK_ROOT: "/var/task",
-                                   Env.AWS_EXECUTION_ENV: "AWS_Lambda_python3.11"}
-_TIMER = ("import sys, time; sys.path.insert(0, '.'); start = time.perf_counter(); "
-          "import {module}; print(time.perf_counter() - start)")
+DEPLOYMENT = "pooled"  # every app once: the authorizer, shared services, each tenant service
 
 
-def import_seconds(module: str, cwd: str, env: dict[str, str]) -> float:
-    """One fresh interpreter's time to import ``module``."""
-    output = subprocess.run([sys.executable, "-c", _TIMER.format(module=module)], cwd=cwd,
-                            env=env, capture_output=True, text=True, check=True).stdout
-    return float(output)
+def without_bytecode(folder: Path) -> Path:
+    for cache in sorted(folder.rglob("__pycache__")):
+        shutil.rmtree(cache)
+    return folder
 
 
-def stage_environment(app: str) -> dict[str, str]:
-    config = json.loads((PROJECT_ROOT / app / ".chalice" / "config.json").read_text())
-    variables = config["stages"]["local"]["environment_variables"]
-    return {key: value for key, value in variables.items()
-            if key not in (Env.TENANT_AUTHORIZER, Env.LOCAL_GATEWAY_API_ID)}
+def listing(folder: Path) -> list[str]:
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
 
 
 def main() -> None:
-    base = {key: value for key, value in os.environ.items()
-            if not key.startswith(("AWS_LAMBDA", "POWERTOOLS", Env.LAMBDA_TASK_ROOT,
-                                   Env.AWS_EXECUTION_ENV, Env.AWS_SAM_LOCAL, "AWS_CHALICE"))}
-    cases = {"bare import boto3": ("boto3", str(PROJECT_ROOT), base)}
-    for tracing in (False, True):
-        for app in APPS:
-            env = {**base, **stage_environment(app)}
-            if tracing:
-                env |= LAMBDA_RUNTIME | {Env.AWS_LAMBDA_FUNCTION_NAME: app}
-            cases[f"{app} (tracing {'on' if tracing else 'off'})"] = (
-                "app", str(PROJECT_ROOT / app), env)
-    samples: dict[str, list[float]] = {label: [] for label in cases}
-    for _ in range(REPEAT):  # round by round, so a busy moment weighs on every case alike
-        for label, (module, cwd, env) in cases.items():
-            samples[label].append(import_seconds(module, cwd, env))
-    medians = {label: statistics.median(times) for label, times in samples.items()}
-    boto3_seconds = medians.pop("bare import boto3")
-    print(f"Cold start: app module import (median of {REPEAT} fresh interpreters)")
-    print(f"  {'bare import boto3':<40} {boto3_seconds * 1000:7.1f} ms")
-    for label, seconds in medians.items():
-        print(f"  {label:<40} {seconds * 1000:7.1f} ms   {seconds / boto3_seconds:4.2f}x boto3")
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        template_file = package(work / "dist")[0]
+        runtime = runtime_packages(work / "runtime")
+        layer = unpacked(work / "dist" / "layer" / LAYER_ZIP, work / "layer") / "python"
+        bare_layer = without_bytecode(unpacked(work / "dist" / "layer" / LAYER_ZIP,
+                                               work / "bare-layer")) / "python"
+        template = json.loads(template_file.read_text())
+        cases: dict[str, LambdaFunction] = {}
+        for name, properties in functions(template):
+            code = template_file.parent / properties["CodeUri"]
+            environment = lambda_environment(properties, PARAMETERS[DEPLOYMENT])
+            cases[f"{name} (as packaged)"] = LambdaFunction(
+                unpacked(code, work / name), layer, runtime, properties["Handler"], environment)
+            cases[f"{name} (sources only)"] = LambdaFunction(
+                without_bytecode(unpacked(code, work / f"bare-{name}")), bare_layer, runtime,
+                properties["Handler"], environment)
+        before = {label: listing(case.code) + listing(case.layer)
+                  for label, case in cases.items()}
+        environment = next(iter(cases.values())).environment
+        baseline: list[float] = []
+        samples: dict[str, list[float]] = {label: [] for label in cases}
+        for _ in range(REPEAT):  # round by round, so a busy moment weighs on every case alike
+            baseline.append(bare_boto3_seconds(runtime, environment))
+            for label, case in cases.items():
+                samples[label].append(float(case.load()["seconds"]))
+        written = [label for label, case in cases.items()
+                   if listing(case.code) + listing(case.layer) != before[label]]
+        if written:
+            raise RuntimeError(f"loading wrote into the unpacked copies: {written}")
+    boto3_seconds = statistics.median(baseline)
+    print(f"Cold start: packaged functions loaded as Lambda loads them (median of {REPEAT} "
+          "fresh interpreters)")
+    print(f"  {'bare import boto3 + one client':<46} {boto3_seconds * 1000:7.1f} ms")
+    for label, times in samples.items():
+        seconds = statistics.median(times)
+        print(f"  {label:<46} {seconds * 1000:7.1f} ms   {seconds / boto3_seconds:4.2f}x boto3")
 
 
 if __name__ == "__main__":

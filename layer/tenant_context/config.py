@@ -79,6 +79,7 @@ class Env(StrEnum):
     ADMIN_EMAIL = auto()
     PYTHONUNBUFFERED = auto()
     PYTHONPATH = auto()  # the checkout's own code first, for every process the pipeline starts
+    PYTHONHASHSEED = auto()  # fixed while compiling bytecode: set constants marshal in one order
     # The emulator (moto's own settings, set by the local platform).
     MOTO_ENABLE_RECORDING = auto()
     MOTO_RECORDER_FILEPATH = auto()

@@ -2,12 +2,15 @@
 stack per deployment (``pipeline.stacks``): ``dist/cloudformation/pooled/template.json`` (the
 pooled stack, once) and ``dist/cloudformation/silo/template.json`` (one Platinum tenant's stack,
 parameterised by tenant), each beside the zips it names by relative path, ready for
-``pipeline.deploy.aws`` (or ``aws cloudformation package``) to upload.
+``pipeline.deploy.aws`` (or ``aws cloudformation package``) to upload. Every zip is rebuilt
+reproducibly with its bytecode (``pipeline.packaging.reproducible_zip``), and every function
+behind an alias publishes a new version when its zip or the layer changes (``code_digest``).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import shutil
 import subprocess
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.packaging.layer_zip import build_layer
+from pipeline.packaging.reproducible_zip import rebuilt_function_zip
 from pipeline.project import PROJECT_ROOT, source_path
 from pipeline.stacks import pooled_template as pooled
 from pipeline.stacks import silo_template as silo
@@ -66,8 +70,32 @@ SILO_PARTS = tuple(
 TEMPLATE_FILE = "template.json"
 
 
+def code_digest(code: bytes, layer: bytes) -> str:
+    """What a function runs: its own zip and the layer. SAM derives a function's version from
+    its ``CodeUri`` alone unless told otherwise, so a release that changed only the layer (a
+    fix in ``tenant_context``, PyJWT, cryptography) would publish no version and an alias would
+    keep serving the old code while the stack reports success."""
+    digest = hashlib.sha256(code)
+    digest.update(layer)
+    return digest.hexdigest()
+
+
+def with_code_digests(template: Template, deployment_dir: Path, layer_zip: Path) -> Template:
+    """Every function that publishes versions (``AutoPublishAlias``) gets its
+    ``AutoPublishCodeSha256``: a new version, and so a canary, whenever its zip or the layer
+    changes, and none when neither did."""
+    layer = layer_zip.read_bytes()
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::Function" and \
+                "AutoPublishAlias" in properties:
+            code = (deployment_dir / properties["CodeUri"]).read_bytes()
+            properties["AutoPublishCodeSha256"] = code_digest(code, layer)
+    return template
+
+
 def package_deployment(name: str, parts: tuple[AppPart, ...], stack: Template,
-                       out_dir: Path) -> Path:
+                       out_dir: Path, layer_zip: Path) -> Path:
     """``dist/cloudformation/<name>/template.json`` and the zips it names (relative paths, as
     ``aws cloudformation package`` expects; the deployer uploads them)."""
     deployment_dir = out_dir / "cloudformation" / name
@@ -79,14 +107,16 @@ def package_deployment(name: str, parts: tuple[AppPart, ...], stack: Template,
         sam = chalice_package(PROJECT_ROOT / part.directory, part.merge_template(), build_dir)
         template = json.loads(sam.read_text())
         code = f"{part.directory}.zip"
-        shutil.copy(build_dir / "deployment.zip", deployment_dir / code)
+        rebuilt = rebuilt_function_zip(build_dir / "deployment.zip", build_dir / "reproducible")
+        shutil.copy(rebuilt, deployment_dir / code)
         for resource in template["Resources"].values():
             if resource["Type"] == "AWS::Serverless::Function":
                 resource["Properties"]["CodeUri"] = f"./{code}"
         template = prefixed(template, part.prefix)
         templates.append(part.finish(template, part.prefix) if part.finish else template)
     template_file = deployment_dir / TEMPLATE_FILE
-    template_file.write_text(json.dumps(combined(*templates, stack), indent=2))
+    template = with_code_digests(combined(*templates, stack), deployment_dir, layer_zip)
+    template_file.write_text(json.dumps(template, indent=2))
     return template_file
 
 
@@ -94,9 +124,9 @@ def package(out_dir: Path) -> list[Path]:
     """The layer (once), the pooled stack and the silo stack of one Platinum tenant."""
     layer_zip = build_layer(out_dir / "layer")
     pooled_template = package_deployment("pooled", POOLED_PARTS,
-                                         pooled.pooled_stack_resources(), out_dir)
+                                         pooled.pooled_stack_resources(), out_dir, layer_zip)
     shutil.copy(layer_zip, pooled_template.parent / LAYER_ZIP)
     silo_template = package_deployment(
         "silo", SILO_PARTS, silo.silo_stack_resources(pooled.edge_routes(silo.silo_prefix)),
-        out_dir)
+        out_dir, layer_zip)
     return [pooled_template, silo_template]

@@ -9,7 +9,6 @@ where another tenant cannot read its items.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,30 +17,13 @@ import pytest
 
 from pipeline.local_cloud.platform_runner import running_platform
 from pipeline.local_cloud.processes import free_port
-from pipeline.project import PROJECT_ROOT
-from tests.support.readme_commands import call, checkout_environment, onboarded, run_make
+from tests.support.checkouts import checkout_environment, committed, copy_of_the_checkout
+from tests.support.readme_commands import call, onboarded, run_make
 
 pytestmark = pytest.mark.platform
 
 NAME = "review"  # ITEM and ID left to their defaults: review, reviewId
 REGISTRY = "layer/tenant_context/tenant_services.py"
-
-
-def copy_of_the_checkout(destination: Path) -> Path:
-    """The files git knows of (committed or not, ignored ones aside), with their times, so the
-    Makefile sees this virtualenv as up to date; committed in the copy, for ``git status``."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=PROJECT_ROOT, capture_output=True,
-                            check=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = PROJECT_ROOT / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    git = ["git", "-c", "user.name=builder", "-c", "user.email=builder@example.com"]
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
-        subprocess.run([*git, *command], cwd=destination, check=True, capture_output=True)
-    return destination
 
 
 def changes(checkout: Path) -> tuple[list[str], list[str]]:
@@ -61,7 +43,7 @@ def packaged_resources(checkout: Path, deployment: str) -> set[str]:
 
 
 def test_a_scaffolded_service_is_packaged_tested_and_served(tmp_path: Path) -> None:
-    checkout = copy_of_the_checkout(tmp_path / "checkout")
+    checkout = committed(copy_of_the_checkout(tmp_path / "checkout"))
     state = tmp_path / "state"
 
     scaffolded = run_make("new-service", f"NAME={NAME}", root=checkout)

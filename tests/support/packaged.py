@@ -36,7 +36,11 @@ class Packaged:
     def translated(self, deployment: str) -> dict[str, Any]:
         """The template as CloudFormation sees it after ``aws cloudformation package`` and
         the SAM transform."""
-        template = copy.deepcopy(self.templates[deployment])
+        return self.translate(self.templates[deployment], deployment)
+
+    def translate(self, template: dict[str, Any], deployment: str) -> dict[str, Any]:
+        """``translated`` of another version of one of the templates."""
+        template = copy.deepcopy(template)
         for resource in template["Resources"].values():
             for uri in ("CodeUri", "ContentUri"):
                 if uri in resource.get("Properties", {}):

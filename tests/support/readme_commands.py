@@ -3,7 +3,6 @@ local platform (``pipeline.local_cloud.platform_runner.running_platform``)."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -12,8 +11,9 @@ from typing import Any
 
 import requests
 
-from pipeline.project import PROJECT_ROOT, source_path
+from pipeline.project import PROJECT_ROOT
 from tenant_context.config import Env
+from tests.support.checkouts import checkout_environment
 
 PRODUCT = {"name": "Own Widget", "price": 5, "sku": "OW-1", "category": "widgets"}
 
@@ -31,10 +31,6 @@ def run_make(*arguments: str, root: Path = PROJECT_ROOT, state_dir: Path | None 
     return subprocess.run(["make", "-s", *venv, *arguments], cwd=root, capture_output=True,
                           text=True, timeout=timeout, env=env)
 
-
-def checkout_environment(root: Path) -> dict[str, str]:
-    """This process's environment with ``root``'s code first on the path."""
-    return {**os.environ, Env.PYTHONPATH: source_path(root)}
 
 
 def make(state_dir: Path, *arguments: str, root: Path = PROJECT_ROOT) -> str:

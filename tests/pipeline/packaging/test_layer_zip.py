@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import ast
-import json
-import os
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 
 from pipeline.project import PROJECT_ROOT
 from pipeline.stacks.baseline_template import LAYER_ZIP
 from tenant_context.tenant_services import TENANT_SERVICES
+from tests.support.lambda_runtime import (
+    LambdaFunction,
+    functions,
+    lambda_environment,
+    runtime_packages,
+    unpacked,
+)
 from tests.support.packaged import PARAMETERS, Packaged
 
 APPS = ("authorizer", "shared_services", *(service.folder for service in TENANT_SERVICES))
@@ -36,7 +39,8 @@ def test_layer_zip_holds_the_package_under_python(packaged: Packaged) -> None:
     # Built for Lambda (manylinux2014: Amazon Linux 2's glibc), not for this machine.
     assert any(name.startswith("python/cryptography/hazmat/bindings/_rust")
                and name.endswith(".so") for name in names)
-    assert not any("__pycache__" in name or name.startswith("python/boto") for name in names)
+    assert not any(name.startswith("python/boto") for name in names)  # Lambda's own
+    # Bytecode: only this build's (tests/pipeline/packaging/test_reproducible.py).
 
 
 def test_the_same_inputs_build_the_same_zip(packaged: Packaged, tmp_path: Path) -> None:
@@ -61,80 +65,26 @@ def test_every_app_imports_the_layer_package(app: str) -> None:
         "dependencies ship in the shared layer, not per function"
 
 
-# What the python3.11 Lambda runtime itself provides (boto3 and its dependencies): everything
-# else a function imports must come from its own zip or from the ONE layer.
-LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3",
-                           "six.py")
-IMPORT_AS_LAMBDA = """
-import importlib, json, sys
-sys.path[:0] = sys.argv[1:4]
-module_name, attribute = sys.argv[4].rsplit(".", 1)
-handler = getattr(importlib.import_module(module_name), attribute)
-import tenant_context
-print(json.dumps({"callable": callable(handler), "tenant_context": tenant_context.__file__}))
-"""
-
-
-def _lambda_runtime(into: Path) -> Path:
-    """The runtime's own packages, linked from this virtualenv (same pins as Lambda's)."""
-    site_packages = Path(boto3.__file__).resolve().parents[1]
-    into.mkdir()
-    for name in LAMBDA_RUNTIME_PACKAGES:
-        (into / name).symlink_to(site_packages / name)
-    return into
-
-
-def _functions(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [(name, resource["Properties"]) for name, resource in template["Resources"].items()
-            if resource["Type"] == "AWS::Serverless::Function"]
-
-
-def _lambda_environment(properties: dict[str, Any], parameters: dict[str, str]
-                        ) -> dict[str, str]:
-    """The function's template variables (a parameter reference becomes the test value of
-    that parameter, a resource reference a placeholder name) and what the Lambda service sets.
-    No endpoint answers, so an import that called AWS would fail."""
-    def value(name: str, raw: Any) -> str:
-        if isinstance(raw, str):
-            return raw
-        if isinstance(raw, dict) and raw.get("Ref") in parameters:
-            return parameters[raw["Ref"]]
-        return f"placeholder-{name.lower()}"
-
-    variables = properties.get("Environment", {}).get("Variables", {})
-    return {**{name: value(name, raw) for name, raw in variables.items()},
-            "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "none", "AWS_SECRET_ACCESS_KEY": "none",
-            "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_LAMBDA_FUNCTION_NAME": "imported-by-a-test", "PATH": os.environ["PATH"]}
-
-
 @pytest.mark.parametrize("deployment", ["pooled", "silo"])
 def test_every_function_imports_from_its_zip_and_the_layer_alone(
         packaged: Packaged, deployment: str, tmp_path: Path) -> None:
     """Each packaged function's handler imports in a clean interpreter (``-I -S``: no site
     packages, so not this virtualenv's editable ``tenant_context``) whose path holds only the
-    function's zip, the layer's ``python/`` and the runtime's boto3, as Lambda lays them out."""
-    layer = tmp_path / "layer"
-    with zipfile.ZipFile(packaged.out / "layer" / LAYER_ZIP) as archive:
-        archive.extractall(layer)
-    runtime = _lambda_runtime(tmp_path / "runtime")
-    functions = _functions(packaged.templates[deployment])
-    assert functions
-    for name, properties in functions:
-        code = packaged.file(deployment).parent / properties["CodeUri"]
-        app_dir = tmp_path / name
-        with zipfile.ZipFile(code) as archive:
-            archive.extractall(app_dir)
-        done = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", IMPORT_AS_LAMBDA, str(app_dir),
-             str(layer / "python"), str(runtime), properties["Handler"]],
-            cwd=tmp_path, env=_lambda_environment(properties, PARAMETERS[deployment]),
-            capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, f"{name} ({properties['Handler']}): {done.stderr}"
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+    function's zip, the layer's ``python/`` and the runtime's boto3, as Lambda lays them out;
+    from the bytecode they ship (``-B``: nothing written, as on Lambda's read-only disks), so
+    no module of theirs is compiled on a cold start."""
+    layer = unpacked(packaged.out / "layer" / LAYER_ZIP, tmp_path / "layer") / "python"
+    runtime = runtime_packages(tmp_path / "runtime")
+    found = functions(packaged.templates[deployment])
+    assert found
+    for name, properties in found:
+        code = unpacked(packaged.file(deployment).parent / properties["CodeUri"],
+                        tmp_path / name)
+        result = LambdaFunction(code, layer, runtime, properties["Handler"], lambda_environment(
+            properties, PARAMETERS[deployment])).load()
         assert result["callable"], name
-        assert Path(result["tenant_context"]).is_relative_to(layer / "python"), result
+        assert result["compiled"] == [], name
+        assert Path(result["tenant_context"]).is_relative_to(layer), result
 
 
 @pytest.mark.parametrize("deployment", ["pooled", "silo"])
@@ -143,7 +93,7 @@ def test_no_function_zip_bundles_the_layer_package(packaged: Packaged, deploymen
     zip would shadow the layer and could drift from it."""
     layer_top = {"tenant_context", "aws_lambda_powertools", "jwt", "cryptography",
                  "aws_xray_sdk"}
-    for name, properties in _functions(packaged.templates[deployment]):
+    for name, properties in functions(packaged.templates[deployment]):
         with zipfile.ZipFile(packaged.file(deployment).parent / properties["CodeUri"]) as zipped:
             entries = zipped.namelist()
         top = {entry.split("/", 1)[0] for entry in entries}

@@ -1,0 +1,112 @@
+"""Packaging depends only on the sources: two checkouts of one commit, in other folders, under
+another time zone, umask, file times and (where ``faketime`` is installed: CI installs it)
+clock, give the same bytes for every zip and template; the bytecode inside is hash-based and
+names Lambda's paths; and a function publishes a new version when its zip or the layer
+changes, and only then."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import marshal
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.packaging.app_packages import with_code_digests
+from pipeline.packaging.reproducible_zip import FUNCTION_ROOT, LAYER_ROOT
+from pipeline.stacks.baseline_template import LAYER_ZIP
+from tests.support.checkouts import checkout_environment, copy_of_the_checkout
+from tests.support.packaged import Packaged
+
+DEPLOYMENTS = ("pooled", "silo")
+ANOTHER_TIME = 978_307_200.0  # 2001-01-01: every source file older than the session's
+HASH_BASED_CHECKED = 0b11  # PEP 552: the pyc's flags word
+
+
+def digests(out: Path) -> dict[str, str]:
+    """sha256 of every file ``make package`` wrote that a deployment uploads or reads."""
+    files = [path for deployment in DEPLOYMENTS
+             for path in (out / "cloudformation" / deployment).iterdir()]
+    return {path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in [*files, out / "layer" / LAYER_ZIP]}
+
+
+def test_two_checkouts_package_to_the_same_bytes(packaged: Packaged, tmp_path: Path) -> None:
+    checkout = copy_of_the_checkout(tmp_path / "elsewhere", mtime=ANOTHER_TIME)
+    clock = ["faketime", "-f", "+3d"] if shutil.which("faketime") else []
+    done = subprocess.run([*clock, sys.executable, "-m", "pipeline.packaging", "package",
+                           "--out", str(tmp_path / "dist")], cwd=checkout,
+                          env={**checkout_environment(checkout), "TZ": "Pacific/Kiritimati"},
+                          umask=0o077, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    mine, theirs = digests(packaged.out), digests(tmp_path / "dist")
+    assert len(mine) >= 2 * len(DEPLOYMENTS) + 1
+    assert theirs == mine
+
+
+def archives(packaged: Packaged) -> list[tuple[Path, str]]:
+    """Every zip of the package, with where Lambda unpacks it."""
+    zips = {path for deployment in DEPLOYMENTS
+            for path in packaged.file(deployment).parent.glob("*.zip") if path.name != LAYER_ZIP}
+    return [(path, FUNCTION_ROOT) for path in sorted(zips)] + [
+        (packaged.out / "layer" / LAYER_ZIP, LAYER_ROOT)]
+
+
+def test_every_module_ships_hash_based_bytecode_naming_lambdas_paths(packaged: Packaged
+                                                                      ) -> None:
+    for archive_path, root in archives(packaged):
+        with zipfile.ZipFile(archive_path) as archive:
+            names = set(archive.namelist())
+            modules = sorted(name for name in names if name.endswith(".py"))
+            assert modules, archive_path
+            for module in modules:
+                folder, _, file = module.rpartition("/")
+                cached = f"{folder}/__pycache__/{file[:-3]}.cpython-311.pyc".lstrip("/")
+                assert cached in names, (archive_path.name, module)
+                pyc = archive.read(cached)
+                assert int.from_bytes(pyc[4:8], "little") == HASH_BASED_CHECKED, cached
+                code = marshal.loads(pyc[16:])
+                assert code.co_filename == f"{root}/{module}", (archive_path.name, module)
+            assert not [name for name in names if name.endswith(".pyc")
+                        and "/__pycache__/" not in f"/{name}"], archive_path
+
+
+@pytest.fixture
+def _region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the SAM translator resolves ARNs
+
+
+def versions(translated: dict[str, Any]) -> dict[str, str]:
+    """Function -> the logical id of the version SAM publishes for it."""
+    return {resource["Properties"]["FunctionName"]["Ref"]: name
+            for name, resource in translated["Resources"].items()
+            if resource["Type"] == "AWS::Lambda::Version"}
+
+
+@pytest.mark.usefixtures("_region")
+@pytest.mark.parametrize("deployment", ["silo"])
+def test_a_layer_change_publishes_a_new_version_of_every_function(
+        packaged: Packaged, deployment: str, tmp_path: Path) -> None:
+    """The same template packaged against two layers: every function behind an alias gets a
+    new version (so the canary shifts traffic to the new layer too); the same layer, none."""
+    folder = packaged.file(deployment).parent
+    other_layer = tmp_path / LAYER_ZIP
+    other_layer.write_bytes(b"a layer with a security fix")
+
+    def with_layer(layer: Path) -> dict[str, str]:
+        template = with_code_digests(copy.deepcopy(packaged.templates[deployment]), folder,
+                                     layer)
+        return versions(packaged.translate(template, deployment))
+
+    packaged_versions = versions(packaged.translated(deployment))
+    assert packaged_versions
+    assert with_layer(packaged.out / "layer" / LAYER_ZIP) == packaged_versions
+    changed = with_layer(other_layer)
+    assert set(changed) == set(packaged_versions)
+    assert not set(changed.values()) & set(packaged_versions.values())
