@@ -13,6 +13,10 @@ BUCKET ?=
 REGION ?=
 ADMIN_EMAIL ?=
 DRY_RUN ?=
+# aws: days the stacks keep logs (CloudWatch's values; default 30), and whether the pooled
+# stack sets the region's API Gateway CloudWatch role (create) or the account has one (existing).
+LOG_RETENTION_DAYS ?=
+API_GATEWAY_LOGS_ROLE ?=
 DIST ?=
 # make deploy-tenants: only these Platinum tenants (ids separated by spaces; default: all).
 TENANT_ID ?=
@@ -20,6 +24,7 @@ TENANT_ID ?=
 # is a dry run (a typo never deploys for real).
 DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
   $(if $(REGION),--region "$(REGION)") $(if $(DIST),--dist "$(DIST)") \
+  $(if $(LOG_RETENTION_DAYS),--log-retention-days "$(LOG_RETENTION_DAYS)") \
   $(if $(filter-out 0 no false,$(DRY_RUN)),--dry-run)
 
 .DEFAULT_GOAL := help
@@ -50,8 +55,9 @@ local: $(STAMP) ## run the whole platform on loopback until Ctrl-C (EMULATOR_POR
 token: $(STAMP) ## print an ID token: make token [USER_NAME=admin] [TENANT=<tenant name>]
 	@$(PY) -m pipeline.local_cloud.sign_in $(if $(TENANT),--tenant "$(TENANT)") "$(USER_NAME)"
 
-deploy-pooled: $(STAMP) ## deploy the pooled stack [TARGET=aws BUCKET=... ADMIN_EMAIL=... REGION=... DRY_RUN=1]
-	@$(PY) -m pipeline.deploy pooled $(DEPLOY_OPTIONS) $(if $(ADMIN_EMAIL),--admin-email "$(ADMIN_EMAIL)")
+deploy-pooled: $(STAMP) ## deploy the pooled stack [TARGET=aws BUCKET=... ADMIN_EMAIL=... REGION=... LOG_RETENTION_DAYS=30 API_GATEWAY_LOGS_ROLE=existing|create DRY_RUN=1]
+	@$(PY) -m pipeline.deploy pooled $(DEPLOY_OPTIONS) $(if $(ADMIN_EMAIL),--admin-email "$(ADMIN_EMAIL)") \
+	  $(if $(API_GATEWAY_LOGS_ROLE),--api-gateway-logs-role "$(API_GATEWAY_LOGS_ROLE)")
 
 onboard-tenant: $(STAMP) ## onboard a tenant: NAME=... EMAIL=... TIER=... [TARGET=aws BUCKET=... REGION=... DRY_RUN=1]
 	@$(PY) -m pipeline.deploy tenant $(DEPLOY_OPTIONS) $(if $(NAME),--name "$(NAME)") \

@@ -29,6 +29,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pipeline.deploy.aws.account_checks import AccountChecks
 from pipeline.deploy.aws.change_sets import Stacks
 from pipeline.deploy.aws.console import Out, echo
 from pipeline.deploy.aws.deploy_error import DeployError
@@ -37,9 +38,11 @@ from pipeline.deploy.aws.deploy_tenants import deploy_tenants
 from pipeline.deploy.aws.onboard_tenant import TenantRequest, onboard_tenant
 from pipeline.deploy.aws.packaged import PackagedTemplates
 from pipeline.deploy.aws.placeholders import DESIRED_STATE, recorded_deployment
+from pipeline.deploy.aws.stack_settings import CREATE, EXISTING, StackSettings
 from pipeline.deploy.aws.worlds import AwsWorld, StacksFactory, Target, dry_run_world, real_world
 from pipeline.packaging import app_packages
 from pipeline.project import PROJECT_ROOT
+from pipeline.stacks.logging_template import DEFAULT_RETENTION_DAYS, RETENTION_DAYS
 from tenant_context.platform.definitions import PLATFORM
 from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier, is_tenant_id
 
@@ -87,6 +90,10 @@ def parser() -> argparse.ArgumentParser:
                         help="aws: reuse this already packaged folder instead of packaging")
     common.add_argument("--dry-run", action="store_true",
                         help="aws: print every AWS and admin API call instead of making it")
+    common.add_argument("--log-retention-days", type=int, default=DEFAULT_RETENTION_DAYS,
+                        help=f"aws: days the stacks keep function and access logs "
+                             f"({DEFAULT_RETENTION_DAYS}; CloudWatch's values: "
+                             f"{', '.join(map(str, RETENTION_DAYS))})")
     main_parser = argparse.ArgumentParser(prog="python -m pipeline.deploy",
                                           description=__doc__.split("\n\n")[0])
     main_parser.set_defaults(tenant_ids=[])  # only ``tenants`` names tenants
@@ -95,6 +102,10 @@ def parser() -> argparse.ArgumentParser:
     pooled.add_argument("--admin-email", default="",
                         help="the first SystemAdmin's email (on aws its temporary password "
                              "goes there; required for aws)")
+    pooled.add_argument("--api-gateway-logs-role", choices=[EXISTING, CREATE], default=EXISTING,
+                        help="aws: existing: the region's API Gateway CloudWatch role, which "
+                             "access logs need, is the account's (checked first); create: the "
+                             "pooled stack creates and sets it")
     tenant = commands.add_parser("tenant", parents=[common], help="onboard one tenant")
     tenant.add_argument("--name", default="")
     tenant.add_argument("--email", default="")
@@ -127,6 +138,9 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
                      + (": the pooled deployment is make deploy-pooled's"
                         if tenant_id == POOLED_DEPLOYMENT else "")
                      for tenant_id in args.tenant_ids if not is_tenant_id(tenant_id)]
+    if args.log_retention_days not in RETENTION_DAYS:
+        problems.append(f"--log-retention-days {args.log_retention_days} (LOG_RETENTION_DAYS): "
+                        f"one of CloudWatch's {', '.join(map(str, RETENTION_DAYS))}")
     if args.target == LOCAL:
         if args.dry_run:
             problems.append("--dry-run (DRY_RUN=1) is for --target aws (TARGET=aws) only")
@@ -215,17 +229,22 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
     else:
         world = real_world(session, target, tools.out, tools.stacks)
     failed = ""
+    account = AccountChecks(world.calls, region, tools.out)
+    settings = StackSettings(args.log_retention_days,
+                             getattr(args, "api_gateway_logs_role", EXISTING))
     if args.command == "pooled":
-        summary = deploy_pooled(templates.pooled, args.admin_email, world.stacks)
+        summary = deploy_pooled(templates.pooled, args.admin_email, world.stacks, account,
+                                settings)
     elif args.command == "tenants":
         release = deploy_tenants(templates.silo, args.tenant_ids, world.calls, world.stacks,
-                                 tools.out, world.desired_state)
+                                 tools.out, settings, world.desired_state)
         summary = release.summary()
         failed = release.failure_message() if release.failures else ""
     else:
         request = TenantRequest(args.name.strip(), args.email.strip(), Tier.parse(args.tier),
                                 args.phone, args.address)
-        summary = onboard_tenant(request, templates.silo, world.http, world.stacks, tools.out)
+        summary = onboard_tenant(request, templates.silo, world.http, world.stacks, tools.out,
+                                 account, settings)
     if args.dry_run:
         summary.note("(dry run: nothing was deployed)")
         if args.command == "tenants":

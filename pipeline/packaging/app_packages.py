@@ -25,6 +25,7 @@ from pipeline.project import PROJECT_ROOT, source_path
 from pipeline.stacks import pooled_template as pooled
 from pipeline.stacks import silo_template as silo
 from pipeline.stacks.baseline_template import LAYER_ZIP, baseline_merge_template
+from pipeline.stacks.logging_template import with_logs
 from pipeline.stacks.merge import Template, combined, prefixed
 from tenant_context.config import Env
 from tenant_context.tenant_services import TENANT_SERVICES
@@ -115,7 +116,8 @@ def package_deployment(name: str, parts: tuple[AppPart, ...], stack: Template,
         template = prefixed(template, part.prefix)
         templates.append(part.finish(template, part.prefix) if part.finish else template)
     template_file = deployment_dir / TEMPLATE_FILE
-    template = with_code_digests(combined(*templates, stack), deployment_dir, layer_zip)
+    template = with_code_digests(with_logs(combined(*templates, stack)), deployment_dir,
+                                 layer_zip)
     template_file.write_text(json.dumps(template, indent=2))
     return template_file
 

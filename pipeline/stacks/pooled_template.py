@@ -29,7 +29,8 @@ from typing import Any
 
 from pipeline.stacks import cloudformation as cfn
 from pipeline.stacks.baseline_template import AUTHORIZER_FUNCTION, LAYER
-from pipeline.stacks.merge import Template
+from pipeline.stacks.logging_template import api_gateway_account
+from pipeline.stacks.merge import Template, combined
 from pipeline.stacks.service_template import (
     API_FUNCTION,
     REST_API,
@@ -182,7 +183,7 @@ def pooled_stack_resources() -> Template:
                                                       "Arn")},
         "PlatinumUsagePlanId": {"Value": cfn.ref(usage_plan_logical_id(Tier.PLATINUM.value))},
     }
-    return {"Resources": resources, "Outputs": outputs}
+    return combined({"Resources": resources, "Outputs": outputs}, api_gateway_account())
 
 
 def edge_routes(prefix: Callable[[TenantService], str]) -> dict[str, str]:

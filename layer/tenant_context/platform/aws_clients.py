@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from types_boto3_cognito_idp import CognitoIdentityProviderClient
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_iam import IAMClient
+    from types_boto3_lambda import LambdaClient
     from types_boto3_s3 import S3Client
     from types_boto3_sts import STSClient
 
@@ -62,6 +63,10 @@ class AwsClients:
         return self.session.client("iam", endpoint_url=self.endpoint_url)
 
     @functools.cached_property
+    def lambda_(self) -> LambdaClient:
+        return self.session.client("lambda", endpoint_url=self.endpoint_url)
+
+    @functools.cached_property
     def s3(self) -> S3Client:
         return self.session.client("s3", endpoint_url=self.endpoint_url)
 
@@ -78,6 +83,7 @@ class AwsClients:
             "cognito-idp": lambda: self.cognito,
             "dynamodb": lambda: self.dynamodb,
             "iam": lambda: self.iam,
+            "lambda": lambda: self.lambda_,
             "s3": lambda: self.s3,
             "sts": lambda: self.sts,
         }

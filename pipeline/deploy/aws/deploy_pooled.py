@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.deploy.aws.account_checks import AccountChecks
 from pipeline.deploy.aws.change_sets import Stacks
 from pipeline.deploy.aws.console import Summary
+from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.platform.definitions import SYSTEM_ADMIN_USER_NAME
 
@@ -23,9 +25,11 @@ SHOWN_OUTPUTS = (
 )
 
 
-def deploy_pooled(template_file: Path, admin_email: str, stacks: Stacks) -> Summary:
-    deployed = stacks.deploy_packaged(POOLED_STACK_NAME, template_file,
-                                      {ADMIN_EMAIL_PARAMETER: admin_email})
+def deploy_pooled(template_file: Path, admin_email: str, stacks: Stacks,
+                  account: AccountChecks, settings: StackSettings) -> Summary:
+    account.api_gateway_logs_role(create=settings.creates_api_gateway_role)
+    deployed = stacks.deploy_packaged(POOLED_STACK_NAME, template_file, {
+        ADMIN_EMAIL_PARAMETER: admin_email, **settings.pooled_parameters()})
     summary = Summary("Pooled deployment is up:" if deployed.changed
                       else "Pooled deployment is up (unchanged: nothing to deploy):")
     summary.row("stack", POOLED_STACK_NAME)

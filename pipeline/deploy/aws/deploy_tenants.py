@@ -30,6 +30,7 @@ from pipeline.deploy.aws.change_sets import Deployed, Outputs
 from pipeline.deploy.aws.console import Out, Summary
 from pipeline.deploy.aws.deploy_error import DeployError
 from pipeline.deploy.aws.onboard_tenant import TENANT_API_OUTPUT, silo_parameters
+from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.attribute_values import from_item
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
@@ -144,15 +145,15 @@ class Release:
 
 
 def deploy_tenants(silo_template: Path, tenant_ids: Sequence[str], calls: AwsCalls,
-                   stacks: SiloStacks, out: Out, state_of: StateOf = recorded_state
-                   ) -> Release:
+                   stacks: SiloStacks, out: Out, settings: StackSettings,
+                   state_of: StateOf = recorded_state) -> Release:
     """Everything shared is read and checked first (pooled outputs, rows, the named ids), so a
     mistake there costs no upload and touches no tenant; then each tenant on its own."""
     pooled = stacks.outputs(POOLED_STACK_NAME)
     out(f"Reading the Platinum tenants' deployments from {TENANT_STACK_MAPPING_TABLE.name} ...")
     rows = silo_rows(recorded_deployments(calls), tenant_ids)
     # Every parameter before any deployment: a pooled stack without an output fails once.
-    parameters = {row.deployment_id: {**silo_parameters(row.deployment_id, pooled),
+    parameters = {row.deployment_id: {**silo_parameters(row.deployment_id, pooled, settings),
                                       DESIRED_STATE_PARAMETER: state_of(row)}
                   for row in rows}
     out(f"  {len(rows)} Platinum tenant stack{'' if len(rows) == 1 else 's'} to deploy")

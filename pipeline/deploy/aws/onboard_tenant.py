@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.deploy.aws.account_checks import AccountChecks
 from pipeline.deploy.aws.admin_api_http import Http
 from pipeline.deploy.aws.change_sets import Outputs, Stacks
 from pipeline.deploy.aws.console import Out, Summary
 from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.platform.deployments import stack_name
 from tenant_context.tenancy import Tier
@@ -49,10 +51,12 @@ class TenantRequest:
         return body | {key: value for key, value in optional.items() if value}
 
 
-def silo_parameters(tenant_id: str, pooled: Outputs) -> dict[str, str]:
+def silo_parameters(tenant_id: str, pooled: Outputs, settings: StackSettings
+                    ) -> dict[str, str]:
     return {"TenantId": tenant_id, "TenantTier": Tier.PLATINUM.value,
             **{parameter: pooled[output]
-               for parameter, output in SILO_PARAMETERS_FROM_POOLED.items()}}
+               for parameter, output in SILO_PARAMETERS_FROM_POOLED.items()},
+            **settings.silo_parameters()}
 
 
 def register(request: TenantRequest, admin_api: str, http: Http,
@@ -73,9 +77,11 @@ def register(request: TenantRequest, admin_api: str, http: Http,
 
 
 def onboard_tenant(request: TenantRequest, silo_template: Path, http: Http, stacks: Stacks,
-                   out: Out) -> Summary:
+                   out: Out, account: AccountChecks, settings: StackSettings) -> Summary:
     pooled = stacks.outputs(POOLED_STACK_NAME)
     admin_api = pooled["AdminApiUrl"].rstrip("/")
+    if request.tier is Tier.PLATINUM:  # before registering: a tenant its stack cannot serve
+        account.silo_concurrency(new_silos=1)
     tenant, created = register(request, admin_api, http, out)
     tenant_id = tenant["tenantId"]
     summary = Summary(f"Tenant {tenant['tenantName']!r} onboarded ({tenant['tenantTier']}):")
@@ -93,7 +99,7 @@ def onboard_tenant(request: TenantRequest, silo_template: Path, http: Http, stac
                      f"make deploy-tenants TARGET=aws TENANT_ID={tenant_id}")
     elif platinum:
         deployed = stacks.deploy_packaged(stack_name(tenant_id), silo_template,
-                                          silo_parameters(tenant_id, pooled))
+                                          silo_parameters(tenant_id, pooled, settings))
         tenant_api = deployed.outputs[TENANT_API_OUTPUT]
         summary.row("own stack", stack_name(tenant_id))
     init = http.request("GET", f"{admin_api}/tenant/init/"

@@ -80,6 +80,13 @@ class PretendAws:
         items = [to_item(row.to_item()) for row in self._rows]
         return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
 
+    def _apigateway_get_account(self, params: Mapping[str, Any]) -> Answer:
+        return {"cloudwatchRoleArn": placeholder("account", "cloudwatchRoleArn")}
+
+    def _lambda_get_account_settings(self, params: Mapping[str, Any]) -> Answer:
+        return {"AccountLimit": {"UnreservedConcurrentExecutions": placeholder(
+            "account", "UnreservedConcurrentExecutions")}}
+
     def _cloudformation_describe_stacks(self, params: Mapping[str, Any]) -> Answer:
         name = params["StackName"]
         if name not in self._stacks:  # what CloudFormation answers, so the same path runs

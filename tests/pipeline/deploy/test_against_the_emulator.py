@@ -118,9 +118,26 @@ def test_an_aws_error_is_one_line_and_exit_code_1(cli: Cli, emulator_url: str,
                                                   packaged_dist: Path) -> None:
     missing = f"no-such-bucket-{secrets.token_hex(4)}"
     run = cli(["pooled", "--target", "aws", "--bucket", missing, "--admin-email",
-               "ops@example.com", "--dist", str(packaged_dist)])
+               "ops@example.com", "--dist", str(packaged_dist),
+               "--api-gateway-logs-role", "create"])  # no account read: straight to the bucket
 
     assert run.code == 1
     (error,) = run.err
     assert "NoSuchBucket" in error
     assert f"create it first: aws s3 mb s3://{missing}" in error
+
+
+def test_a_region_without_api_gateways_logs_role_is_refused_before_anything(
+        cli: Cli, emulator_url: str, bucket_name: str, packaged_dist: Path) -> None:
+    """The emulator's API Gateway account has no CloudWatch role, as a new account's: the
+    access logs could not be written, so the run stops at the read, having uploaded and
+    deployed nothing."""
+    run = cli(["pooled", "--target", "aws", "--bucket", bucket_name, "--admin-email",
+               "ops@example.com", "--dist", str(packaged_dist)])
+
+    assert run.code == 1
+    (error,) = run.err
+    assert "has no CloudWatch role" in error
+    assert "API_GATEWAY_LOGS_ROLE=create" in error
+    assert boto3.client("s3").list_objects_v2(Bucket=bucket_name).get("KeyCount") == 0
+    assert not any(line.startswith("Deploying stack") for line in run.out)

@@ -17,12 +17,14 @@ from pipeline.deploy.aws.deploy_tenants import DESIRED_STATE_PARAMETER, deploy_t
 from pipeline.deploy.aws.onboard_tenant import SILO_PARAMETERS_FROM_POOLED
 from pipeline.deploy.aws.packaged import PackagedTemplates
 from pipeline.deploy.aws.placeholders import DESIRED_STATE, TENANT_ID, placeholder
+from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.deploy.aws.worlds import Target, dry_run_world
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import stack_name
 from tenant_context.platform.tenant_records import DeploymentRecord, DeploymentStatus, DesiredState
 from tenant_context.tenancy import POOLED_DEPLOYMENT
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.pipeline.deploy.conftest import Cli, Connections, Run
 
 BUCKET, REGION, PREFIX = "deploy-artifacts", "eu-west-1", "serverless-saas"
@@ -78,8 +80,10 @@ def test_deploy_pooled_dry_run_prints_every_call_and_makes_none(
     assert (run.code, run.err) == (0, [])
     pooled = PackagedTemplates.in_dist(packaged_dist).pooled
     artifacts = _artifact_keys(pooled)
-    assert len(artifacts) == 5  # authorizer, layer, admin, product, order: each once
-    assert run.calls == (UPLOAD * len(artifacts) + EXISTS + _template_uploads(run)
+    # authorizer, layer, admin and every tenant service: each once
+    assert len(artifacts) == 3 + len(TENANT_SERVICES)
+    assert run.calls == (["apigateway.get_account"]  # access logs need the region's role
+                         + UPLOAD * len(artifacts) + EXISTS + _template_uploads(run)
                          + CHANGE_SET_DEPLOY)
     assert no_aws.attempted == []
     puts = [_param(line, "Key") for line in run.call_lines("s3.put_object")]
@@ -90,7 +94,9 @@ def test_deploy_pooled_dry_run_prints_every_call_and_makes_none(
     assert json.loads(_param(create, "Capabilities")) == [
         "CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
     assert json.loads(_param(create, "Parameters")) == [
-        {"ParameterKey": "AdminEmail", "ParameterValue": "ops@example.com"}]
+        {"ParameterKey": "AdminEmail", "ParameterValue": "ops@example.com"},
+        {"ParameterKey": "LogRetentionDays", "ParameterValue": "30"},
+        {"ParameterKey": "ApiGatewayCloudWatchRole", "ParameterValue": "existing"}]
     assert _param(create, "TemplateURL") == (
         f"https://{BUCKET}.s3.{REGION}.amazonaws.com/{puts[-1]}")  # the template just uploaded
     # A failed first deployment must leave no retained, fixed-name table behind to block the
@@ -109,9 +115,10 @@ def test_onboard_platinum_dry_run_registers_then_deploys_its_stack(
     assert (run.code, run.err) == (0, [])
     silo = PackagedTemplates.in_dist(packaged_dist).silo
     artifacts = _artifact_keys(silo)
-    assert len(artifacts) == 2  # product, order
+    assert len(artifacts) == len(TENANT_SERVICES)  # one zip each
     assert run.calls == [
         "cloudformation.describe_stacks",  # the pooled stack's outputs
+        "lambda.get_account_settings",  # room for the stack's reserved concurrency
         "POST",
         *UPLOAD * len(artifacts), *EXISTS, *_template_uploads(run), *CHANGE_SET_DEPLOY,
         "GET",
@@ -128,7 +135,8 @@ def test_onboard_platinum_dry_run_registers_then_deploys_its_stack(
               for item in json.loads(_param(create, "Parameters"))}
     assert passed == {"TenantId": TENANT_ID, "TenantTier": "Platinum",
                       **{parameter: placeholder(POOLED_STACK_NAME, output)
-                         for parameter, output in SILO_PARAMETERS_FROM_POOLED.items()}}
+                         for parameter, output in SILO_PARAMETERS_FROM_POOLED.items()},
+                      "LogRetentionDays": "30"}
     # Every parameter the silo template has no default for is passed, and nothing else.
     declared = _template(silo)["Parameters"]
     required = {name for name, spec in declared.items() if "Default" not in spec}
@@ -203,6 +211,7 @@ def test_deploy_tenants_dry_run_takes_the_named_tenants_as_recorded(
             "TenantId": tenant_id, "TenantTier": "Platinum",
             **{parameter: placeholder(POOLED_STACK_NAME, output)
                for parameter, output in SILO_PARAMETERS_FROM_POOLED.items()},
+            "LogRetentionDays": "30",
             DESIRED_STATE_PARAMETER: DESIRED_STATE}  # the row's, which only a real run reads
     assert _row(run, first).split() == [stack_name(first), DESIRED_STATE, "deployed",
                                         placeholder(stack_name(first), "TenantApiUrl")]
@@ -240,7 +249,8 @@ def test_deploy_tenants_deploys_every_silo_row_with_its_desired_state(
     world = dry_run_world(templates, Target(BUCKET, PREFIX, REGION), run.out.append,
                           pooled_stack_exists=True, deployment_rows=rows)
 
-    release = deploy_tenants(templates.silo, [], world.calls, world.stacks, run.out.append)
+    release = deploy_tenants(templates.silo, [], world.calls, world.stacks, run.out.append,
+                             StackSettings())
 
     assert run.calls == _release_calls(run, len(_artifact_keys(templates.silo)), stacks=3)
     assert no_aws.attempted == []

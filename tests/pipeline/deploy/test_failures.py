@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from pipeline.deploy.aws.account_checks import AccountChecks, silo_reservation
 from pipeline.deploy.aws.admin_api_http import HttpAnswer
 from pipeline.deploy.aws.artifacts import DeploymentBucket
 from pipeline.deploy.aws.calls import Answer, DryRunCalls
@@ -23,8 +24,10 @@ from pipeline.deploy.aws.onboard_tenant import (
     onboard_tenant,
 )
 from pipeline.deploy.aws.placeholders import PretendAws
+from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.tenancy import Tier
+from tenant_context.tenant_services import TENANT_SERVICES
 from tests.pipeline.deploy.conftest import Cli, Connections
 
 MISSING = ClientError({"Error": {"Code": "ValidationError",
@@ -157,6 +160,12 @@ def _pooled_stack_deployed(lines: list[str]) -> Stacks:
                   lines.append, sleep=lambda _: None)
 
 
+def _account(lines: list[str]) -> AccountChecks:
+    """The dry run's pretend account (its figures unknown: nothing is refused)."""
+    return AccountChecks(DryRunCalls(PretendAws(lambda stack: []), lines.append), "eu-west-1",
+                         lines.append)
+
+
 def test_a_refused_registration_is_its_message(tmp_path: Path) -> None:
     api = AdminApi({"POST": HttpAnswer(409, {"message": "Tenant name 'Acme' is taken"})})
     lines: list[str] = []
@@ -164,7 +173,7 @@ def test_a_refused_registration_is_its_message(tmp_path: Path) -> None:
 
     with pytest.raises(DeployError) as raised:
         onboard_tenant(request, tmp_path / "unused.json", api, _pooled_stack_deployed(lines),
-                       lines.append)
+                       lines.append, _account(lines), StackSettings())
 
     assert str(raised.value) == "registration refused (409): Tenant name 'Acme' is taken"
     assert not any("create_change_set" in line for line in lines)  # no stack for a refusal
@@ -182,7 +191,8 @@ def _onboard_again(tmp_path: Path, tenant_id: str, tier: str, api_url: str
     lines: list[str] = []
     request = TenantRequest("Acme", "owner@acme.example", Tier.PLATINUM)
     summary = onboard_tenant(request, tmp_path / "unused.json", api,
-                             _pooled_stack_deployed(lines), lines.append)
+                             _pooled_stack_deployed(lines), lines.append, _account(lines),
+                             StackSettings())
     return summary, lines, api
 
 
@@ -210,3 +220,79 @@ def test_a_repeated_registration_of_a_platinum_tenant_leaves_its_stack_to_deploy
     assert ("tenant API", "https://big.example") in summary.rows
     assert any(f"make deploy-tenants TARGET=aws TENANT_ID={tenant_id}" in note
                for note in summary.notes)
+
+
+class Account:
+    """An account's figures, as Lambda's and API Gateway's account reads answer them (the
+    emulator has neither); what was read is noted."""
+
+    def __init__(self, unreserved: int, api_gateway_role: str = "") -> None:
+        self._unreserved = unreserved
+        self._role = api_gateway_role
+        self.read: list[str] = []
+
+    def call(self, service: str, operation: str, **params: Any) -> Answer:
+        self.read.append(f"{service}.{operation}")
+        if operation == "get_account_settings":
+            return {"AccountLimit": {"ConcurrentExecutions": 1000,
+                                     "UnreservedConcurrentExecutions": self._unreserved}}
+        if operation == "get_account":
+            return {"cloudwatchRoleArn": self._role} if self._role else {}
+        raise AssertionError(f"an account check made {service}.{operation}")
+
+
+def test_a_platinum_stack_the_account_cannot_hold_is_refused_before_registering(
+        tmp_path: Path) -> None:
+    """Lambda keeps 100 executions unreserved: with 150 unreserved, one more silo reserving
+    ReservedConcurrency for each of its functions cannot fit, and the refusal names the
+    numbers and the fixes. Nothing is registered and no stack is touched."""
+    needed = silo_reservation()
+    account, lines = Account(unreserved=needed + 99), list[str]()
+    api = AdminApi({})
+    request = TenantRequest("Acme", "owner@acme.example", Tier.PLATINUM)
+
+    with pytest.raises(DeployError) as raised:
+        onboard_tenant(request, tmp_path / "unused.json", api, _pooled_stack_deployed(lines),
+                       lines.append, AccountChecks(account, "eu-west-1", lines.append),
+                       StackSettings())
+
+    message = str(raised.value)
+    per_function = needed // len(TENANT_SERVICES)
+    assert f"reserve {needed} concurrent executions ({per_function} for each of " \
+           f"{len(TENANT_SERVICES)} functions)" in message
+    assert f"the account has {needed + 99} unreserved" in message
+    assert "raise the account's quota" in message
+    assert "lower ReservedConcurrency" in message
+    assert account.read == ["lambda.get_account_settings"]
+    assert api.asked == []
+    assert not any("create_change_set" in line for line in lines)
+
+
+@pytest.mark.parametrize(("spare", "refused"), [(-1, True), (0, False)])
+def test_the_concurrency_check_counts_every_function_of_every_new_silo(
+        spare: int, refused: bool) -> None:
+    """Two new silos at the default 50 for each of their functions (one per registered
+    service): refused one execution short of Lambda's 100 unreserved, accepted at exactly."""
+    needed = 2 * 50 * len(TENANT_SERVICES)
+    assert silo_reservation() * 2 == needed
+    unreserved = 100 + needed + spare
+    lines: list[str] = []
+    check = AccountChecks(Account(unreserved), "eu-west-1", lines.append)
+    if refused:
+        with pytest.raises(DeployError, match="not enough Lambda concurrency"):
+            check.silo_concurrency(new_silos=2)
+    else:
+        check.silo_concurrency(new_silos=2)
+        assert lines == [f"  account: {unreserved} unreserved concurrent executions in "
+                         f"eu-west-1, {needed} to reserve: enough"]
+
+
+def test_a_pooled_tier_tenant_needs_no_concurrency_read(tmp_path: Path) -> None:
+    account, lines = Account(unreserved=0), list[str]()
+    api = AdminApi({"POST": HttpAnswer(409, {"message": "taken"})})
+    with pytest.raises(DeployError, match="registration refused"):
+        onboard_tenant(TenantRequest("Acme", "owner@acme.example", Tier.BASIC),
+                       tmp_path / "unused.json", api, _pooled_stack_deployed(lines),
+                       lines.append, AccountChecks(account, "eu-west-1", lines.append),
+                       StackSettings())
+    assert account.read == []

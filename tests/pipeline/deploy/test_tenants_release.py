@@ -117,7 +117,7 @@ def test_every_silo_row_is_deployed_with_its_desired_state_and_the_pooled_row_is
         "TenantId": stopped, "TenantTier": "Platinum",
         **{parameter: f"arn:pooled:{output}"
            for parameter, output in SILO_PARAMETERS_FROM_POOLED.items()},
-        DESIRED_STATE_PARAMETER: "stopped"}]
+        "LogRetentionDays": "30", DESIRED_STATE_PARAMETER: "stopped"}]
     assert [parameters[DESIRED_STATE_PARAMETER]
             for parameters in cloudformation.of(running)] == ["running"]
     assert POOLED_STACK_NAME not in [name for name, _ in cloudformation.deployed]

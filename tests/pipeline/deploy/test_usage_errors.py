@@ -38,6 +38,8 @@ TENANT = ["--name", "Acme", "--email", "owner@acme.example"]
     (["tenants", *AWS, "--dry-run", "--tenant-id", "a" * 32, "--tenant-id", "Acme"],
      "--tenant-id 'Acme' is not a tenant id"),
     (["tenants", "--dry-run"], "--dry-run (DRY_RUN=1) is for"),
+    (["pooled", *AWS, "--admin-email", "a@example.com", "--dry-run", "--log-retention-days",
+      "8"], "--log-retention-days 8 (LOG_RETENTION_DAYS): one of CloudWatch's 1, 3, 5, 7, 14"),
 ])
 def test_refused_before_anything_is_done(cli: Cli, no_aws: Connections, argv: list[str],
                                          message: str) -> None:
