@@ -57,6 +57,18 @@ class _NoAwsPolicies:
         return {}
 
 
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The template's resources of one type, by logical id."""
+    return {name: resource for name, resource in template["Resources"].items()
+            if resource["Type"] == kind}
+
+
+@pytest.fixture
+def sam_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SAM translator resolves ARNs in the session's default region."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
 @pytest.fixture(scope="session")
 def packaged(packaged_dist: Path) -> Packaged:
     """The session's ``make package`` output (``packaged_dist``), templates read."""

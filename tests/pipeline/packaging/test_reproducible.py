@@ -77,11 +77,6 @@ def test_every_module_ships_hash_based_bytecode_naming_lambdas_paths(packaged: P
                         and "/__pycache__/" not in f"/{name}"], archive_path
 
 
-@pytest.fixture
-def _region(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the SAM translator resolves ARNs
-
-
 def versions(translated: dict[str, Any]) -> dict[str, str]:
     """Function -> the logical id of the version SAM publishes for it."""
     return {resource["Properties"]["FunctionName"]["Ref"]: name
@@ -89,7 +84,7 @@ def versions(translated: dict[str, Any]) -> dict[str, str]:
             if resource["Type"] == "AWS::Lambda::Version"}
 
 
-@pytest.mark.usefixtures("_region")
+@pytest.mark.usefixtures("sam_region")
 @pytest.mark.parametrize("deployment", ["silo"])
 def test_a_layer_change_publishes_a_new_version_of_every_function(
         packaged: Packaged, deployment: str, tmp_path: Path) -> None:

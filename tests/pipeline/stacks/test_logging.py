@@ -19,19 +19,12 @@ from pipeline.stacks.logging_template import (
     DEFAULT_RETENTION_DAYS,
     LOG_RETENTION,
 )
-from tests.support.packaged import Packaged
+from tests.support.packaged import Packaged, resources_of
 
 DEPLOYMENTS = ("pooled", "silo")
 
 
-@pytest.fixture(autouse=True)
-def _region(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the SAM translator resolves ARNs
-
-
-def of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:
-    return {name: resource for name, resource in template["Resources"].items()
-            if resource["Type"] == kind}
+pytestmark = pytest.mark.usefixtures("sam_region")
 
 
 def retained_group(template: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +43,7 @@ def test_every_function_logs_to_a_group_kept_for_the_retention(packaged: Package
                                                                 deployment: str) -> None:
     template = packaged.templates[deployment]
     assert template["Parameters"][LOG_RETENTION]["Default"] == DEFAULT_RETENTION_DAYS == 30
-    functions = of_type(template, "AWS::Serverless::Function")
+    functions = resources_of(template, "AWS::Serverless::Function")
     assert functions
     groups = [retained_group(template, function["Properties"]["LoggingConfig"]["LogGroup"])
               for function in functions.values()]
@@ -61,7 +54,7 @@ def test_every_function_logs_to_a_group_kept_for_the_retention(packaged: Package
 def test_every_api_stage_writes_json_access_logs_naming_the_tenant(packaged: Packaged,
                                                                    deployment: str) -> None:
     template = packaged.templates[deployment]
-    apis = of_type(template, "AWS::Serverless::Api")
+    apis = resources_of(template, "AWS::Serverless::Api")
     assert apis
     for api in apis.values():
         setting = api["Properties"]["AccessLogSetting"]
@@ -71,12 +64,12 @@ def test_every_api_stage_writes_json_access_logs_naming_the_tenant(packaged: Pac
                 "apiKeyId": "$context.identity.apiKeyId", "status": "$context.status",
                 "error": "$context.error.responseType", "route": "$context.resourcePath",
                 "latencyMs": "$context.responseLatency"}.items() <= line.items()
-    (edge,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    (edge,) = resources_of(template, "AWS::ApiGatewayV2::Stage").values()
     settings = edge["Properties"]["AccessLogSettings"]
     retained_group(template, settings["DestinationArn"])
     assert json.loads(settings["Format"])["sourceIp"] == "$context.identity.sourceIp"
     # After the SAM transform: every REST API stage has it.
-    stages = of_type(packaged.translated(deployment), "AWS::ApiGateway::Stage")
+    stages = resources_of(packaged.translated(deployment), "AWS::ApiGateway::Stage")
     assert len(stages) == len(apis)
     assert all("AccessLogSetting" in stage["Properties"] for stage in stages.values())
 
@@ -88,7 +81,7 @@ def test_the_regions_api_gateway_role_is_set_only_when_asked(packaged: Packaged)
     assert template["Parameters"][API_GATEWAY_ROLE]["Default"] == "existing"
     account = template["Resources"][API_GATEWAY_ACCOUNT]
     assert account["Condition"] in template["Conditions"]
-    for name, api in of_type(template, "AWS::Serverless::Api").items():
+    for name, api in resources_of(template, "AWS::Serverless::Api").items():
         assert API_GATEWAY_ACCOUNT_READY in api["DependsOn"], name
     assert API_GATEWAY_ACCOUNT not in packaged.templates["silo"]["Resources"]
 

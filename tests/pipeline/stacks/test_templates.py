@@ -33,7 +33,7 @@ from tenant_context.platform.definitions import (
 from tenant_context.service.responses import cors_headers
 from tenant_context.tenant_services import TENANT_SERVICES, TenantService
 from tests.support.chalice_apps import local_stage_environment
-from tests.support.packaged import Packaged
+from tests.support.packaged import Packaged, resources_of
 
 DEPLOYMENTS = ("pooled", "silo")
 PREFIX = {"pooled": pooled_prefix, "silo": silo_prefix}  # a service's resources in each stack
@@ -46,14 +46,7 @@ LOCAL_ONLY = {"AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"
               "TENANT_AUTHORIZER", "LOCAL_GATEWAY_API_ID"}
 
 
-@pytest.fixture(autouse=True)
-def _region(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the SAM translator resolves ARNs
-
-
-def resources_of(template: dict[str, Any], kind: str) -> dict[str, Any]:
-    return {name: resource for name, resource in template["Resources"].items()
-            if resource["Type"] == kind}
+pytestmark = pytest.mark.usefixtures("sam_region")
 
 
 def test_cfn_lint_reports_nothing(packaged: Packaged) -> None:
