@@ -17,6 +17,8 @@ DRY_RUN ?=
 # stack sets the region's API Gateway CloudWatch role (create) or the account has one (existing).
 LOG_RETENTION_DAYS ?=
 API_GATEWAY_LOGS_ROLE ?=
+# aws: minutes a stack may take before the run reports it stuck (default 60).
+STACK_TIMEOUT_MINUTES ?=
 DIST ?=
 # make deploy-tenants: only these Platinum tenants (ids separated by spaces; default: all).
 TENANT_ID ?=
@@ -25,6 +27,7 @@ TENANT_ID ?=
 DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
   $(if $(REGION),--region "$(REGION)") $(if $(DIST),--dist "$(DIST)") \
   $(if $(LOG_RETENTION_DAYS),--log-retention-days "$(LOG_RETENTION_DAYS)") \
+  $(if $(STACK_TIMEOUT_MINUTES),--stack-timeout-minutes "$(STACK_TIMEOUT_MINUTES)") \
   $(if $(filter-out 0 no false,$(DRY_RUN)),--dry-run)
 
 .DEFAULT_GOAL := help

@@ -30,7 +30,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pipeline.deploy.aws.account_checks import AccountChecks
-from pipeline.deploy.aws.change_sets import Stacks
+from pipeline.deploy.aws.change_sets import DEFAULT_TIMEOUT_SECONDS, Stacks
 from pipeline.deploy.aws.console import Out, echo
 from pipeline.deploy.aws.deploy_error import DeployError
 from pipeline.deploy.aws.deploy_pooled import deploy_pooled
@@ -90,6 +90,10 @@ def parser() -> argparse.ArgumentParser:
                         help="aws: reuse this already packaged folder instead of packaging")
     common.add_argument("--dry-run", action="store_true",
                         help="aws: print every AWS and admin API call instead of making it")
+    common.add_argument("--stack-timeout-minutes", type=int,
+                        default=int(DEFAULT_TIMEOUT_SECONDS // 60),
+                        help="aws: how long each stack may take before the run reports it "
+                             f"stuck ({int(DEFAULT_TIMEOUT_SECONDS // 60)})")
     common.add_argument("--log-retention-days", type=int, default=DEFAULT_RETENTION_DAYS,
                         help=f"aws: days the stacks keep function and access logs "
                              f"({DEFAULT_RETENTION_DAYS}; CloudWatch's values: "
@@ -138,6 +142,9 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
                      + (": the pooled deployment is make deploy-pooled's"
                         if tenant_id == POOLED_DEPLOYMENT else "")
                      for tenant_id in args.tenant_ids if not is_tenant_id(tenant_id)]
+    if args.stack_timeout_minutes < 1:
+        problems.append(f"--stack-timeout-minutes {args.stack_timeout_minutes} "
+                        f"(STACK_TIMEOUT_MINUTES): at least 1")
     if args.log_retention_days not in RETENTION_DAYS:
         problems.append(f"--log-retention-days {args.log_retention_days} (LOG_RETENTION_DAYS): "
                         f"one of CloudWatch's {', '.join(map(str, RETENTION_DAYS))}")
@@ -217,6 +224,7 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
             tools: Tools) -> None:
     templates = _templates(args, tools)
     target = Target(args.bucket, args.prefix, region)
+    timeout = args.stack_timeout_minutes * 60.0
     world: AwsWorld
     if args.dry_run:
         tools.out("Dry run: every AWS and admin API call is printed, none is made; <...> are "
@@ -225,9 +233,9 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
         world = dry_run_world(templates, target, tools.out,
                               pooled_stack_exists=args.command != "pooled",
                               deployment_rows=map(recorded_deployment, args.tenant_ids),
-                              stacks=tools.stacks)
+                              stacks=tools.stacks, timeout_seconds=timeout)
     else:
-        world = real_world(session, target, tools.out, tools.stacks)
+        world = real_world(session, target, tools.out, tools.stacks, timeout)
     failed = ""
     account = AccountChecks(world.calls, region, tools.out)
     settings = StackSettings(args.log_retention_days,

@@ -4,6 +4,13 @@ A change set rather than create/update: one path for a first deployment and for 
 one, and "nothing changed" is a plain answer (success), not an error to parse. While the stack
 works, its new events are printed as they come; when it fails, the failed events' reasons
 become the error, so the operator reads why without opening the console.
+
+A stack's status alone does not say that OUR change set ran: right after ``ExecuteChangeSet``
+a stack can still show its previous ``UPDATE_COMPLETE``, and a change set made obsolete by
+another update never runs at all. So a deployment ends when the stack is settled AND the change
+set's execution is (``EXECUTE_COMPLETE``, or a failure reported as one). Every wait has a
+deadline (``timeout_seconds``): a stack stuck in progress is reported, named, with what to do,
+instead of holding the operator's terminal forever.
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ DELETE_FIRST = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED
                           "DELETE_FAILED"})
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 _MAX_REASONS = 5
+DEFAULT_TIMEOUT_SECONDS = 3600.0
+EXECUTED, EXECUTE_FAILED = "EXECUTE_COMPLETE", "EXECUTE_FAILED"
+NEVER_EXECUTED = frozenset({"OBSOLETE", "UNAVAILABLE"})
 
 
 
@@ -61,12 +71,16 @@ class Deployed:
 
 class Stacks:
     def __init__(self, calls: AwsCalls, bucket: DeploymentBucket, out: Out,
-                 sleep: Callable[[float], None] = time.sleep, poll_seconds: float = 5) -> None:
+                 timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+                 sleep: Callable[[float], None] = time.sleep, poll_seconds: float = 5,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._calls = calls
         self._bucket = bucket
         self._out = out
+        self._timeout = timeout_seconds
         self._sleep = sleep
         self._poll = poll_seconds
+        self._clock = clock
 
     def outputs(self, name: str) -> Outputs:
         stack = self._describe(name)
@@ -98,7 +112,8 @@ class Stacks:
                          Parameters=[{"ParameterKey": key, "ParameterValue": value}
                                      for key, value in parameters.items()], **source)
         self._out(f"  {name}: change set {change_set} ({change_type}) created, waiting ...")
-        if not self._change_set_ready(name, change_set):
+        deadline = self._clock() + self._timeout
+        if not self._change_set_ready(name, change_set, deadline):
             self._out(f"  {name}: no changes, nothing to deploy")
             # An empty change set stays listed on the stack until deleted: tidy it away.
             self._calls.call(CFN, "delete_change_set", StackName=name, ChangeSetName=change_set)
@@ -110,7 +125,8 @@ class Stacks:
         self._calls.call(CFN, "execute_change_set", StackName=name, ChangeSetName=change_set,
                          RetainExceptOnCreate=True)
         self._out(f"  {name}: executing (events follow)")
-        return Deployed(_outputs(name, self._wait_for_stack(name, seen)), changed=True)
+        return Deployed(_outputs(name, self._wait_for_stack(name, change_set, seen, deadline)),
+                        changed=True)
 
     def _template_source(self, name: str, template: dict[str, Any]) -> dict[str, str]:
         body = json.dumps(template, separators=(",", ":"))
@@ -142,7 +158,7 @@ class Stacks:
             raise DeployError(f"stack {name} is busy ({status}): deploy again when it is done")
         return "UPDATE"
 
-    def _change_set_ready(self, name: str, change_set: str) -> bool:
+    def _change_set_ready(self, name: str, change_set: str, deadline: float) -> bool:
         """True when there is something to execute, False when nothing changed."""
         while True:
             answer = self._calls.call(CFN, "describe_change_set", StackName=name,
@@ -158,9 +174,10 @@ class Stacks:
                 if any(text in reason for text in _NO_CHANGES):
                     return False
                 raise DeployError(f"change set for stack {name} failed: {reason}")
-            self._sleep(self._poll)
+            self._wait(name, f"its change set {status}", deadline)
 
-    def _wait_for_stack(self, name: str, seen: set[str]) -> Answer:
+    def _wait_for_stack(self, name: str, change_set: str, seen: set[str],
+                        deadline: float) -> Answer:
         reasons: list[str] = []
         while True:
             # Status before events: every event up to a final status is then already listed.
@@ -175,12 +192,38 @@ class Stacks:
                     reasons.append(f"{event['LogicalResourceId']}: {reason}")
             status = stack["StackStatus"]
             if not status.endswith("_IN_PROGRESS"):
-                if status in SUCCEEDED:
+                execution, why = self._execution(name, change_set)
+                shown = "; ".join(list(dict.fromkeys(reasons))[:_MAX_REASONS]) or why or \
+                    "no reason given"
+                if execution in NEVER_EXECUTED:
+                    raise DeployError(f"change set {change_set} of stack {name} was never "
+                                      f"executed ({execution}): {why or 'no reason given'}; "
+                                      f"deploy again")
+                if execution == EXECUTED and status in SUCCEEDED:
                     self._out(f"  {name}: {status}")
                     return stack
-                shown = "; ".join(list(dict.fromkeys(reasons))[:_MAX_REASONS]) or "no reason given"
-                raise DeployError(f"stack {name} ended {status}: {shown}")
-            self._sleep(self._poll)
+                if execution in (EXECUTED, EXECUTE_FAILED):
+                    raise DeployError(f"stack {name} ended {status} (change set {execution}): "
+                                      f"{shown}")
+                # Not started on our change set yet: the status is the previous operation's.
+            self._wait(name, status, deadline)
+
+    def _execution(self, name: str, change_set: str) -> tuple[str, str]:
+        answer = self._calls.call(CFN, "describe_change_set", StackName=name,
+                                  ChangeSetName=change_set)
+        return answer.get("ExecutionStatus", ""), answer.get("StatusReason", "")
+
+    def _wait(self, name: str, state: str, deadline: float) -> None:
+        """One poll interval, unless the deadline has passed: then the stack is reported as
+        stuck (CloudFormation goes on with it; this run stops waiting)."""
+        if self._clock() >= deadline:
+            minutes = self._timeout / 60
+            raise DeployError(
+                f"stack {name} is still {state} after {minutes:g} minutes "
+                f"(--stack-timeout-minutes): CloudFormation goes on with it; follow it with "
+                f"aws cloudformation describe-stack-events --stack-name {name}, and deploy "
+                f"again once it has finished")
+        self._sleep(self._poll)
 
     def _events(self, name: str, seen: frozenset[str]) -> Iterator[Answer]:
         """The stack's events newest first, down to the first one already seen."""

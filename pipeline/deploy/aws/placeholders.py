@@ -59,6 +59,7 @@ class PretendAws:
         self._stacks |= dict.fromkeys((row.stack_name for row in self._rows
                                        if row.status == DeploymentStatus.ACTIVE), "UPDATE_COMPLETE")
         self._change_sets: dict[str, str] = {}
+        self._executed: set[str] = set()
         self._objects: set[tuple[str, str]] = set()
 
     def __call__(self, service: str, operation: str, params: Mapping[str, Any]) -> Answer:
@@ -102,11 +103,14 @@ class PretendAws:
         return {"Id": placeholder(params["StackName"], params["ChangeSetName"])}
 
     def _cloudformation_describe_change_set(self, params: Mapping[str, Any]) -> Answer:
-        return {"Status": "CREATE_COMPLETE", "ExecutionStatus": "AVAILABLE"}
+        executed = params["ChangeSetName"] in self._executed
+        return {"Status": "CREATE_COMPLETE",
+                "ExecutionStatus": "EXECUTE_COMPLETE" if executed else "AVAILABLE"}
 
     def _cloudformation_execute_change_set(self, params: Mapping[str, Any]) -> Answer:
         change_type = self._change_sets[params["ChangeSetName"]]
         self._stacks[params["StackName"]] = f"{change_type}_COMPLETE"
+        self._executed.add(params["ChangeSetName"])
         return {}
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pipeline.deploy.aws.admin_api_http import DryRunHttp, Http, UrllibHttp
 from pipeline.deploy.aws.artifacts import DeploymentBucket
 from pipeline.deploy.aws.calls import AwsCalls, Boto3Calls, DryRunCalls
-from pipeline.deploy.aws.change_sets import Stacks
+from pipeline.deploy.aws.change_sets import DEFAULT_TIMEOUT_SECONDS, Stacks
 from pipeline.deploy.aws.console import Out
 from pipeline.deploy.aws.deploy_tenants import StateOf, recorded_state
 from pipeline.deploy.aws.packaged import PackagedTemplates, output_names
@@ -22,9 +22,10 @@ from tenant_context.platform.tenant_records import DeploymentRecord
 if TYPE_CHECKING:
     from boto3.session import Session
 
-# How a run's stacks are made from its calls and bucket: ``Stacks``, or a test's double of the
-# CloudFormation part (the emulator cannot run the SAM transform of the real templates).
-StacksFactory = Callable[[AwsCalls, DeploymentBucket, Out], Stacks]
+# How a run's stacks are made from its calls, bucket, output and the seconds a stack may take:
+# ``Stacks``, or a test's double of the CloudFormation part (the emulator cannot run the SAM
+# transform of the real templates).
+StacksFactory = Callable[[AwsCalls, DeploymentBucket, Out, float], Stacks]
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,17 @@ class AwsWorld:
     desired_state: StateOf  # what a tenant-stack-mapping row's desired state is deployed as
 
 
-def real_world(session: Session, target: Target, out: Out,
-               stacks: StacksFactory = Stacks) -> AwsWorld:
-    return _world(Boto3Calls(session), UrllibHttp(), target, out, stacks, recorded_state)
+def real_world(session: Session, target: Target, out: Out, stacks: StacksFactory = Stacks,
+               timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> AwsWorld:
+    return _world(Boto3Calls(session), UrllibHttp(), target, out, stacks, recorded_state,
+                  timeout_seconds)
 
 
 def dry_run_world(templates: PackagedTemplates, target: Target, out: Out,
                   pooled_stack_exists: bool,
                   deployment_rows: Iterable[DeploymentRecord] = (),
-                  stacks: StacksFactory = Stacks) -> AwsWorld:
+                  stacks: StacksFactory = Stacks,
+                  timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> AwsWorld:
     """``pooled_stack_exists``: onboarding and releasing to tenants read the pooled stack, so
     their dry runs take it as deployed; a pooled dry run shows a first deployment.
     ``deployment_rows``: what the tenant-stack-mapping table answers (a dry run cannot read
@@ -62,10 +65,10 @@ def dry_run_world(templates: PackagedTemplates, target: Target, out: Out,
                          existing_stacks=[POOLED_STACK_NAME] if pooled_stack_exists else [],
                          deployment_rows=deployment_rows)
     return _world(DryRunCalls(pretend, out), DryRunHttp(pretend_admin_api, out), target, out,
-                  stacks, placeholder_state)
+                  stacks, placeholder_state, timeout_seconds)
 
 
 def _world(calls: AwsCalls, http: Http, target: Target, out: Out, stacks: StacksFactory,
-           desired_state: StateOf) -> AwsWorld:
+           desired_state: StateOf, timeout_seconds: float) -> AwsWorld:
     bucket = DeploymentBucket(calls, target.bucket, target.prefix, target.region, out)
-    return AwsWorld(calls, http, stacks(calls, bucket, out), desired_state)
+    return AwsWorld(calls, http, stacks(calls, bucket, out, timeout_seconds), desired_state)

@@ -38,6 +38,7 @@ CHANGE_SET_DEPLOY = [
     "cloudformation.execute_change_set",
     "cloudformation.describe_stacks",        # status (complete) and outputs
     "cloudformation.describe_stack_events",  # what happened, printed
+    "cloudformation.describe_change_set",    # and OUR change set is what ran
 ]
 
 

@@ -29,6 +29,7 @@ from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.tenancy import Tier
 from tenant_context.tenant_services import TENANT_SERVICES
 from tests.pipeline.deploy.conftest import Cli, Connections
+from tests.support.clock import FakeClock
 
 MISSING = ClientError({"Error": {"Code": "ValidationError",
                                  "Message": "Stack with id s does not exist"}}, "DescribeStacks")
@@ -60,9 +61,73 @@ def _stack(status: str) -> dict[str, Any]:
     return {"Stacks": [{"StackName": "s", "StackStatus": status}]}
 
 
-def _stacks(calls: ScriptedCalls, lines: list[str]) -> Stacks:
+def _stacks(calls: ScriptedCalls, lines: list[str], clock: FakeClock | None = None,
+            timeout_seconds: float = 3600) -> Stacks:
     bucket = DeploymentBucket(calls, "artifacts", "p", "eu-west-1", lines.append)
-    return Stacks(calls, bucket, lines.append, sleep=lambda _: None)
+    clock = clock or FakeClock(0.0)
+    return Stacks(calls, bucket, lines.append, timeout_seconds, sleep=clock.advance,
+                  clock=clock)
+
+
+# An update whose change set is ready; then what the stack and the change set answer.
+_UPDATE_READY: dict[str, list[Any]] = {"create_change_set": [{}], "execute_change_set": [{}],
+                                       "describe_stack_events": [{"StackEvents": []}] * 50}
+
+
+def test_a_stack_that_never_settles_ends_with_the_timeout_naming_it() -> None:
+    """Past ``timeout_seconds`` the run stops waiting and says which stack, in what state,
+    and how to follow it: CloudFormation goes on without us."""
+    clock = FakeClock(0.0)
+    calls = ScriptedCalls({**_UPDATE_READY,
+                           "describe_stacks": [_stack("UPDATE_COMPLETE")]
+                           + [_stack("UPDATE_IN_PROGRESS")] * 40,
+                           "describe_change_set": [{"Status": "CREATE_COMPLETE"}]})
+
+    with pytest.raises(DeployError) as raised:
+        _stacks(calls, [], clock, timeout_seconds=60).deploy("s", {"Resources": {}}, {})
+
+    assert str(raised.value).startswith("stack s is still UPDATE_IN_PROGRESS after 1 minutes "
+                                        "(--stack-timeout-minutes)")
+    assert "describe-stack-events --stack-name s" in str(raised.value)
+    assert 60 <= clock() <= 65  # one poll past the deadline at most
+
+
+@pytest.mark.parametrize(("execution", "reported"), [
+    ({"ExecutionStatus": "EXECUTE_FAILED", "StatusReason": "Resource is not in the state "
+      "stackUpdateComplete"}, "stack s ended UPDATE_COMPLETE (change set EXECUTE_FAILED): "
+                              "Resource is not in the state stackUpdateComplete"),
+    ({"ExecutionStatus": "OBSOLETE", "StatusReason": "the stack changed"},
+     "was never executed (OBSOLETE): the stack changed"),
+])
+def test_a_change_set_that_did_not_run_is_never_success(execution: dict[str, str],
+                                                        reported: str) -> None:
+    """The stack still shows its previous UPDATE_COMPLETE: only the change set says that ours
+    failed, or never ran."""
+    calls = ScriptedCalls({**_UPDATE_READY,
+                           "describe_stacks": [_stack("UPDATE_COMPLETE")] * 2,
+                           "describe_change_set": [{"Status": "CREATE_COMPLETE"}, execution]})
+
+    with pytest.raises(DeployError) as raised:
+        _stacks(calls, []).deploy("s", {"Resources": {}}, {})
+
+    assert reported in str(raised.value)
+
+
+def test_a_stack_not_yet_on_our_change_set_is_waited_for() -> None:
+    """Right after ExecuteChangeSet the stack may still show the previous operation's status:
+    the run waits until the change set has run."""
+    lines: list[str] = []
+    calls = ScriptedCalls({**_UPDATE_READY,
+                           "describe_stacks": [_stack("UPDATE_COMPLETE"), _stack("UPDATE_COMPLETE"),
+                                               _stack("UPDATE_IN_PROGRESS"),
+                                               _stack("UPDATE_COMPLETE")],
+                           "describe_change_set": [{"Status": "CREATE_COMPLETE"},
+                                                   {"ExecutionStatus": "AVAILABLE"},
+                                                   {"ExecutionStatus": "EXECUTE_COMPLETE"}]})
+
+    assert _stacks(calls, lines).deploy("s", {"Resources": {}}, {}).changed
+    assert calls.operations.count("describe_stacks") == 4
+    assert "  s: UPDATE_COMPLETE" in lines
 
 
 def test_a_failed_stack_is_reported_with_its_failed_events_reasons() -> None:
@@ -75,7 +140,8 @@ def test_a_failed_stack_is_reported_with_its_failed_events_reasons() -> None:
         "describe_stacks": [MISSING, _stack("CREATE_IN_PROGRESS"), _stack("ROLLBACK_COMPLETE")],
         "create_change_set": [{}],
         "describe_change_set": [{"Status": "CREATE_PENDING"},
-                                {"Status": "CREATE_COMPLETE", "Changes": [{}, {}]}],
+                                {"Status": "CREATE_COMPLETE", "Changes": [{}, {}]},
+                                {"ExecutionStatus": "EXECUTE_FAILED"}],
         "describe_stack_events": [{"StackEvents": [review]},
                                   {"StackEvents": [started, review]},
                                   {"StackEvents": [rolled_back, failed, started, review]}],
@@ -86,8 +152,9 @@ def test_a_failed_stack_is_reported_with_its_failed_events_reasons() -> None:
     with pytest.raises(DeployError) as raised:
         _stacks(calls, lines).deploy("s", {"Resources": {}}, {})
 
-    assert str(raised.value) == ('stack s ended ROLLBACK_COMPLETE: Table: Resource handler '
-                                 'returned message: "Table already exists: orders"')
+    assert str(raised.value) == ('stack s ended ROLLBACK_COMPLETE (change set EXECUTE_FAILED): '
+                                 'Table: Resource handler returned message: "Table already '
+                                 'exists: orders"')
     assert "  s: change set ready (2 resource changes)" in lines
     events = [line.strip() for line in lines if line.startswith("    ")]
     assert events == [  # each event once, oldest first, none from before the execution

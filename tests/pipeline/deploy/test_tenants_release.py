@@ -43,7 +43,8 @@ class CloudFormation:
     failing: set[str] = field(default_factory=set)
     deployed: list[tuple[str, Parameters]] = field(default_factory=list)
 
-    def stacks(self, calls: AwsCalls, bucket: DeploymentBucket, out: Out) -> Stacks:
+    def stacks(self, calls: AwsCalls, bucket: DeploymentBucket, out: Out,
+               timeout_seconds: float) -> Stacks:
         return RecordingStacks(calls, bucket, out, self)
 
     def of(self, tenant_id: str) -> list[Parameters]:

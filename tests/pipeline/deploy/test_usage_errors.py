@@ -40,6 +40,8 @@ TENANT = ["--name", "Acme", "--email", "owner@acme.example"]
     (["tenants", "--dry-run"], "--dry-run (DRY_RUN=1) is for"),
     (["pooled", *AWS, "--admin-email", "a@example.com", "--dry-run", "--log-retention-days",
       "8"], "--log-retention-days 8 (LOG_RETENTION_DAYS): one of CloudWatch's 1, 3, 5, 7, 14"),
+    (["tenants", *AWS, "--dry-run", "--stack-timeout-minutes", "0"],
+     "--stack-timeout-minutes 0 (STACK_TIMEOUT_MINUTES): at least 1"),
 ])
 def test_refused_before_anything_is_done(cli: Cli, no_aws: Connections, argv: list[str],
                                          message: str) -> None:
