@@ -241,8 +241,8 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
     settings = StackSettings(args.log_retention_days,
                              getattr(args, "api_gateway_logs_role", EXISTING))
     if args.command == "pooled":
-        summary = deploy_pooled(templates.pooled, args.admin_email, world.stacks, account,
-                                settings)
+        summary = deploy_pooled(templates.pooled, args.admin_email, world.stacks, world.calls,
+                                account, settings, tools.out)
     elif args.command == "tenants":
         release = deploy_tenants(templates.silo, args.tenant_ids, world.calls, world.stacks,
                                  tools.out, settings, world.desired_state)

@@ -82,6 +82,14 @@ class Stacks:
         self._poll = poll_seconds
         self._clock = clock
 
+    def current_parameters(self, name: str) -> dict[str, str] | None:
+        """The parameters the stack was last deployed with; None when it does not exist."""
+        stack = self._describe(name)
+        if stack is None or stack["StackStatus"] == NOT_YET_CREATED:
+            return None
+        return {parameter["ParameterKey"]: parameter.get("ParameterValue", "")
+                for parameter in stack.get("Parameters", [])}
+
     def outputs(self, name: str) -> Outputs:
         stack = self._describe(name)
         if stack is None or stack["StackStatus"] == NOT_YET_CREATED:

@@ -83,7 +83,8 @@ def test_deploy_pooled_dry_run_prints_every_call_and_makes_none(
     artifacts = _artifact_keys(pooled)
     # authorizer, layer, admin and every tenant service: each once
     assert len(artifacts) == 3 + len(TENANT_SERVICES)
-    assert run.calls == (["apigateway.get_account"]  # access logs need the region's role
+    assert run.calls == (["apigateway.get_account",  # access logs need the region's role
+                          "cloudformation.describe_stacks"]  # its AdminEmail, if it exists
                          + UPLOAD * len(artifacts) + EXISTS + _template_uploads(run)
                          + CHANGE_SET_DEPLOY)
     assert no_aws.attempted == []
