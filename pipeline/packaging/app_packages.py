@@ -27,6 +27,7 @@ from pipeline.stacks import silo_template as silo
 from pipeline.stacks.baseline_template import LAYER_ZIP, baseline_merge_template
 from pipeline.stacks.logging_template import with_logs
 from pipeline.stacks.merge import Template, combined, prefixed
+from pipeline.stacks.safe_release import through_alias
 from tenant_context.config import Env
 from tenant_context.tenant_services import TENANT_SERVICES
 
@@ -59,14 +60,14 @@ class AppPart:
 
 POOLED_PARTS = (
     AppPart("authorizer", "", baseline_merge_template),
-    AppPart("shared_services", pooled.ADMIN, pooled.admin_merge_template),
+    AppPart("shared_services", pooled.ADMIN, pooled.admin_merge_template, through_alias),
     *(AppPart(service.folder, pooled.pooled_prefix(service),
-              functools.partial(pooled.pooled_service_merge_template, service))
+              functools.partial(pooled.pooled_service_merge_template, service), through_alias)
       for service in TENANT_SERVICES),
 )
 SILO_PARTS = tuple(
     AppPart(service.folder, silo.silo_prefix(service),
-            functools.partial(silo.silo_service_merge_template, service), silo.through_alias)
+            functools.partial(silo.silo_service_merge_template, service), through_alias)
     for service in TENANT_SERVICES)
 TEMPLATE_FILE = "template.json"
 

@@ -16,7 +16,7 @@ from typing import Any
 from pipeline.local_cloud.api_gateway.builtin_authorizer import LOCAL_STAGE_AUTHORIZER
 from pipeline.local_cloud.chalice_local import LOCAL_STAGE, SILO_STAGE
 from pipeline.local_cloud.local_platform import REGION
-from pipeline.stacks.silo_template import STAGE as API_GATEWAY_STAGE
+from pipeline.stacks.safe_release import STAGE as API_GATEWAY_STAGE
 from tenant_context.config import Env
 from tenant_context.platform.definitions import api_name, data_table
 from tenant_context.service.tenant_tables import Isolation

@@ -12,6 +12,8 @@ from typing import Any
 
 from pipeline.stacks import cloudformation as cfn
 from pipeline.stacks.inventory import TABLES, USER_POOLS
+from pipeline.stacks.logging_template import log_group_id
+from pipeline.stacks.safe_release import alias_of, canary, logged_failures_alarm
 from tenant_context.config import Env
 from tenant_context.platform.definitions import (
     CONTROL_PLANE_TABLES,
@@ -34,6 +36,7 @@ TENANT_ACCESS_ROLE = "TenantAccessRole"
 # Account-global name, so the region is in it (a second region's pooled stack must not clash).
 TENANT_ACCESS_ROLE_NAME_IN_STACK = regional_tenant_access_role_name("${AWS::Region}")
 AUTHORIZER_PERMISSION = "TenantAuthorizerInvokePermission"
+AUTHORIZER_ALIAS_PERMISSION = "TenantAuthorizerAliasInvokePermission"
 SYSTEM_ADMIN_USER = "SystemAdminUser"
 
 
@@ -67,13 +70,20 @@ def baseline_merge_template() -> dict[str, Any]:
     resources[AUTHORIZER_ROLE] = cfn.lambda_role(_authorizer_statements(), "tenant-authorizer")
     resources[TENANT_ACCESS_ROLE] = cfn.tenant_access_role(
         AUTHORIZER_ROLE, {"Fn::Sub": TENANT_ACCESS_ROLE_NAME_IN_STACK})
+    # APIs call the authorizer's alias (its canary). The unqualified function keeps its
+    # permission for silo stacks deployed before the alias existed, until deploy-tenants
+    # gives them the alias too.
     resources[AUTHORIZER_PERMISSION] = cfn.authorizer_invoke_permission(
         cfn.get_att(AUTHORIZER_FUNCTION, "Arn"))
+    resources[AUTHORIZER_ALIAS_PERMISSION] = cfn.authorizer_invoke_permission(
+        cfn.ref(alias_of(AUTHORIZER_FUNCTION)))
+    resources |= logged_failures_alarm(AUTHORIZER_FUNCTION, log_group_id(AUTHORIZER_FUNCTION))
     resources[LAYER] = cfn.layer_version(f"./{LAYER_ZIP}", f"{PLATFORM}-tenant-context")
     resources[AUTHORIZER_FUNCTION] = {"Properties": {
         "Layers": [cfn.ref(LAYER)],
         "Role": cfn.get_att(AUTHORIZER_ROLE, "Arn"),
         "Tracing": "Active",
+        **canary([f"{AUTHORIZER_FUNCTION}FailuresAlarm"]),
         "Environment": {"Variables": {
             **{table.env_var: cfn.ref(table.logical_id) for table in CONTROL_PLANE_TABLES},
             Env.TENANT_ACCESS_ROLE_ARN: cfn.get_att(TENANT_ACCESS_ROLE, "Arn"),
@@ -81,7 +91,8 @@ def baseline_merge_template() -> dict[str, Any]:
         }},
     }}
     outputs = {
-        "TenantAuthorizerArn": {"Value": cfn.get_att(AUTHORIZER_FUNCTION, "Arn")},
+        # Its alias: every API (a silo's too) calls the authorizer through its canary.
+        "TenantAuthorizerArn": {"Value": cfn.ref(alias_of(AUTHORIZER_FUNCTION))},
         "TenantContextLayerArn": {"Value": cfn.ref(LAYER)},
         **{f"{pool.logical_id}Id": {"Value": cfn.ref(pool.logical_id)} for pool in USER_POOLS},
         **{f"{pool.client_logical_id}Id": {"Value": cfn.ref(pool.client_logical_id)}

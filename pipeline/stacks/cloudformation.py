@@ -178,19 +178,19 @@ def edge_url() -> dict[str, str]:
     return {"Fn::Sub": "https://${Edge}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
 
 
-def _rollback_alarm(description: str, namespace: str, metric: str,
-                    dimensions: list[dict[str, Any]]) -> Resource:
+def rollback_alarm(description: str, namespace: str, metric: str,
+                   dimensions: list[dict[str, Any]]) -> Resource:
     """Any occurrence in a minute while the canary runs: CodeDeploy rolls back."""
     return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
         "AlarmDescription": description, "Namespace": namespace, "MetricName": metric,
-        "Statistic": "Sum", "Dimensions": dimensions,
+        "Statistic": "Sum", **({"Dimensions": dimensions} if dimensions else {}),
         "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
         "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"}}
 
 
 def errors_alarm(function: str, alias: str) -> Resource:
     """Invocations of the function that raised (an unhandled error or a crash)."""
-    return _rollback_alarm(
+    return rollback_alarm(
         f"Errors of {function} ({alias}) roll a canary deployment back", "AWS/Lambda", "Errors",
         [{"Name": "Resource", "Value": {"Fn::Sub": f"${{{function}}}:{alias}"}},
          {"Name": "FunctionName", "Value": ref(function)}])
@@ -202,7 +202,7 @@ def server_errors_alarm(api_name: Any, stage: str = "api") -> Resource:
     Lambda, so a release answering 500 to everything would never roll back on ``Errors``
     alone. API Gateway's metrics are per API *name* (and stage): ``api_name`` must be the
     name this API alone has in the account and region."""
-    return _rollback_alarm(
+    return rollback_alarm(
         "5xx answers of the API roll a canary deployment back", "AWS/ApiGateway", "5XXError",
         [{"Name": "ApiName", "Value": api_name}, {"Name": "Stage", "Value": stage}])
 

@@ -65,6 +65,11 @@ def log_group(name: Any) -> dict[str, Any]:
         "LogGroupName": name, "RetentionInDays": cfn.ref(LOG_RETENTION)}}
 
 
+def log_group_id(function: str) -> str:
+    """The logical id of the log group a function of the stack logs to."""
+    return f"{function}LogGroup"
+
+
 def _group_name(logical_id: str) -> dict[str, str]:
     return {"Fn::Sub": f"/{PLATFORM}/${{AWS::StackName}}/{logical_id}"}
 
@@ -77,8 +82,8 @@ def with_logs(template: Template) -> Template:
     for name, resource in list(resources.items()):
         kind, properties = resource["Type"], resource.setdefault("Properties", {})
         if kind == "AWS::Serverless::Function":
-            resources[f"{name}LogGroup"] = log_group(_group_name(name))
-            properties["LoggingConfig"] = {"LogGroup": cfn.ref(f"{name}LogGroup")}
+            resources[log_group_id(name)] = log_group(_group_name(name))
+            properties["LoggingConfig"] = {"LogGroup": cfn.ref(log_group_id(name))}
         elif kind == "AWS::Serverless::Api":
             resources[f"{name}AccessLogGroup"] = log_group(_group_name(f"{name}/access"))
             properties["AccessLogSetting"] = {

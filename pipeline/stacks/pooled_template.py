@@ -31,6 +31,7 @@ from pipeline.stacks import cloudformation as cfn
 from pipeline.stacks.baseline_template import AUTHORIZER_FUNCTION, LAYER
 from pipeline.stacks.logging_template import api_gateway_account
 from pipeline.stacks.merge import Template, combined
+from pipeline.stacks.safe_release import alias_of, with_canary
 from pipeline.stacks.service_template import (
     API_FUNCTION,
     REST_API,
@@ -56,6 +57,7 @@ from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier
 from tenant_context.tenant_services import TENANT_SERVICES, TenantService
 
 ADMIN = "Admin"
+ADMIN_APP_NAME = "shared-services"  # its Chalice app's name, which names its REST API
 DEPLOYMENT_RECORDS_FUNCTION = "DeploymentRecords"  # chalice's id for deployment_records
 DEPLOYMENT_RECORDS_ROLE = "DeploymentRecordsRole"
 PLATFORM_SETTINGS = "PlatformSettings"
@@ -65,7 +67,7 @@ POOLED_TIERS = (Tier.BASIC, Tier.STANDARD, Tier.PREMIUM)
 def _wiring(service: str, environment: dict[str, Any],
             statements: list[dict[str, Any]]) -> ServiceWiring:
     return ServiceWiring(service_name=service, layer=cfn.ref(LAYER),
-                         authorizer_arn_variable=f"{AUTHORIZER_FUNCTION}.Arn",
+                         authorizer_arn_variable=alias_of(AUTHORIZER_FUNCTION),
                          environment=environment, statements=statements)
 
 
@@ -100,8 +102,9 @@ def _table_environment(*tables: Any) -> dict[str, Any]:
 
 def admin_merge_template() -> Template:
     environment = _table_environment(*CONTROL_PLANE_TABLES)
-    template = service_merge_template(_wiring("shared-services", environment,
+    template = service_merge_template(_wiring(ADMIN_APP_NAME, environment,
                                               _control_plane_statements()))
+    # Not behind the API: CloudFormation calls it by its own ARN (no alias, no canary).
     template["Resources"][DEPLOYMENT_RECORDS_FUNCTION] = {"Properties": {
         **template["Resources"][API_FUNCTION]["Properties"],
         "Role": cfn.get_att(DEPLOYMENT_RECORDS_ROLE, "Arn"),
@@ -115,7 +118,7 @@ def admin_merge_template() -> Template:
         {"Effect": "Allow", "Action": ["apigateway:GET"], "Resource": [{
             "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/apikeys/*"}]},
     ], "deployment-records")
-    return template
+    return with_canary(template, ADMIN_APP_NAME)
 
 
 def pooled_prefix(service: TenantService) -> str:
@@ -130,9 +133,10 @@ def pooled_rest_api(service: TenantService) -> str:
 def pooled_service_merge_template(service: TenantService) -> Template:
     # No data rights of its own: every item is read and written with the caller's scoped
     # credentials, whose session policy confines them to the caller's tenant.
-    return service_merge_template(_wiring(service.app_name, {
+    return with_canary(service_merge_template(_wiring(service.app_name, {
         Env.DATA_ISOLATION: Isolation.POOLED.value,
-        **_table_environment(*service_tables(service, POOLED_DEPLOYMENT))}, []))
+        **_table_environment(*service_tables(service, POOLED_DEPLOYMENT))}, [])),
+        service.app_name)
 
 
 def _plan_apis(plan: str) -> list[str]:

@@ -2,11 +2,9 @@
 
 Every registered tenant service's app (``chalice package``, prefixed with the service's logical
 name: ``Product``, ``Order`` ...) in silo mode, on the tenant's own tables, with their own roles
-(CRUD on the service's own table, reads of the tables it declares it reads, nothing else). Releases
-are safe: each function publishes a ``live`` alias that the API calls, and CodeDeploy shifts
-traffic Canary10Percent5Minutes, rolling back when either of the function's alarms fires: its
-Lambda errors, or 5xx answers of its API (exceptions become 500 responses, which Lambda counts
-as successes). Reads are protected from a noisy neighbour by reserved concurrency (Chalice
+(CRUD on the service's own table, reads of the tables it declares it reads, nothing else).
+Releases are safe: a canary per function, rolled back by alarm (``pipeline.stacks.safe_release``,
+as in the pooled stack). Reads are protected from a noisy neighbour by reserved concurrency (Chalice
 serves all of an app's routes from one function, so it is the function's);
 ``DesiredState=stopped`` sets it to 0, which is how a deactivated tenant's services stop while
 its tables stay. The tenant has its OWN API key, on its own usage plan (the Platinum numbers,
@@ -24,8 +22,8 @@ from typing import Any
 
 from pipeline.stacks import cloudformation as cfn
 from pipeline.stacks.merge import Template
+from pipeline.stacks.safe_release import with_canary
 from pipeline.stacks.service_template import (
-    API_FUNCTION,
     REST_API,
     ServiceWiring,
     crud_statements,
@@ -45,11 +43,6 @@ from tenant_context.tenancy import Tier
 from tenant_context.tenant_services import TENANT_SERVICES, TenantService
 
 TENANT_API_KEY = "TenantApiKey"
-ALIAS = "live"
-CANARY = "Canary10Percent5Minutes"
-ERRORS_ALARM = "APIHandlerErrorsAlarm"
-SERVER_ERRORS_ALARM = "RestAPI5XXErrorAlarm"
-STAGE = "api"  # the apps' api_gateway_stage
 STOPPED = "Stopped"
 TENANT_ID = "${TenantId}"
 READ_ONLY = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
@@ -89,24 +82,15 @@ def api_name(service: str) -> dict[str, str]:
 
 def _silo_merge_template(service: str, environment: dict[str, Any],
                          statements: list[dict[str, Any]]) -> Template:
-    template = service_merge_template(ServiceWiring(
+    return with_canary(service_merge_template(ServiceWiring(
         service_name=service, layer=cfn.ref("LayerArn"),
         authorizer_arn_variable="AuthorizerArn", environment=environment, statements=statements,
         api_title=api_name(service),
         function={
-            "AutoPublishAlias": ALIAS,
-            "DeploymentPreference": {"Type": CANARY, "Alarms": [
-                cfn.ref(ERRORS_ALARM), cfn.ref(SERVER_ERRORS_ALARM)]},
             "ReservedConcurrentExecutions": {"Fn::If": [STOPPED, 0,
                                                         cfn.ref("ReservedConcurrency")]},
             "Tags": {"tenant-id": cfn.ref("TenantId"), "tier": cfn.ref("TenantTier")},
-        }))
-    template["Resources"][ERRORS_ALARM] = cfn.errors_alarm(API_FUNCTION, ALIAS)
-    template["Resources"][SERVER_ERRORS_ALARM] = cfn.server_errors_alarm(api_name(service), STAGE)
-    # API Gateway calls the alias, so the canary's traffic shifting applies to the API.
-    template["Resources"][f"{API_FUNCTION}InvokePermission"] = {"Properties": {
-        "FunctionName": cfn.ref(f"{API_FUNCTION}.Alias")}}
-    return template
+        })), api_name(service))
 
 
 def silo_prefix(service: TenantService) -> str:
@@ -128,25 +112,6 @@ def silo_service_merge_template(service: TenantService) -> Template:
     return _silo_merge_template(service.app_name, {
         Env.DATA_ISOLATION: Isolation.SILO.value, Env.SILO_TENANT_ID: cfn.ref("TenantId"),
         **{table.env_var: cfn.ref(table.logical_id) for table in (own, *read)}}, statements)
-
-
-def through_alias(template: Template, prefix: str) -> Template:
-    """Chalice points every route at ``${APIHandler.Arn}``; the canary needs the alias (SAM
-    names it ``<function>Alias<alias>``)."""
-    function = f"{prefix}{API_FUNCTION}"
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {key: walk(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [walk(item) for item in node]
-        if isinstance(node, str):
-            return node.replace(f"${{{function}.Arn}}", f"${{{function}Alias{ALIAS}}}")
-        return node
-
-    rest_api = template["Resources"][f"{prefix}{REST_API}"]
-    rest_api["Properties"]["DefinitionBody"]["paths"] = walk(
-        rest_api["Properties"]["DefinitionBody"]["paths"])
-    return template
 
 
 def silo_stack_resources(edge_routes: dict[str, str]) -> Template:

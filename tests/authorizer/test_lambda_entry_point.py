@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from chalicelib.tenant_authorizer import handler
+from chalicelib.tenant_authorizer.unauthorized import Unauthorized
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from tenant_context.tenancy import Role
 from tests.support.chalice_apps import load_app, local_stage_environment
@@ -94,3 +95,24 @@ def test_an_event_without_method_arn_is_a_401_not_a_500(entry_point: Any,
         with pytest.raises(Exception) as failure:  # noqa: PT011
             entry_point(event, LAMBDA_CONTEXT)
         assert str(failure.value) == "Unauthorized"
+
+
+def test_a_refusal_is_logged_as_info_and_an_unexpected_failure_as_error(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The release's rollback alarm counts the authorizer's ERROR lines (a refusal is a Lambda
+    error too, so Lambda's own Errors cannot tell them apart): every bad token must stay
+    below ERROR, and a failure of the authorizer itself must reach it."""
+    class Broken:
+        def authorize(self, event: dict[str, Any]) -> dict[str, Any]:
+            raise RuntimeError("the directory table is gone")
+
+    class Refusing:
+        def authorize(self, event: dict[str, Any]) -> dict[str, Any]:
+            raise Unauthorized("expired token")
+
+    with pytest.raises(RuntimeError):
+        handler.handle({}, Broken())  # type: ignore[arg-type]
+    with pytest.raises(Unauthorized):
+        handler.handle({}, Refusing())  # type: ignore[arg-type]
+    levels = {record.getMessage(): record.levelname for record in caplog.records}
+    assert levels == {"the authorizer failed": "ERROR", "request not authorized": "INFO"}

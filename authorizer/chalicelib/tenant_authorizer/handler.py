@@ -24,9 +24,16 @@ def shared_authorizer() -> TenantAuthorizer:
 
 
 def handle(event: dict[str, Any], authorizer: TenantAuthorizer | None = None) -> dict[str, Any]:
-    """Raises ``Unauthorized`` (message "Unauthorized": API Gateway's 401) for a bad token."""
+    """Raises ``Unauthorized`` (message "Unauthorized": API Gateway's 401) for a bad token.
+
+    Anything else is logged at ERROR: a refusal is an error to Lambda too, so the release's
+    rollback alarm counts these log lines, not Lambda's ``Errors``
+    (``pipeline.stacks.safe_release``)."""
     try:
         return (authorizer or shared_authorizer()).authorize(event)
     except Unauthorized as denial:
         logger.info("request not authorized", extra={"reason": denial.reason})
+        raise
+    except Exception:
+        logger.exception("the authorizer failed")
         raise

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.project import PROJECT_ROOT
 from pipeline.stacks.baseline_template import (
     AUTHORIZER_FUNCTION,
     AUTHORIZER_ROLE,
@@ -20,7 +21,8 @@ from pipeline.stacks.baseline_template import (
 from pipeline.stacks.cloudformation import CUSTOM_RESOURCE_TIMEOUT_SECONDS
 from pipeline.stacks.inventory import TABLES, USER_POOLS
 from pipeline.stacks.pooled_template import pooled_prefix, pooled_rest_api
-from pipeline.stacks.silo_template import ALIAS, CANARY, STAGE, TENANT_ID, silo_prefix
+from pipeline.stacks.safe_release import ALIAS, CANARY, STAGE, alias_of
+from pipeline.stacks.silo_template import TENANT_ID, silo_prefix
 from tenant_context.config import Env
 from tenant_context.platform.definitions import (
     TENANT_ACCESS_ROLE_NAME,
@@ -227,11 +229,13 @@ def test_every_api_takes_keys_from_the_shared_authorizer_it_may_invoke(
     apis = resources_of(translated, "AWS::ApiGateway::RestApi")
     pooled_permissions = [permission["Properties"] for permission in resources_of(
         packaged.translated("pooled"), "AWS::Lambda::Permission").values()]
-    (authorizer_permission,) = [permission for permission in pooled_permissions
-                                if permission["FunctionName"] == {
-                                    "Fn::GetAtt": [AUTHORIZER_FUNCTION, "Arn"]}]
-    assert authorizer_permission["Principal"] == "apigateway.amazonaws.com"
-    assert authorizer_permission["SourceArn"] == EVERY_API_S_AUTHORIZER
+    # The alias every API calls; the unqualified function for silos deployed before it.
+    for function in ({"Ref": alias_of(AUTHORIZER_FUNCTION)},
+                     {"Fn::GetAtt": [AUTHORIZER_FUNCTION, "Arn"]}):
+        (authorizer_permission,) = [permission for permission in pooled_permissions
+                                    if permission["FunctionName"] == function]
+        assert authorizer_permission["Principal"] == "apigateway.amazonaws.com"
+        assert authorizer_permission["SourceArn"] == EVERY_API_S_AUTHORIZER
     if deployment == "silo":
         assert not [permission for permission
                     in resources_of(translated, "AWS::Lambda::Permission").values()
@@ -242,8 +246,8 @@ def test_every_api_takes_keys_from_the_shared_authorizer_it_may_invoke(
         uri = json.dumps(body["securityDefinitions"]["TenantAuthorizer"]
                          ["x-amazon-apigateway-authorizer"]["authorizerUri"])
         assert "000000000000" not in uri  # chalice's placeholder was replaced
-        # ... by the authorizer the permission is for (the silo's parameter is its ARN).
-        assert ("${TenantAuthorizer.Arn}" if deployment == "pooled"
+        # ... by the authorizer's alias (the silo's parameter is the alias's ARN).
+        assert (f"${{{alias_of(AUTHORIZER_FUNCTION)}}}" if deployment == "pooled"
                 else "${AuthorizerArn}") in uri, name
         methods = [(path, verb, method) for path, item in body["paths"].items()
                    for verb, method in item.items() if verb != "options"]
@@ -266,13 +270,29 @@ def test_every_rest_api_is_regional(packaged: Packaged, deployment: str) -> None
         assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}, name
 
 
-def test_the_silo_releases_by_canary_with_an_alarm_per_function(packaged: Packaged) -> None:
-    template = packaged.templates["silo"]
+def rest_api_name(api: dict[str, Any], app_folder: str) -> Any:
+    """What API Gateway names a REST API (and its metrics): the body's title where the stack
+    sets one (a silo's), else the Chalice app's name."""
+    title = api["DefinitionBody"].get("info", {}).get("title")
+    config = json.loads((PROJECT_ROOT / app_folder / ".chalice" / "config.json").read_text())
+    return title or config["app_name"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_function_behind_an_api_releases_by_canary_with_both_alarms(
+        packaged: Packaged, deployment: str) -> None:
+    """The pooled stack as every silo: one bad release of a shared service must not reach
+    every tenant at once."""
+    template = packaged.templates[deployment]
     functions = resources_of(template, "AWS::Serverless::Function")
     alarms = resources_of(template, "AWS::CloudWatch::Alarm")
-    assert set(functions) == {handler("silo", service) for service in TENANT_SERVICES}
-    for name, function in functions.items():
-        properties = function["Properties"]
+    behind_apis = {handler(deployment, service) for service in TENANT_SERVICES} | (
+        {"AdminAPIHandler"} if deployment == "pooled" else set())
+    assert {name for name in functions if name.endswith("APIHandler")} == behind_apis
+    app_folders = {handler(deployment, service): service.folder for service in TENANT_SERVICES}
+    app_folders["AdminAPIHandler"] = "shared_services"
+    for name in behind_apis:
+        properties = functions[name]["Properties"]
         assert properties["AutoPublishAlias"] == ALIAS
         preference = properties["DeploymentPreference"]
         assert preference["Type"] == CANARY == "Canary10Percent5Minutes"
@@ -286,17 +306,47 @@ def test_the_silo_releases_by_canary_with_an_alarm_per_function(packaged: Packag
         assert (server_errors["Namespace"], server_errors["MetricName"]) == (
             "AWS/ApiGateway", "5XXError")
         assert server_errors["Dimensions"] == [
-            {"Name": "ApiName", "Value": api["DefinitionBody"]["info"]["title"]},
+            {"Name": "ApiName", "Value": rest_api_name(api, app_folders[name])},
             {"Name": "Stage", "Value": api["StageName"]}]
         assert STAGE == api["StageName"] == "api"
         assert server_errors["Threshold"] == 0
-        assert properties["ReservedConcurrentExecutions"] == {
-            "Fn::If": ["Stopped", 0, {"Ref": "ReservedConcurrency"}]}
+        if deployment == "silo":
+            assert properties["ReservedConcurrentExecutions"] == {
+                "Fn::If": ["Stopped", 0, {"Ref": "ReservedConcurrency"}]}
+    translated = packaged.translated(deployment)
+    groups = resources_of(translated, "AWS::CodeDeploy::DeploymentGroup")
+    assert len(groups) == len(behind_apis) + (deployment == "pooled")  # + the authorizer
+    for api in resources_of(translated, "AWS::ApiGateway::RestApi").values():
+        uris = {json.dumps(method["x-amazon-apigateway-integration"]["uri"])
+                for item in api["Properties"]["Body"]["paths"].values()
+                for verb, method in item.items() if verb != "options"}
+        assert uris
+        assert all("Aliaslive}" in uri for uri in uris)
+
+
+def test_the_shared_authorizer_releases_by_canary_rolled_back_by_its_failures(
+        packaged: Packaged) -> None:
+    """Its refusals are Lambda errors (a 401 is an exception), so its alarm counts what it
+    logs at ERROR (an unexpected failure), through a metric filter on its log group."""
+    template = packaged.templates["pooled"]
+    properties = template["Resources"][AUTHORIZER_FUNCTION]["Properties"]
+    assert properties["AutoPublishAlias"] == ALIAS
+    (alarm,) = properties["DeploymentPreference"]["Alarms"]
+    metric = template["Resources"][alarm["Ref"]]["Properties"]
+    (metric_filter,) = resources_of(template, "AWS::Logs::MetricFilter").values()
+    assert metric_filter["Properties"]["LogGroupName"] == properties["LoggingConfig"]["LogGroup"]
+    assert metric_filter["Properties"]["FilterPattern"] == '{ $.level = "ERROR" }'
+    (transformation,) = metric_filter["Properties"]["MetricTransformations"]
+    assert (metric["Namespace"], metric["MetricName"]) == (
+        transformation["MetricNamespace"], transformation["MetricName"])
+    assert template["Outputs"]["TenantAuthorizerArn"] == {"Value": {
+        "Ref": alias_of(AUTHORIZER_FUNCTION)}}  # what silos' APIs call
+
+
+def test_silo_apis_are_named_for_their_tenant(packaged: Packaged) -> None:
+    """API Gateway's metrics are per API name: each silo API's name is its own (the tenant id
+    in it), never the app's name, which the pooled API and every other silo's have too."""
     translated = packaged.translated("silo")
-    assert len(resources_of(translated, "AWS::CodeDeploy::DeploymentGroup")) == len(
-        TENANT_SERVICES)
-    # API Gateway's metrics are per API name: each silo API's name is its own (the tenant id in
-    # it), never the app's name, which the pooled API and every other silo's have too.
     titles = [api["Properties"]["Body"]["info"]["title"] for api
               in resources_of(translated, "AWS::ApiGateway::RestApi").values()]
     assert sorted(titles, key=json.dumps) == sorted(
@@ -304,12 +354,6 @@ def test_the_silo_releases_by_canary_with_an_alarm_per_function(packaged: Packag
         key=json.dumps)
     assert all("Name" not in api["Properties"] for api
                in resources_of(translated, "AWS::ApiGateway::RestApi").values())
-    for api in resources_of(translated, "AWS::ApiGateway::RestApi").values():
-        uris = {json.dumps(method["x-amazon-apigateway-integration"]["uri"])
-                for item in api["Properties"]["Body"]["paths"].values()
-                for verb, method in item.items() if verb != "options"}
-        assert uris
-        assert all("Aliaslive}" in uri for uri in uris)
 
 
 def test_the_silo_stack_takes_its_tenant_as_parameters_and_outputs_its_url(
