@@ -245,7 +245,7 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
                                 account, settings, tools.out)
     elif args.command == "tenants":
         release = deploy_tenants(templates.silo, args.tenant_ids, world.calls, world.stacks,
-                                 tools.out, settings, world.desired_state)
+                                 tools.out, settings, account, world.desired_state)
         summary = release.summary()
         failed = release.failure_message() if release.failures else ""
     else:

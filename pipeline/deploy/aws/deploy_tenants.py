@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pipeline.deploy.aws.account_checks import AccountChecks
 from pipeline.deploy.aws.calls import AwsCalls
 from pipeline.deploy.aws.change_sets import Deployed, Outputs
 from pipeline.deploy.aws.console import Out, Summary
@@ -35,7 +36,7 @@ from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.attribute_values import from_item
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import stack_name
-from tenant_context.platform.tenant_records import DeploymentRecord
+from tenant_context.platform.tenant_records import DeploymentRecord, DesiredState
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 
 DESIRED_STATE_PARAMETER = "DesiredState"  # the silo template's; its values are the rows' own
@@ -61,6 +62,8 @@ class SiloStacks(Protocol):
     template's artifacts, then one deployment per tenant."""
 
     def outputs(self, name: str) -> Outputs: ...
+
+    def current_parameters(self, name: str) -> Mapping[str, str] | None: ...
 
     def uploaded(self, template_file: Path) -> dict[str, Any]: ...
 
@@ -146,7 +149,7 @@ class Release:
 
 def deploy_tenants(silo_template: Path, tenant_ids: Sequence[str], calls: AwsCalls,
                    stacks: SiloStacks, out: Out, settings: StackSettings,
-                   state_of: StateOf = recorded_state) -> Release:
+                   account: AccountChecks, state_of: StateOf = recorded_state) -> Release:
     """Everything shared is read and checked first (pooled outputs, rows, the named ids), so a
     mistake there costs no upload and touches no tenant; then each tenant on its own."""
     pooled = stacks.outputs(POOLED_STACK_NAME)
@@ -159,6 +162,10 @@ def deploy_tenants(silo_template: Path, tenant_ids: Sequence[str], calls: AwsCal
     out(f"  {len(rows)} Platinum tenant stack{'' if len(rows) == 1 else 's'} to deploy")
     if not rows:
         return Release([])
+    # A stack created running reserves its concurrency; an existing one keeps what it has.
+    account.silo_concurrency(new_silos=sum(
+        1 for row in rows if state_of(row) != DesiredState.STOPPED.value
+        and stacks.current_parameters(stack_name(row.deployment_id)) is None))
     template = stacks.uploaded(silo_template)
     outcomes = []
     for number, row in enumerate(rows, start=1):

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.deploy.aws.account_checks import AccountChecks
 from pipeline.deploy.aws.artifacts import relative_artifacts
 from pipeline.deploy.aws.deploy_tenants import DESIRED_STATE_PARAMETER, deploy_tenants
 from pipeline.deploy.aws.onboard_tenant import SILO_PARAMETERS_FROM_POOLED
@@ -181,10 +182,13 @@ def _each_stack_s_template(run: Run, stacks: int) -> list[list[str]]:
     return [UPLOAD, *[["s3.list_objects_v2"]] * (stacks - 1)]
 
 
-def _release_calls(run: Run, artifacts: int, stacks: int) -> list[str]:
-    """Read the pooled stack and the rows, upload the silo artifacts ONCE, then one change-set
+def _release_calls(run: Run, artifacts: int, stacks: int, created: int = 0,
+                   described: int | None = None) -> list[str]:
+    """Read the pooled stack and the rows, which stacks exist (those to run: room for the
+    concurrency of the ones to create), upload the silo artifacts ONCE, then one change-set
     deployment per tenant stack."""
-    return [*READ_POOLED_AND_ROWS, *UPLOAD * artifacts,
+    return [*READ_POOLED_AND_ROWS, *EXISTS * (stacks if described is None else described),
+            *(["lambda.get_account_settings"] if created else []), *UPLOAD * artifacts,
             *(call for template in _each_stack_s_template(run, stacks)
               for call in [*EXISTS, *template, *CHANGE_SET_DEPLOY])]
 
@@ -252,9 +256,10 @@ def test_deploy_tenants_deploys_every_silo_row_with_its_desired_state(
                           pooled_stack_exists=True, deployment_rows=rows)
 
     release = deploy_tenants(templates.silo, [], world.calls, world.stacks, run.out.append,
-                             StackSettings())
+                             StackSettings(), AccountChecks(world.calls, REGION, run.out.append))
 
-    assert run.calls == _release_calls(run, len(_artifact_keys(templates.silo)), stacks=3)
+    assert run.calls == _release_calls(run, len(_artifact_keys(templates.silo)), stacks=3,
+                                       created=1, described=2)  # a stopped one reserves none
     assert no_aws.attempted == []
     creates = run.call_lines("cloudformation.create_change_set")
     deployed = {_param(create, "StackName"): (_param(create, "ChangeSetType"),

@@ -18,6 +18,7 @@ from pipeline.deploy.aws.calls import Answer, DryRunCalls
 from pipeline.deploy.aws.change_sets import Stacks
 from pipeline.deploy.aws.console import Summary
 from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.deploy_tenants import deploy_tenants
 from pipeline.deploy.aws.onboard_tenant import (
     SILO_PARAMETERS_FROM_POOLED,
     TenantRequest,
@@ -26,6 +27,8 @@ from pipeline.deploy.aws.onboard_tenant import (
 from pipeline.deploy.aws.placeholders import PretendAws
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
+from tenant_context.platform.deployments import stack_name
+from tenant_context.platform.tenant_records import DeploymentRecord, DeploymentStatus, DesiredState
 from tenant_context.tenancy import Tier
 from tenant_context.tenant_services import TENANT_SERVICES
 from tests.pipeline.deploy.conftest import Cli, Connections
@@ -363,3 +366,31 @@ def test_a_pooled_tier_tenant_needs_no_concurrency_read(tmp_path: Path) -> None:
                        lines.append, AccountChecks(account, "eu-west-1", lines.append),
                        StackSettings())
     assert account.read == []
+
+
+def test_a_release_that_would_create_silos_the_account_cannot_hold_deploys_none(
+        tmp_path: Path) -> None:
+    """Two recorded tenants whose stacks do not exist yet (onboarding never got to them), one
+    to run and one stopped: only the running one reserves concurrency, and with room for
+    none the release stops before uploading or deploying anything."""
+    waiting, stopped = "c" * 32, "d" * 32
+    rows = [DeploymentRecord(waiting, stack_name(waiting), frozenset(), "",
+                             status=DeploymentStatus.PROVISIONING),
+            DeploymentRecord(stopped, stack_name(stopped), frozenset(), "",
+                             status=DeploymentStatus.PROVISIONING,
+                             desired_state=DesiredState.STOPPED)]
+    lines: list[str] = []
+    pretend = PretendAws(lambda stack: [*SILO_PARAMETERS_FROM_POOLED.values(), "TenantApiUrl"],
+                         existing_stacks=[POOLED_STACK_NAME], deployment_rows=rows)
+    calls = DryRunCalls(pretend, lines.append)
+    stacks = Stacks(calls, DeploymentBucket(calls, "artifacts", "p", "eu-west-1", lines.append),
+                    lines.append, sleep=lambda _: None)
+    account = Account(unreserved=100 + silo_reservation() - 1)
+
+    with pytest.raises(DeployError, match=f"1 new Platinum stack\\(s\\) reserve "
+                                          f"{silo_reservation()} concurrent executions"):
+        deploy_tenants(tmp_path / "unused.json", [], calls, stacks, lines.append,
+                       StackSettings(), AccountChecks(account, "eu-west-1", lines.append))
+
+    assert account.read == ["lambda.get_account_settings"]
+    assert not any("s3.put_object" in line or "create_change_set" in line for line in lines)
