@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ import pytest
 from samtranslator.translator.transform import transform
 
 from pipeline.packaging.app_packages import TEMPLATE_FILE
+from tests.support.checkouts import checkout_environment, copy_of_the_checkout
 
 SILO_PARAMETERS = {
     "TenantId": "0123456789abcdef0123456789abcdef",
@@ -67,6 +71,25 @@ def resources_of(template: dict[str, Any], kind: str) -> dict[str, Any]:
 def sam_region(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SAM translator resolves ARNs in the session's default region."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+ANOTHER_TIME = 978_307_200.0  # 2001-01-01: every source file of the other checkout is older
+
+
+@pytest.fixture(scope="session")
+def packaged_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same commit packaged again as another machine would: another checkout (another
+    folder, file times), another time zone, umask and (where ``faketime`` is installed; CI
+    installs it) clock, with this virtualenv. Its ``dist`` folder."""
+    root = tmp_path_factory.mktemp("elsewhere")
+    checkout = copy_of_the_checkout(root / "checkout", mtime=ANOTHER_TIME)
+    clock = ["faketime", "-f", "+3d"] if shutil.which("faketime") else []
+    done = subprocess.run([*clock, sys.executable, "-m", "pipeline.packaging", "package",
+                           "--out", str(root / "dist")], cwd=checkout,
+                          env={**checkout_environment(checkout), "TZ": "Pacific/Kiritimati"},
+                          umask=0o077, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root / "dist"
 
 
 @pytest.fixture(scope="session")

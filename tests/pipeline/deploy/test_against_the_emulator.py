@@ -141,3 +141,27 @@ def test_a_region_without_api_gateways_logs_role_is_refused_before_anything(
     assert "API_GATEWAY_LOGS_ROLE=create" in error
     assert boto3.client("s3").list_objects_v2(Bucket=bucket_name).get("KeyCount") == 0
     assert not any(line.startswith("Deploying stack") for line in run.out)
+
+
+@pytest.mark.parametrize("deployment", ["pooled", "silo"])
+def test_the_same_commit_packaged_elsewhere_uploads_nothing_and_changes_no_template(
+        bucket_name: str, packaged_dist: Path, packaged_elsewhere: Path,
+        deployment: str) -> None:
+    """A second release of an unchanged commit, packaged on another machine: every artifact is
+    found by its content (0 object writes) and the template CloudFormation receives is the
+    same, so its change set is empty ("no changes": no canary, no redeployment)."""
+    templates = [getattr(PackagedTemplates.in_dist(dist), deployment)
+                 for dist in (packaged_dist, packaged_elsewhere)]
+    calls, lines = RecordingCalls(), list[str]()
+    bucket = DeploymentBucket(calls, bucket_name, "again", REGION, lines.append)
+    first = with_uploaded_artifacts(json.loads(templates[0].read_text()), templates[0].parent,
+                                    bucket)
+    assert "put_object" in calls.operations
+    calls.operations.clear()
+
+    second = with_uploaded_artifacts(json.loads(templates[1].read_text()),
+                                     templates[1].parent, bucket)
+
+    assert calls.operations.count("put_object") == 0
+    assert set(calls.operations) == {"list_objects_v2"}
+    assert second == first
