@@ -22,6 +22,10 @@ STACK_TIMEOUT_MINUTES ?=
 DIST ?=
 # make deploy-tenants: only these Platinum tenants (ids separated by spaces; default: all).
 TENANT_ID ?=
+# A variable given on make's command line, as an option: $(call given,NAME,--name). One the
+# shell merely exports is ignored (WSL exports NAME, the computer's name: it must never become
+# a tenant's or a service's name).
+given = $(if $(filter command line,$(origin $(1))),$(if $($(1)),$(2) "$($(1))"))
 # Empty variables are left out, so the CLI names what is missing; any DRY_RUN but 0/no/false
 # is a dry run (a typo never deploys for real).
 DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
@@ -63,17 +67,17 @@ deploy-pooled: $(STAMP) ## deploy the pooled stack [TARGET=aws BUCKET=... ADMIN_
 	  $(if $(API_GATEWAY_LOGS_ROLE),--api-gateway-logs-role "$(API_GATEWAY_LOGS_ROLE)")
 
 onboard-tenant: $(STAMP) ## onboard a tenant: NAME=... EMAIL=... TIER=... [TARGET=aws BUCKET=... REGION=... DRY_RUN=1]
-	@$(PY) -m pipeline.deploy tenant $(DEPLOY_OPTIONS) $(if $(NAME),--name "$(NAME)") \
-	  $(if $(EMAIL),--email "$(EMAIL)") $(if $(TIER),--tier "$(TIER)") \
-	  $(if $(PHONE),--phone "$(PHONE)") $(if $(ADDRESS),--address "$(ADDRESS)")
+	@$(PY) -m pipeline.deploy tenant $(DEPLOY_OPTIONS) $(call given,NAME,--name) \
+	  $(call given,EMAIL,--email) $(call given,TIER,--tier) $(call given,PHONE,--phone) \
+	  $(call given,ADDRESS,--address)
 
 deploy-tenants: $(STAMP) ## every Platinum tenant's stack as recorded (release; after deactivation) [TARGET=aws BUCKET=... REGION=... TENANT_ID=... DRY_RUN=1]
 	@$(PY) -m pipeline.deploy tenants $(DEPLOY_OPTIONS) \
 	  $(foreach id,$(TENANT_ID),--tenant-id "$(id)")
 
 new-service: $(STAMP) ## a tenant service, its tests and its registry line: NAME=... [ITEM=<NAME>] [ID=<item>Id]
-	@$(PY) -m pipeline.scaffold $(if $(NAME),--name "$(NAME)") $(if $(ITEM),--item "$(ITEM)") \
-	  $(if $(ID),--id "$(ID)")
+	@$(PY) -m pipeline.scaffold $(call given,NAME,--name) $(call given,ITEM,--item) \
+	  $(call given,ID,--id)
 
 test: $(STAMP) lint typecheck ## lint, type-check and run every test (starts its own platform)
 	$(PY) -m pytest

@@ -3,10 +3,13 @@ and not one byte of the project changed."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from pipeline.project import PROJECT_ROOT
 from tests.pipeline.scaffold.conftest import Project
 
 TOO_LONG = "a" * 25
@@ -116,3 +119,14 @@ def test_a_missing_registry_file_is_refused(tmp_path: Path) -> None:
     assert run.code == 2
     assert "No such file or directory" in run.err[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_make_takes_names_from_its_command_line_only() -> None:
+    """``make new-service`` with NAME only in the environment (WSL exports the computer's name
+    as NAME): a usage error naming NAME, never a service named after the computer."""
+    done = subprocess.run(["make", "-s", "new-service"], cwd=PROJECT_ROOT,
+                          env={**os.environ, "NAME": "leaked", "ITEM": "leaked"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "missing NAME" in done.stderr
+    assert not (PROJECT_ROOT / "leaked_service").exists()
