@@ -74,11 +74,13 @@ def versions(translated: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.mark.usefixtures("sam_region")
-@pytest.mark.parametrize("deployment", ["silo"])
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_a_layer_change_publishes_a_new_version_of_every_function(
         packaged: Packaged, deployment: str, tmp_path: Path) -> None:
-    """The same template packaged against two layers: every function behind an alias gets a
-    new version (so the canary shifts traffic to the new layer too); the same layer, none."""
+    """The same template packaged against two layers: every function behind an alias (in the
+    pooled stack the shared authorizer and every API's function, in a silo every function)
+    gets a new version, so the canary shifts traffic to the new layer too; the same layer,
+    none."""
     folder = packaged.file(deployment).parent
     other_layer = tmp_path / LAYER_ZIP
     other_layer.write_bytes(b"a layer with a security fix")
@@ -89,7 +91,10 @@ def test_a_layer_change_publishes_a_new_version_of_every_function(
         return versions(packaged.translate(template, deployment))
 
     packaged_versions = versions(packaged.translated(deployment))
-    assert packaged_versions
+    aliased = {name for name, resource in packaged.templates[deployment]["Resources"].items()
+               if "AutoPublishAlias" in resource.get("Properties", {})}
+    assert aliased  # the pooled stack's authorizer and API functions, every silo function
+    assert set(packaged_versions) == aliased
     assert with_layer(packaged.out / "layer" / LAYER_ZIP) == packaged_versions
     changed = with_layer(other_layer)
     assert set(changed) == set(packaged_versions)
