@@ -100,7 +100,8 @@ def parser() -> argparse.ArgumentParser:
                              f"{', '.join(map(str, RETENTION_DAYS))})")
     main_parser = argparse.ArgumentParser(prog="python -m pipeline.deploy",
                                           description=__doc__.split("\n\n")[0])
-    main_parser.set_defaults(tenant_ids=[])  # only ``tenants`` names tenants
+    # Only ``tenants`` names tenants; only ``pooled`` may ask for the API Gateway logs role.
+    main_parser.set_defaults(tenant_ids=[], api_gateway_logs_role=EXISTING)
     commands = main_parser.add_subparsers(dest="command", required=True)
     pooled = commands.add_parser("pooled", parents=[common], help="deploy the pooled deployment")
     pooled.add_argument("--admin-email", default="",
@@ -238,8 +239,7 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
         world = real_world(session, target, tools.out, tools.stacks, timeout)
     failed = ""
     account = AccountChecks(world.calls, region, tools.out)
-    settings = StackSettings(args.log_retention_days,
-                             getattr(args, "api_gateway_logs_role", EXISTING))
+    settings = StackSettings(args.log_retention_days, args.api_gateway_logs_role)
     if args.command == "pooled":
         summary = deploy_pooled(templates.pooled, args.admin_email, world.stacks, world.calls,
                                 account, settings, tools.out)
