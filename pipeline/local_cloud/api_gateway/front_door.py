@@ -134,7 +134,7 @@ class FrontDoor:
                  usage_plans: UsagePlanEnforcer | None = None,
                  after_change: ChangeListener | None = None) -> None:
         """``after_change`` hears of every change an API accepted (2xx to POST, PUT, PATCH or
-        DELETE), after the answer is sent: the local deployer acts on a registration or a
+        DELETE), before the answer is sent: the local deployer acts on a registration or a
         deactivation at once instead of at its next poll."""
         if (authorize is None) != (usage_plans is None):
             raise ValueError("usage plans are applied to what the authorizer returns: "
@@ -212,9 +212,10 @@ class _Handler(BaseHTTPRequestHandler):
                             if name.lower() not in _HOP_BY_HOP}
         if not any(name.lower() == "access-control-allow-origin" for name in response_headers):
             response_headers |= cors_headers()
-        self._send(response.status, response_headers, payload)
         if self.after_change and self.command in _CHANGES and 200 <= response.status < 300:
+            # Before the reply: whoever acts on the answer finds the deployer already told.
             self.after_change(target.deployment)
+        self._send(response.status, response_headers, payload)
 
     def _exchange(self, target: Route, query: str, body: bytes | None,
                   headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes] | None:
