@@ -1,6 +1,8 @@
 """Shared services: the admin API (control plane). Routes only: parse, call a module, return.
 
-Public: POST /registration, GET /tenant/init/{name}. Every other route runs behind the shared
+Public: POST /registration, GET /tenant/init/{name} (200 with the sign-in settings once the
+tenant's deployment serves; else 409 saying ``provisioning``, with ``Retry-After``, or
+``unavailable``: the web app treats any 2xx as ready). Every other route runs behind the shared
 tenant authorizer; the modules re-check who may do what (``control_plane.tenant_management``,
 ``control_plane.user_management``). Bodies arrive as typed values (``request_bodies``). Every
 handler that succeeds logs one line and records one metric about the tenant it acted on, as the
@@ -18,13 +20,19 @@ from chalice.app import Request
 from chalicelib.control_plane import request_bodies as bodies
 from chalicelib.control_plane.composition import SERVING, ControlPlane
 from chalicelib.control_plane.deployment_records import handle_custom_resource
-from chalicelib.control_plane.tenant_management import tenant_config
-from chalicelib.control_plane.views import tenant_detail, tenant_summary, user_detail
+from chalicelib.control_plane.tenant_management import Availability, tenant_config
+from chalicelib.control_plane.views import (
+    deployment_detail,
+    tenant_detail,
+    tenant_summary,
+    user_detail,
+)
 from tenant_context.service.chalice_app import platform_app
 from tenant_context.service.context import TenantContext, request_tenant
 from tenant_context.service.responses import CORS, json_response
 from tenant_context.tenancy import Tier
 
+PROVISIONING_RETRY_SECONDS = 30  # a first deployment takes minutes; polling faster buys nothing
 platform = platform_app("shared-services")
 app = platform.app
 authorized = platform.authorized
@@ -97,13 +105,16 @@ def tenant_init(tenant_name: str) -> Response:
                            bodies.tenant_name_in_path(tenant_name))
     observe("TenantConfigServed", "tenant sign-in settings served", config.tenant_id,
             config.tier)
-    settings = {"userPoolId": config.user_pool_id, "appClientId": config.app_client_id,
-                "apiGatewayUrl": config.api_url}
-    if config.provisioning:
-        return json_response({**settings, "status": "provisioning",
-                              "message": "The tenant's deployment is being provisioned; "
-                                         "try again shortly"}, 202, {"Retry-After": "30"})
-    return json_response(settings)
+    if config.availability is Availability.PROVISIONING:
+        return json_response({"message": "The tenant's deployment is being provisioned; try "
+                                         "again shortly", "status": config.availability.value},
+                             409, {"Retry-After": str(PROVISIONING_RETRY_SECONDS)})
+    if config.availability is Availability.UNAVAILABLE:
+        # Why (failed, or stopped by a deactivation) is for staff: the tenant view says it.
+        return json_response({"message": "The tenant's service is not available",
+                              "status": config.availability.value}, 409)
+    return json_response({"userPoolId": config.user_pool_id,
+                          "appClientId": config.app_client_id, "apiGatewayUrl": config.api_url})
 
 
 # --- tenant management --------------------------------------------------------------------
@@ -126,9 +137,13 @@ def list_tenants() -> Response:
 @app.route("/tenant/{tenant_id}", methods=["GET"], **authorized)
 def get_tenant(tenant_id: str) -> Response:
     who = caller()
-    tenant = control().tenants(who).get(bodies.tenant_id_in_path(tenant_id))
+    tenants = control().tenants(who)
+    tenant = tenants.get(bodies.tenant_id_in_path(tenant_id))
     observe("TenantRead", "tenant read", tenant.tenant_id, tenant.tier)
-    return json_response({"message": tenant_detail(tenant)})
+    detail = tenant_detail(tenant)
+    if who.is_operations:  # staff see the deployment, a failure's reason and what to do
+        detail["deployment"] = deployment_detail(tenants.deployment_of(tenant))
+    return json_response({"message": detail})
 
 
 @app.route("/tenant/{tenant_id}", methods=["PUT"], **authorized)
@@ -151,6 +166,15 @@ def activate_tenant(tenant_id: str) -> Response:
     tenant = control().tenants(caller()).activate(bodies.tenant_id_in_path(tenant_id))
     return done("TenantActivated", "tenant activated", "Tenant Activated", tenant.tenant_id,
                 tenant.tier)
+
+
+@app.route("/tenant/release-settings/{tenant_id}", methods=["PUT"], **authorized)
+def set_release_settings(tenant_id: str) -> Response:
+    settings = bodies.changes(bodies.RELEASE_SETTINGS, current().raw_body).settings()
+    tenant = control().tenants(caller()).set_release_settings(
+        bodies.tenant_id_in_path(tenant_id), settings)
+    return done("TenantReleaseSettingsChanged", "tenant release settings changed",
+                "Release settings updated", tenant.tenant_id, tenant.tier)
 
 
 # --- user management ----------------------------------------------------------------------

@@ -65,6 +65,9 @@ def test_every_endpoint_for_every_role(admin_api: AdminApi, world: World) -> Non
         *matrix("GET", f"/tenant/{t}", (200, 200, 200, 403, 403, 403)),
         *matrix("PUT", f"/tenant/{t}", (200, 403, 200, 403, 403, 403),
                 {"tenantPhone": "+1 555 0100"}),
+        # The target is pooled: only a SystemAdmin gets as far as the tier (409).
+        *matrix("PUT", f"/tenant/release-settings/{t}", (409, 403, 403, 403, 403, 403),
+                {"wave": 1}),
         *matrix("GET", f"/users?tenantid={t}", (200, 200, 200, 404, 403, 403)),
         *matrix("GET", f"/user/{u}?tenantid={t}", (200, 200, 200, 404, 200, 403)),
         *matrix("PUT", f"/user/{u}?tenantid={t}", (200, 403, 200, 404, 403, 403),

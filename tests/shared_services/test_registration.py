@@ -45,10 +45,11 @@ def test_tenant_init_returns_the_pool_client_and_url(admin_api: AdminApi, world:
 
     platinum = admin_api.register("Platinum")
     pending = admin_api.call("GET", f"/tenant/init/{platinum.name}")
-    assert pending.status_code == 202  # a clear provisioning state, not an empty URL
-    assert pending.json_body["status"] == "provisioning"
+    # Not a 2xx, which the web app would take for "ready" and store an empty URL from.
+    assert pending.status_code == 409
+    assert pending.json_body == {"message": "The tenant's deployment is being provisioned; "
+                                            "try again shortly", "status": "provisioning"}
     assert pending.headers["Retry-After"] == "30"
-    assert pending.json_body["userPoolId"] == platinum.pool.user_pool_id
     # The deployer reports the tenant's own deployment (issue #5 does this for real).
     Deployments(world.clients.dynamodb, TENANT_STACK_MAPPING_TABLE.name).record_active(
         platinum.tenant_id, frozenset({f"{platinum.tenant_id}-product"}),

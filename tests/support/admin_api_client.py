@@ -9,7 +9,10 @@ from typing import Any
 
 from chalice.test import Client
 
+from tenant_context.attribute_values import from_item, to_item
+from tenant_context.platform.definitions import TENANT_DETAILS_TABLE
 from tenant_context.platform.platform_settings import PoolRef
+from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.tenancy import Role
 from tests.support.world import User, World
 
@@ -48,8 +51,11 @@ class AdminApi:
         response = self.call("POST", "/registration", body=body)
         assert response.status_code == 201, response.body
         registered = response.json_body
-        config = self.call("GET", f"/tenant/init/{name}").json_body
-        pool = PoolRef(config["userPoolId"], config["appClientId"])
+        # From the record: a Platinum tenant's sign-in page has no settings while provisioning.
+        record = TenantRecord.from_item(from_item(self.world.clients.dynamodb.get_item(
+            TableName=TENANT_DETAILS_TABLE.name,
+            Key=to_item({"tenantId": registered["tenantId"]}))["Item"]))
+        pool = PoolRef(record.user_pool_id, record.app_client_id)
         admin = User(registered["tenantAdminUserName"], pool, Role.TENANT_ADMIN,
                      registered["tenantId"])
         return Registered(registered["tenantId"], name, registered["tenantTier"], admin, pool)

@@ -41,14 +41,26 @@ def record_baseline(dynamodb: DynamoDBClient, settings: PlatformSettings,
 
 def put_changed(dynamodb: DynamoDBClient, table: TableDefinition,
                 items: Iterable[Mapping[str, Any]]) -> None:
-    """Put the items that differ from what is stored (a restart or a stack update with no
-    change writes nothing)."""
+    """Write the items' attributes that differ from what is stored (a restart or a stack update
+    with no change writes nothing). Attributes an item does not name are kept: the pooled
+    deployment's row also carries the release it runs, which only the release pipeline writes."""
     for item in items:
         key = {name: item[name] for name in table.key_names}
         stored = dynamodb.get_item(TableName=table.name, Key=to_item(key),
                                    ConsistentRead=True).get("Item")
-        if stored is None or from_item(stored) != dict(item):
-            dynamodb.put_item(TableName=table.name, Item=to_item(item))
+        current = from_item(stored) if stored else {}
+        if stored is not None and all(current.get(name) == value
+                                      for name, value in item.items()):
+            continue
+        values = {name: value for name, value in item.items() if name not in key}
+        names = {f"#a{index}": name for index, name in enumerate(values)}
+        dynamodb.update_item(
+            TableName=table.name, Key=to_item(key),
+            UpdateExpression="SET " + ", ".join(f"{alias} = :v{index}"
+                                                for index, alias in enumerate(names)),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item({f":v{index}": value
+                                               for index, value in enumerate(values.values())}))
 
 
 def put_absent(dynamodb: DynamoDBClient, table: TableDefinition, item: Mapping[str, Any]) -> None:

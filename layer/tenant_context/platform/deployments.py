@@ -9,6 +9,7 @@ the deployment up, records its API ids and URL (``active``) and follows the desi
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tenant_context.attribute_values import from_item, to_item
@@ -16,6 +17,8 @@ from tenant_context.platform.tenant_records import (
     DeploymentRecord,
     DeploymentStatus,
     DesiredState,
+    ReleaseResult,
+    utc_timestamp,
 )
 
 if TYPE_CHECKING:
@@ -26,10 +29,30 @@ def stack_name(deployment_id: str) -> str:
     return f"stack-{deployment_id}"
 
 
+@dataclass(frozen=True)
+class ReleaseSettings:
+    """A change to a deployment's place in rollouts; None leaves a setting as it is."""
+
+    wave: int | None = None
+    last_wave: bool = False  # back to the default wave (the last one)
+    apply_latest_release: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.wave is not None and self.last_wave:
+            raise ValueError("a wave number or the last wave, not both")
+        if self.wave is None and not self.last_wave and self.apply_latest_release is None:
+            raise ValueError("no release setting to change")
+
+
 class Deployments:
     def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
+
+    @property
+    def missing_row(self) -> type[Exception]:
+        """What a change to a row that does not exist raises."""
+        return self._dynamodb.exceptions.ConditionalCheckFailedException
 
     def get(self, deployment_id: str) -> DeploymentRecord | None:
         item = self._dynamodb.get_item(TableName=self._table,
@@ -73,11 +96,67 @@ class Deployments:
             ExpressionAttributeValues=to_item({":state": state.value}))
 
     def record_active(self, deployment_id: str, api_ids: frozenset[str], api_url: str) -> None:
-        """The deployer's report: the deployment is up at ``api_url``."""
+        """The deployer's report: the deployment is up at ``api_url`` (a failure recorded by
+        an earlier attempt is cleared)."""
         self._dynamodb.update_item(
             TableName=self._table, Key=to_item({"tenantId": deployment_id}),
-            UpdateExpression="SET #status = :active, apiIds = :ids, apiGatewayUrl = :url",
+            UpdateExpression="SET #status = :active, apiIds = :ids, apiGatewayUrl = :url "
+                             "REMOVE failureReason, operatorAction",
             ConditionExpression="attribute_exists(tenantId)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=to_item({":active": DeploymentStatus.ACTIVE.value,
                                                ":ids": set(api_ids), ":url": api_url}))
+
+    def record_failed(self, deployment_id: str, reason: str, operator_action: str) -> None:
+        """The deployer's report that a deployment never came up. A deployment that is
+        already active stays active (its stack rolled back and still serves): its failed
+        release is ``record_release``'s to say."""
+        with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
+            self._dynamodb.update_item(
+                TableName=self._table, Key=to_item({"tenantId": deployment_id}),
+                UpdateExpression="SET #status = :failed, failureReason = :reason, "
+                                 "operatorAction = :action",
+                ConditionExpression="attribute_exists(tenantId) AND #status <> :active",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item({
+                    ":failed": DeploymentStatus.FAILED.value,
+                    ":active": DeploymentStatus.ACTIVE.value,
+                    ":reason": reason, ":action": operator_action}))
+
+    def record_release(self, deployment_id: str, release_id: str, result: ReleaseResult,
+                       at: str, reason: str = "") -> None:
+        """What a rollout did to the deployment. A failed release leaves ``releaseId`` on the
+        release the deployment still runs and keeps the reason for staff."""
+        values: dict[str, object] = {":at": at, ":result": result.value}
+        assignments = ["releasedAt = :at", "releaseResult = :result"]
+        if result is ReleaseResult.FAILED:
+            assignments.append("releaseFailure = :reason")
+            values[":reason"] = reason
+            removals = ""
+        else:
+            assignments.append("releaseId = :release")
+            values[":release"] = release_id
+            removals = " REMOVE releaseFailure"
+        self._dynamodb.update_item(
+            TableName=self._table, Key=to_item({"tenantId": deployment_id}),
+            UpdateExpression="SET " + ", ".join(assignments) + removals,
+            ConditionExpression="attribute_exists(tenantId)",
+            ExpressionAttributeValues=to_item(values))
+
+    def set_release_settings(self, deployment_id: str, settings: ReleaseSettings) -> None:
+        """Staff's choice of a deployment's wave and whether it follows new releases (when it
+        was last changed is kept with it)."""
+        assignments = ["releaseSettingsChangedAt = :at"]
+        values: dict[str, object] = {":at": utc_timestamp()}
+        if settings.wave is not None:
+            assignments.append("wave = :wave")
+            values[":wave"] = settings.wave
+        if settings.apply_latest_release is not None:
+            assignments.append("applyLatestRelease = :apply")
+            values[":apply"] = settings.apply_latest_release
+        self._dynamodb.update_item(
+            TableName=self._table, Key=to_item({"tenantId": deployment_id}),
+            UpdateExpression="SET " + ", ".join(assignments)
+                             + (" REMOVE wave" if settings.last_wave else ""),
+            ConditionExpression="attribute_exists(tenantId)",
+            ExpressionAttributeValues=to_item(values))

@@ -9,7 +9,7 @@ the user's role and status are still what the token says, and which APIs the ten
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -117,6 +117,7 @@ class UserRecord:
 class DeploymentStatus(StrEnum):
     PROVISIONING = "provisioning"  # requested by a registration, not yet up
     ACTIVE = "active"  # up: its API ids and URL are recorded
+    FAILED = "failed"  # its first deployment failed: the row says why and what staff can do
 
 
 class DesiredState(StrEnum):
@@ -124,13 +125,49 @@ class DesiredState(StrEnum):
     STOPPED = "stopped"  # the tenant is deactivated: its services stop, its data stays
 
 
+class ReleaseResult(StrEnum):
+    DEPLOYED = "deployed"
+    UNCHANGED = "unchanged"  # the stack was already what the release asks for
+    FAILED = "failed"  # rolled back: the deployment keeps serving its previous release
+
+
+@dataclass(frozen=True)
+class ReleaseState:
+    """What the release pipeline knows of a deployment: which release it runs, how the last
+    attempt went, and how staff want it treated in a rollout.
+
+    ``wave`` None is the last wave (where a new tenant lands); ``apply_latest_release`` False
+    pins the deployment to the release it runs (a rollout skips it)."""
+
+    release_id: str = ""  # "" until a release was recorded on the row
+    released_at: str = ""
+    result: ReleaseResult | None = None
+    wave: int | None = None
+    apply_latest_release: bool = True
+    failure: str = ""  # why the last release failed (it was rolled back)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> ReleaseState:
+        wave = item.get("wave")
+        result = item.get("releaseResult")
+        return cls(release_id=str(item.get("releaseId", "")),
+                   released_at=str(item.get("releasedAt", "")),
+                   result=ReleaseResult(result) if result else None,
+                   wave=int(wave) if wave is not None else None,
+                   apply_latest_release=item.get("applyLatestRelease", True) is not False,
+                   failure=str(item.get("releaseFailure", "")))
+
+
 @dataclass(frozen=True)
 class DeploymentRecord:
     """A deployment of the tenant API, and what the control plane wants of it.
 
     ``status`` is ``provisioning`` from the registration's request until the deployer records
-    the deployment's API ids and URL (``active``); ``desired_state`` is ``stopped`` while the
-    tenant is deactivated. The deployer (local platform, or the aws pipeline) acts on both.
+    the deployment's API ids and URL (``active``), or ``failed`` when its first deployment
+    failed (``failure`` says why, ``operator_action`` what staff can do; never shown to the
+    tenant); ``desired_state`` is ``stopped`` while the tenant is deactivated. The deployer
+    (local platform, or the aws pipeline) acts on both. ``release`` is the release pipeline's
+    part of the row, written only by it and by staff's release settings.
     """
 
     deployment_id: str  # "pooled" or a Platinum tenant's id (the table's tenantId key)
@@ -139,6 +176,15 @@ class DeploymentRecord:
     api_url: str
     status: DeploymentStatus = DeploymentStatus.ACTIVE
     desired_state: DesiredState = DesiredState.RUNNING
+    failure: str = ""
+    operator_action: str = ""
+    release: ReleaseState = field(default_factory=ReleaseState)
+
+    @property
+    def serving(self) -> bool:
+        """Its API answers the tenant's users."""
+        return self.status is DeploymentStatus.ACTIVE and \
+            self.desired_state is DesiredState.RUNNING
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> DeploymentRecord:
@@ -150,9 +196,15 @@ class DeploymentRecord:
             api_url=str(item.get("apiGatewayUrl", "")),
             status=DeploymentStatus(item.get("status", DeploymentStatus.ACTIVE)),
             desired_state=DesiredState(item.get("desiredState", DesiredState.RUNNING)),
+            failure=str(item.get("failureReason", "")),
+            operator_action=str(item.get("operatorAction", "")),
+            release=ReleaseState.from_item(item),
         )
 
     def to_item(self) -> dict[str, Any]:
+        """The deployment's address and wanted state: what a deployer or the baseline writes.
+        The release attributes are left out (written one by one by ``Deployments``), so
+        writing a row's address never erases which release it runs."""
         item: dict[str, Any] = {
             "tenantId": self.deployment_id,
             "stackName": self.stack_name,

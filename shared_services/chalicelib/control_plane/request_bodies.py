@@ -7,6 +7,8 @@ characters (400 otherwise), and the path parameters.
 - tenantTier: Basic, Standard, Premium or Platinum, in any case.
 - tenantPhone: up to 32 characters: digits, spaces and + ( ) . - ; tenantAddress: up to 256.
 - userName: 1-64 characters: letters, digits and . _ - ; userRole: one of the four roles.
+- wave: a rollout wave from 1 to 100, or "last" (the default wave, where new tenants land);
+  applyLatestRelease: true or false (a JSON boolean).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import unquote
 from chalicelib.control_plane.registration import RegistrationRequest
 from chalicelib.control_plane.tenant_management import TenantChanges
 from tenant_context.errors import BadRequestError, NotFoundError
+from tenant_context.platform.deployments import ReleaseSettings
 from tenant_context.service.validation import BodySchema, Choice, Email, FieldError, Text
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, is_tenant_id
 
@@ -59,6 +62,35 @@ class UserChanges:
     user_role: Role | None = None
 
 
+@dataclass(frozen=True)
+class ReleaseSettingsBody:
+    wave: int | str | None = None
+    apply_latest_release: bool | None = None
+
+    def settings(self) -> ReleaseSettings:
+        last = self.wave == LAST_WAVE
+        return ReleaseSettings(wave=None if last else int(self.wave) if self.wave else None,
+                               last_wave=last, apply_latest_release=self.apply_latest_release)
+
+
+LAST_WAVE = "last"
+MAX_WAVE = 100
+
+
+def _wave(value: Any) -> int | str:
+    if value == LAST_WAVE:
+        return LAST_WAVE
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WAVE:
+        raise ValueError(f'must be a wave number from 1 to {MAX_WAVE}, or "{LAST_WAVE}"')
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
 TENANT_NAME_FIELD = _name(True)
 REGISTRATION = BodySchema(RegistrationRequest, (
     TENANT_NAME_FIELD, *_contact(True), Choice("tenantTier", Tier.parse),
@@ -72,6 +104,9 @@ NEW_USER = BodySchema(NewUser, (
     Choice("userRole", Role.parse),
     Text("tenantId", required=False, max_length=32, pattern=TENANT_REFERENCE,
          charset="a tenant id (32 hexadecimal characters)"),
+))
+RELEASE_SETTINGS = BodySchema(ReleaseSettingsBody, (
+    Choice("wave", _wave, required=False), Choice("applyLatestRelease", _boolean, required=False),
 ))
 USER_UPDATE = BodySchema(UserChanges, (
     Email("userEmail", required=False), Choice("userRole", Role.parse, required=False),

@@ -9,6 +9,8 @@
   request is well formed, the role lacks the right.
 - A rename (a change of case or spacing included) rewrites the tenant's name claim in the same
   transaction as the record, so the claim's spelling never lags behind the record's.
+- Release settings (SystemAdmin, Platinum tenants only): the tenant's rollout wave and whether
+  it follows new releases (``applyLatestRelease``), on its deployment row.
 - Deactivation (DELETE) keeps all data: the tenant is marked inactive, its users are disabled
   and a Platinum tenant's deployment is asked to stop. Activation (SystemAdmin) reverses it.
 """
@@ -17,14 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from chalicelib.control_plane.tenant_store import TenantStore
 from chalicelib.control_plane.user_management import UserAccounts
-from tenant_context.errors import BadRequestError, ForbiddenError, NotFoundError
-from tenant_context.platform.deployments import Deployments
+from tenant_context.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+)
+from tenant_context.platform.deployments import Deployments, ReleaseSettings
 from tenant_context.platform.platform_settings import PlatformSettings
 from tenant_context.platform.tenant_records import (
+    DeploymentRecord,
     DeploymentStatus,
     DesiredState,
     TenantRecord,
@@ -34,19 +43,24 @@ from tenant_context.service.context import TenantContext
 from tenant_context.tenancy import Role, Tier
 
 
+class Availability(StrEnum):
+    """What a tenant's sign-in page is told about its deployment (``GET /tenant/init``)."""
+
+    READY = "ready"
+    PROVISIONING = "provisioning"  # being deployed: try again shortly
+    UNAVAILABLE = "unavailable"  # failed or stopped: why is for staff only
+
+
 @dataclass(frozen=True)
 class TenantConfig:
-    """What a tenant's sign-in page needs; ``api_url`` is empty while provisioning."""
+    """What a tenant's sign-in page needs; ``api_url`` is set only when it is ``READY``."""
 
     user_pool_id: str
     app_client_id: str
     api_url: str
     tenant_id: str  # not sent: whom the lookup was about, for logs and metrics
     tier: Tier
-
-    @property
-    def provisioning(self) -> bool:
-        return not self.api_url
+    availability: Availability
 
 
 @dataclass(frozen=True)
@@ -64,10 +78,15 @@ def tenant_config(store: TenantStore, deployments: Deployments, name: str) -> Te
     if record is None:
         raise NotFoundError(f"No tenant named {name!r}")
     deployment = deployments.get(record.tier.deployment_for(record.tenant_id))
-    ready = deployment is not None and deployment.status == DeploymentStatus.ACTIVE
     return TenantConfig(record.user_pool_id, record.app_client_id,
-                        deployment.api_url if ready and deployment else "", record.tenant_id,
-                        record.tier)
+                        deployment.api_url if deployment and deployment.serving else "",
+                        record.tenant_id, record.tier, availability(deployment))
+
+
+def availability(deployment: DeploymentRecord | None) -> Availability:
+    if deployment is None or deployment.status is DeploymentStatus.PROVISIONING:
+        return Availability.PROVISIONING  # requested (or the baseline not yet recorded)
+    return Availability.READY if deployment.serving else Availability.UNAVAILABLE
 
 
 class TenantManagement:
@@ -101,6 +120,12 @@ class TenantManagement:
     def get(self, tenant_id: str) -> TenantRecord:
         self._require(Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT, Role.TENANT_ADMIN)
         return self._tenant(tenant_id)
+
+    def deployment_of(self, tenant: TenantRecord) -> DeploymentRecord | None:
+        """The row of the deployment serving ``tenant`` (staff only: a failure's reason and
+        the operator's next step are not the tenant's to read)."""
+        self._require(Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT)
+        return self._deployments.get(tenant.tier.deployment_for(tenant.tenant_id))
 
     def update(self, tenant_id: str, changes: TenantChanges) -> TenantRecord:
         """Apply the changes; returns the tenant as it was before them."""
@@ -137,6 +162,21 @@ class TenantManagement:
                 f"(tenant is {record.tier}, asked for {tier})", fields=["tenantTier"])
         return {"tenantTier": tier.value,
                 "apiKey": self._settings().api_keys.get(tier.value, record.api_key)}
+
+    def set_release_settings(self, tenant_id: str, settings: ReleaseSettings) -> TenantRecord:
+        """A Platinum tenant's wave and pin in rollouts (SystemAdmin). A pooled tier's tenant
+        runs the pooled deployment's release: it has no settings of its own (409)."""
+        self._require(Role.SYSTEM_ADMIN)
+        record = self._tenant(tenant_id)
+        if record.tier.is_pooled:
+            raise ConflictError(f"tenant {tenant_id} is on the {record.tier} tier: it runs the "
+                                f"pooled deployment's release; waves and pins are for "
+                                f"Platinum tenants' own deployments")
+        try:
+            self._deployments.set_release_settings(tenant_id, settings)
+        except self._deployments.missing_row as missing:
+            raise ConflictError(f"tenant {tenant_id} has no deployment row") from missing
+        return record
 
     def deactivate(self, tenant_id: str) -> TenantRecord:
         self._require(Role.SYSTEM_ADMIN, Role.TENANT_ADMIN)

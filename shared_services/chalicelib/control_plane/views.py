@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.control_plane.user_management import UserView
-from tenant_context.platform.tenant_records import TenantRecord
+from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord
 
 
 def tenant_summary(tenant: TenantRecord) -> dict[str, Any]:
@@ -22,6 +22,22 @@ def tenant_detail(tenant: TenantRecord) -> dict[str, Any]:
             "tenant_email": tenant.tenant_email, "tenant_phone": tenant.tenant_phone,
             "tenant_address": tenant.tenant_address, "tenant_tier": tenant.tier.value,
             "is_active": tenant.is_active}
+
+
+def deployment_detail(row: DeploymentRecord | None) -> dict[str, Any] | None:
+    """Staff's view of a tenant's deployment row: its state, the release it runs and, after a
+    failure, why and what to do."""
+    if row is None:
+        return None
+    release = row.release
+    return {"deployment_id": row.deployment_id, "stack_name": row.stack_name,
+            "status": row.status.value, "desired_state": row.desired_state.value,
+            "api_url": row.api_url, "failure_reason": row.failure,
+            "operator_action": row.operator_action, "release_id": release.release_id,
+            "released_at": release.released_at,
+            "release_result": release.result.value if release.result else None,
+            "release_failure": release.failure, "wave": release.wave,
+            "apply_latest_release": release.apply_latest_release}
 
 
 def user_detail(view: UserView) -> dict[str, Any]:
