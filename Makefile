@@ -20,8 +20,15 @@ API_GATEWAY_LOGS_ROLE ?=
 # aws: minutes a stack may take before the run reports it stuck (default 60).
 STACK_TIMEOUT_MINUTES ?=
 DIST ?=
-# make deploy-tenants: only these Platinum tenants (ids separated by spaces; default: all).
+# make deploy-tenants: only these Platinum tenants (ids separated by spaces; default: all);
+# make release-settings: the one tenant.
 TENANT_ID ?=
+# make release: the release's id (default: from git), stacks of a wave at once, failed stacks
+# tolerated, and whether to ask before each wave after the first.
+RELEASE_ID ?=
+MAX_CONCURRENCY ?=
+FAILURE_THRESHOLD ?=
+APPROVE_WAVES ?=
 # A variable given on make's command line, as an option: $(call given,NAME,--name). One the
 # shell merely exports is ignored (WSL exports NAME, the computer's name: it must never become
 # a tenant's or a service's name).
@@ -36,7 +43,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants new-service test unit lint typecheck layer package bench clean constraints
+.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants release releases release-settings new-service test unit lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -74,6 +81,20 @@ onboard-tenant: $(STAMP) ## onboard a tenant: NAME=... EMAIL=... TIER=... [TARGE
 deploy-tenants: $(STAMP) ## every Platinum tenant's stack as recorded (release; after deactivation) [TARGET=aws BUCKET=... REGION=... TENANT_ID=... DRY_RUN=1]
 	@$(PY) -m pipeline.deploy tenants $(DEPLOY_OPTIONS) \
 	  $(foreach id,$(TENANT_ID),--tenant-id "$(id)")
+
+release: $(STAMP) ## roll the code out: pooled first, then Platinum tenants wave by wave [RELEASE_ID=... MAX_CONCURRENCY=4 FAILURE_THRESHOLD=0 APPROVE_WAVES=1]
+	@$(PY) -m pipeline.release rollout --target "$(TARGET)" \
+	  $(if $(RELEASE_ID),--release-id "$(RELEASE_ID)") \
+	  $(if $(MAX_CONCURRENCY),--max-concurrency "$(MAX_CONCURRENCY)") \
+	  $(if $(FAILURE_THRESHOLD),--failure-threshold "$(FAILURE_THRESHOLD)") \
+	  $(if $(filter-out 0 no false,$(APPROVE_WAVES)),--approve-waves)
+
+releases: $(STAMP) ## what each deployment runs now: release, wave, pin, last result
+	@$(PY) -m pipeline.release status --target "$(TARGET)"
+
+release-settings: $(STAMP) ## a Platinum tenant's place in rollouts: TENANT_ID=... [WAVE=1-100|last] [APPLY_LATEST_RELEASE=true|false]
+	@$(PY) -m pipeline.release settings --target "$(TARGET)" $(call given,TENANT_ID,--tenant-id) \
+	  $(call given,WAVE,--wave) $(call given,APPLY_LATEST_RELEASE,--apply-latest-release)
 
 new-service: $(STAMP) ## a tenant service, its tests and its registry line: NAME=... [ITEM=<NAME>] [ID=<item>Id]
 	@$(PY) -m pipeline.scaffold $(call given,NAME,--name) $(call given,ITEM,--item) \

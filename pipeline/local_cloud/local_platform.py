@@ -77,7 +77,8 @@ BASELINE_DEPLOYMENTS: dict[str, list[tuple[ServiceApp, str]]] = {
     ADMIN_DEPLOYMENT: [(SHARED_SERVICES, ADMIN_API_NAMES[0])],
     POOLED_DEPLOYMENT: list(zip(TENANT_SERVICE_APPS, POOLED_API_NAMES, strict=True)),
 }
-# ``make deploy-pooled`` and ``make deploy-tenants`` ask the running platform for a release.
+# ``make deploy-pooled``, ``make deploy-tenants`` and ``make release`` ask the running platform
+# for a release (for Platinum deployments, those named in ``StatePaths.release_requests``).
 RELEASE_POOLED = signal.SIGHUP
 RELEASE_TENANTS = signal.SIGUSR1
 
@@ -280,7 +281,7 @@ def main() -> None:
                 print("Released: new processes serve the admin and pooled APIs.", flush=True)
             if releases[RELEASE_TENANTS].is_set() and platform.provisioner:
                 releases[RELEASE_TENANTS].clear()
-                platform.provisioner.release()
+                platform.provisioner.release(platform.paths.take_release_requests() or None)
             children = {**platform.services,
                         **({"emulator": platform.emulator.process} if platform.emulator else {})}
             dead = [name for name, process in children.items() if process.poll() is not None]

@@ -39,6 +39,25 @@ class StatePaths:
     def logs(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def release_requests(self) -> Path:
+        """One empty file per Platinum deployment a release asks for, named by its tenant id;
+        the platform takes (removes) them when signalled. None there: every deployment."""
+        return self.root / "release-requests"
+
+    def request_release(self, deployment_id: str) -> None:
+        self.release_requests.mkdir(parents=True, exist_ok=True)
+        (self.release_requests / deployment_id).touch()
+
+    def take_release_requests(self) -> set[str]:
+        """The requested deployments, each taken once (requests made meanwhile stay for the
+        next signal)."""
+        taken = set()
+        for request in sorted(self.release_requests.glob("*")):
+            request.unlink(missing_ok=True)
+            taken.add(request.name)
+        return taken
+
     def running(self) -> dict[str, Any]:
         """The running platform's URLs and pids, or ``NotRunning``."""
         if not self.platform.exists():

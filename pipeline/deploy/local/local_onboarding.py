@@ -40,7 +40,7 @@ def _call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[in
 
 def wait_for_tenant_api(admin_api: str, name: str, timeout: float,
                         poll_seconds: float = 0.5) -> tuple[int, Any]:
-    """GET /tenant/init until it stops answering 202 (provisioning) or ``timeout`` passes;
+    """GET /tenant/init until it stops answering 409 ``provisioning`` or ``timeout`` passes;
     the last answer. Its ``Retry-After`` suits a browser on AWS; locally the wait is seconds."""
     url = f"{admin_api}/tenant/init/{urllib.parse.quote(name)}"
     started = time.monotonic()
@@ -48,7 +48,9 @@ def wait_for_tenant_api(admin_api: str, name: str, timeout: float,
     while True:
         status, config = _call("GET", url)
         waited = time.monotonic() - started
-        if status != 202 or waited >= timeout:
+        provisioning = status == 409 and isinstance(config, dict) and \
+            config.get("status") == "provisioning"
+        if not provisioning or waited >= timeout:
             if reported:
                 print(f"  ... {'up' if status == 200 else 'gave up'} after {waited:.1f} s",
                       flush=True)

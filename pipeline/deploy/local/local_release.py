@@ -22,7 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TextIO
 
 from pipeline.local_cloud.local_platform import (
@@ -31,7 +31,11 @@ from pipeline.local_cloud.local_platform import (
     RELEASE_TENANTS,
     emulator_clients,
 )
-from pipeline.local_cloud.provisioning.baseline_bootstrap import LocalUrls, bootstrap
+from pipeline.local_cloud.provisioning.baseline_bootstrap import (
+    BaselineResult,
+    LocalUrls,
+    bootstrap,
+)
 from pipeline.local_cloud.state import NotRunning, StatePaths
 from pipeline.stacks.inventory import LISTING_PATHS, POOLED_STACK_NAME
 from tenant_context.platform.invitations import CredentialsFile
@@ -78,7 +82,10 @@ def _tenant_process(name: str) -> bool:
     return "/" in name  # "<tenantId>/<app>"
 
 
-def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
+def release_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> BaselineResult:
+    """The pooled deployment's definitions applied to the emulator, then the working tree's
+    code on the admin and pooled services; ``ReleaseError`` unless both APIs answer behind
+    their authorizer afterwards."""
     state = paths.running()
     urls = LocalUrls(admin_api=state["adminApiUrl"], pooled_api=state["pooledApiUrl"])
     clients = emulator_clients(state["emulatorUrl"])
@@ -101,18 +108,38 @@ def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
         print(f"  {name}: {'up behind the authorizer' if status == 401 else status}",
               file=out, flush=True)
         if status != 401:  # without a token, only the authorizer may answer
-            print(f"{name} at {url} answered {status} without a token; expected 401",
-                  file=sys.stderr)
-            return 1
+            raise ReleaseError(f"{name} at {url} answered {status} without a token; "
+                               f"expected 401")
+    return baseline
+
+
+def deploy_pooled(paths: StatePaths, admin_email: str, out: TextIO) -> int:
+    try:
+        baseline = release_pooled(paths, admin_email, out)
+    except ReleaseError as error:
+        print(error, file=sys.stderr)
+        return 1
+    state = paths.running()
     print("\n".join([
         "Pooled deployment ready:",
         f"  stack              {POOLED_STACK_NAME}",
-        f"  admin API          {urls.admin_api}",
-        f"  pooled tenant API  {urls.pooled_api}   ({', '.join(LISTING_PATHS)})",
+        f"  admin API          {state['adminApiUrl']}",
+        f"  pooled tenant API  {state['pooledApiUrl']}   ({', '.join(LISTING_PATHS)})",
         f"  SystemAdmin        user '{baseline.admin_user_name}'"
         f" (password in {paths.credentials})",
     ]), file=out, flush=True)
     return 0
+
+
+def release_deployments(paths: StatePaths, tenant_ids: Collection[str],
+                        timeout: float = RELEASE_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """New processes for the named Platinum deployments that are running (one that is not,
+    stopped or not yet up, starts on the working tree's code anyway); returns once every one
+    of them was replaced."""
+    for tenant_id in tenant_ids:
+        paths.request_release(tenant_id)
+    prefixes = tuple(f"{tenant_id}/" for tenant_id in tenant_ids)
+    return release(paths, RELEASE_TENANTS, lambda name: name.startswith(prefixes), timeout)
 
 
 def deploy_tenants(paths: StatePaths, out: TextIO) -> int:

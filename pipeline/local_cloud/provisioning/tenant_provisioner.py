@@ -14,8 +14,9 @@ every few seconds (changes made around the front door), and reconciles every sil
   404, as for a URL no API serves); its tables and data stay;
 - a deployment whose processes died, or whose row is gone, is stopped (and brought up again
   if still wanted);
-- after ``release`` (``make deploy-tenants`` locally), each running deployment gets new
-  processes, which take its route over before the old ones stop (no request fails).
+- after ``release`` (``make deploy-tenants`` locally: every one; ``make release``: one wave's),
+  each running deployment named gets new processes, which take its route over before the old
+  ones stop (no request fails).
 On platform start every active, running deployment is thus brought back up. A failure is
 logged and retried after ``retry_delay`` seconds; it never stops the platform.
 """
@@ -25,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, Protocol, TypeVar
 
@@ -197,12 +198,13 @@ class Provisioner(Generic[Running]):
         _log.info("deployment %s: stopped (tables and data kept)", tenant_id)
         return True
 
-    def release(self) -> None:
-        """Replace every running deployment's processes with new ones (the working tree's code)
-        at the next pass, without failing a request: the new ones take the route over before
-        the old ones stop."""
+    def release(self, deployment_ids: Collection[str] | None = None) -> None:
+        """Replace the running deployments' processes (those named, or every one) with new
+        ones (the working tree's code) at the next pass, without failing a request: the new
+        ones take the route over before the old ones stop."""
         with self._lock:
-            self._releases |= set(self._running)
+            self._releases |= set(self._running) if deployment_ids is None else \
+                set(deployment_ids) & set(self._running)
         self.nudge()
 
     def nudge(self) -> None:

@@ -272,3 +272,16 @@ def test_polling_reports_changes_and_stop_stops_every_deployment(world: World) -
     assert world.launcher.running() == []
     assert not world.served(TENANT)
     assert world.provisioner.pids() == {}
+
+
+def test_a_release_of_named_deployments_replaces_only_theirs(world: World) -> None:
+    """One wave of ``make release``: the others keep their processes."""
+    world.rows.request(TENANT)
+    world.rows.request(OTHER)
+    world.provisioner.reconcile()
+    before = {deployment.tenant_id: deployment.serial for deployment in world.launcher.running()}
+    world.provisioner.release([TENANT, "f" * 32])  # a tenant that runs nothing is ignored
+    assert world.provisioner.reconcile() is True
+    after = {deployment.tenant_id: deployment.serial for deployment in world.launcher.running()}
+    assert after[OTHER] == before[OTHER]
+    assert after[TENANT] != before[TENANT]

@@ -1,0 +1,5 @@
+import sys
+
+from pipeline.release.cli import main
+
+sys.exit(main())

@@ -1,0 +1,198 @@
+"""``make release``, ``make releases`` and ``make release-settings``: rolling the code out to the
+fleet, and what each deployment runs.
+
+    python -m pipeline.release rollout [--target local|aws] [--release-id ID]
+                                       [--max-concurrency N] [--failure-threshold N]
+                                       [--approve-waves] [--admin-email E]
+    python -m pipeline.release status [--target local|aws] [--region R]
+    python -m pipeline.release settings --tenant-id ID [--wave N|last]
+                                        [--apply-latest-release true|false]
+
+local (the default) works on the running ``make local``: the working tree's code is the
+release (its id from git, ``pipeline.release.release_id``), rolled out by the rollout runner
+(``pipeline.rollout``) with the local deployer (``pipeline.deploy.local.local_rollout``); every
+row records the release it runs. A rollout that stops prints why and records its report in
+``.local/rollouts/``. Exit codes: 0 done; 1 the rollout stopped (its table says where and why);
+2 nothing was done (the command line, the platform, the release id or the rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from pipeline.deploy.local.local_rollout import LocalDeployer
+from pipeline.local_cloud.local_platform import emulator_clients
+from pipeline.local_cloud.state import NotRunning, StatePaths
+from pipeline.project import PROJECT_ROOT
+from pipeline.release.release_id import ReleaseIdError, checked, working_tree_release
+from pipeline.rollout.release_plan import PlanError, Wave, plan_rollout
+from pipeline.rollout.release_tables import fleet_lines, rollout_lines
+from pipeline.rollout.rollout import (
+    Approval,
+    Rollout,
+    RolloutReport,
+    RolloutSettings,
+    always,
+)
+from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
+from tenant_context.platform.deployments import Deployments, ReleaseSettings
+from tenant_context.platform.tenant_records import utc_timestamp
+from tenant_context.tenancy import is_tenant_id
+
+LOCAL, AWS = "local", "aws"
+USAGE_ERROR = 2
+
+
+class UsageProblem(Exception):  # noqa: N818 - read as "a usage problem: <what>"
+    """Found before anything is done: exit code 2."""
+
+
+@dataclass(frozen=True)
+class Tools:
+    """What ``main`` reaches the outside through; tests pass their own."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    ask: Callable[[str], str] = input
+    release_id: Callable[[Path], str] = working_tree_release
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--target", choices=[LOCAL, AWS], default=LOCAL,
+                        help="local: the running local platform (default); aws: the account")
+    main_parser = argparse.ArgumentParser(prog="python -m pipeline.release",
+                                          description=__doc__.split("\n\n")[0])
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    rollout = commands.add_parser("rollout", parents=[common],
+                                  help="roll a release out: pooled first, then wave by wave")
+    rollout.add_argument("--release-id", default="",
+                         help="aws: the release to roll out (locally: the working tree's, "
+                              "from git)")
+    rollout.add_argument("--max-concurrency", type=int, default=4,
+                         help="stacks of one wave deploying at once (4)")
+    rollout.add_argument("--failure-threshold", type=int, default=0,
+                         help="failed stacks tolerated before the rollout stops (0)")
+    rollout.add_argument("--approve-waves", action="store_true",
+                         help="ask before every wave after the first")
+    rollout.add_argument("--admin-email", default="admin@example.com",
+                         help="the first SystemAdmin's address (used only when it is created)")
+    commands.add_parser("status", parents=[common], help="what each deployment runs now")
+    settings = commands.add_parser("settings", parents=[common],
+                                   help="a Platinum tenant's wave and pin")
+    settings.add_argument("--tenant-id", default="")
+    settings.add_argument("--wave", default="", help="1-100, or last")
+    settings.add_argument("--apply-latest-release", default="", choices=["", "true", "false"],
+                          help="false pins the tenant to the release it runs")
+    return main_parser
+
+
+def release_settings(args: argparse.Namespace) -> ReleaseSettings:
+    problems = []
+    if not is_tenant_id(args.tenant_id):
+        problems.append(f"--tenant-id {args.tenant_id!r} (TENANT_ID=...): a Platinum tenant's "
+                        f"id, 32 hex characters")
+    wave: int | None = None
+    if args.wave and args.wave != "last":
+        if not args.wave.isascii() or not args.wave.isdigit() or not 1 <= int(args.wave) <= 100:
+            problems.append(f"--wave {args.wave!r} (WAVE=...): 1-100, or last")
+        else:
+            wave = int(args.wave)
+    follows = {"": None, "true": True, "false": False}[args.apply_latest_release]
+    if not args.wave and follows is None:
+        problems.append("nothing to change: give --wave (WAVE=...) or --apply-latest-release "
+                        "(APPLY_LATEST_RELEASE=true|false)")
+    if problems:
+        raise UsageProblem("; ".join(problems))
+    return ReleaseSettings(wave=wave, last_wave=args.wave == "last",
+                           apply_latest_release=follows)
+
+
+def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
+    tools = tools or Tools()
+    args = parser().parse_args(argv)
+    try:
+        if args.target == AWS:
+            raise UsageProblem("--target aws (TARGET=aws) is not available for releases yet: "
+                               "use make deploy-pooled and make deploy-tenants TARGET=aws")
+        if args.command == "rollout" and args.release_id:
+            raise UsageProblem("--release-id (RELEASE_ID=...) names a release on aws; locally "
+                               "the release is the working tree: check out the release's "
+                               "commit and run make release")
+        paths = StatePaths.from_environ()
+        deployments = Deployments(emulator_clients(paths.running()["emulatorUrl"]).dynamodb,
+                                  TENANT_STACK_MAPPING_TABLE.name)
+        if args.command == "status":
+            print("\n".join(fleet_lines(deployments.all())), file=tools.out)
+            return 0
+        if args.command == "settings":
+            return _settings(args, deployments, tools)
+        settings = _rollout_settings(args)
+        release_id = checked(tools.release_id(PROJECT_ROOT))
+        plan = plan_rollout(deployments.all(), release_id)
+    except (UsageProblem, NotRunning, ReleaseIdError, PlanError) as problem:
+        print(f"error: {problem}", file=tools.err)
+        return USAGE_ERROR
+    print("\n".join(plan.lines()), file=tools.out, flush=True)
+    approve = _asking(tools) if args.approve_waves else always
+    report = Rollout(LocalDeployer(paths, args.admin_email), deployments,
+                     lambda line: print(line, file=tools.out, flush=True), settings,
+                     approve=approve).run(plan)
+    print("\n".join(["", *rollout_lines(report)]), file=tools.out, flush=True)
+    if report.stopped:
+        record = _recorded(paths, report)
+        print(f"The rollout stopped; its report is in {record}", file=tools.err)
+        return 1
+    return 0
+
+
+def _rollout_settings(args: argparse.Namespace) -> RolloutSettings:
+    try:
+        return RolloutSettings(args.max_concurrency, args.failure_threshold)
+    except ValueError as error:
+        raise UsageProblem(f"{error} (--max-concurrency MAX_CONCURRENCY, --failure-threshold "
+                           f"FAILURE_THRESHOLD)") from error
+
+
+def _settings(args: argparse.Namespace, deployments: Deployments, tools: Tools) -> int:
+    settings = release_settings(args)
+    row = deployments.get(args.tenant_id)
+    if row is None:
+        raise UsageProblem(f"no Platinum deployment recorded for tenant {args.tenant_id} (a "
+                           f"pooled tier's tenant runs the pooled deployment's release)")
+    deployments.set_release_settings(args.tenant_id, settings)
+    changed = deployments.get(args.tenant_id)
+    assert changed is not None
+    print("\n".join(fleet_lines([changed])), file=tools.out)
+    return 0
+
+
+def _asking(tools: Tools) -> Approval:
+    def approve(wave: Wave) -> bool:
+        answer = tools.ask(f"Start wave {wave.number} ({len(wave.targets)} stacks)? [y/N] ")
+        return answer.strip().lower() in {"y", "yes"}
+
+    return approve
+
+
+def _recorded(paths: StatePaths, report: RolloutReport) -> Path:
+    """A stopped rollout's report, kept (locally the notification is this file and the
+    printout; on AWS it is the pipeline's SNS topic)."""
+    folder = paths.root / "rollouts"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / f"{utc_timestamp().replace(':', '')}-{report.release_id}.json"
+    record.write_text(json.dumps({
+        "releaseId": report.release_id, "stopped": report.stopped, "seconds": report.seconds,
+        "outcomes": [{"deployment": outcome.target.deployment_id,
+                      "stack": outcome.target.stack, "wave": outcome.target.wave,
+                      "fromRelease": outcome.target.from_release, "result": outcome.result,
+                      "seconds": outcome.seconds, "reason": outcome.reason}
+                     for outcome in report.outcomes]}, indent=2))
+    return record
+
