@@ -77,7 +77,8 @@ class UsageProblem(Exception):  # noqa: N818 - read as "a usage problem: <what>"
     """Found before anything is done: the run stops with exit code 2."""
 
 
-def parser() -> argparse.ArgumentParser:
+def common_options() -> argparse.ArgumentParser:
+    """The options every deploying command takes (``make release`` too)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--target", choices=[LOCAL, AWS], default=LOCAL,
                         help="local: the running local platform (default); aws: CloudFormation")
@@ -98,6 +99,11 @@ def parser() -> argparse.ArgumentParser:
                         help=f"aws: days the stacks keep function and access logs "
                              f"({DEFAULT_RETENTION_DAYS}; CloudWatch's values: "
                              f"{', '.join(map(str, RETENTION_DAYS))})")
+    return common
+
+
+def parser() -> argparse.ArgumentParser:
+    common = common_options()
     main_parser = argparse.ArgumentParser(prog="python -m pipeline.deploy",
                                           description=__doc__.split("\n\n")[0])
     # Only ``tenants`` names tenants; only ``pooled`` may ask for the API Gateway logs role.
@@ -143,6 +149,12 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
                      + (": the pooled deployment is make deploy-pooled's"
                         if tenant_id == POOLED_DEPLOYMENT else "")
                      for tenant_id in args.tenant_ids if not is_tenant_id(tenant_id)]
+    return problems + common_problems(args)
+
+
+def common_problems(args: argparse.Namespace) -> list[str]:
+    """What is wrong with the ``common_options`` (each names its make variable)."""
+    problems = []
     if args.stack_timeout_minutes < 1:
         problems.append(f"--stack-timeout-minutes {args.stack_timeout_minutes} "
                         f"(STACK_TIMEOUT_MINUTES): at least 1")
@@ -199,7 +211,7 @@ def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
     try:
         run_aws(args, session, region, tools)
     except (DeployError, ClientError, BotoCoreError, subprocess.CalledProcessError) as error:
-        tools.err(f"error: {_said(error, args)}")
+        tools.err(f"error: {said(error, args)}")
         return 1
     except KeyboardInterrupt:
         tools.err("interrupted: a stack operation already started goes on in CloudFormation "
@@ -223,7 +235,7 @@ def run_local(args: argparse.Namespace, tools: Tools) -> int:
 
 def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: str,
             tools: Tools) -> None:
-    templates = _templates(args, tools)
+    templates = packaged_templates(args, tools)
     target = Target(args.bucket, args.prefix, region)
     timeout = args.stack_timeout_minutes * 60.0
     world: AwsWorld
@@ -271,7 +283,7 @@ _DRY_RUN_NO_ROWS = ("(a dry run cannot read the table, so its scan answers no ro
                     "to see their deployments)")
 
 
-def _templates(args: argparse.Namespace, tools: Tools) -> PackagedTemplates:
+def packaged_templates(args: argparse.Namespace, tools: Tools) -> PackagedTemplates:
     if args.dist is not None:
         tools.out(f"Using the templates packaged in {args.dist}")
         return PackagedTemplates.in_dist(args.dist)
@@ -281,7 +293,7 @@ def _templates(args: argparse.Namespace, tools: Tools) -> PackagedTemplates:
     return PackagedTemplates(pooled, silo)
 
 
-def _said(error: Exception, args: argparse.Namespace) -> str:
+def said(error: Exception, args: argparse.Namespace) -> str:
     """One line an operator can act on."""
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")

@@ -4,15 +4,19 @@ fleet, and what each deployment runs.
     python -m pipeline.release rollout [--target local|aws] [--release-id ID]
                                        [--max-concurrency N] [--failure-threshold N]
                                        [--approve-waves] [--admin-email E]
+                                       [aws: --bucket B --region R --dist DIR --dry-run
+                                        --tenant-id ID ...]
     python -m pipeline.release status [--target local|aws] [--region R]
     python -m pipeline.release settings --tenant-id ID [--wave N|last]
-                                        [--apply-latest-release true|false]
+                                        [--apply-latest-release true|false] [--target ...]
 
 local (the default) works on the running ``make local``: the working tree's code is the
 release (its id from git, ``pipeline.release.release_id``), rolled out by the rollout runner
-(``pipeline.rollout``) with the local deployer (``pipeline.deploy.local.local_rollout``); every
-row records the release it runs. A rollout that stops prints why and records its report in
-``.local/rollouts/``. Exit codes: 0 done; 1 the rollout stopped (its table says where and why);
+(``pipeline.rollout``) with the local deployer (``pipeline.deploy.local.local_rollout``). aws
+rolls the packaged release out to the account's stacks (``pipeline.release.aws_release``);
+``--release-id`` names it (default: from git). Every row records the release it runs. A
+rollout that stops prints why (locally its report is also kept in ``.local/rollouts/``).
+Exit codes: 0 done; 1 the rollout stopped (its table says where and why) or a step failed;
 2 nothing was done (the command line, the platform, the release id or the rows).
 """
 
@@ -20,16 +24,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pipeline.deploy import cli as deploy_cli
+from pipeline.deploy.aws.deploy_error import DeployError
 from pipeline.deploy.local.local_rollout import LocalDeployer
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.state import NotRunning, StatePaths
 from pipeline.project import PROJECT_ROOT
+from pipeline.release.aws_release import rollout_on_aws
 from pipeline.release.release_id import ReleaseIdError, checked, working_tree_release
 from pipeline.rollout.release_plan import PlanError, Wave, plan_rollout
 from pipeline.rollout.release_tables import fleet_lines, rollout_lines
@@ -45,7 +55,7 @@ from tenant_context.platform.deployments import Deployments, ReleaseSettings
 from tenant_context.platform.tenant_records import utc_timestamp
 from tenant_context.tenancy import is_tenant_id
 
-LOCAL, AWS = "local", "aws"
+LOCAL, AWS = deploy_cli.LOCAL, deploy_cli.AWS
 USAGE_ERROR = 2
 
 
@@ -61,20 +71,23 @@ class Tools:
     err: TextIO = field(default_factory=lambda: sys.stderr)
     ask: Callable[[str], str] = input
     release_id: Callable[[Path], str] = working_tree_release
+    deploy: deploy_cli.Tools = field(default_factory=deploy_cli.Tools)
 
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--target", choices=[LOCAL, AWS], default=LOCAL,
                         help="local: the running local platform (default); aws: the account")
+    common.add_argument("--region", default="", help="aws: region (default: "
+                                                     "AWS_DEFAULT_REGION or the profile's)")
     main_parser = argparse.ArgumentParser(prog="python -m pipeline.release",
                                           description=__doc__.split("\n\n")[0])
     commands = main_parser.add_subparsers(dest="command", required=True)
-    rollout = commands.add_parser("rollout", parents=[common],
+    rollout = commands.add_parser("rollout", parents=[deploy_cli.common_options()],
                                   help="roll a release out: pooled first, then wave by wave")
     rollout.add_argument("--release-id", default="",
-                         help="aws: the release to roll out (locally: the working tree's, "
-                              "from git)")
+                         help="aws: the release's id (default: from git); locally the "
+                              "working tree is the release")
     rollout.add_argument("--max-concurrency", type=int, default=4,
                          help="stacks of one wave deploying at once (4)")
     rollout.add_argument("--failure-threshold", type=int, default=0,
@@ -82,7 +95,11 @@ def parser() -> argparse.ArgumentParser:
     rollout.add_argument("--approve-waves", action="store_true",
                          help="ask before every wave after the first")
     rollout.add_argument("--admin-email", default="admin@example.com",
-                         help="the first SystemAdmin's address (used only when it is created)")
+                         help="local: the first SystemAdmin's address (used only when it is "
+                              "created)")
+    rollout.add_argument("--tenant-id", dest="tenant_ids", action="append", default=[],
+                         metavar="ID", help="aws dry run: a recorded Platinum tenant to show "
+                                            "(repeatable; a dry run reads no rows)")
     commands.add_parser("status", parents=[common], help="what each deployment runs now")
     settings = commands.add_parser("settings", parents=[common],
                                    help="a Platinum tenant's wave and pin")
@@ -118,38 +135,79 @@ def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
     tools = tools or Tools()
     args = parser().parse_args(argv)
     try:
-        if args.target == AWS:
-            raise UsageProblem("--target aws (TARGET=aws) is not available for releases yet: "
-                               "use make deploy-pooled and make deploy-tenants TARGET=aws")
-        if args.command == "rollout" and args.release_id:
-            raise UsageProblem("--release-id (RELEASE_ID=...) names a release on aws; locally "
-                               "the release is the working tree: check out the release's "
-                               "commit and run make release")
-        paths = StatePaths.from_environ()
-        deployments = Deployments(emulator_clients(paths.running()["emulatorUrl"]).dynamodb,
-                                  TENANT_STACK_MAPPING_TABLE.name)
+        if args.command == "rollout":
+            return _rollout(args, tools)
+        deployments = _deployments(args, tools)
         if args.command == "status":
             print("\n".join(fleet_lines(deployments.all())), file=tools.out)
             return 0
-        if args.command == "settings":
-            return _settings(args, deployments, tools)
-        settings = _rollout_settings(args)
-        release_id = checked(tools.release_id(PROJECT_ROOT))
-        plan = plan_rollout(deployments.all(), release_id)
-    except (UsageProblem, NotRunning, ReleaseIdError, PlanError) as problem:
+        return _settings(args, deployments, tools)
+    except (UsageProblem, deploy_cli.UsageProblem, NotRunning, ReleaseIdError,
+            PlanError) as problem:
         print(f"error: {problem}", file=tools.err)
         return USAGE_ERROR
-    print("\n".join(plan.lines()), file=tools.out, flush=True)
+    except (DeployError, ClientError, BotoCoreError, subprocess.CalledProcessError) as error:
+        print(f"error: {' '.join(str(error).split())}", file=tools.err)
+        return 1
+
+
+def _deployments(args: argparse.Namespace, tools: Tools) -> Deployments:
+    """The rows, on the running platform's emulator or in the account."""
+    if args.target == AWS:
+        session = tools.deploy.session(region_name=args.region or None)
+        client = session.client("dynamodb")
+    else:
+        client = emulator_clients(StatePaths.from_environ().running()["emulatorUrl"]).dynamodb
+    return Deployments(client, TENANT_STACK_MAPPING_TABLE.name)
+
+
+def _rollout(args: argparse.Namespace, tools: Tools) -> int:
+    settings = _rollout_settings(args)
+    if problems := deploy_cli.common_problems(args):
+        raise UsageProblem("; ".join(problems))
     approve = _asking(tools) if args.approve_waves else always
+    if args.target == AWS:
+        session, region = deploy_cli.aws_session(args, tools.deploy)
+        release_id = checked(args.release_id or tools.release_id(PROJECT_ROOT))
+        report = rollout_on_aws(args, session, region, release_id, settings, approve,
+                                _aws_tools(tools))
+        return _reported(report, tools, None)
+    if args.release_id:
+        raise UsageProblem("--release-id (RELEASE_ID=...) names a release on aws; locally "
+                           "the release is the working tree: check out the release's commit "
+                           "and run make release")
+    if args.tenant_ids:
+        raise UsageProblem("--tenant-id is for an aws dry run: locally every row is read")
+    paths = StatePaths.from_environ()
+    deployments = Deployments(emulator_clients(paths.running()["emulatorUrl"]).dynamodb,
+                              TENANT_STACK_MAPPING_TABLE.name)
+    release_id = checked(tools.release_id(PROJECT_ROOT))
+    plan = plan_rollout(deployments.all(), release_id)
+    print("\n".join(plan.lines()), file=tools.out, flush=True)
     report = Rollout(LocalDeployer(paths, args.admin_email), deployments,
                      lambda line: print(line, file=tools.out, flush=True), settings,
                      approve=approve).run(plan)
+    return _reported(report, tools, paths)
+
+
+def _aws_tools(tools: Tools) -> deploy_cli.Tools:
+    """The deploy tools, printing where this command prints."""
+    def out(line: str) -> None:
+        print(line, file=tools.out, flush=True)
+
+    deploy = tools.deploy
+    return deploy_cli.Tools(session=deploy.session, package=deploy.package,
+                            run_module=deploy.run_module, stacks=deploy.stacks, out=out,
+                            err=deploy.err)
+
+
+def _reported(report: RolloutReport, tools: Tools, paths: StatePaths | None) -> int:
     print("\n".join(["", *rollout_lines(report)]), file=tools.out, flush=True)
-    if report.stopped:
-        record = _recorded(paths, report)
-        print(f"The rollout stopped; its report is in {record}", file=tools.err)
-        return 1
-    return 0
+    if not report.stopped:
+        return 0
+    where = f"; its report is in {_recorded(paths, report)}" if paths else ""
+    print(f"The rollout stopped{where}", file=tools.err)
+    return 1
 
 
 def _rollout_settings(args: argparse.Namespace) -> RolloutSettings:
@@ -183,7 +241,7 @@ def _asking(tools: Tools) -> Approval:
 
 def _recorded(paths: StatePaths, report: RolloutReport) -> Path:
     """A stopped rollout's report, kept (locally the notification is this file and the
-    printout; on AWS it is the pipeline's SNS topic)."""
+    printout)."""
     folder = paths.root / "rollouts"
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / f"{utc_timestamp().replace(':', '')}-{report.release_id}.json"
@@ -195,4 +253,3 @@ def _recorded(paths: StatePaths, report: RolloutReport) -> Path:
                       "seconds": outcome.seconds, "reason": outcome.reason}
                      for outcome in report.outcomes]}, indent=2))
     return record
-

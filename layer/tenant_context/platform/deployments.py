@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tenant_context.attribute_values import from_item, to_item
 from tenant_context.platform.tenant_records import (
@@ -42,6 +42,27 @@ class ReleaseSettings:
             raise ValueError("a wave number or the last wave, not both")
         if self.wave is None and not self.last_wave and self.apply_latest_release is None:
             raise ValueError("no release setting to change")
+
+
+def release_update(table: str, deployment_id: str, release_id: str, result: ReleaseResult,
+                   at: str, reason: str = "") -> dict[str, Any]:
+    """The UpdateItem request that records what a rollout did to a deployment (a deployer
+    that works through its own client sends it as it is). A failed release leaves
+    ``releaseId`` on the release the deployment still runs and keeps the reason for staff."""
+    values: dict[str, object] = {":at": at, ":result": result.value}
+    assignments = ["releasedAt = :at", "releaseResult = :result"]
+    if result is ReleaseResult.FAILED:
+        assignments.append("releaseFailure = :reason")
+        values[":reason"] = reason
+        removals = ""
+    else:
+        assignments.append("releaseId = :release")
+        values[":release"] = release_id
+        removals = " REMOVE releaseFailure"
+    return {"TableName": table, "Key": to_item({"tenantId": deployment_id}),
+            "UpdateExpression": "SET " + ", ".join(assignments) + removals,
+            "ConditionExpression": "attribute_exists(tenantId)",
+            "ExpressionAttributeValues": to_item(values)}
 
 
 class Deployments:
@@ -125,23 +146,9 @@ class Deployments:
 
     def record_release(self, deployment_id: str, release_id: str, result: ReleaseResult,
                        at: str, reason: str = "") -> None:
-        """What a rollout did to the deployment. A failed release leaves ``releaseId`` on the
-        release the deployment still runs and keeps the reason for staff."""
-        values: dict[str, object] = {":at": at, ":result": result.value}
-        assignments = ["releasedAt = :at", "releaseResult = :result"]
-        if result is ReleaseResult.FAILED:
-            assignments.append("releaseFailure = :reason")
-            values[":reason"] = reason
-            removals = ""
-        else:
-            assignments.append("releaseId = :release")
-            values[":release"] = release_id
-            removals = " REMOVE releaseFailure"
-        self._dynamodb.update_item(
-            TableName=self._table, Key=to_item({"tenantId": deployment_id}),
-            UpdateExpression="SET " + ", ".join(assignments) + removals,
-            ConditionExpression="attribute_exists(tenantId)",
-            ExpressionAttributeValues=to_item(values))
+        """What a rollout did to the deployment (``release_update``)."""
+        self._dynamodb.update_item(**release_update(self._table, deployment_id, release_id,
+                                                    result, at, reason))
 
     def set_release_settings(self, deployment_id: str, settings: ReleaseSettings) -> None:
         """Staff's choice of a deployment's wave and whether it follows new releases (when it

@@ -8,21 +8,15 @@ stack would be deployed with (the change sets themselves are tested in
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from pipeline.deploy.aws.artifacts import DeploymentBucket
-from pipeline.deploy.aws.calls import Answer, AwsCalls
-from pipeline.deploy.aws.change_sets import Deployed, Outputs, Stacks
-from pipeline.deploy.aws.console import Out
-from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.calls import Answer
 from pipeline.deploy.aws.deploy_tenants import DESIRED_STATE_PARAMETER, recorded_deployments
-from pipeline.deploy.aws.onboard_tenant import SILO_PARAMETERS_FROM_POOLED, TENANT_API_OUTPUT
+from pipeline.deploy.aws.onboard_tenant import SILO_PARAMETERS_FROM_POOLED
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
@@ -30,60 +24,8 @@ from tenant_context.platform.deployments import Deployments, stack_name
 from tenant_context.platform.tenant_records import DesiredState
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 from tests.pipeline.deploy.conftest import Cli, Run
+from tests.pipeline.deploy.stacks_double import CloudFormation
 from tests.support.moto_server import REGION
-
-Parameters = dict[str, str]
-
-
-@dataclass
-class CloudFormation:
-    """What the double was asked to deploy, and which stacks it fails (as a stack that rolled
-    back fails)."""
-
-    failing: set[str] = field(default_factory=set)
-    deployed: list[tuple[str, Parameters]] = field(default_factory=list)
-
-    def stacks(self, calls: AwsCalls, bucket: DeploymentBucket, out: Out,
-               timeout_seconds: float) -> Stacks:
-        return RecordingStacks(calls, bucket, out, self)
-
-    def of(self, tenant_id: str) -> list[Parameters]:
-        return [parameters for name, parameters in self.deployed
-                if name == stack_name(tenant_id)]
-
-
-class RecordingStacks(Stacks):
-    """The real uploads (``uploaded``), a double for the CloudFormation calls."""
-
-    def __init__(self, calls: AwsCalls, bucket: DeploymentBucket, out: Out,
-                 cloudformation: CloudFormation) -> None:
-        super().__init__(calls, bucket, out)
-        self._bucket_name = bucket.name
-        self._cloudformation = cloudformation
-
-    def outputs(self, name: str) -> Outputs:
-        assert name == POOLED_STACK_NAME
-        return Outputs(name, {output: f"arn:pooled:{output}"
-                              for output in SILO_PARAMETERS_FROM_POOLED.values()})
-
-    def current_parameters(self, name: str) -> dict[str, str] | None:
-        """Every tenant's stack exists in the double (a release updates it), so no account
-        read is made: the emulator has no Lambda account settings
-        (``test_failures`` checks a release that creates stacks)."""
-        return {}
-
-    def deploy(self, name: str, template: dict[str, Any],
-               parameters: Mapping[str, str]) -> Deployed:
-        code = {resource["Properties"]["CodeUri"] for resource in template["Resources"].values()
-                if resource["Type"] == "AWS::Serverless::Function"}
-        assert code  # the one upload's template, naming the zips in the bucket
-        assert all(uri.startswith(f"s3://{self._bucket_name}/") for uri in code)
-        self._cloudformation.deployed.append((name, dict(parameters)))
-        if name in self._cloudformation.failing:
-            raise DeployError(f"stack {name} ended UPDATE_ROLLBACK_COMPLETE: "
-                              f"ProductAPIHandler: Resource limit exceeded")
-        return Deployed(Outputs(name, {TENANT_API_OUTPUT: f"https://{name}.example"}),
-                        changed=True)
 
 
 @pytest.fixture
