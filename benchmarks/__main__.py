@@ -6,9 +6,10 @@ from benchmarks import (
     bench_front_door,
     bench_listing,
     bench_registration,
+    bench_rollout,
 )
 
 for benchmark in (bench_authorizer, bench_front_door, bench_listing, bench_cold_start,
-                  bench_registration):
+                  bench_registration, bench_rollout):
     benchmark.main()
     print()

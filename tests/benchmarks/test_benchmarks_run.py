@@ -17,7 +17,7 @@ import pytest
 from pipeline.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.platform
-FIGURE = re.compile(r"p50 +[0-9.]+ ms|[0-9.]+ ms +[0-9.]+x boto3")
+FIGURE = re.compile(r"p50 +[0-9.]+ ms|[0-9.]+ ms +[0-9.]+x boto3|[0-9.]+ min simulated")
 
 # module -> (its sizes for a smoke run, a line its report must print)
 SMOKE: dict[str, tuple[dict[str, object], str]] = {
@@ -26,6 +26,8 @@ SMOKE: dict[str, tuple[dict[str, object], str]] = {
     "bench_listing": ({"RUNS": 1, "CASES": ((30, 0),)}, "ours: all shards, all pages"),
     "bench_cold_start": ({"REPEAT": 1}, "(as packaged)"),
     "bench_registration": ({"RUNS": 2, "PLATINUM_RUNS": 1}, "Platinum registration"),
+    "bench_rollout": ({"TENANTS": 6, "WAVES": {1: 1, 2: 2}, "STACK_SECONDS": 60.0},
+                      "rollout (pooled + 3 waves)"),
 }
 
 
