@@ -11,6 +11,19 @@ another update never runs at all. So a deployment ends when the stack is settled
 set's execution is (``EXECUTE_COMPLETE``, or a failure reported as one). Every wait has a
 deadline (``timeout_seconds``): a stack stuck in progress is reported, named, with what to do,
 instead of holding the operator's terminal forever.
+
+A stack that cannot take a change set as it is gets its one safe action first (``make_ready``),
+so provisioning, a rollout and ``make deploy-tenants`` all treat it alike:
+- in progress (anything ``*_IN_PROGRESS``): waited for; never a second operation on it;
+- ROLLBACK_COMPLETE (its first creation failed): deleted, then created again. Nothing of it is
+  left but what it retains: with ``RetainExceptOnCreate`` the resources that creation made are
+  gone, and a retained table from before stays (the new creation then says it exists);
+- UPDATE_ROLLBACK_FAILED: the rollback is continued (``ContinueUpdateRollback``, skipping
+  nothing), back to the last good state, then the update is tried again;
+- ROLLBACK_FAILED, DELETE_FAILED, CREATE_FAILED: refused, with what the operator must look at:
+  resources may hold data, and nothing here deletes data.
+The same steps run one at a time for the tenant pipeline's state machine (``make_ready``,
+``start``, ``advance``, each a short call) and in a loop for the deploy CLI (``deploy``).
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +51,12 @@ TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation takes inline; larger goes b
 SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 # Created but never executed (a CREATE change set): it must be created again, not updated.
 NOT_YET_CREATED = "REVIEW_IN_PROGRESS"
-# A failed creation leaves a stack that can only be deleted.
-DELETE_FIRST = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED",
-                          "DELETE_FAILED"})
+# A first creation that failed and rolled back: nothing of it is left, it is deleted and made again.
+FAILED_CREATION = "ROLLBACK_COMPLETE"
+# An update whose rollback failed: continuing the rollback brings it back to its last good state.
+ROLLBACK_STUCK = "UPDATE_ROLLBACK_FAILED"
+# States only an operator can get a stack out of (resources may hold data).
+NEEDS_OPERATOR = frozenset({"ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"})
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 _MAX_REASONS = 5
 DEFAULT_TIMEOUT_SECONDS = 3600.0
@@ -67,6 +84,29 @@ class Outputs:
 class Deployed:
     outputs: Outputs
     changed: bool
+
+
+class Phase(StrEnum):
+    WORKING = "working"  # look again after a while
+    DEPLOYED = "deployed"
+    UNCHANGED = "unchanged"  # the change set had nothing to change
+    FAILED = "failed"  # rolled back (or never run): ``detail`` says why
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: Phase
+    detail: str = ""
+    outputs: Outputs | None = None
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """``make_ready``'s answer: what the stack waits for ("" when none), and the kind of change
+    set it takes once ready."""
+
+    waiting: str
+    change_type: str = "UPDATE"  # or CREATE: no stack (or one never executed)
 
 
 class Stacks:
@@ -108,11 +148,35 @@ class Stacks:
         return with_uploaded_artifacts(json.loads(template_file.read_text()),
                                        template_file.parent, self._bucket)
 
-    def deploy(self, name: str, template: dict[str, Any],
-               parameters: Mapping[str, str]) -> Deployed:
-        """Create or update ``name`` from ``template`` (artifacts already in the bucket)."""
-        self._out(f"Deploying stack {name} ...")
-        change_type = self._change_set_type(name, self._describe(name))  # refuse before uploading
+    def make_ready(self, name: str) -> Readiness:
+        """Whether ``name`` can take a change set now; if not, what it waits for, after the
+        state's one safe action was taken (see the module's docstring)."""
+        stack = self._describe(name)
+        status = stack["StackStatus"] if stack else ""
+        if not status or status == NOT_YET_CREATED:
+            return Readiness("", "CREATE")
+        if status in NEEDS_OPERATOR:
+            raise DeployError(
+                f"stack {name} is {status}: some of its resources could not be rolled back or "
+                f"deleted and may hold data; look at aws cloudformation describe-stack-events "
+                f"--stack-name {name}, fix or retain them (delete-stack --retain-resources), "
+                f"then deploy again")
+        if status.endswith("_IN_PROGRESS"):
+            return Readiness(f"busy ({status}): waiting for it to finish (never a second "
+                             f"operation)")
+        if status == FAILED_CREATION:
+            self._calls.call(CFN, "delete_stack", StackName=name)
+            return Readiness(f"its first creation failed ({status}; nothing of it is left but "
+                             f"what it retains): deleting it to create it again")
+        if status == ROLLBACK_STUCK:
+            self._calls.call(CFN, "continue_update_rollback", StackName=name)
+            return Readiness(f"its last update could not roll back ({status}): continuing the "
+                             f"rollback to its last good state, then updating it again")
+        return Readiness("")
+
+    def start(self, name: str, template: dict[str, Any], parameters: Mapping[str, str],
+              change_type: str) -> str:
+        """A change set (of ``make_ready``'s type) for a stack it found ready; its name."""
         source = self._template_source(name, template)
         change_set = time.strftime("deploy-%Y%m%d-%H%M%S-", time.gmtime()) + secrets.token_hex(2)
         self._calls.call(CFN, "create_change_set", StackName=name, ChangeSetName=change_set,
@@ -120,7 +184,64 @@ class Stacks:
                          Parameters=[{"ParameterKey": key, "ParameterValue": value}
                                      for key, value in parameters.items()], **source)
         self._out(f"  {name}: change set {change_set} ({change_type}) created, waiting ...")
+        return change_set
+
+    def advance(self, name: str, change_set: str) -> Progress:
+        """One look at a deployment ``start`` began, executing its change set once it is ready:
+        what a state machine's task does between its waits."""
+        answer = self._calls.call(CFN, "describe_change_set", StackName=name,
+                                  ChangeSetName=change_set)
+        status, reason = answer.get("Status", ""), answer.get("StatusReason", "")
+        execution = answer.get("ExecutionStatus", "")
+        if status == "FAILED":
+            if any(text in reason for text in _NO_CHANGES):
+                self._calls.call(CFN, "delete_change_set", StackName=name,
+                                 ChangeSetName=change_set)
+                return Progress(Phase.UNCHANGED, "no changes", self.outputs(name))
+            return Progress(Phase.FAILED, f"change set for stack {name} failed: {reason}")
+        if status != "CREATE_COMPLETE":
+            return Progress(Phase.WORKING, f"change set {status}")
+        if execution == "AVAILABLE":
+            self._calls.call(CFN, "execute_change_set", StackName=name,
+                             ChangeSetName=change_set, RetainExceptOnCreate=True)
+            return Progress(Phase.WORKING, "executing")
+        if execution in NEVER_EXECUTED:
+            return Progress(Phase.FAILED, f"change set {change_set} of stack {name} was never "
+                                          f"executed ({execution}): {reason or 'no reason'}")
+        stack = self._describe(name)
+        stack_status = stack["StackStatus"] if stack else "DELETED"
+        if execution == EXECUTED and stack and stack_status in SUCCEEDED:
+            return Progress(Phase.DEPLOYED, stack_status, _outputs(name, stack))
+        if execution in (EXECUTED, EXECUTE_FAILED) and not stack_status.endswith("_IN_PROGRESS"):
+            why = "; ".join(self._failure_reasons(name)) or reason or "no reason given"
+            return Progress(Phase.FAILED, f"stack {name} ended {stack_status} (change set "
+                                          f"{execution}): {why}")
+        return Progress(Phase.WORKING, stack_status)
+
+    def _failure_reasons(self, name: str) -> list[str]:
+        """The failed events' reasons of the stack's last operation (newest first, down to the
+        event that began it)."""
+        reasons: list[str] = []
+        for event in self._events(name, frozenset()):
+            reason = event.get("ResourceStatusReason", "")
+            if event["ResourceStatus"].endswith("_FAILED") and reason:
+                reasons.append(f"{event['LogicalResourceId']}: {reason}")
+            if event["LogicalResourceId"] == name and reason == "User Initiated":
+                break
+        return list(dict.fromkeys(reversed(reasons)))[:_MAX_REASONS]
+
+    def deploy(self, name: str, template: dict[str, Any],
+               parameters: Mapping[str, str]) -> Deployed:
+        """Create or update ``name`` from ``template`` (artifacts already in the bucket)."""
+        self._out(f"Deploying stack {name} ...")
         deadline = self._clock() + self._timeout
+        said = ""
+        while (readiness := self.make_ready(name)).waiting:
+            if readiness.waiting != said:
+                self._out(f"  {name}: {readiness.waiting}")
+                said = readiness.waiting
+            self._wait(name, readiness.waiting.split(":")[0], deadline)
+        change_set = self.start(name, template, parameters, readiness.change_type)
         if not self._change_set_ready(name, change_set, deadline):
             self._out(f"  {name}: no changes, nothing to deploy")
             # An empty change set stays listed on the stack until deleted: tidy it away.
@@ -152,19 +273,6 @@ class Stacks:
             raise
         stack: Answer = answer["Stacks"][0]
         return stack
-
-    @staticmethod
-    def _change_set_type(name: str, stack: Answer | None) -> str:
-        if stack is None or stack["StackStatus"] == NOT_YET_CREATED:
-            return "CREATE"
-        status = stack["StackStatus"]
-        if status in DELETE_FIRST:
-            raise DeployError(f"stack {name} is {status}: its creation failed and it can only be "
-                              f"deleted (aws cloudformation delete-stack --stack-name {name}), "
-                              f"then deployed again")
-        if status.endswith("_IN_PROGRESS"):
-            raise DeployError(f"stack {name} is busy ({status}): deploy again when it is done")
-        return "UPDATE"
 
     def _change_set_ready(self, name: str, change_set: str, deadline: float) -> bool:
         """True when there is something to execute, False when nothing changed."""

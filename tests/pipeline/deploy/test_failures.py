@@ -15,7 +15,7 @@ from pipeline.deploy.aws.account_checks import AccountChecks, silo_reservation
 from pipeline.deploy.aws.admin_api_http import HttpAnswer
 from pipeline.deploy.aws.artifacts import DeploymentBucket
 from pipeline.deploy.aws.calls import Answer, DryRunCalls
-from pipeline.deploy.aws.change_sets import Stacks
+from pipeline.deploy.aws.change_sets import Phase, Stacks
 from pipeline.deploy.aws.console import Summary
 from pipeline.deploy.aws.deploy_error import DeployError
 from pipeline.deploy.aws.deploy_tenants import deploy_tenants
@@ -168,18 +168,111 @@ def test_a_failed_stack_is_reported_with_its_failed_events_reasons() -> None:
     ]
 
 
-@pytest.mark.parametrize(("status", "advice"), [
-    ("ROLLBACK_COMPLETE", "aws cloudformation delete-stack --stack-name s"),
-    ("UPDATE_IN_PROGRESS", "deploy again when it is done"),
+# A change set that is ready at once, executes and completes.
+def _update_that_succeeds(final: str = "UPDATE_COMPLETE") -> dict[str, list[Any]]:
+    return {"create_change_set": [{}], "execute_change_set": [{}],
+            "describe_stack_events": [{"StackEvents": []}] * 10,
+            "describe_change_set": [{"Status": "CREATE_COMPLETE"},
+                                    {"ExecutionStatus": "EXECUTE_COMPLETE"}]}
+
+
+@pytest.mark.parametrize(("before", "action", "said"), [
+    # Busy: waited for, nothing done to it meanwhile.
+    (["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"], None,
+     "busy (UPDATE_IN_PROGRESS): waiting for it to finish (never a second operation)"),
+    # A first creation that failed: deleted (nothing of it is left), then created again.
+    (["ROLLBACK_COMPLETE", "DELETE_IN_PROGRESS", MISSING], "delete_stack",
+     "its first creation failed (ROLLBACK_COMPLETE; nothing of it is left but what it "
+     "retains): deleting it to create it again"),
+    # An update that could not roll back: the rollback is continued, then the update made.
+    (["UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"],
+     "continue_update_rollback", "its last update could not roll back"),
 ])
-def test_a_stack_that_cannot_take_a_change_set_is_refused_with_what_to_do(
-        status: str, advice: str) -> None:
+def test_a_stuck_stack_gets_its_safe_action_then_the_deployment(
+        before: list[Any], action: str | None, said: str) -> None:
+    states = [state if isinstance(state, Exception) else _stack(state) for state in before]
+    created = isinstance(before[-1], Exception)
+    calls = ScriptedCalls({**_update_that_succeeds(),
+                           "describe_stacks": [*states, _stack("CREATE_COMPLETE" if created
+                                                              else "UPDATE_COMPLETE")] * 2,
+                           "delete_stack": [{}], "continue_update_rollback": [{}]})
+    lines: list[str] = []
+
+    assert _stacks(calls, lines).deploy("s", {"Resources": {}}, {}).changed
+
+    first_change = calls.operations.index("create_change_set")
+    done_before = [operation for operation in calls.operations[:first_change]
+                   if operation != "describe_stacks"]
+    assert done_before == ([action] if action else [])  # one safe action, once
+    assert any(said in line for line in lines), lines
+    assert "delete_stack" not in calls.operations[first_change:]
+
+
+@pytest.mark.parametrize("status", ["ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"])
+def test_a_stack_only_an_operator_can_repair_is_refused_with_what_to_look_at(status: str) -> None:
     calls = ScriptedCalls({"describe_stacks": [_stack(status)]})
 
-    with pytest.raises(DeployError, match=advice):
+    with pytest.raises(DeployError) as raised:
         _stacks(calls, []).deploy("s", {"Resources": {}}, {})
 
-    assert calls.operations == ["describe_stacks"]  # nothing was changed
+    assert str(raised.value).startswith(f"stack s is {status}: some of its resources could not "
+                                        f"be rolled back or deleted and may hold data")
+    assert "describe-stack-events --stack-name s" in str(raised.value)
+    assert calls.operations == ["describe_stacks"]  # nothing was changed, nothing deleted
+
+
+def test_a_stack_busy_past_the_timeout_is_reported_stuck_and_left_alone() -> None:
+    clock = FakeClock(0.0)
+    calls = ScriptedCalls({"describe_stacks": [_stack("UPDATE_IN_PROGRESS")] * 40})
+
+    with pytest.raises(DeployError, match=r"stack s is still busy \(UPDATE_IN_PROGRESS\) after 1 "
+                                          r"minutes"):
+        _stacks(calls, [], clock, timeout_seconds=60).deploy("s", {"Resources": {}}, {})
+
+    assert set(calls.operations) == {"describe_stacks"}
+
+
+def test_the_steps_a_state_machine_takes_one_at_a_time() -> None:
+    """``advance``: each call one look (the state machine waits between them), executing the
+    change set once it is ready and naming the failed events' reasons at the end."""
+    begun = _event(0, "s", "UPDATE_IN_PROGRESS", "User Initiated")
+    older = _event(9, "Old", "UPDATE_FAILED", "from an earlier operation")
+    failed = _event(2, "ProductFunction", "UPDATE_FAILED", "Resource limit exceeded")
+    calls = ScriptedCalls({
+        "describe_change_set": [{"Status": "CREATE_PENDING"},
+                                {"Status": "CREATE_COMPLETE", "ExecutionStatus": "AVAILABLE"},
+                                {"Status": "CREATE_COMPLETE",
+                                 "ExecutionStatus": "EXECUTE_IN_PROGRESS"},
+                                {"Status": "CREATE_COMPLETE", "ExecutionStatus": "EXECUTE_FAILED"}],
+        "execute_change_set": [{}],
+        "describe_stacks": [_stack("UPDATE_IN_PROGRESS"), _stack("UPDATE_ROLLBACK_COMPLETE")],
+        "describe_stack_events": [{"StackEvents": [_event(3, "s", "UPDATE_ROLLBACK_COMPLETE"),
+                                                   failed, begun, older]}],
+    })
+    stacks = _stacks(calls, [])
+    phases = [stacks.advance("s", "cs") for _ in range(4)]
+
+    assert [progress.phase for progress in phases] == [Phase.WORKING] * 3 + [Phase.FAILED]
+    assert calls.operations.count("execute_change_set") == 1
+    assert phases[-1].detail == ("stack s ended UPDATE_ROLLBACK_COMPLETE (change set "
+                                 "EXECUTE_FAILED): ProductFunction: Resource limit exceeded")
+
+
+def test_a_step_with_nothing_to_change_is_unchanged_and_tidies_its_change_set() -> None:
+    calls = ScriptedCalls({
+        "describe_change_set": [{"Status": "FAILED",
+                                 "StatusReason": "The submitted information didn't contain "
+                                                 "changes."}],
+        "delete_change_set": [{}],
+        "describe_stacks": [{"Stacks": [{"StackName": "s", "StackStatus": "UPDATE_COMPLETE",
+                                         "Outputs": [{"OutputKey": "Url",
+                                                      "OutputValue": "https://s"}]}]}],
+    })
+    progress = _stacks(calls, []).advance("s", "cs")
+    assert progress.phase is Phase.UNCHANGED
+    assert progress.outputs is not None
+    assert progress.outputs["Url"] == "https://s"
+    assert "delete_change_set" in calls.operations
 
 
 def test_a_change_set_that_fails_for_a_reason_other_than_no_changes_is_an_error() -> None:
