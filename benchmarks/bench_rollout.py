@@ -36,6 +36,7 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_tables
 from pipeline.rollout.release_plan import plan_rollout
 from pipeline.rollout.rollout import Rollout, RolloutSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
+from tenant_context.config import Env
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments, ReleaseSettings, stack_name
 from tenant_context.tenancy import POOLED_DEPLOYMENT
@@ -94,8 +95,8 @@ class TimedCloudFormation:
 
 def main() -> None:
     with running_emulator() as url, tempfile.TemporaryDirectory() as folder:
-        os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": "us-east-1",
-                           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
+        os.environ.update({Env.AWS_ENDPOINT_URL: url, Env.AWS_DEFAULT_REGION: "us-east-1",
+                           Env.AWS_ACCESS_KEY_ID: "local", Env.AWS_SECRET_ACCESS_KEY: "local"})
         session = emulator_session()
         dynamodb = session.client("dynamodb", endpoint_url=url)
         ensure_tables(dynamodb, [TENANT_STACK_MAPPING_TABLE])

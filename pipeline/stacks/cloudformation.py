@@ -39,8 +39,11 @@ def get_att(logical_id: str, attribute: str) -> dict[str, list[str]]:
 
 
 def table(definition: TableDefinition) -> Resource:
+    properties = definition.create_table_request()
+    if definition.stream:  # CloudFormation names only the view type
+        properties["StreamSpecification"] = {"StreamViewType": definition.stream}
     return {"Type": "AWS::DynamoDB::Table", **RETAIN, "Properties": {
-        **definition.create_table_request(),
+        **properties,
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
     }}

@@ -148,6 +148,9 @@ def _plan_apis(plan: str) -> list[str]:
     return admin
 
 
+TENANT_STACK_MAPPING_STREAM_OUTPUT = "TenantStackMappingStreamArn"
+
+
 def api_key_logical_id(plan: str) -> str:
     return f"{plan}ApiKey"
 
@@ -186,6 +189,9 @@ def pooled_stack_resources() -> Template:
         "DeploymentRecordsArn": {"Value": cfn.get_att(f"{ADMIN}{DEPLOYMENT_RECORDS_FUNCTION}",
                                                       "Arn")},
         "PlatinumUsagePlanId": {"Value": cfn.ref(usage_plan_logical_id(Tier.PLATINUM.value))},
+        # What the tenant pipeline's stack follows to provision Platinum tenants.
+        TENANT_STACK_MAPPING_STREAM_OUTPUT: {"Value": cfn.get_att(
+            TENANT_STACK_MAPPING_TABLE.logical_id, "StreamArn")},
     }
     return combined({"Resources": resources, "Outputs": outputs}, api_gateway_account())
 

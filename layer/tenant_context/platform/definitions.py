@@ -46,6 +46,7 @@ class TableDefinition:
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None = None
     indexes: tuple[Index, ...] = ()
+    stream: str | None = None  # a stream's view type: something follows the table's changes
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -66,6 +67,9 @@ class TableDefinition:
                  "Projection": {"ProjectionType": "ALL"}}
                 for index in self.indexes
             ]
+        if self.stream:
+            request["StreamSpecification"] = {"StreamEnabled": True,
+                                              "StreamViewType": self.stream}
         return request
 
 
@@ -99,9 +103,11 @@ TENANT_USER_MAPPING_TABLE = TableDefinition(
     "TenantUserMappingTable", Env.TENANT_USER_MAPPING_TABLE, f"{PLATFORM}-tenant-user-mapping",
     KeyAttribute("tenantId"), KeyAttribute("userName"),
     indexes=(Index("userName-index", KeyAttribute("userName")),))
+# Its stream starts the tenant pipeline's deployments on AWS (a registration's row, a
+# deactivation's or activation's desired state): both images, to see what changed.
 TENANT_STACK_MAPPING_TABLE = TableDefinition(
     "TenantStackMappingTable", Env.TENANT_STACK_MAPPING_TABLE, f"{PLATFORM}-tenant-stack-mapping",
-    KeyAttribute("tenantId"))
+    KeyAttribute("tenantId"), stream="NEW_AND_OLD_IMAGES")
 
 CONTROL_PLANE_TABLES = (SETTINGS_TABLE, TENANT_DETAILS_TABLE, TENANT_NAMES_TABLE,
                         TENANT_USER_MAPPING_TABLE, TENANT_STACK_MAPPING_TABLE)

@@ -150,6 +150,33 @@ class Deployments:
         self._dynamodb.update_item(**release_update(self._table, deployment_id, release_id,
                                                     result, at, reason))
 
+    def claim(self, deployment_id: str, owner: str, now: int, lease_seconds: int) -> bool:
+        """Take the row for one deployment of its stack at a time (``owner``: an execution);
+        False when another owner's claim has not expired. Taken again by its owner, it is
+        renewed. A missing row is a ``LookupError``."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table, Key=to_item({"tenantId": deployment_id}),
+                UpdateExpression="SET claimedBy = :owner, claimedUntil = :until",
+                ConditionExpression="attribute_exists(tenantId) AND (attribute_not_exists("
+                                    "claimedBy) OR claimedBy = :owner OR claimedUntil < :now)",
+                ExpressionAttributeValues=to_item({":owner": owner, ":now": now,
+                                                   ":until": now + lease_seconds}))
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            if self.get(deployment_id) is None:
+                raise LookupError(f"no deployment row {deployment_id}") from None
+            return False
+        return True
+
+    def unclaim(self, deployment_id: str, owner: str) -> None:
+        """Give the row back (only ``owner``'s claim; a taken-over one is left alone)."""
+        with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
+            self._dynamodb.update_item(
+                TableName=self._table, Key=to_item({"tenantId": deployment_id}),
+                UpdateExpression="REMOVE claimedBy, claimedUntil",
+                ConditionExpression="claimedBy = :owner",
+                ExpressionAttributeValues=to_item({":owner": owner}))
+
     def set_release_settings(self, deployment_id: str, settings: ReleaseSettings) -> None:
         """Staff's choice of a deployment's wave and whether it follows new releases (when it
         was last changed is kept with it)."""
