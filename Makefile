@@ -129,10 +129,10 @@ typecheck: $(STAMP) ## mypy (strict), one cache: shared code and tests, then eac
 layer: $(STAMP) ## build the ONE Lambda layer zip (dist/layer/)
 	$(PY) -m pipeline.packaging layer
 
-package: $(STAMP) ## the layer, then chalice package of every app: dist/cloudformation/{pooled,silo}/
+package: $(STAMP) ## the layer, then chalice package of every app: dist/cloudformation/{pooled,silo,tenant-pipeline}/
 	$(PY) -m pipeline.packaging package
 
-bench: $(STAMP) ## benchmarks (authorizer, front-door metering, listing, cold start, registration), printed
+bench: $(STAMP) ## benchmarks (authorizer, front-door metering, listing, cold start, registration, rollout), printed
 	$(PY) -m benchmarks
 
 constraints: ## re-pin every transitive dependency from requirements.txt

@@ -68,6 +68,11 @@ class Env(StrEnum):
     AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS = auto()
     AUTHORIZER_USER_TTL_SECONDS = auto()
     AUTHORIZER_DEPLOYMENT_TTL_SECONDS = auto()
+    # The tenant pipeline's functions on AWS (its stack sets them).
+    RELEASE_BUCKET = auto()  # releases/<id>/: templates and artifacts
+    DEPLOY_STACK_STATE_MACHINE_ARN = auto()  # what the table's stream starts
+    CLOUDFORMATION_ROLE_ARN = auto()  # the role CloudFormation deploys tenants' stacks with
+    LOG_RETENTION_DAYS = auto()  # what tenants' stacks keep their logs for
     # The apps' local stages only (never in a template).
     TENANT_AUTHORIZER = auto()  # "module:callable" registering a built-in one
     LOCAL_GATEWAY_API_ID = auto()  # the API id that API Gateway would pass

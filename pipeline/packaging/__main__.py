@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.packaging.app_packages import package
 from pipeline.packaging.layer_zip import build_layer
+from pipeline.packaging.tenant_pipeline_package import package_tenant_pipeline
 from pipeline.project import PROJECT_ROOT
 
 
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "layer":
         print(build_layer(args.out / "layer"))
     else:
-        for template in package(args.out):
+        for template in [*package(args.out), package_tenant_pipeline(args.out)]:
             print(template)
     return 0
 

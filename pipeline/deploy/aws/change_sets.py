@@ -113,8 +113,12 @@ class Stacks:
     def __init__(self, calls: AwsCalls, bucket: DeploymentBucket, out: Out,
                  timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
                  sleep: Callable[[float], None] = time.sleep, poll_seconds: float = 5,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, role_arn: str = "") -> None:
+        """``role_arn``: the service role CloudFormation deploys with (the tenant pipeline's,
+        so its functions hold no rights over the stacks' resources); "" deploys with the
+        caller's own rights, as an operator's machine does."""
         self._calls = calls
+        self._role = {"RoleARN": role_arn} if role_arn else {}
         self._bucket = bucket
         self._out = out
         self._timeout = timeout_seconds
@@ -182,7 +186,8 @@ class Stacks:
         self._calls.call(CFN, "create_change_set", StackName=name, ChangeSetName=change_set,
                          ChangeSetType=change_type, Capabilities=CAPABILITIES,
                          Parameters=[{"ParameterKey": key, "ParameterValue": value}
-                                     for key, value in parameters.items()], **source)
+                                     for key, value in parameters.items()],
+                         **source, **self._role)
         self._out(f"  {name}: change set {change_set} ({change_type}) created, waiting ...")
         return change_set
 

@@ -16,16 +16,16 @@ import pytest
 
 from pipeline.aws_pipeline.release_store import ReleaseStore
 from pipeline.aws_pipeline.stack_tasks import StackTasks, run_task
-from pipeline.aws_pipeline.state_machines import (
-    MAX_POLLS,
-    STACK_TASKS,
-    deploy_stack_definition,
-)
 from pipeline.deploy.aws.artifacts import DeploymentBucket
 from pipeline.deploy.aws.calls import Boto3Calls
 from pipeline.deploy.aws.change_sets import Stacks
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
+from pipeline.stacks.state_machines import (
+    MAX_POLLS,
+    STACK_TASKS,
+    deploy_stack_definition,
+)
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments, stack_name
 from tenant_context.platform.tenant_records import (

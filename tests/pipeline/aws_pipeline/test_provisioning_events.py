@@ -13,8 +13,8 @@ import boto3
 import pytest
 
 from pipeline.aws_pipeline.provisioning_events import request_of, start_deployments
-from pipeline.aws_pipeline.state_machines import deploy_stack_definition
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
+from pipeline.stacks.state_machines import deploy_stack_definition
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments, ReleaseSettings
 from tenant_context.platform.tenant_records import DesiredState, ReleaseResult

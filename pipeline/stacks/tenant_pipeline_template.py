@@ -1,0 +1,227 @@
+"""The tenant pipeline's stack (``serverless-saas-tenant-pipeline``): what provisions a Platinum
+tenant with no operator, on AWS's own engines.
+
+- The tenant-stack-mapping table's stream (the pooled stack's output) triggers the stream
+  function, which starts one deploy-stack execution per wanted change (filtered to INSERT and
+  MODIFY before Lambda is even invoked; a batch that keeps failing goes to a dead-letter queue
+  after ten tries, bisected to find the record).
+- The deploy-stack state machine (Step Functions, standard: a stack takes minutes) runs the
+  stack-tasks function between its waits; its log group keeps every execution's history.
+- CloudFormation deploys tenants' stacks with its own service role, so the stack-tasks
+  function may only drive CloudFormation on the platform's tenant stacks (``stack-<32 hex>``:
+  the name pattern IAM can express is ``stack-*``), read the pooled stack's outputs, pass
+  that role, and read and write the tenant-stack-mapping rows and the release bucket.
+- The release bucket keeps published releases (``releases/<id>/``) and large templates;
+  versioned, encrypted, never public. Release retention is the release pipeline's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.stacks import cloudformation as cfn
+from pipeline.stacks.cloudformation import LAYER_RUNTIME
+from pipeline.stacks.inventory import POOLED_STACK_NAME
+from pipeline.stacks.logging_template import DEFAULT_RETENTION_DAYS, LOG_RETENTION, RETENTION_DAYS
+from pipeline.stacks.state_machines import deploy_stack_definition
+from tenant_context.config import Env
+from tenant_context.platform.definitions import PLATFORM, TENANT_STACK_MAPPING_TABLE
+
+PIPELINE_STACK_NAME = f"{PLATFORM}-tenant-pipeline"
+FUNCTIONS_ZIP = "./tenant-pipeline-functions.zip"
+TENANT_STACKS = "stack-*"  # every Platinum tenant's stack (and, for reading, the pooled one)
+STREAM_ARN, LAYER_ARN = "TenantStackMappingStreamArn", "LayerArn"
+DEPLOYER_ROLE = "TenantStackDeployerRole"  # CloudFormation's, for tenants' stacks
+Template = dict[str, Any]
+
+
+def _stack_arn(name: str) -> dict[str, str]:
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:"
+                       f"${{AWS::AccountId}}:stack/{name}/*"}
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+# What CloudFormation needs to create, update and roll back a Platinum tenant's stack (its
+# resource types: tables, functions behind aliases with CodeDeploy canaries, REST and HTTP
+# APIs, usage plans and keys, roles, log groups, alarms, one custom resource). Named one by
+# one: no "service:*".
+DEPLOYER_ACTIONS = {
+    "dynamodb": ["CreateTable", "UpdateTable", "DeleteTable", "DescribeTable",
+                 "DescribeContinuousBackups", "UpdateContinuousBackups", "DescribeTimeToLive",
+                 "TagResource", "UntagResource", "ListTagsOfResource"],
+    "lambda": ["CreateFunction", "DeleteFunction", "GetFunction", "GetFunctionConfiguration",
+               "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion",
+               "ListVersionsByFunction", "CreateAlias", "UpdateAlias", "DeleteAlias",
+               "GetAlias", "AddPermission", "RemovePermission", "PutFunctionConcurrency",
+               "DeleteFunctionConcurrency", "TagResource", "UntagResource", "ListTags",
+               "GetLayerVersion", "InvokeFunction"],
+    "apigateway": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    "iam": ["CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "PutRolePolicy",
+            "GetRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
+            "TagRole", "UntagRole", "PassRole"],
+    "logs": ["CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy",
+             "DeleteRetentionPolicy", "TagResource", "UntagResource", "ListTagsForResource",
+             "CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery", "DeleteLogDelivery",
+             "ListLogDeliveries", "PutResourcePolicy", "DescribeResourcePolicies"],
+    "cloudwatch": ["PutMetricAlarm", "DeleteAlarms", "DescribeAlarms", "TagResource"],
+    "codedeploy": ["CreateApplication", "DeleteApplication", "GetApplication",
+                   "CreateDeploymentGroup", "UpdateDeploymentGroup", "DeleteDeploymentGroup",
+                   "GetDeploymentGroup", "CreateDeployment", "GetDeployment",
+                   "GetDeploymentConfig", "RegisterApplicationRevision", "StopDeployment",
+                   "TagResource"],
+}
+
+
+def deployer_role() -> Template:
+    """CloudFormation's role for tenants' stacks; ``iam:PassRole`` of it is the functions'."""
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": [f"{service}:{action}" for action in actions],
+         "Resource": "*"} for service, actions in DEPLOYER_ACTIONS.items()]
+    statements.append({"Effect": "Allow", "Action": ["s3:GetObject"],
+                       "Resource": _sub("${ReleaseBucket.Arn}/*")})
+    return {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]},
+        "Policies": [{"PolicyName": "deploy-tenant-stacks",
+                      "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]}}
+
+
+def _function(handler: str, description: str, environment: dict[str, Any],
+              statements: list[dict[str, Any]], **extra: Any) -> Template:
+    return {"Type": "AWS::Serverless::Function", "Properties": {
+        "Runtime": LAYER_RUNTIME, "Handler": handler, "CodeUri": FUNCTIONS_ZIP,
+        "Description": description, "MemorySize": 512, "Timeout": 60,
+        "Layers": [cfn.ref(LAYER_ARN)], "Tracing": "Active",
+        "Environment": {"Variables": environment},
+        "Policies": [{"Version": "2012-10-17", "Statement": statements}], **extra}}
+
+
+def _table_arn() -> dict[str, str]:
+    return _sub(f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:"
+                f"table/{TENANT_STACK_MAPPING_TABLE.name}")
+
+
+def pipeline_template() -> Template:
+    stack_tasks_statements = [
+        {"Effect": "Allow", "Action": [
+            "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
+            "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
+            "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
+            "cloudformation:DeleteStack", "cloudformation:ContinueUpdateRollback"],
+         "Resource": [_stack_arn(TENANT_STACKS)]},
+        {"Effect": "Allow", "Action": ["cloudformation:DescribeStacks"],
+         "Resource": [_stack_arn(POOLED_STACK_NAME)]},
+        {"Effect": "Allow", "Action": ["iam:PassRole"],
+         "Resource": [cfn.get_att(DEPLOYER_ROLE, "Arn")]},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+         "Resource": [_table_arn()]},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+         "Resource": [_sub("${ReleaseBucket.Arn}/*")]},
+        {"Effect": "Allow", "Action": ["s3:ListBucket"],
+         "Resource": [cfn.get_att("ReleaseBucket", "Arn")]},
+    ]
+    execution_arns = _sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+                          "execution:${DeployStackStateMachine.Name}:*")
+    resources: dict[str, Any] = {
+        "ReleaseBucket": {"Type": "AWS::S3::Bucket", **cfn.RETAIN, "Properties": {
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True},
+            "LifecycleConfiguration": {"Rules": [
+                {"Id": "old-versions", "Status": "Enabled",
+                 "NoncurrentVersionExpiration": {"NoncurrentDays": 30}},
+                {"Id": "large-templates", "Status": "Enabled", "Prefix": "templates/",
+                 "ExpirationInDays": 30}]}}},
+        "ReleaseBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": cfn.ref("ReleaseBucket"), "PolicyDocument": {"Statement": [{
+                "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [cfn.get_att("ReleaseBucket", "Arn"),
+                             _sub("${ReleaseBucket.Arn}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
+        DEPLOYER_ROLE: deployer_role(),
+        "StackTasksFunction": _function(
+            "pipeline.aws_pipeline.lambda_entry.stack_task",
+            "The deploy-stack state machine's tasks", {
+                Env.RELEASE_BUCKET.value: cfn.ref("ReleaseBucket"),
+                Env.TENANT_STACK_MAPPING_TABLE.value: TENANT_STACK_MAPPING_TABLE.name,
+                Env.CLOUDFORMATION_ROLE_ARN.value: cfn.get_att(DEPLOYER_ROLE, "Arn"),
+                Env.LOG_RETENTION_DAYS.value: cfn.ref(LOG_RETENTION)},
+            stack_tasks_statements),
+        "StreamFailures": {"Type": "AWS::SQS::Queue", "Properties": {
+            "MessageRetentionPeriod": 1_209_600, "SqsManagedSseEnabled": True}},
+        "StreamFunction": _function(
+            "pipeline.aws_pipeline.lambda_entry.stream_handler",
+            "Starts a deployment for each wanted change of a tenant's row",
+            {Env.DEPLOY_STACK_STATE_MACHINE_ARN.value: cfn.ref("DeployStackStateMachine")},
+            [{"Effect": "Allow", "Action": ["states:StartExecution"],
+              "Resource": [cfn.ref("DeployStackStateMachine")]},
+             {"Effect": "Allow", "Action": ["states:DescribeExecution"],
+              "Resource": [execution_arns]},
+             {"Effect": "Allow", "Action": ["sqs:SendMessage"],
+              "Resource": [cfn.get_att("StreamFailures", "Arn")]}],
+            Events={"TenantRows": {"Type": "DynamoDB", "Properties": {
+                "Stream": cfn.ref(STREAM_ARN), "StartingPosition": "LATEST", "BatchSize": 10,
+                "MaximumRetryAttempts": 10, "BisectBatchOnFunctionError": True,
+                "DestinationConfig": {"OnFailure": {
+                    "Destination": cfn.get_att("StreamFailures", "Arn")}},
+                "FilterCriteria": {"Filters": [
+                    {"Pattern": '{"eventName": ["INSERT", "MODIFY"]}'}]}}}}),
+        "DeployStackLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": _sub("/serverless-saas/${AWS::StackName}/deploy-stack"),
+            "RetentionInDays": cfn.ref(LOG_RETENTION)}},
+        # A plain state machine (not SAM's): cfn-lint validates its definition's schema.
+        "DeployStackStateMachineRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": "run-deploy-stack", "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                     "Resource": [cfn.get_att("StackTasksFunction", "Arn"),
+                                  _sub("${StackTasksFunction.Arn}:*")]},
+                    # Log delivery and tracing name no resource (as AWS documents them).
+                    {"Effect": "Allow", "Action": [
+                        "logs:CreateLogDelivery", "logs:GetLogDelivery",
+                        "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                        "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                        "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+                        "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                        "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+                     "Resource": "*"}]}}]}},
+        "DeployStackStateMachine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "StateMachineType": "STANDARD", "Definition": deploy_stack_definition(),
+            "DefinitionSubstitutions": {
+                "StackTasksFunctionArn": cfn.get_att("StackTasksFunction", "Arn")},
+            "RoleArn": cfn.get_att("DeployStackStateMachineRole", "Arn"),
+            "LoggingConfiguration": {"Level": "ALL", "IncludeExecutionData": True,
+                                     "Destinations": [{"CloudWatchLogsLogGroup": {
+                                         "LogGroupArn": cfn.get_att("DeployStackLogs",
+                                                                    "Arn")}}]},
+            "TracingConfiguration": {"Enabled": True}}},
+    }
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": "Serverless SaaS tenant pipeline: Platinum tenants' stacks provisioned "
+                       "from the tenant-stack-mapping table",
+        "Parameters": {
+            STREAM_ARN: {"Type": "String", "Description": "The pooled stack's "
+                                                          "TenantStackMappingStreamArn output"},
+            LAYER_ARN: {"Type": "String", "Description": "The pooled stack's "
+                                                         "TenantContextLayerArn output"},
+            LOG_RETENTION: {"Type": "Number", "Default": str(DEFAULT_RETENTION_DAYS),
+                            "AllowedValues": [str(days) for days in RETENTION_DAYS]},
+        },
+        "Resources": resources,
+        "Outputs": {
+            "ReleaseBucketName": {"Value": cfn.ref("ReleaseBucket")},
+            "DeployStackStateMachineArn": {"Value": cfn.ref("DeployStackStateMachine")},
+        },
+    }

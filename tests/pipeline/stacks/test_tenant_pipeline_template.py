@@ -1,0 +1,150 @@
+"""The tenant pipeline's stack as ``make package`` writes it: cfn-lint clean (the state
+machine's definition included), SAM-translatable, no IAM statement that allows every action of
+a service, CloudFormation driven only on the platform's tenant stacks, a definition whose every
+state is reachable and leads somewhere, and functions that import from their zip and the layer
+alone, as Lambda lays them out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+
+from pipeline.packaging.tenant_pipeline_package import package_tenant_pipeline
+from pipeline.stacks.baseline_template import LAYER_ZIP
+from pipeline.stacks.state_machines import deploy_stack_definition
+from tenant_context.config import Env
+from tests.support.lambda_runtime import (
+    LambdaFunction,
+    functions,
+    lambda_environment,
+    runtime_packages,
+    unpacked,
+)
+from tests.support.packaged import Packaged
+
+pytestmark = pytest.mark.usefixtures("sam_region")
+PARAMETERS = {"TenantStackMappingStreamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/"
+                                             "t/stream/2026-12-01T00:00:00.000",
+              "LayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:tenant-context:1"}
+
+
+class _NoAwsPolicies:
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def packaged_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return package_tenant_pipeline(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="module")
+def translated(packaged_pipeline: Path) -> Iterator[dict[str, Any]]:
+    """As CloudFormation sees it (the SAM translator resolves ARNs in a default region)."""
+    template = json.loads(packaged_pipeline.read_text())
+    for resource in template["Resources"].values():
+        if "CodeUri" in resource.get("Properties", {}):
+            local = resource["Properties"]["CodeUri"]
+            assert (packaged_pipeline.parent / local).is_file(), local
+            resource["Properties"]["CodeUri"] = f"s3://artifacts/{local.removeprefix('./')}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(Env.AWS_DEFAULT_REGION, "us-east-1")
+        yield transform(template, PARAMETERS, _NoAwsPolicies())
+
+
+def test_cfn_lint_reports_nothing(packaged_pipeline: Path) -> None:
+    result = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")),
+                             str(packaged_pipeline)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
+def _statements(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("Statement"), list):
+            found += node["Statement"]
+        for value in node.values():
+            found += _statements(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _statements(value)
+    return found
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_sam_translates_it_into_aws_own_engines(translated: dict[str, Any]) -> None:
+    kinds = {resource["Type"] for resource in translated["Resources"].values()}
+    assert {"AWS::StepFunctions::StateMachine", "AWS::Lambda::Function",
+            "AWS::Lambda::EventSourceMapping", "AWS::S3::Bucket", "AWS::SQS::Queue"} <= kinds
+    (mapping,) = [resource["Properties"] for resource in translated["Resources"].values()
+                  if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["FilterCriteria"] == {"Filters": [
+        {"Pattern": '{"eventName": ["INSERT", "MODIFY"]}'}]}
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert "Transform" not in translated
+
+
+def test_no_allow_statement_grants_every_action(translated: dict[str, Any]) -> None:
+    allowed = [statement for statement in _statements(translated["Resources"])
+               if statement.get("Effect") == "Allow"]
+    assert len(allowed) > 10
+    for statement in allowed:
+        for action in _listed(statement["Action"]):
+            assert not action.endswith("*"), json.dumps(statement)
+
+
+def test_cloudformation_is_driven_only_on_the_platforms_stacks(
+        translated: dict[str, Any]) -> None:
+    """The functions' rights: change sets on ``stack-*`` (tenants' stacks) and a read of the
+    pooled stack; everything the stacks' resources need is CloudFormation's own role's."""
+    driving = [statement for statement in _statements(translated["Resources"])
+               if any(str(action).startswith("cloudformation:")
+                      for action in _listed(statement["Action"]))]
+    assert driving
+    for statement in driving:
+        for resource in _listed(statement["Resource"]):
+            text = json.dumps(resource)
+            assert ":stack/stack-*/*" in text or ":stack/stack-pooled/*" in text, text
+            if ":stack/stack-pooled/*" in text:
+                assert _listed(statement["Action"]) == ["cloudformation:DescribeStacks"]
+
+
+def test_every_state_leads_somewhere_and_is_reached() -> None:
+    states = deploy_stack_definition()["States"]
+    targets = {"Begin"}
+    for state in states.values():
+        nexts = [state.get("Next"), state.get("Default"),
+                 *(rule["Next"] for rule in state.get("Choices", [])),
+                 *(catch["Next"] for catch in state.get("Catch", []))]
+        for target in filter(None, nexts):
+            assert target in states, target
+            targets.add(target)
+        assert nexts != [None, None] or state["Type"] in ("Succeed", "Fail"), state
+    assert targets == set(states)
+
+
+def test_the_functions_import_from_their_zip_and_the_layer_alone(
+        packaged_pipeline: Path, packaged: Packaged, tmp_path: Path) -> None:
+    layer = unpacked(packaged.out / "layer" / LAYER_ZIP, tmp_path / "layer") / "python"
+    runtime = runtime_packages(tmp_path / "runtime")
+    template = json.loads(packaged_pipeline.read_text())
+    found = functions(template)
+    assert {properties["Handler"].rsplit(".", 1)[1] for _, properties in found} == {
+        "stack_task", "stream_handler"}
+    for name, properties in found:
+        code = unpacked(packaged_pipeline.parent / properties["CodeUri"], tmp_path / name)
+        result = LambdaFunction(code, layer, runtime, properties["Handler"],
+                                lambda_environment(properties, {})).load()
+        assert result["callable"], name
+        assert result["compiled"] == [], name
