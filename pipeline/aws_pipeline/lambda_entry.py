@@ -1,5 +1,5 @@
-"""The tenant pipeline's Lambda functions: the table's stream handler and the deploy-stack
-state machine's tasks. Built from the function's environment once per container (the stack
+"""The tenant pipeline's Lambda functions: the table's stream handler and the deploy-stack and
+rollout state machines' tasks. Built from the function's environment once per container (the stack
 sets it); everything they do is ``provisioning_events``' and ``stack_tasks``'."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 
 from pipeline.aws_pipeline.provisioning_events import start_deployments
 from pipeline.aws_pipeline.release_store import ReleaseStore
+from pipeline.aws_pipeline.rollout_tasks import RolloutTasks
 from pipeline.aws_pipeline.stack_tasks import StackTasks, run_task
 from pipeline.deploy.aws.artifacts import DeploymentBucket
 from pipeline.deploy.aws.calls import Boto3Calls
@@ -44,6 +45,21 @@ def stack_task(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """``{"task": ..., "state": ...}`` from the state machine; an exception is the task's
     error, named by its class (``DeploymentBusy`` is retried, the rest caught and recorded)."""
     return run_task(_stack_tasks().tasks(), event)
+
+
+@functools.cache
+def _rollout_tasks() -> RolloutTasks:
+    config = PlatformConfig.from_environ()
+    session = boto3.Session()
+    return RolloutTasks(
+        Deployments(session.client("dynamodb"), config.require(Env.TENANT_STACK_MAPPING_TABLE)),
+        ReleaseStore(Boto3Calls(session), config.require(Env.RELEASE_BUCKET)))
+
+
+@logger.inject_lambda_context
+def rollout_task(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The rollout state machine's tasks (plan, failures, report)."""
+    return run_task(_rollout_tasks().tasks(), event)
 
 
 @functools.cache

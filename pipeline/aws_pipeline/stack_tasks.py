@@ -1,5 +1,6 @@
 """The tasks of the deploy-stack state machine: one Platinum tenant's stack brought to a release
-and to its row's desired state, a short call at a time (Step Functions waits in between).
+and to its row's desired state (or, in a rollout, the pooled stack to the rollout's release), a
+short call at a time (Step Functions waits in between).
 
 ``claim`` takes the row for this execution (two executions for one tenant never deploy its
 stack together: the second is told ``DeploymentBusy`` and retried by the state machine) and
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.aws_pipeline.release_store import ReleaseStore, UnknownRelease
+from pipeline.deploy.aws.aws_rollout import pooled_release_parameters
 from pipeline.deploy.aws.change_sets import Phase, Stacks
 from pipeline.deploy.aws.deploy_tenants import DESIRED_STATE_PARAMETER
 from pipeline.deploy.aws.onboard_tenant import silo_parameters
@@ -59,16 +61,18 @@ class StackTasks:
 
     def claim(self, state: Mapping[str, Any]) -> dict[str, Any]:
         deployment_id, execution = str(state["deploymentId"]), str(state["execution"])
-        if not is_tenant_id(deployment_id):
+        release_id = str(state.get("releaseId") or "")
+        pooled_release = deployment_id == POOLED_DEPLOYMENT and release_id
+        if not (is_tenant_id(deployment_id) or pooled_release):
             raise NotDeployable(f"{deployment_id!r} is not a Platinum tenant's deployment "
-                                f"(the pooled stack is the release pipeline's)")
+                                f"(the pooled stack is deployed by a rollout, which names its "
+                                f"release)")
         try:
             if not self.deployments.claim(deployment_id, execution, self.now(), LEASE_SECONDS):
                 raise DeploymentBusy(f"another execution is deploying stack-{deployment_id}")
         except LookupError:
             raise NotDeployable(f"no deployment row for tenant {deployment_id}: nothing to "
                                 f"deploy (an unknown tenant, or a registration undone)") from None
-        release_id = str(state.get("releaseId") or "")
         if not release_id:
             pooled = self.deployments.get(POOLED_DEPLOYMENT)
             release_id = pooled.release.release_id if pooled else ""
@@ -81,8 +85,10 @@ class StackTasks:
         except UnknownRelease as unknown:
             return self._refused(deployment_id, execution, str(unknown),
                                  "roll out a published release")
-        return {"deploymentId": deployment_id, "stackName": stack_name(deployment_id),
-                "releaseId": release_id, "owner": execution}
+        name = POOLED_STACK_NAME if deployment_id == POOLED_DEPLOYMENT else \
+            stack_name(deployment_id)
+        return {"deploymentId": deployment_id, "stackName": name, "releaseId": release_id,
+                "owner": execution}
 
     def _refused(self, deployment_id: str, owner: str, reason: str,
                  action: str) -> dict[str, Any]:
@@ -99,10 +105,15 @@ class StackTasks:
         claim = state["claim"]
         row = self.deployments.get(claim["deploymentId"])
         if row is None:
-            raise NotDeployable(f"the row of tenant {claim['deploymentId']} is gone")
-        parameters = {**silo_parameters(row.deployment_id, self.stacks.outputs(
-            POOLED_STACK_NAME), self.settings), DESIRED_STATE_PARAMETER: row.desired_state.value}
-        template = self.releases.template(claim["releaseId"], "silo")
+            raise NotDeployable(f"the row of {claim['deploymentId']} is gone")
+        if row.deployment_id == POOLED_DEPLOYMENT:
+            template = self.releases.template(claim["releaseId"], "pooled")
+            parameters = pooled_release_parameters(self.stacks, template, self.settings)
+        else:
+            template = self.releases.template(claim["releaseId"], "silo")
+            parameters = {**silo_parameters(row.deployment_id, self.stacks.outputs(
+                POOLED_STACK_NAME), self.settings),
+                DESIRED_STATE_PARAMETER: row.desired_state.value}
         return {"changeSet": self.stacks.start(claim["stackName"], template, parameters,
                                                state["ready"]["changeType"])}
 

@@ -8,13 +8,29 @@ then look at it every ``POLL_SECONDS`` until it is done; the outcome is recorded
 either way. A stack still working after ``MAX_POLLS`` looks is recorded as failed (stuck) and
 left to CloudFormation; any error a task raises is caught and recorded the same way, so a row
 never stays ``provisioning`` because its deployment broke.
+
+rollout: a published release to the fleet. Plan (refusing an unknown release before any stack
+is touched), the pooled stack first (a deploy-stack execution, waited for), then the waves one
+after the other, each's stacks as deploy-stack executions, at most ``maxConcurrency`` at once;
+before every wave but the first, staff approve when the rollout asks them to (a task token sent
+on the notification topic; ``aws stepfunctions send-task-success`` or ``send-task-failure``).
+A failed stack counts against ``failureThreshold``: past it, its wave stops (the stacks not yet
+started never start) and no later wave runs. Whatever happens, the report is built and, when the
+rollout stopped, published on the notification topic.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-STACK_TASKS = "${StackTasksFunctionArn}"  # a DefinitionSubstitution of the stack
+STACK_TASKS = "${StackTasksFunctionArn}"  # DefinitionSubstitutions of the stack
+ROLLOUT_TASKS = "${RolloutTasksFunctionArn}"
+DEPLOY_STACK = "${DeployStackStateMachineArn}"
+NOTIFICATIONS = "${NotificationTopicArn}"
+START_AND_WAIT = "arn:aws:states:::states:startExecution.sync:2"
+ASK_AND_WAIT = "arn:aws:states:::sns:publish.waitForTaskToken"
+PUBLISH = "arn:aws:states:::sns:publish"
+APPROVAL_SECONDS = 24 * 3600  # a wave nobody approved within a day is not approved
 POLL_SECONDS = 30
 MAX_POLLS = 240  # two hours of looks: CloudFormation's own timeouts come first
 BUSY_RETRY = {"ErrorEquals": ["DeploymentBusy"], "IntervalSeconds": 60, "MaxAttempts": 120,
@@ -29,9 +45,10 @@ State = dict[str, Any]
 
 
 def _task(name: str, result: str, after: str, *, state: Any = None,
-          retry: list[State] | None = None, catch: list[State] | None = None) -> State:
+          retry: list[State] | None = None, catch: list[State] | None = None,
+          resource: str = STACK_TASKS) -> State:
     caught = CAUGHT if catch is None else catch
-    return {"Type": "Task", "Resource": STACK_TASKS,
+    return {"Type": "Task", "Resource": resource,
             "Parameters": {"task": name, **({"state": state} if state is not None
                                             else {"state.$": "$"})},
             "ResultPath": result, "Retry": [*(retry or []), LAMBDA_RETRY],
@@ -92,4 +109,100 @@ def deploy_stack_definition() -> State:
             "Failed": {"Type": "Fail", "Error": "StackFailed", "CausePath": "$.outcome.reason"},
         },
         "TimeoutSeconds": 3 * 3600,
+    }
+
+
+def _deploy_stack(deployment_id: Any, after: str, catch: str) -> State:
+    """A deploy-stack execution, waited for (a nested execution: its history is its own)."""
+    return {"Type": "Task", "Resource": START_AND_WAIT, "Parameters": {
+        "StateMachineArn": DEPLOY_STACK,
+        "Input": {**deployment_id, "releaseId.$": "$.releaseId", "cause": "rollout",
+                  "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
+        "ResultPath": None, "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                       "Next": catch}], "Next": after}
+
+
+def _wave() -> State:
+    """One wave: approval if asked for, then its stacks, a failure past the threshold
+    failing the wave (which stops the stacks not yet started)."""
+    stack = {
+        "StartAt": "DeployTenantStack",
+        "States": {
+            "DeployTenantStack": _deploy_stack({"deploymentId.$": "$.deploymentId"},
+                                               "StackDone", "CountFailures"),
+            "StackDone": {"Type": "Succeed"},
+            "CountFailures": _task("failures", "$.failures", "OverThreshold", state={
+                "releaseId.$": "$.releaseId", "threshold.$": "$.threshold"},
+                resource=ROLLOUT_TASKS, catch=[]),
+            "OverThreshold": {"Type": "Choice", "Choices": [
+                {"Variable": "$.failures.over", "BooleanEquals": True, "Next": "StopWave"}],
+                "Default": "Tolerated"},
+            "StopWave": {"Type": "Fail", "Error": "FailureThresholdExceeded",
+                         "Cause": "more stacks failed than the rollout tolerates"},
+            "Tolerated": {"Type": "Succeed"},
+        },
+    }
+    return {
+        "StartAt": "NeedsApproval",
+        "States": {
+            "NeedsApproval": {"Type": "Choice", "Choices": [{"And": [
+                {"Variable": "$.wave.first", "BooleanEquals": False},
+                {"Variable": "$.settings.approveWaves", "BooleanEquals": True}],
+                "Next": "Approve"}], "Default": "DeployWave"},
+            "Approve": {"Type": "Task", "Resource": ASK_AND_WAIT, "Parameters": {
+                "TopicArn": NOTIFICATIONS, "Subject": "Approve the next wave of a rollout",
+                "Message": {"releaseId.$": "$.releaseId", "wave.$": "$.wave.number",
+                            "stacks.$": "$.wave.targets", "taskToken.$": "$$.Task.Token"}},
+                "TimeoutSeconds": APPROVAL_SECONDS, "ResultPath": None,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                           "Next": "NotApproved"}], "Next": "DeployWave"},
+            "NotApproved": {"Type": "Fail", "Error": "WaveNotApproved",
+                            "Cause": "staff did not approve the wave"},
+            "DeployWave": {"Type": "Map", "ItemsPath": "$.wave.targets",
+                           "MaxConcurrencyPath": "$.settings.maxConcurrency",
+                           "ItemSelector": {"deploymentId.$": "$$.Map.Item.Value",
+                                            "releaseId.$": "$.releaseId",
+                                            "threshold.$": "$.settings.failureThreshold"},
+                           "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **stack},
+                           "ResultPath": None, "End": True},
+        },
+    }
+
+
+def rollout_definition() -> State:
+    report = {"releaseId.$": "$.releaseId"}
+    return {
+        "Comment": "A published release to the pooled stack, then every Platinum stack in waves",
+        "StartAt": "Plan",
+        "States": {
+            "Plan": _task("plan", "$.plan", "HasPooled", state={"releaseId.$": "$.releaseId"},
+                          resource=ROLLOUT_TASKS, catch=[
+                              {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                               "Next": "NotPlanned"}]),
+            "NotPlanned": {"Type": "Fail", "Error": "NotPlanned", "CausePath": "$.error.Cause"},
+            "HasPooled": {"Type": "Choice", "Choices": [
+                {"Variable": "$.plan.pooled", "BooleanEquals": True, "Next": "DeployPooled"}],
+                "Default": "Waves"},
+            "DeployPooled": _deploy_stack({"deploymentId": "pooled"}, "Waves", "Stopped"),
+            "Waves": {"Type": "Map", "ItemsPath": "$.plan.waves", "MaxConcurrency": 1,
+                      "ItemSelector": {"wave.$": "$$.Map.Item.Value",
+                                       "releaseId.$": "$.releaseId",
+                                       "settings.$": "$.settings"},
+                      "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **_wave()},
+                      "ResultPath": None,
+                      "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                 "Next": "Stopped"}],
+                      "Next": "Report"},
+            "Report": _task("report", "$.report", "RolledOut", state=report,
+                            resource=ROLLOUT_TASKS, catch=[]),
+            "RolledOut": {"Type": "Succeed"},
+            "Stopped": _task("report", "$.report", "Notify", state=report,
+                             resource=ROLLOUT_TASKS, catch=[]),
+            "Notify": {"Type": "Task", "Resource": PUBLISH, "Parameters": {
+                "TopicArn": NOTIFICATIONS, "Subject": "A rollout stopped",
+                "Message.$": "$.report.text"}, "ResultPath": None, "Next": "RolloutStopped"},
+            "RolloutStopped": {"Type": "Fail", "Error": "RolloutStopped",
+                               "CausePath": "$.error.Cause"},
+        },
+        "TimeoutSeconds": 7 * 24 * 3600,
     }

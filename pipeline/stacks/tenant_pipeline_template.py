@@ -1,5 +1,5 @@
 """The tenant pipeline's stack (``serverless-saas-tenant-pipeline``): what provisions a Platinum
-tenant with no operator, on AWS's own engines.
+tenant with no operator and rolls releases out to the fleet, on AWS's own engines.
 
 - The tenant-stack-mapping table's stream (the pooled stack's output) triggers the stream
   function, which starts one deploy-stack execution per wanted change (filtered to INSERT and
@@ -11,8 +11,11 @@ tenant with no operator, on AWS's own engines.
   function may only drive CloudFormation on the platform's tenant stacks (``stack-<32 hex>``:
   the name pattern IAM can express is ``stack-*``), read the pooled stack's outputs, pass
   that role, and read and write the tenant-stack-mapping rows and the release bucket.
+- The rollout state machine rolls a published release out (plan, the pooled stack, the waves
+  as nested deploy-stack executions); a stopped rollout, and every wave waiting for approval,
+  is published on the notification topic (subscribe staff's addresses to it).
 - The release bucket keeps published releases (``releases/<id>/``) and large templates;
-  versioned, encrypted, never public. Release retention is the release pipeline's.
+  versioned, encrypted, never public.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pipeline.stacks import cloudformation as cfn
 from pipeline.stacks.cloudformation import LAYER_RUNTIME
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from pipeline.stacks.logging_template import DEFAULT_RETENTION_DAYS, LOG_RETENTION, RETENTION_DAYS
-from pipeline.stacks.state_machines import deploy_stack_definition
+from pipeline.stacks.state_machines import deploy_stack_definition, rollout_definition
 from tenant_context.config import Env
 from tenant_context.platform.definitions import PLATFORM, TENANT_STACK_MAPPING_TABLE
 
@@ -100,6 +103,40 @@ def _function(handler: str, description: str, environment: dict[str, Any],
         "Policies": [{"Version": "2012-10-17", "Statement": statements}], **extra}}
 
 
+def _state_machine(name: str, definition: dict[str, Any], substitutions: dict[str, Any],
+                   statements: list[dict[str, Any]]) -> dict[str, Any]:
+    """A plain state machine (not SAM's: cfn-lint validates a plain one's definition), its role
+    and its log group (every execution's history, kept as long as the stacks' logs)."""
+    return {
+        f"{name}Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": _sub(f"/serverless-saas/${{AWS::StackName}}/{name}"),
+            "RetentionInDays": cfn.ref(LOG_RETENTION)}},
+        f"{name}StateMachineRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": f"run-{name}", "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [*statements, {
+                    # Log delivery and tracing name no resource (as AWS documents them).
+                    "Effect": "Allow", "Action": [
+                        "logs:CreateLogDelivery", "logs:GetLogDelivery",
+                        "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                        "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                        "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+                        "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                        "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+                    "Resource": "*"}]}}]}},
+        f"{name}StateMachine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "StateMachineType": "STANDARD", "Definition": definition,
+            "DefinitionSubstitutions": substitutions,
+            "RoleArn": cfn.get_att(f"{name}StateMachineRole", "Arn"),
+            "LoggingConfiguration": {"Level": "ALL", "IncludeExecutionData": True,
+                                     "Destinations": [{"CloudWatchLogsLogGroup": {
+                                         "LogGroupArn": cfn.get_att(f"{name}Logs", "Arn")}}]},
+            "TracingConfiguration": {"Enabled": True}}},
+    }
+
+
 def _table_arn() -> dict[str, str]:
     return _sub(f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:"
                 f"table/{TENANT_STACK_MAPPING_TABLE.name}")
@@ -173,38 +210,41 @@ def pipeline_template() -> Template:
                     "Destination": cfn.get_att("StreamFailures", "Arn")}},
                 "FilterCriteria": {"Filters": [
                     {"Pattern": '{"eventName": ["INSERT", "MODIFY"]}'}]}}}}),
-        "DeployStackLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {
-            "LogGroupName": _sub("/serverless-saas/${AWS::StackName}/deploy-stack"),
-            "RetentionInDays": cfn.ref(LOG_RETENTION)}},
-        # A plain state machine (not SAM's): cfn-lint validates its definition's schema.
-        "DeployStackStateMachineRole": {"Type": "AWS::IAM::Role", "Properties": {
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
-                "Action": "sts:AssumeRole"}]},
-            "Policies": [{"PolicyName": "run-deploy-stack", "PolicyDocument": {
-                "Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
-                     "Resource": [cfn.get_att("StackTasksFunction", "Arn"),
-                                  _sub("${StackTasksFunction.Arn}:*")]},
-                    # Log delivery and tracing name no resource (as AWS documents them).
-                    {"Effect": "Allow", "Action": [
-                        "logs:CreateLogDelivery", "logs:GetLogDelivery",
-                        "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-                        "logs:ListLogDeliveries", "logs:PutResourcePolicy",
-                        "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-                        "xray:PutTraceSegments", "xray:PutTelemetryRecords",
-                        "xray:GetSamplingRules", "xray:GetSamplingTargets"],
-                     "Resource": "*"}]}}]}},
-        "DeployStackStateMachine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-            "StateMachineType": "STANDARD", "Definition": deploy_stack_definition(),
-            "DefinitionSubstitutions": {
-                "StackTasksFunctionArn": cfn.get_att("StackTasksFunction", "Arn")},
-            "RoleArn": cfn.get_att("DeployStackStateMachineRole", "Arn"),
-            "LoggingConfiguration": {"Level": "ALL", "IncludeExecutionData": True,
-                                     "Destinations": [{"CloudWatchLogsLogGroup": {
-                                         "LogGroupArn": cfn.get_att("DeployStackLogs",
-                                                                    "Arn")}}]},
-            "TracingConfiguration": {"Enabled": True}}},
+        **_state_machine("DeployStack", deploy_stack_definition(), {
+            "StackTasksFunctionArn": cfn.get_att("StackTasksFunction", "Arn")}, [
+            {"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+             "Resource": [cfn.get_att("StackTasksFunction", "Arn"),
+                          _sub("${StackTasksFunction.Arn}:*")]}]),
+        "RolloutTasksFunction": _function(
+            "pipeline.aws_pipeline.lambda_entry.rollout_task",
+            "The rollout state machine's tasks", {
+                Env.RELEASE_BUCKET.value: cfn.ref("ReleaseBucket"),
+                Env.TENANT_STACK_MAPPING_TABLE.value: TENANT_STACK_MAPPING_TABLE.name},
+            [{"Effect": "Allow", "Action": ["dynamodb:Scan", "dynamodb:GetItem"],
+              "Resource": [_table_arn()]},
+             {"Effect": "Allow", "Action": ["s3:GetObject"],
+              "Resource": [_sub("${ReleaseBucket.Arn}/releases/*")]}]),
+        "NotificationTopic": {"Type": "AWS::SNS::Topic", "Properties": {
+            "DisplayName": "Serverless SaaS rollouts", "KmsMasterKeyId": "alias/aws/sns"}},
+        **_state_machine("Rollout", rollout_definition(), {
+            "RolloutTasksFunctionArn": cfn.get_att("RolloutTasksFunction", "Arn"),
+            "DeployStackStateMachineArn": cfn.ref("DeployStackStateMachine"),
+            "NotificationTopicArn": cfn.ref("NotificationTopic")}, [
+            {"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+             "Resource": [cfn.get_att("RolloutTasksFunction", "Arn"),
+                          _sub("${RolloutTasksFunction.Arn}:*")]},
+            {"Effect": "Allow", "Action": ["states:StartExecution"],
+             "Resource": [cfn.ref("DeployStackStateMachine")]},
+            {"Effect": "Allow", "Action": ["states:DescribeExecution", "states:StopExecution"],
+             "Resource": [execution_arns]},
+            # How a nested execution is waited for (.sync), as AWS documents it.
+            {"Effect": "Allow", "Action": ["events:PutTargets", "events:PutRule",
+                                           "events:DescribeRule"],
+             "Resource": [_sub("arn:${AWS::Partition}:events:${AWS::Region}:"
+                               "${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctions"
+                               "ExecutionRule")]},
+            {"Effect": "Allow", "Action": ["sns:Publish"],
+             "Resource": [cfn.ref("NotificationTopic")]}]),
     }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -223,5 +263,7 @@ def pipeline_template() -> Template:
         "Outputs": {
             "ReleaseBucketName": {"Value": cfn.ref("ReleaseBucket")},
             "DeployStackStateMachineArn": {"Value": cfn.ref("DeployStackStateMachine")},
+            "RolloutStateMachineArn": {"Value": cfn.ref("RolloutStateMachine")},
+            "NotificationTopicArn": {"Value": cfn.ref("NotificationTopic")},
         },
     }

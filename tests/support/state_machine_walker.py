@@ -176,10 +176,13 @@ class Walker:
 
     def _run_state(self, name: str, state: Mapping[str, Any], document: Any,
                    outcome: Outcome) -> Any:
-        effective = read(document, state.get("InputPath", "$"), self._context)
-        if "Parameters" in state:
-            effective = resolve(state["Parameters"], effective, self._context)
         kind = state["Type"]
+        # A task waiting for a callback gets its token, as ``$$.Task.Token``.
+        context = {**self._context, "Task": {"Token": f"task-token:{name}"}} \
+            if kind == "Task" else self._context
+        effective = read(document, state.get("InputPath", "$"), context)
+        if "Parameters" in state:
+            effective = resolve(state["Parameters"], effective, context)
         if kind == "Wait":
             return document
         if kind == "Pass":

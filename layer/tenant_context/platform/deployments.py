@@ -49,8 +49,9 @@ def release_update(table: str, deployment_id: str, release_id: str, result: Rele
     """The UpdateItem request that records what a rollout did to a deployment (a deployer
     that works through its own client sends it as it is). A failed release leaves
     ``releaseId`` on the release the deployment still runs and keeps the reason for staff."""
-    values: dict[str, object] = {":at": at, ":result": result.value}
-    assignments = ["releasedAt = :at", "releaseResult = :result"]
+    values: dict[str, object] = {":at": at, ":result": result.value, ":attempted": release_id}
+    assignments = ["releasedAt = :at", "releaseResult = :result",
+                   "attemptedRelease = :attempted"]
     if result is ReleaseResult.FAILED:
         assignments.append("releaseFailure = :reason")
         values[":reason"] = reason

@@ -145,6 +145,7 @@ class ReleaseState:
     wave: int | None = None
     apply_latest_release: bool = True
     failure: str = ""  # why the last release failed (it was rolled back)
+    attempted: str = ""  # the release the last rollout tried (taken or not)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> ReleaseState:
@@ -155,7 +156,8 @@ class ReleaseState:
                    result=ReleaseResult(result) if result else None,
                    wave=int(wave) if wave is not None else None,
                    apply_latest_release=item.get("applyLatestRelease", True) is not False,
-                   failure=str(item.get("releaseFailure", "")))
+                   failure=str(item.get("releaseFailure", "")),
+                   attempted=str(item.get("attemptedRelease", "")))
 
 
 @dataclass(frozen=True)

@@ -67,15 +67,22 @@ class AwsDeployer:
         return ReleaseResult.DEPLOYED if deployed.changed else ReleaseResult.UNCHANGED
 
     def _pooled_parameters(self) -> dict[str, str]:
-        current = self._stacks.current_parameters(POOLED_STACK_NAME)
-        if current is None:
-            raise DeployError(f"stack {POOLED_STACK_NAME} does not exist: a release updates "
-                              f"the platform; make deploy-pooled TARGET=aws creates it")
-        known = self._pooled_template.get("Parameters", {})  # a removed one is not passed
-        # The settings every stack takes; the pooled stack's own choices (its API Gateway
-        # role) stay as deployed: a release is not the place to change them.
-        return {**{key: value for key, value in current.items() if key in known},
-                **self._settings.silo_parameters()}
+        return pooled_release_parameters(self._stacks, self._pooled_template, self._settings)
+
+
+def pooled_release_parameters(stacks: ReleaseStacks, template: dict[str, Any],
+                              settings: StackSettings) -> dict[str, str]:
+    """The pooled stack's parameters for a release: those it was last deployed with that the
+    release's template still takes, and the settings every stack takes; its own choices (its
+    API Gateway role, its SystemAdmin's email) stay as deployed: a release is not the place
+    to change them."""
+    current = stacks.current_parameters(POOLED_STACK_NAME)
+    if current is None:
+        raise DeployError(f"stack {POOLED_STACK_NAME} does not exist: a release updates the "
+                          f"platform; make deploy-pooled TARGET=aws creates it")
+    known = template.get("Parameters", {})
+    return {**{key: value for key, value in current.items() if key in known},
+            **settings.silo_parameters()}
 
 
 class CallsRecorder:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from samtranslator.translator.transform import transform
 
 from pipeline.packaging.tenant_pipeline_package import package_tenant_pipeline
 from pipeline.stacks.baseline_template import LAYER_ZIP
-from pipeline.stacks.state_machines import deploy_stack_definition
+from pipeline.stacks.state_machines import deploy_stack_definition, rollout_definition
 from tenant_context.config import Env
 from tests.support.lambda_runtime import (
     LambdaFunction,
@@ -120,9 +120,9 @@ def test_cloudformation_is_driven_only_on_the_platforms_stacks(
                 assert _listed(statement["Action"]) == ["cloudformation:DescribeStacks"]
 
 
-def test_every_state_leads_somewhere_and_is_reached() -> None:
-    states = deploy_stack_definition()["States"]
-    targets = {"Begin"}
+def _check_graph(machine: dict[str, Any]) -> None:
+    states = machine["States"]
+    targets = {machine["StartAt"]}
     for state in states.values():
         nexts = [state.get("Next"), state.get("Default"),
                  *(rule["Next"] for rule in state.get("Choices", [])),
@@ -130,8 +130,17 @@ def test_every_state_leads_somewhere_and_is_reached() -> None:
         for target in filter(None, nexts):
             assert target in states, target
             targets.add(target)
-        assert nexts != [None, None] or state["Type"] in ("Succeed", "Fail"), state
+        ends = state["Type"] in ("Succeed", "Fail") or state.get("End") is True
+        assert ends or state.get("Next") or state.get("Default"), state
+        if "ItemProcessor" in state:
+            _check_graph(state["ItemProcessor"])
     assert targets == set(states)
+
+
+@pytest.mark.parametrize("definition", [deploy_stack_definition, rollout_definition])
+def test_every_state_leads_somewhere_and_is_reached(
+        definition: Callable[[], dict[str, Any]]) -> None:
+    _check_graph(definition())
 
 
 def test_the_functions_import_from_their_zip_and_the_layer_alone(
@@ -141,7 +150,7 @@ def test_the_functions_import_from_their_zip_and_the_layer_alone(
     template = json.loads(packaged_pipeline.read_text())
     found = functions(template)
     assert {properties["Handler"].rsplit(".", 1)[1] for _, properties in found} == {
-        "stack_task", "stream_handler"}
+        "stack_task", "stream_handler", "rollout_task"}
     for name, properties in found:
         code = unpacked(packaged_pipeline.parent / properties["CodeUri"], tmp_path / name)
         result = LambdaFunction(code, layer, runtime, properties["Handler"],
