@@ -29,6 +29,13 @@ RELEASE_ID ?=
 MAX_CONCURRENCY ?=
 FAILURE_THRESHOLD ?=
 APPROVE_WAVES ?=
+# make release TARGET=aws: VIA=here rolls out from this machine instead of the tenant pipeline.
+VIA ?=
+# make deploy-pipeline: optionally release every push to BRANCH of REPOSITORY_URL, through the
+# CodeConnections connection CONNECTION_ID.
+REPOSITORY_URL ?=
+CONNECTION_ID ?=
+BRANCH ?=
 # A variable given on make's command line, as an option: $(call given,NAME,--name). One the
 # shell merely exports is ignored (WSL exports NAME, the computer's name: it must never become
 # a tenant's or a service's name).
@@ -43,7 +50,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants release releases release-settings new-service test unit lint typecheck layer package bench clean constraints
+.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants release deploy-pipeline releases release-settings new-service test unit lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -82,18 +89,28 @@ deploy-tenants: $(STAMP) ## every Platinum tenant's stack as recorded (release; 
 	@$(PY) -m pipeline.deploy tenants $(DEPLOY_OPTIONS) \
 	  $(foreach id,$(TENANT_ID),--tenant-id "$(id)")
 
-release: $(STAMP) ## roll the code out: pooled first, then Platinum tenants wave by wave [RELEASE_ID=... MAX_CONCURRENCY=4 FAILURE_THRESHOLD=0 APPROVE_WAVES=1]
-	@$(PY) -m pipeline.release rollout --target "$(TARGET)" \
+release: $(STAMP) ## roll the code out: pooled first, then Platinum tenants wave by wave [TARGET=aws (to the tenant pipeline; VIA=here: from this machine) RELEASE_ID=... MAX_CONCURRENCY=4 FAILURE_THRESHOLD=0 APPROVE_WAVES=1 DRY_RUN=1]
+	@$(PY) -m pipeline.release rollout $(DEPLOY_OPTIONS) \
 	  $(if $(RELEASE_ID),--release-id "$(RELEASE_ID)") \
 	  $(if $(MAX_CONCURRENCY),--max-concurrency "$(MAX_CONCURRENCY)") \
 	  $(if $(FAILURE_THRESHOLD),--failure-threshold "$(FAILURE_THRESHOLD)") \
-	  $(if $(filter-out 0 no false,$(APPROVE_WAVES)),--approve-waves)
+	  $(if $(filter-out 0 no false,$(APPROVE_WAVES)),--approve-waves) \
+	  $(if $(filter here,$(VIA)),--from-here) $(foreach id,$(TENANT_ID),--tenant-id "$(id)")
+
+deploy-pipeline: $(STAMP) ## the tenant pipeline's stack (provisioning, release build, rollouts) [TARGET=aws BUCKET=... MAX_CONCURRENCY=4 FAILURE_THRESHOLD=0 APPROVE_WAVES=1 REPOSITORY_URL=... CONNECTION_ID=... BRANCH=main DRY_RUN=1]
+	@$(PY) -m pipeline.deploy pipeline $(DEPLOY_OPTIONS) \
+	  $(if $(MAX_CONCURRENCY),--max-concurrency "$(MAX_CONCURRENCY)") \
+	  $(if $(FAILURE_THRESHOLD),--failure-threshold "$(FAILURE_THRESHOLD)") \
+	  $(if $(filter-out 0 no false,$(APPROVE_WAVES)),--approve-waves) \
+	  $(if $(REPOSITORY_URL),--repository-url "$(REPOSITORY_URL)") \
+	  $(if $(CONNECTION_ID),--connection-id "$(CONNECTION_ID)") $(if $(BRANCH),--branch "$(BRANCH)")
 
 releases: $(STAMP) ## what each deployment runs now: release, wave, pin, last result
-	@$(PY) -m pipeline.release status --target "$(TARGET)"
+	@$(PY) -m pipeline.release status --target "$(TARGET)" $(if $(REGION),--region "$(REGION)")
 
 release-settings: $(STAMP) ## a Platinum tenant's place in rollouts: TENANT_ID=... [WAVE=1-100|last] [APPLY_LATEST_RELEASE=true|false]
-	@$(PY) -m pipeline.release settings --target "$(TARGET)" $(call given,TENANT_ID,--tenant-id) \
+	@$(PY) -m pipeline.release settings --target "$(TARGET)" $(if $(REGION),--region "$(REGION)") \
+	  $(call given,TENANT_ID,--tenant-id) \
 	  $(call given,WAVE,--wave) $(call given,APPLY_LATEST_RELEASE,--apply-latest-release)
 
 new-service: $(STAMP) ## a tenant service, its tests and its registry line: NAME=... [ITEM=<NAME>] [ID=<item>Id]

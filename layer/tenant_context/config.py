@@ -73,6 +73,11 @@ class Env(StrEnum):
     DEPLOY_STACK_STATE_MACHINE_ARN = auto()  # what the table's stream starts
     CLOUDFORMATION_ROLE_ARN = auto()  # the role CloudFormation deploys tenants' stacks with
     LOG_RETENTION_DAYS = auto()  # what tenants' stacks keep their logs for
+    # The release build (CodeBuild; its buildspec reads them).
+    ROLLOUT_STATE_MACHINE_ARN = auto()
+    ROLLOUT_MAX_CONCURRENCY = auto()
+    ROLLOUT_FAILURE_THRESHOLD = auto()
+    ROLLOUT_APPROVE_WAVES = auto()
     # The apps' local stages only (never in a template).
     TENANT_AUTHORIZER = auto()  # "module:callable" registering a built-in one
     LOCAL_GATEWAY_API_ID = auto()  # the API id that API Gateway would pass

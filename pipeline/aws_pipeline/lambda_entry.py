@@ -11,12 +11,12 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from pipeline.aws_pipeline.provisioning_events import start_deployments
-from pipeline.aws_pipeline.release_store import ReleaseStore
 from pipeline.aws_pipeline.rollout_tasks import RolloutTasks
 from pipeline.aws_pipeline.stack_tasks import StackTasks, run_task
 from pipeline.deploy.aws.artifacts import DeploymentBucket
 from pipeline.deploy.aws.calls import Boto3Calls
 from pipeline.deploy.aws.change_sets import Stacks
+from pipeline.deploy.aws.release_store import ReleaseStore
 from pipeline.deploy.aws.stack_settings import StackSettings
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.platform.deployments import Deployments

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.aws_pipeline.release_store import ReleaseStore
+from pipeline.deploy.aws.release_store import ReleaseStore
 from pipeline.rollout.release_plan import RolloutPlan, Target, plan_rollout
 from pipeline.rollout.release_tables import fleet_lines, table
 from tenant_context.platform.deployments import Deployments

@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.aws_pipeline.release_store import ReleaseStore, UnknownRelease
 from pipeline.deploy.aws.aws_rollout import pooled_release_parameters
 from pipeline.deploy.aws.change_sets import Phase, Stacks
 from pipeline.deploy.aws.deploy_tenants import DESIRED_STATE_PARAMETER
 from pipeline.deploy.aws.onboard_tenant import silo_parameters
+from pipeline.deploy.aws.release_store import ReleaseStore, UnknownRelease
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.platform.deployments import Deployments, stack_name

@@ -6,6 +6,9 @@ both targets.
     python -m pipeline.deploy tenant --name N --email E --tier T [--phone P] [--address A]
                                      [--target local|aws] [--bucket B] [--region R] ...
     python -m pipeline.deploy tenants [--tenant-id ID ...] [--target local|aws] [--bucket B] ...
+    python -m pipeline.deploy pipeline [--target local|aws] [--bucket B] [--max-concurrency N]
+                                       [--failure-threshold N] [--approve-waves]
+                                       [--repository-url U --connection-id C --branch B] ...
 
 local (the default) works on the running local platform (``pipeline.deploy.local.local_release``,
 ``pipeline.deploy.local.local_onboarding``; its provisioner keeps Platinum tenants' deployments as
@@ -33,6 +36,7 @@ from pipeline.deploy.aws.account_checks import AccountChecks
 from pipeline.deploy.aws.change_sets import DEFAULT_TIMEOUT_SECONDS, Stacks
 from pipeline.deploy.aws.console import Out, echo
 from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.deploy_pipeline import PipelineSettings, deploy_pipeline
 from pipeline.deploy.aws.deploy_pooled import deploy_pooled
 from pipeline.deploy.aws.deploy_tenants import deploy_tenants
 from pipeline.deploy.aws.onboard_tenant import TenantRequest, onboard_tenant
@@ -41,8 +45,10 @@ from pipeline.deploy.aws.placeholders import DESIRED_STATE, recorded_deployment
 from pipeline.deploy.aws.stack_settings import CREATE, EXISTING, StackSettings
 from pipeline.deploy.aws.worlds import AwsWorld, StacksFactory, Target, dry_run_world, real_world
 from pipeline.packaging import app_packages
+from pipeline.packaging.tenant_pipeline_package import TEMPLATE_FILE, package_tenant_pipeline
 from pipeline.project import PROJECT_ROOT
 from pipeline.stacks.logging_template import DEFAULT_RETENTION_DAYS, RETENTION_DAYS
+from pipeline.stacks.tenant_pipeline_template import PIPELINE_STACK_NAME
 from tenant_context.platform.definitions import PLATFORM
 from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier, is_tenant_id
 
@@ -123,6 +129,20 @@ def parser() -> argparse.ArgumentParser:
     tenant.add_argument("--tier", default="", help=", ".join(Tier))
     tenant.add_argument("--phone", default="")
     tenant.add_argument("--address", default="")
+    pipeline = commands.add_parser(
+        "pipeline", parents=[common],
+        help="deploy the tenant pipeline (provisioning and rollouts on AWS's engines)")
+    pipeline.add_argument("--max-concurrency", type=int, default=4,
+                          help="stacks of one wave a rollout deploys at once (4)")
+    pipeline.add_argument("--failure-threshold", type=int, default=0,
+                          help="failed stacks a rollout tolerates (0)")
+    pipeline.add_argument("--approve-waves", action="store_true",
+                          help="ask staff before every wave after the first")
+    pipeline.add_argument("--repository-url", default="",
+                          help="optional: release every push to --branch of this repository")
+    pipeline.add_argument("--connection-id", default="",
+                          help="the CodeConnections connection to it (the end of its ARN)")
+    pipeline.add_argument("--branch", default="main")
     tenants = commands.add_parser(
         "tenants", parents=[common],
         help="deploy every Platinum tenant's own stack as the control plane recorded it "
@@ -143,6 +163,13 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
             problems.append(f"missing {', '.join(missing)}")
         elif args.tier.strip().lower() not in {tier.lower() for tier in Tier}:
             problems.append(f"unknown tier {args.tier!r}: one of {', '.join(Tier)}")
+    if args.command == "pipeline":
+        if args.max_concurrency < 1 or args.failure_threshold < 0:
+            problems.append("--max-concurrency (MAX_CONCURRENCY) at least 1 and "
+                            "--failure-threshold (FAILURE_THRESHOLD) 0 or more")
+        if bool(args.repository_url) != bool(args.connection_id):
+            problems.append("--repository-url (REPOSITORY_URL) and --connection-id "
+                            "(CONNECTION_ID) go together")
     if args.command == "tenants":
         problems += [f"--tenant-id {tenant_id!r} is not a tenant id (32 hex characters, as "
                      f"the registration answered)"
@@ -221,6 +248,10 @@ def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
 
 
 def run_local(args: argparse.Namespace, tools: Tools) -> int:
+    if args.command == "pipeline":
+        tools.out("Locally the tenant pipeline is make local's provisioner (it follows the "
+                  "tenant-stack-mapping rows) and make release: nothing to deploy.")
+        return 0
     if args.command == "tenants":
         return tools.run_module("pipeline.deploy.local.local_release", ["--tenants"])
     if args.command == "pooled":
@@ -236,6 +267,7 @@ def run_local(args: argparse.Namespace, tools: Tools) -> int:
 def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: str,
             tools: Tools) -> None:
     templates = packaged_templates(args, tools)
+    pipeline = _pipeline_template(args) if args.command == "pipeline" else None
     target = Target(args.bucket, args.prefix, region)
     timeout = args.stack_timeout_minutes * 60.0
     world: AwsWorld
@@ -246,7 +278,8 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
         world = dry_run_world(templates, target, tools.out,
                               pooled_stack_exists=args.command != "pooled",
                               deployment_rows=map(recorded_deployment, args.tenant_ids),
-                              stacks=tools.stacks, timeout_seconds=timeout)
+                              stacks=tools.stacks, timeout_seconds=timeout,
+                              others={PIPELINE_STACK_NAME: pipeline} if pipeline else {})
     else:
         world = real_world(session, target, tools.out, tools.stacks, timeout)
     failed = ""
@@ -255,6 +288,11 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
     if args.command == "pooled":
         summary = deploy_pooled(templates.pooled, args.admin_email, world.stacks, world.calls,
                                 account, settings, tools.out)
+    elif pipeline is not None:
+        summary = deploy_pipeline(pipeline, world.stacks, settings,
+                                  PipelineSettings(args.max_concurrency, args.failure_threshold,
+                                                   args.approve_waves, args.repository_url,
+                                                   args.connection_id, args.branch))
     elif args.command == "tenants":
         release = deploy_tenants(templates.silo, args.tenant_ids, world.calls, world.stacks,
                                  tools.out, settings, account, world.desired_state)
@@ -281,6 +319,13 @@ _DRY_RUN_ROWS = (f"(each --tenant-id was taken as recorded and deployed; a real 
 _DRY_RUN_NO_ROWS = ("(a dry run cannot read the table, so its scan answers no rows and no "
                     "tenant's stack is shown: name tenants with --tenant-id ID (TENANT_ID=...) "
                     "to see their deployments)")
+
+
+def _pipeline_template(args: argparse.Namespace) -> Path:
+    if args.dist is not None:
+        dist: Path = args.dist
+        return dist / "cloudformation" / "tenant-pipeline" / TEMPLATE_FILE
+    return package_tenant_pipeline(PROJECT_ROOT / "dist")
 
 
 def packaged_templates(args: argparse.Namespace, tools: Tools) -> PackagedTemplates:

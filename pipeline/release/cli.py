@@ -6,6 +6,7 @@ fleet, and what each deployment runs.
                                        [--approve-waves] [--admin-email E]
                                        [aws: --bucket B --region R --dist DIR --dry-run
                                         --tenant-id ID ...]
+    python -m pipeline.release publish --target aws --release-id ID --bucket B [--dist DIR]
     python -m pipeline.release status [--target local|aws] [--region R]
     python -m pipeline.release settings --tenant-id ID [--wave N|last]
                                         [--apply-latest-release true|false] [--target ...]
@@ -13,7 +14,9 @@ fleet, and what each deployment runs.
 local (the default) works on the running ``make local``: the working tree's code is the
 release (its id from git, ``pipeline.release.release_id``), rolled out by the rollout runner
 (``pipeline.rollout``) with the local deployer (``pipeline.deploy.local.local_rollout``). aws
-rolls the packaged release out to the account's stacks (``pipeline.release.aws_release``);
+hands the release to the tenant pipeline (``pipeline.release.handoff``: its source to the
+pipeline's bucket; AWS builds, tests, publishes and rolls it out), or with ``--from-here``
+rolls the packaged release out from this machine (``pipeline.release.aws_release``);
 ``--release-id`` names it (default: from git). Every row records the release it runs. A
 rollout that stops prints why (locally its report is also kept in ``.local/rollouts/``).
 Exit codes: 0 done; 1 the rollout stopped (its table says where and why) or a step failed;
@@ -31,15 +34,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pipeline.deploy import cli as deploy_cli
+from pipeline.deploy.aws.calls import AwsCalls, DryRunCalls
 from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.placeholders import placeholder
+from pipeline.deploy.aws.worlds import Target, real_world
 from pipeline.deploy.local.local_rollout import LocalDeployer
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.state import NotRunning, StatePaths
 from pipeline.project import PROJECT_ROOT
 from pipeline.release.aws_release import rollout_on_aws
+from pipeline.release.handoff import hand_to_pipeline
+from pipeline.release.publish import publish
 from pipeline.release.release_id import ReleaseIdError, checked, working_tree_release
 from pipeline.rollout.release_plan import PlanError, Wave, plan_rollout
 from pipeline.rollout.release_tables import fleet_lines, rollout_lines
@@ -49,6 +58,11 @@ from pipeline.rollout.rollout import (
     RolloutReport,
     RolloutSettings,
     always,
+)
+from pipeline.stacks.tenant_pipeline_template import (
+    PIPELINE_STACK_NAME,
+    RELEASE_BUCKET_OUTPUT,
+    ROLLOUT_OUTPUT,
 )
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments, ReleaseSettings
@@ -97,9 +111,18 @@ def parser() -> argparse.ArgumentParser:
     rollout.add_argument("--admin-email", default="admin@example.com",
                          help="local: the first SystemAdmin's address (used only when it is "
                               "created)")
+    rollout.add_argument("--from-here", action="store_true",
+                         help="aws: roll out from this machine (the same runner) instead of "
+                              "handing the release to the tenant pipeline")
     rollout.add_argument("--tenant-id", dest="tenant_ids", action="append", default=[],
                          metavar="ID", help="aws dry run: a recorded Platinum tenant to show "
                                             "(repeatable; a dry run reads no rows)")
+    publish_command = commands.add_parser(
+        "publish", parents=[deploy_cli.common_options()],
+        help="aws: package the release and publish it in the bucket (the release build's step)")
+    publish_command.add_argument("--release-id", required=True)
+    publish_command.add_argument("--source", default="a checkout",
+                                 help="where the release was built from (its manifest says so)")
     commands.add_parser("status", parents=[common], help="what each deployment runs now")
     settings = commands.add_parser("settings", parents=[common],
                                    help="a Platinum tenant's wave and pin")
@@ -137,6 +160,8 @@ def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
     try:
         if args.command == "rollout":
             return _rollout(args, tools)
+        if args.command == "publish":
+            return _publish(args, tools)
         deployments = _deployments(args, tools)
         if args.command == "status":
             print("\n".join(fleet_lines(deployments.all())), file=tools.out)
@@ -151,6 +176,23 @@ def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
         return 1
 
 
+def _publish(args: argparse.Namespace, tools: Tools) -> int:
+    if args.target != AWS or args.dry_run:
+        raise UsageProblem("publish is for --target aws (TARGET=aws), for real: a release is "
+                           "published where the pipeline deploys it from")
+    if problems := deploy_cli.common_problems(args):
+        raise UsageProblem("; ".join(problems))
+    release_id = checked(args.release_id)
+    session, region = deploy_cli.aws_session(args, tools.deploy)
+    aws = _aws_tools(tools)
+    templates = deploy_cli.packaged_templates(args, aws)
+    world = real_world(session, Target(args.bucket, args.prefix, region), aws.out, aws.stacks)
+    publish(release_id, templates, world.calls, args.bucket, region,
+            Deployments(session.client("dynamodb"), TENANT_STACK_MAPPING_TABLE.name), aws.out,
+            args.source)
+    return 0
+
+
 def _deployments(args: argparse.Namespace, tools: Tools) -> Deployments:
     """The rows, on the running platform's emulator or in the account."""
     if args.target == AWS:
@@ -163,12 +205,18 @@ def _deployments(args: argparse.Namespace, tools: Tools) -> Deployments:
 
 def _rollout(args: argparse.Namespace, tools: Tools) -> int:
     settings = _rollout_settings(args)
-    if problems := deploy_cli.common_problems(args):
+    problems = deploy_cli.common_problems(args)
+    if args.target == AWS and not args.from_here:  # the pipeline has its own bucket
+        problems = [problem for problem in problems if not problem.startswith("missing --bucket")]
+    if problems:
         raise UsageProblem("; ".join(problems))
     approve = _asking(tools) if args.approve_waves else always
     if args.target == AWS:
         session, region = deploy_cli.aws_session(args, tools.deploy)
         release_id = checked(args.release_id or tools.release_id(PROJECT_ROOT))
+        if not args.from_here:
+            _handed_over(args, session, region, release_id, tools)
+            return 0
         report = rollout_on_aws(args, session, region, release_id, settings, approve,
                                 _aws_tools(tools))
         return _reported(report, tools, None)
@@ -188,6 +236,29 @@ def _rollout(args: argparse.Namespace, tools: Tools) -> int:
                      lambda line: print(line, file=tools.out, flush=True), settings,
                      approve=approve).run(plan)
     return _reported(report, tools, paths)
+
+
+def _handed_over(args: argparse.Namespace, session: boto3.session.Session, region: str,
+                 release_id: str, tools: Tools) -> None:
+    aws = _aws_tools(tools)
+    target = Target(args.bucket or "-", args.prefix, region)
+    calls: AwsCalls
+    if args.dry_run:
+        aws.out("Dry run: every AWS call is printed, none is made.")
+        calls = DryRunCalls(lambda service, operation, params: {}, aws.out)
+        bucket = placeholder(PIPELINE_STACK_NAME, RELEASE_BUCKET_OUTPUT)
+    else:
+        world = real_world(session, target, aws.out, aws.stacks)
+        calls = world.calls
+        bucket = world.stacks.outputs(PIPELINE_STACK_NAME)[RELEASE_BUCKET_OUTPUT]
+    key = hand_to_pipeline(calls, bucket, release_id, PROJECT_ROOT, aws.out)
+    aws.out("\n".join([
+        f"Release {release_id} is the tenant pipeline's now (s3://{bucket}/{key}):",
+        "  the release build runs the unit tests, packages and publishes it, then starts the "
+        "rollout",
+        f"  follow it: the CodeBuild project of stack {PIPELINE_STACK_NAME}, then its "
+        f"{ROLLOUT_OUTPUT} in Step Functions; make releases TARGET=aws shows what each "
+        f"deployment runs"]))
 
 
 def _aws_tools(tools: Tools) -> deploy_cli.Tools:

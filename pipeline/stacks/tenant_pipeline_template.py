@@ -31,6 +31,7 @@ from tenant_context.config import Env
 from tenant_context.platform.definitions import PLATFORM, TENANT_STACK_MAPPING_TABLE
 
 PIPELINE_STACK_NAME = f"{PLATFORM}-tenant-pipeline"
+RELEASE_BUCKET_OUTPUT, ROLLOUT_OUTPUT = "ReleaseBucketName", "RolloutStateMachineArn"
 FUNCTIONS_ZIP = "./tenant-pipeline-functions.zip"
 TENANT_STACKS = "stack-*"  # every Platinum tenant's stack (and, for reading, the pooled one)
 STREAM_ARN, LAYER_ARN = "TenantStackMappingStreamArn", "LayerArn"
@@ -103,6 +104,128 @@ def _function(handler: str, description: str, environment: dict[str, Any],
         "Policies": [{"Version": "2012-10-17", "Statement": statements}], **extra}}
 
 
+def _buildspec() -> str:
+    """The release build: the unit tests, then ``make package`` and publish (the release
+    CLI's ``publish``), then the rollout of what was published. The release id is the
+    ``RELEASE_ID`` file ``make release TARGET=aws`` zips in, or the commit a repository's push
+    built."""
+    variables = {"bucket": Env.RELEASE_BUCKET, "machine": Env.ROLLOUT_STATE_MACHINE_ARN,
+                 "concurrency": Env.ROLLOUT_MAX_CONCURRENCY,
+                 "threshold": Env.ROLLOUT_FAILURE_THRESHOLD,
+                 "approve": Env.ROLLOUT_APPROVE_WAVES}
+    rollout_input = ('{\\"releaseId\\": \\"$RELEASE_ID\\", \\"settings\\": '
+                     '{\\"maxConcurrency\\": ${concurrency}, \\"failureThreshold\\": '
+                     '${threshold}, \\"approveWaves\\": ${approve}}}')
+    commands = [
+        'RELEASE_ID="$(cat RELEASE_ID 2>/dev/null || echo "$CODEBUILD_RESOLVED_SOURCE_VERSION" '
+        '| cut -c1-12)"',
+        'echo "Release $RELEASE_ID"',
+        "make unit",
+        '.venv/bin/python -m pipeline.release publish --target aws --release-id "$RELEASE_ID" '
+        '--bucket "${bucket}" --source "$CODEBUILD_SOURCE_VERSION"',
+        'aws stepfunctions start-execution --state-machine-arn "${machine}" --name '
+        '"release-$(echo "$RELEASE_ID" | tr -c "A-Za-z0-9_-\\n" -)-$CODEBUILD_BUILD_NUMBER" '
+        f'--input "{rollout_input}"',
+    ]
+    lines = ["version: 0.2", "phases:", "  install:", "    runtime-versions:",
+             '      python: "3.11"', "  build:", "    commands:",
+             *(f"      - '{command.replace(chr(39), chr(39) * 2)}'" for command in commands)]
+    text = "\n".join(lines) + "\n"
+    for name, variable in variables.items():
+        text = text.replace("${" + name + "}", f"${variable.value}")
+    return text
+
+
+def _release_build(name: str, source: dict[str, Any], triggers: dict[str, Any] | None = None,
+                   **extra: Any) -> dict[str, Any]:
+    return {"Type": "AWS::CodeBuild::Project", **extra, "Properties": {
+        **({"Triggers": triggers} if triggers else {}),
+        "Description": "Tests, packages and publishes a release, then starts its rollout",
+        "ServiceRole": cfn.get_att("ReleaseBuildRole", "Arn"),
+        "Artifacts": {"Type": "NO_ARTIFACTS"}, "Source": {**source, "BuildSpec": _buildspec()},
+        "TimeoutInMinutes": 60,
+        "Environment": {"Type": "LINUX_CONTAINER", "ComputeType": "BUILD_GENERAL1_MEDIUM",
+                        "Image": "aws/codebuild/standard:7.0", "EnvironmentVariables": [
+                            {"Name": Env.RELEASE_BUCKET.value, "Value": cfn.ref("ReleaseBucket")},
+                            {"Name": Env.ROLLOUT_STATE_MACHINE_ARN.value,
+                             "Value": cfn.ref("RolloutStateMachine")},
+                            {"Name": Env.ROLLOUT_MAX_CONCURRENCY.value,
+                             "Value": cfn.ref("MaxConcurrency")},
+                            {"Name": Env.ROLLOUT_FAILURE_THRESHOLD.value,
+                             "Value": cfn.ref("FailureThreshold")},
+                            {"Name": Env.ROLLOUT_APPROVE_WAVES.value,
+                             "Value": cfn.ref("ApproveWaves")}]},
+        "LogsConfig": {"CloudWatchLogs": {"Status": "ENABLED",
+                                          "GroupName": cfn.ref("ReleaseBuildLogs")}}}}
+
+
+def _connection_arn() -> dict[str, str]:
+    return _sub("arn:${AWS::Partition}:codeconnections:${AWS::Region}:${AWS::AccountId}:"
+                "connection/${ConnectionId}")
+
+
+def _release_resources() -> dict[str, Any]:
+    """The release build, started by a source ``make release`` puts in the bucket (the bucket's
+    event, through EventBridge) or, when a repository connection is given, by a push."""
+    build_arns = [_sub("arn:${AWS::Partition}:codebuild:${AWS::Region}:${AWS::AccountId}:"
+                       "project/${ReleaseBuild}")]
+    return {
+        "ReleaseBuildLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": _sub("/serverless-saas/${AWS::StackName}/release-build"),
+            "RetentionInDays": cfn.ref(LOG_RETENTION)}},
+        "ReleaseBuildRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": "release-build", "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                     "Resource": [cfn.get_att("ReleaseBuildLogs", "Arn")]},
+                    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject",
+                                                   "s3:DeleteObject"],
+                     "Resource": [_sub("${ReleaseBucket.Arn}/*")]},
+                    {"Effect": "Allow", "Action": ["s3:ListBucket"],
+                     "Resource": [cfn.get_att("ReleaseBucket", "Arn")]},
+                    {"Effect": "Allow", "Action": ["dynamodb:Scan"],
+                     "Resource": [_table_arn()]},
+                    {"Effect": "Allow", "Action": ["states:StartExecution"],
+                     "Resource": [cfn.ref("RolloutStateMachine")]},
+                    {"Fn::If": ["FromRepository", {
+                        "Effect": "Allow", "Action": ["codeconnections:UseConnection",
+                                                      "codeconnections:GetConnectionToken"],
+                        "Resource": [_connection_arn()]}, cfn.ref("AWS::NoValue")]}]}}]}},
+        "ReleaseBuild": _release_build("ReleaseBuild", {
+            "Type": "S3", "Location": _sub("${ReleaseBucket}/source/latest.zip")}),
+        "RepositoryBuild": _release_build("RepositoryBuild", {
+            "Type": "GITHUB", "Location": cfn.ref("RepositoryUrl"),
+            "Auth": {"Type": "CODECONNECTIONS", "Resource": _connection_arn()}},
+            triggers={"Webhook": True, "FilterGroups": [[
+                {"Type": "EVENT", "Pattern": "PUSH"},
+                {"Type": "HEAD_REF", "Pattern": _sub("^refs/heads/${Branch}$")}]]},
+            Condition="FromRepository"),
+        "ReleaseSourceRule": {"Type": "AWS::Events::Rule", "Properties": {
+            "Description": "A release's source put by make release TARGET=aws",
+            "EventPattern": {"source": ["aws.s3"], "detail-type": ["Object Created"],
+                             "detail": {"bucket": {"name": [cfn.ref("ReleaseBucket")]},
+                                        "object": {"key": [{"prefix": "source/"}]}}},
+            "Targets": [{"Id": "release-build", "Arn": build_arns[0],
+                         "RoleArn": cfn.get_att("ReleaseSourceRuleRole", "Arn"),
+                         "InputTransformer": {
+                             "InputPathsMap": {"bucket": "$.detail.bucket.name",
+                                               "key": "$.detail.object.key"},
+                             "InputTemplate": '{"sourceLocationOverride": '
+                                              '"<bucket>/<key>"}'}}]}},
+        "ReleaseSourceRuleRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": "start-release-build", "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": ["codebuild:StartBuild"],
+                    "Resource": build_arns}]}}]}},
+    }
+
+
 def _state_machine(name: str, definition: dict[str, Any], substitutions: dict[str, Any],
                    statements: list[dict[str, Any]]) -> dict[str, Any]:
     """A plain state machine (not SAM's: cfn-lint validates a plain one's definition), its role
@@ -164,8 +287,11 @@ def pipeline_template() -> Template:
     execution_arns = _sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
                           "execution:${DeployStackStateMachine.Name}:*")
     resources: dict[str, Any] = {
+        **_release_resources(),
         "ReleaseBucket": {"Type": "AWS::S3::Bucket", **cfn.RETAIN, "Properties": {
             "VersioningConfiguration": {"Status": "Enabled"},
+            "NotificationConfiguration": {"EventBridgeConfiguration": {
+                "EventBridgeEnabled": True}},
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [
                 {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
             "PublicAccessBlockConfiguration": {
@@ -175,7 +301,9 @@ def pipeline_template() -> Template:
                 {"Id": "old-versions", "Status": "Enabled",
                  "NoncurrentVersionExpiration": {"NoncurrentDays": 30}},
                 {"Id": "large-templates", "Status": "Enabled", "Prefix": "templates/",
-                 "ExpirationInDays": 30}]}}},
+                 "ExpirationInDays": 30},
+                {"Id": "sources", "Status": "Enabled", "Prefix": "source/",
+                 "ExpirationInDays": 90}]}}},
         "ReleaseBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
             "Bucket": cfn.ref("ReleaseBucket"), "PolicyDocument": {"Statement": [{
                 "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
@@ -258,12 +386,29 @@ def pipeline_template() -> Template:
                                                          "TenantContextLayerArn output"},
             LOG_RETENTION: {"Type": "Number", "Default": str(DEFAULT_RETENTION_DAYS),
                             "AllowedValues": [str(days) for days in RETENTION_DAYS]},
+            "MaxConcurrency": {"Type": "Number", "Default": "4", "MinValue": 1,
+                               "Description": "Stacks of one wave a rollout deploys at once"},
+            "FailureThreshold": {"Type": "Number", "Default": "0", "MinValue": 0,
+                                 "Description": "Failed stacks a rollout tolerates"},
+            "ApproveWaves": {"Type": "String", "Default": "false",
+                             "AllowedValues": ["true", "false"],
+                             "Description": "Ask staff (the notification topic) before "
+                                            "every wave after the first"},
+            "RepositoryUrl": {"Type": "String", "Default": "",
+                              "Description": "Optional: a repository whose pushes to Branch "
+                                             "are released (with ConnectionId)"},
+            "ConnectionId": {"Type": "String", "Default": "",
+                             "Description": "Optional: the id of the CodeConnections "
+                                            "connection to it (the end of its ARN)"},
+            "Branch": {"Type": "String", "Default": "main"},
         },
+        "Conditions": {"FromRepository": {"Fn::Not": [{"Fn::Equals": [
+            cfn.ref("RepositoryUrl"), ""]}]}},
         "Resources": resources,
         "Outputs": {
-            "ReleaseBucketName": {"Value": cfn.ref("ReleaseBucket")},
+            RELEASE_BUCKET_OUTPUT: {"Value": cfn.ref("ReleaseBucket")},
             "DeployStackStateMachineArn": {"Value": cfn.ref("DeployStackStateMachine")},
-            "RolloutStateMachineArn": {"Value": cfn.ref("RolloutStateMachine")},
+            ROLLOUT_OUTPUT: {"Value": cfn.ref("RolloutStateMachine")},
             "NotificationTopicArn": {"Value": cfn.ref("NotificationTopic")},
         },
     }

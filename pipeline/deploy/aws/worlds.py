@@ -4,8 +4,10 @@ the same code for both."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from pipeline.deploy.aws.admin_api_http import DryRunHttp, Http, UrllibHttp
@@ -55,13 +57,17 @@ def dry_run_world(templates: PackagedTemplates, target: Target, out: Out,
                   pooled_stack_exists: bool,
                   deployment_rows: Iterable[DeploymentRecord] = (),
                   stacks: StacksFactory = Stacks,
-                  timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> AwsWorld:
-    """``pooled_stack_exists``: onboarding and releasing to tenants read the pooled stack, so
+                  timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+                  others: Mapping[str, Path] = MappingProxyType({})) -> AwsWorld:
+    """``others``: the templates of stacks neither pooled nor a tenant's, by stack name.
+    ``pooled_stack_exists``: onboarding and releasing to tenants read the pooled stack, so
     their dry runs take it as deployed; a pooled dry run shows a first deployment.
     ``deployment_rows``: what the tenant-stack-mapping table answers (a dry run cannot read
     the real rows)."""
-    pooled, silo = output_names(templates.pooled), output_names(templates.silo)
-    pretend = PretendAws(lambda stack: pooled if stack == POOLED_STACK_NAME else silo,
+    named = {POOLED_STACK_NAME: output_names(templates.pooled),
+             **{stack: output_names(template) for stack, template in others.items()}}
+    silo = output_names(templates.silo)  # every other stack is a tenant's
+    pretend = PretendAws(lambda stack: named.get(stack, silo),
                          existing_stacks=[POOLED_STACK_NAME] if pooled_stack_exists else [],
                          deployment_rows=deployment_rows)
     return _world(DryRunCalls(pretend, out), DryRunHttp(pretend_admin_api, out), target, out,

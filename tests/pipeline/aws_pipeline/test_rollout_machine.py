@@ -14,12 +14,12 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.aws_pipeline.release_store import ReleaseStore
 from pipeline.aws_pipeline.rollout_tasks import RolloutTasks
 from pipeline.aws_pipeline.stack_tasks import StackTasks, run_task
 from pipeline.deploy.aws.artifacts import DeploymentBucket
 from pipeline.deploy.aws.calls import Boto3Calls
 from pipeline.deploy.aws.change_sets import Stacks
+from pipeline.deploy.aws.release_store import ReleaseStore
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from pipeline.stacks.inventory import POOLED_STACK_NAME

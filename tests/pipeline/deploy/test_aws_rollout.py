@@ -1,8 +1,9 @@
-"""``make release TARGET=aws`` (``python -m pipeline.release rollout --target aws``) for real
-against the emulator: the rows are the session's tenant-stack-mapping table, the uploads real;
-only CloudFormation's part is the double of ``stacks_double`` (the SAM templates cannot run
-in the emulator). The pooled stack goes first, then the waves; a failed stack stops the rollout
-and every finished stack's row says what it runs. A dry run needs no credentials."""
+"""``make release TARGET=aws VIA=here`` (``python -m pipeline.release rollout --target aws
+--from-here``) for real against the emulator: the rows are the session's tenant-stack-mapping
+table, the uploads real; only CloudFormation's part is the double of ``stacks_double`` (the SAM
+templates cannot run in the emulator). The pooled stack goes first, then the waves; a failed
+stack stops the rollout and every finished stack's row says what it runs. A dry run needs no
+credentials; handing a release to the pipeline is one upload."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ from tests.support.moto_server import REGION
 
 
 class Run:
-    def __init__(self, cloudformation: CloudFormation) -> None:
+    def __init__(self, cloudformation: CloudFormation, *, from_here: bool = True) -> None:
         self.out, self.err = io.StringIO(), io.StringIO()
         self.cloudformation = cloudformation
+        self.how = ["--from-here"] if from_here else []
 
     def __call__(self, *argv: str) -> int:
         def refuse(*args: object) -> list[Path]:
@@ -37,7 +39,7 @@ class Run:
 
         deploy = DeployTools(package=refuse, stacks=self.cloudformation.stacks,
                              err=lambda line: print(line, file=self.err))
-        return main(["rollout", "--target", "aws", "--region", REGION, *argv],
+        return main(["rollout", "--target", "aws", "--region", REGION, *self.how, *argv],
                      Tools(self.out, self.err, release_id=lambda root: "from-git",
                            deploy=deploy))
 
@@ -130,3 +132,15 @@ def test_what_cannot_work_is_said_before_any_stack_is_touched(
     assert said in run.err.getvalue()
     assert cloudformation.deployed == []
     assert run.out.getvalue() == ""
+
+
+def test_a_release_handed_to_the_pipeline_is_one_upload_and_needs_no_bucket(
+        no_aws: Connections) -> None:
+    run = Run(CloudFormation(), from_here=False)
+    assert run("--dry-run", "--release-id", "abc123") == 0, run.err.getvalue()
+    out = run.out.getvalue()
+    (upload,) = [line for line in out.splitlines() if line.startswith(f"{DRY_RUN} s3.")]
+    assert upload.startswith(f"{DRY_RUN} s3.put_object Bucket=<serverless-saas-tenant-pipeline"
+                             f".ReleaseBucketName> Key=source/abc123.zip Body=<")
+    assert "is the tenant pipeline's now" in out
+    assert no_aws.attempted == []

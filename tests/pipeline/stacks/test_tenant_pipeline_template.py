@@ -70,7 +70,9 @@ def _statements(node: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     if isinstance(node, dict):
         if isinstance(node.get("Statement"), list):
-            found += node["Statement"]
+            for statement in node["Statement"]:  # a conditional one: either branch
+                branches = statement["Fn::If"][1:] if "Fn::If" in statement else [statement]
+                found += [branch for branch in branches if "Effect" in branch]
         for value in node.values():
             found += _statements(value)
     elif isinstance(node, list):
