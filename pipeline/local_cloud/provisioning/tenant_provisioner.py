@@ -18,7 +18,9 @@ every few seconds (changes made around the front door), and reconciles every sil
   each running deployment named gets new processes, which take its route over before the old
   ones stop (no request fails).
 On platform start every active, running deployment is thus brought back up. A failure is
-logged and retried after ``retry_delay`` seconds; it never stops the platform.
+logged and retried after ``retry_delay`` seconds; it never stops the platform. A deployment that
+never came up is recorded ``failed`` with the reason meanwhile (staff read it on the tenant
+view; the tenant's sign-in page says ``unavailable``), and ``active`` once a retry succeeds.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class DeploymentRows(Protocol):
 
     def record_active(self, deployment_id: str, api_ids: frozenset[str],
                       api_url: str) -> None: ...
+
+    def record_failed(self, deployment_id: str, reason: str, operator_action: str) -> None: ...
 
 
 class Routes(Protocol):
@@ -127,10 +131,18 @@ class Provisioner(Generic[Running]):
     def _reconcile_logged(self, row: DeploymentRecord) -> bool:
         try:
             return self._reconcile(row)
-        except Exception:
+        except Exception as error:
             _log.exception("deployment %s: reconciling failed; retrying in %.0f s",
                            row.deployment_id, self._retry_delay)
             self._not_before[row.deployment_id] = self._clock() + self._retry_delay
+            reason = f"{type(error).__name__}: {error}"
+            # As the AWS pipeline records it; once per reason (a retry every few seconds
+            # must not rewrite the row each time).
+            if row.status is not DeploymentStatus.ACTIVE and row.failure != reason:
+                self._rows.record_failed(
+                    row.deployment_id, reason,
+                    f"see the make local output and its logs/; the platform tries again every "
+                    f"{self._retry_delay:.0f} s")
             return False
 
     def _reconcile(self, row: DeploymentRecord) -> bool:

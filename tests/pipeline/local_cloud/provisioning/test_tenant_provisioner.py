@@ -71,6 +71,7 @@ class FakeLauncher:
 class FakeRows:
     rows: dict[str, DeploymentRecord] = field(default_factory=dict)
     recorded: list[tuple[str, frozenset[str], str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
     unreadable: bool = False
 
     def all(self) -> list[DeploymentRecord]:
@@ -83,6 +84,12 @@ class FakeRows:
         self.rows[deployment_id] = dataclasses.replace(
             self.rows[deployment_id], status=DeploymentStatus.ACTIVE, api_ids=api_ids,
             api_url=api_url)
+
+    def record_failed(self, deployment_id: str, reason: str, operator_action: str) -> None:
+        self.failed.append((deployment_id, reason))
+        self.rows[deployment_id] = dataclasses.replace(
+            self.rows[deployment_id], status=DeploymentStatus.FAILED, failure=reason,
+            operator_action=operator_action)
 
     def request(self, tenant_id: str) -> None:
         self.rows[tenant_id] = DeploymentRecord(tenant_id, f"stack-{tenant_id}", frozenset(), "",
@@ -154,22 +161,29 @@ def test_desired_stopped_stops_it_and_running_again_restarts_it(world: World) ->
     assert sorted(recorded[0] for recorded in world.rows.recorded) == [TENANT, OTHER]  # once
 
 
-def test_a_failed_start_is_logged_and_retried_after_the_delay(
+def test_a_failed_start_is_recorded_and_retried_after_the_delay(
         world: World, caplog: pytest.LogCaptureFixture) -> None:
     world.rows.request(TENANT)
-    world.launcher.failures = 1
+    world.launcher.failures = 2
     with caplog.at_level(logging.ERROR, "pipeline.local_cloud.provisioning.tenant_provisioner"):
         assert world.provisioner.reconcile() is False
     assert f"deployment {TENANT}: reconciling failed" in caplog.text
     assert "chalice local exited with 1" in caplog.text
     assert not world.served(TENANT)
-    assert world.rows.recorded == []  # still provisioning: GET /tenant/init keeps saying 202
+    assert world.rows.recorded == []
+    # Failed, as the AWS pipeline records it: staff read why; the sign-in page says unavailable.
+    assert world.rows.failed == [(TENANT, "RuntimeError: chalice local exited with 1")]
+    assert "tries again every 5 s" in world.rows.rows[TENANT].operator_action
     world.clock.now = 4.9
     assert world.provisioner.reconcile() is False  # not before the delay
     world.clock.now = 5.0
+    assert world.provisioner.reconcile() is False  # the same failure: recorded once
+    assert len(world.rows.failed) == 1
+    world.clock.now = 10.0
     assert world.provisioner.reconcile() is True
     assert world.served(TENANT)
     assert [recorded[0] for recorded in world.rows.recorded] == [TENANT]
+    assert world.rows.rows[TENANT].status == "active"
 
 
 def test_a_deployment_whose_service_died_is_brought_up_again(
