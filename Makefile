@@ -50,7 +50,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants release deploy-pipeline releases release-settings new-service test unit lint typecheck layer package bench clean constraints
+.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -96,6 +96,12 @@ release: $(STAMP) ## roll the code out: pooled first, then Platinum tenants wave
 	  $(if $(FAILURE_THRESHOLD),--failure-threshold "$(FAILURE_THRESHOLD)") \
 	  $(if $(filter-out 0 no false,$(APPROVE_WAVES)),--approve-waves) \
 	  $(if $(filter here,$(VIA)),--from-here) $(foreach id,$(TENANT_ID),--tenant-id "$(id)")
+
+rollback: $(STAMP) ## roll a published release out again (an earlier one: a rollback) TARGET=aws RELEASE_ID=... [MAX_CONCURRENCY=4 FAILURE_THRESHOLD=0 APPROVE_WAVES=1 DRY_RUN=1]
+	@$(PY) -m pipeline.release rollback $(DEPLOY_OPTIONS) $(call given,RELEASE_ID,--release-id) \
+	  $(if $(MAX_CONCURRENCY),--max-concurrency "$(MAX_CONCURRENCY)") \
+	  $(if $(FAILURE_THRESHOLD),--failure-threshold "$(FAILURE_THRESHOLD)") \
+	  $(if $(filter-out 0 no false,$(APPROVE_WAVES)),--approve-waves)
 
 deploy-pipeline: $(STAMP) ## the tenant pipeline's stack (provisioning, release build, rollouts) [TARGET=aws BUCKET=... MAX_CONCURRENCY=4 FAILURE_THRESHOLD=0 APPROVE_WAVES=1 REPOSITORY_URL=... CONNECTION_ID=... BRANCH=main DRY_RUN=1]
 	@$(PY) -m pipeline.deploy pipeline $(DEPLOY_OPTIONS) \

@@ -6,6 +6,7 @@ fleet, and what each deployment runs.
                                        [--approve-waves] [--admin-email E]
                                        [aws: --bucket B --region R --dist DIR --dry-run
                                         --tenant-id ID ...]
+    python -m pipeline.release rollback --target aws --release-id ID [--dry-run] ...
     python -m pipeline.release publish --target aws --release-id ID --bucket B [--dist DIR]
     python -m pipeline.release status [--target local|aws] [--region R]
     python -m pipeline.release settings --tenant-id ID [--wave N|last]
@@ -41,6 +42,7 @@ from pipeline.deploy import cli as deploy_cli
 from pipeline.deploy.aws.calls import AwsCalls, DryRunCalls
 from pipeline.deploy.aws.deploy_error import DeployError
 from pipeline.deploy.aws.placeholders import placeholder
+from pipeline.deploy.aws.release_store import ReleaseStore, UnknownRelease
 from pipeline.deploy.aws.worlds import Target, real_world
 from pipeline.deploy.local.local_rollout import LocalDeployer
 from pipeline.local_cloud.local_platform import emulator_clients
@@ -117,6 +119,13 @@ def parser() -> argparse.ArgumentParser:
     rollout.add_argument("--tenant-id", dest="tenant_ids", action="append", default=[],
                          metavar="ID", help="aws dry run: a recorded Platinum tenant to show "
                                             "(repeatable; a dry run reads no rows)")
+    rollback = commands.add_parser(
+        "rollback", parents=[deploy_cli.common_options()],
+        help="aws: roll a published release out again (a rollback is an earlier one)")
+    rollback.add_argument("--release-id", required=True)
+    rollback.add_argument("--max-concurrency", type=int, default=4)
+    rollback.add_argument("--failure-threshold", type=int, default=0)
+    rollback.add_argument("--approve-waves", action="store_true")
     publish_command = commands.add_parser(
         "publish", parents=[deploy_cli.common_options()],
         help="aws: package the release and publish it in the bucket (the release build's step)")
@@ -162,6 +171,8 @@ def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
             return _rollout(args, tools)
         if args.command == "publish":
             return _publish(args, tools)
+        if args.command == "rollback":
+            return _rollback(args, tools)
         deployments = _deployments(args, tools)
         if args.command == "status":
             print("\n".join(fleet_lines(deployments.all())), file=tools.out)
@@ -190,6 +201,41 @@ def _publish(args: argparse.Namespace, tools: Tools) -> int:
     publish(release_id, templates, world.calls, args.bucket, region,
             Deployments(session.client("dynamodb"), TENANT_STACK_MAPPING_TABLE.name), aws.out,
             args.source)
+    return 0
+
+
+def _rollback(args: argparse.Namespace, tools: Tools) -> int:
+    """A published release's rollout, started in the tenant pipeline (refused, with nothing
+    started, when the release was never published or was pruned)."""
+    if args.target != AWS:
+        raise UsageProblem("rollback is for --target aws (TARGET=aws): locally, check out the "
+                           "release's commit and run make release")
+    settings = _rollout_settings(args)
+    release_id = checked(args.release_id)
+    session, region = deploy_cli.aws_session(args, tools.deploy)
+    aws = _aws_tools(tools)
+    rollout_input = json.dumps({"releaseId": release_id, "settings": {
+        "maxConcurrency": settings.max_concurrency,
+        "failureThreshold": settings.failure_threshold, "approveWaves": args.approve_waves}})
+    name = f"rollout-{release_id.replace('.', '-')}-{utc_timestamp()[:19].replace(':', '')}"
+    if args.dry_run:
+        aws.out("Dry run: every AWS call is printed, none is made.")
+        calls: AwsCalls = DryRunCalls(lambda service, operation, params: {}, aws.out)
+        bucket = placeholder(PIPELINE_STACK_NAME, RELEASE_BUCKET_OUTPUT)
+        machine = placeholder(PIPELINE_STACK_NAME, ROLLOUT_OUTPUT)
+    else:
+        world = real_world(session, Target("-", args.prefix, region), aws.out, aws.stacks)
+        calls = world.calls
+        outputs = world.stacks.outputs(PIPELINE_STACK_NAME)
+        bucket, machine = outputs[RELEASE_BUCKET_OUTPUT], outputs[ROLLOUT_OUTPUT]
+        try:
+            ReleaseStore(calls, bucket).manifest(release_id)
+        except UnknownRelease as unknown:
+            raise UsageProblem(f"{unknown}; nothing was started") from unknown
+    calls.call("stepfunctions", "start_execution", stateMachineArn=machine, name=name[:80],
+               input=rollout_input)
+    aws.out(f"Rollout of release {release_id} started ({name[:80]}): follow it in Step "
+            f"Functions; make releases TARGET=aws shows what each deployment runs")
     return 0
 
 

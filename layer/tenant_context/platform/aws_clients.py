@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from types_boto3_iam import IAMClient
     from types_boto3_lambda import LambdaClient
     from types_boto3_s3 import S3Client
+    from types_boto3_stepfunctions import SFNClient
     from types_boto3_sts import STSClient
 
 
@@ -74,6 +75,10 @@ class AwsClients:
     def sts(self) -> STSClient:
         return self.session.client("sts", endpoint_url=self.endpoint_url)
 
+    @functools.cached_property
+    def stepfunctions(self) -> SFNClient:
+        return self.session.client("stepfunctions", endpoint_url=self.endpoint_url)
+
     def named(self, service: str) -> BaseClient:
         """The client of a service whose name is data: the deployer names each call's service
         so that a dry run can print the call (``pipeline.deploy.aws.calls``)."""
@@ -86,6 +91,7 @@ class AwsClients:
             "lambda": lambda: self.lambda_,
             "s3": lambda: self.s3,
             "sts": lambda: self.sts,
+            "stepfunctions": lambda: self.stepfunctions,
         }
         if service not in by_name:
             raise ValueError(f"no client for {service!r}: the platform calls "
