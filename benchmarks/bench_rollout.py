@@ -29,7 +29,6 @@ from pipeline.deploy.aws.aws_rollout import AwsDeployer, CallsRecorder
 from pipeline.deploy.aws.calls import Answer, AwsCalls, Boto3Calls
 from pipeline.deploy.aws.change_sets import Stacks
 from pipeline.deploy.aws.deploy_tenants import deploy_tenants, recorded_state
-from pipeline.deploy.aws.onboard_tenant import SILO_PARAMETERS_FROM_POOLED, TENANT_API_OUTPUT
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.local_cloud.local_platform import emulator_session
 from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_tables
@@ -41,6 +40,7 @@ from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments, ReleaseSettings, stack_name
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 from tests.support.moto_server import running_emulator
+from tests.support.plain_stacks import pooled_stack, silo_stack
 
 TENANTS = 50
 WAVES = {1: 5, 2: 15}  # wave -> tenants; the other 30 are in the last wave
@@ -48,9 +48,6 @@ MAX_CONCURRENCY = 10
 STACK_SECONDS = 300.0  # simulated: a canary of 5 minutes
 SCALE = 600.0  # simulated seconds per real second
 POLL_SECONDS = 5.0  # simulated, as the deployer polls CloudFormation
-SILO_PARAMETERS = ["TenantId", "TenantTier", *SILO_PARAMETERS_FROM_POOLED, "LogRetentionDays",
-                   "DesiredState"]
-SILO_OUTPUTS = [TENANT_API_OUTPUT]
 
 
 def clock() -> float:
@@ -59,15 +56,6 @@ def clock() -> float:
 
 def sleep(seconds: float) -> None:
     time.sleep(seconds / SCALE)
-
-
-def template(release: str, parameters: list[str], outputs: list[str]) -> dict[str, Any]:
-    return {"AWSTemplateFormatVersion": "2010-09-09",
-            "Parameters": {name: {"Type": "String", "Default": "-"} for name in parameters},
-            "Resources": {"Release": {"Type": "AWS::SSM::Parameter", "Properties": {
-                "Name": {"Fn::Sub": "/bench/${AWS::StackName}/release"},
-                "Type": "String", "Value": release}}},
-            "Outputs": {name: {"Value": f"arn:bench:{name}"} for name in outputs}}
 
 
 class TimedCloudFormation:
@@ -108,7 +96,6 @@ def main() -> None:
         bucket = DeploymentBucket(timed, "bench", "bench", "us-east-1", quiet.append)
         stacks = Stacks(timed, bucket, quiet.append, sleep=sleep, clock=clock,
                         poll_seconds=POLL_SECONDS)
-        pooled_outputs = list(SILO_PARAMETERS_FROM_POOLED.values())
         dynamodb.put_item(TableName=TENANT_STACK_MAPPING_TABLE.name,
                           Item={"tenantId": {"S": POOLED_DEPLOYMENT},
                                 "stackName": {"S": POOLED_STACK_NAME}})
@@ -123,14 +110,14 @@ def main() -> None:
         # directly: the emulator keeps no outputs of a stack created by a change set.)
         cloudformation = session.client("cloudformation", endpoint_url=url)
         cloudformation.create_stack(StackName=POOLED_STACK_NAME, TemplateBody=json.dumps(
-            template("r0", [], pooled_outputs)))
+            pooled_stack("r0")))
         for tenant_id in tenants:
             cloudformation.create_stack(StackName=stack_name(tenant_id), TemplateBody=json.dumps(
-                template("r0", SILO_PARAMETERS, SILO_OUTPUTS)))
+                silo_stack("r0")))
 
         plan = plan_rollout(deployments.all(), "r1")
-        deployer = AwsDeployer(stacks, template("r1", [], pooled_outputs),
-                               template("r1", SILO_PARAMETERS, SILO_OUTPUTS), StackSettings(),
+        deployer = AwsDeployer(stacks, pooled_stack("r1"),
+                               silo_stack("r1"), StackSettings(),
                                recorded_state)
         started = clock()
         report = Rollout(deployer, CallsRecorder(real), quiet.append,
@@ -141,7 +128,7 @@ def main() -> None:
             raise RuntimeError(f"the rollout did not deploy every stack: {report.stopped}")
 
         silo_file = Path(folder) / "silo.json"
-        silo_file.write_text(json.dumps(template("r2", SILO_PARAMETERS, SILO_OUTPUTS)))
+        silo_file.write_text(json.dumps(silo_stack("r2")))
         started = clock()
         sequential = deploy_tenants(silo_file, (), timed, stacks, quiet.append, StackSettings(),
                                     AccountChecks(timed, "us-east-1", quiet.append))

@@ -62,6 +62,7 @@ _MAX_REASONS = 5
 DEFAULT_TIMEOUT_SECONDS = 3600.0
 EXECUTED, EXECUTE_FAILED = "EXECUTE_COMPLETE", "EXECUTE_FAILED"
 NEVER_EXECUTED = frozenset({"OBSOLETE", "UNAVAILABLE"})
+NOTHING_TO_CHANGE = ""  # ``start``'s answer when the change set was refused as empty
 
 
 
@@ -180,20 +181,30 @@ class Stacks:
 
     def start(self, name: str, template: dict[str, Any], parameters: Mapping[str, str],
               change_type: str) -> str:
-        """A change set (of ``make_ready``'s type) for a stack it found ready; its name."""
+        """A change set (of ``make_ready``'s type) for a stack it found ready; its name, or
+        ``NOTHING_TO_CHANGE``."""
         source = self._template_source(name, template)
         change_set = time.strftime("deploy-%Y%m%d-%H%M%S-", time.gmtime()) + secrets.token_hex(2)
-        self._calls.call(CFN, "create_change_set", StackName=name, ChangeSetName=change_set,
-                         ChangeSetType=change_type, Capabilities=CAPABILITIES,
-                         Parameters=[{"ParameterKey": key, "ParameterValue": value}
-                                     for key, value in parameters.items()],
-                         **source, **self._role)
+        try:
+            self._calls.call(CFN, "create_change_set", StackName=name,
+                             ChangeSetName=change_set, ChangeSetType=change_type,
+                             Capabilities=CAPABILITIES,
+                             Parameters=[{"ParameterKey": key, "ParameterValue": value}
+                                         for key, value in parameters.items()],
+                             **source, **self._role)
+        except ClientError as error:  # some endpoints refuse an empty change set at once
+            if any(text in str(error) for text in _NO_CHANGES):
+                self._out(f"  {name}: no changes, nothing to deploy")
+                return NOTHING_TO_CHANGE
+            raise
         self._out(f"  {name}: change set {change_set} ({change_type}) created, waiting ...")
         return change_set
 
     def advance(self, name: str, change_set: str) -> Progress:
         """One look at a deployment ``start`` began, executing its change set once it is ready:
         what a state machine's task does between its waits."""
+        if change_set == NOTHING_TO_CHANGE:
+            return Progress(Phase.UNCHANGED, "no changes", self.outputs(name))
         answer = self._calls.call(CFN, "describe_change_set", StackName=name,
                                   ChangeSetName=change_set)
         status, reason = answer.get("Status", ""), answer.get("StatusReason", "")
@@ -247,6 +258,8 @@ class Stacks:
                 said = readiness.waiting
             self._wait(name, readiness.waiting.split(":")[0], deadline)
         change_set = self.start(name, template, parameters, readiness.change_type)
+        if change_set == NOTHING_TO_CHANGE:
+            return Deployed(self.outputs(name), changed=False)
         if not self._change_set_ready(name, change_set, deadline):
             self._out(f"  {name}: no changes, nothing to deploy")
             # An empty change set stays listed on the stack until deleted: tidy it away.
