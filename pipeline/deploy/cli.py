@@ -108,6 +108,18 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
+def rollout_options() -> argparse.ArgumentParser:
+    """How a rollout goes (``make release``, ``make rollback``, the pipeline's defaults)."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--max-concurrency", type=int, default=4,
+                         help="stacks of one wave deploying at once (4)")
+    options.add_argument("--failure-threshold", type=int, default=0,
+                         help="failed stacks tolerated before the rollout stops (0)")
+    options.add_argument("--approve-waves", action="store_true",
+                         help="ask staff before every wave after the first")
+    return options
+
+
 def parser() -> argparse.ArgumentParser:
     common = common_options()
     main_parser = argparse.ArgumentParser(prog="python -m pipeline.deploy",
@@ -130,14 +142,8 @@ def parser() -> argparse.ArgumentParser:
     tenant.add_argument("--phone", default="")
     tenant.add_argument("--address", default="")
     pipeline = commands.add_parser(
-        "pipeline", parents=[common],
+        "pipeline", parents=[common, rollout_options()],
         help="deploy the tenant pipeline (provisioning and rollouts on AWS's engines)")
-    pipeline.add_argument("--max-concurrency", type=int, default=4,
-                          help="stacks of one wave a rollout deploys at once (4)")
-    pipeline.add_argument("--failure-threshold", type=int, default=0,
-                          help="failed stacks a rollout tolerates (0)")
-    pipeline.add_argument("--approve-waves", action="store_true",
-                          help="ask staff before every wave after the first")
     pipeline.add_argument("--repository-url", default="",
                           help="optional: release every push to --branch of this repository")
     pipeline.add_argument("--connection-id", default="",

@@ -99,17 +99,12 @@ def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="python -m pipeline.release",
                                           description=__doc__.split("\n\n")[0])
     commands = main_parser.add_subparsers(dest="command", required=True)
-    rollout = commands.add_parser("rollout", parents=[deploy_cli.common_options()],
+    rollout = commands.add_parser("rollout", parents=[deploy_cli.common_options(),
+                                                      deploy_cli.rollout_options()],
                                   help="roll a release out: pooled first, then wave by wave")
     rollout.add_argument("--release-id", default="",
                          help="aws: the release's id (default: from git); locally the "
                               "working tree is the release")
-    rollout.add_argument("--max-concurrency", type=int, default=4,
-                         help="stacks of one wave deploying at once (4)")
-    rollout.add_argument("--failure-threshold", type=int, default=0,
-                         help="failed stacks tolerated before the rollout stops (0)")
-    rollout.add_argument("--approve-waves", action="store_true",
-                         help="ask before every wave after the first")
     rollout.add_argument("--admin-email", default="admin@example.com",
                          help="local: the first SystemAdmin's address (used only when it is "
                               "created)")
@@ -120,12 +115,9 @@ def parser() -> argparse.ArgumentParser:
                          metavar="ID", help="aws dry run: a recorded Platinum tenant to show "
                                             "(repeatable; a dry run reads no rows)")
     rollback = commands.add_parser(
-        "rollback", parents=[deploy_cli.common_options()],
+        "rollback", parents=[deploy_cli.common_options(), deploy_cli.rollout_options()],
         help="aws: roll a published release out again (a rollback is an earlier one)")
     rollback.add_argument("--release-id", required=True)
-    rollback.add_argument("--max-concurrency", type=int, default=4)
-    rollback.add_argument("--failure-threshold", type=int, default=0)
-    rollback.add_argument("--approve-waves", action="store_true")
     publish_command = commands.add_parser(
         "publish", parents=[deploy_cli.common_options()],
         help="aws: package the release and publish it in the bucket (the release build's step)")
