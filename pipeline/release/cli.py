@@ -41,7 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pipeline.deploy import cli as deploy_cli
 from pipeline.deploy.aws.calls import AwsCalls, DryRunCalls
 from pipeline.deploy.aws.deploy_error import DeployError
-from pipeline.deploy.aws.placeholders import placeholder
+from pipeline.deploy.aws.placeholders import placeholder, recorded_deployment
 from pipeline.deploy.aws.release_store import ReleaseStore, UnknownRelease
 from pipeline.deploy.aws.worlds import Target, real_world
 from pipeline.deploy.local.local_rollout import LocalDeployer
@@ -69,7 +69,7 @@ from pipeline.stacks.tenant_pipeline_template import (
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments, ReleaseSettings
 from tenant_context.platform.tenant_records import utc_timestamp
-from tenant_context.tenancy import is_tenant_id
+from tenant_context.tenancy import POOLED_DEPLOYMENT, is_tenant_id
 
 LOCAL, AWS = deploy_cli.LOCAL, deploy_cli.AWS
 USAGE_ERROR = 2
@@ -285,6 +285,11 @@ def _handed_over(args: argparse.Namespace, session: boto3.session.Session, regio
         aws.out("Dry run: every AWS call is printed, none is made.")
         calls = DryRunCalls(lambda service, operation, params: {}, aws.out)
         bucket = placeholder(PIPELINE_STACK_NAME, RELEASE_BUCKET_OUTPUT)
+        aws.out("The rollout the pipeline would then run (a dry run reads no rows: the pooled "
+                "one and each --tenant-id, in the last wave):")
+        for line in plan_rollout([recorded_deployment(row_id) for row_id in [
+                POOLED_DEPLOYMENT, *args.tenant_ids]], release_id).lines():
+            aws.out(f"  {line}")
     else:
         world = real_world(session, target, aws.out, aws.stacks)
         calls = world.calls

@@ -137,8 +137,11 @@ def test_what_cannot_work_is_said_before_any_stack_is_touched(
 def test_a_release_handed_to_the_pipeline_is_one_upload_and_needs_no_bucket(
         no_aws: Connections) -> None:
     run = Run(CloudFormation(), from_here=False)
-    assert run("--dry-run", "--release-id", "abc123") == 0, run.err.getvalue()
+    tenant = secrets.token_hex(16)
+    assert run("--dry-run", "--release-id", "abc123", "--tenant-id", tenant) == 0, \
+        run.err.getvalue()
     out = run.out.getvalue()
+    assert f"wave 1   1 stack: {stack_name(tenant)}" in out  # the plan it would roll out
     (upload,) = [line for line in out.splitlines() if line.startswith(f"{DRY_RUN} s3.")]
     assert upload.startswith(f"{DRY_RUN} s3.put_object Bucket=<serverless-saas-tenant-pipeline"
                              f".ReleaseBucketName> Key=source/abc123.zip Body=<")
