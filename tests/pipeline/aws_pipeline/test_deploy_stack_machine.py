@@ -45,14 +45,21 @@ class Pipeline:
     release_id: str
 
     def walk(self, cloudformation: CloudFormation, deployment_id: str, release_id: str = "",
-             execution: str = "arn:aws:states:execution:deploy:walk") -> Outcome:
+             execution: str = "arn:aws:states:execution:deploy:walk",
+             throttled: set[str] | None = None) -> Outcome:
+        """``throttled``: tasks Lambda throttles once (its own transient error) before running."""
         stacks = Stacks(cloudformation, DeploymentBucket(cloudformation, "unused", "p",
                                                          "us-east-1", lambda line: None),
                         lambda line: None)
         tasks = StackTasks(self.deployments, stacks, self.releases, StackSettings()).tasks()
 
+        pending = set(throttled or ())
+
         def lambda_task(resource: str, parameters: Any) -> Any:
             assert resource == STACK_TASKS
+            if parameters["task"] in pending:
+                pending.discard(parameters["task"])
+                raise TaskError("Lambda.TooManyRequestsException", "Rate exceeded")
             try:
                 return run_task(tasks, parameters)
             except Exception as error:  # as Lambda reports it: the exception's class name
@@ -231,3 +238,15 @@ def test_a_tenant_provisioned_during_a_rollout_gets_the_pooled_release(
     tenant_id = registered(pipeline)  # provisioning names no release ...
     assert pipeline.walk(CloudFormation(), tenant_id).status == "SUCCEEDED"
     assert pipeline.row(tenant_id).release.release_id == pipeline.release_id  # ... the pooled
+
+
+def test_lambdas_own_transient_errors_are_retried_not_recorded(pipeline: Pipeline) -> None:
+    tenant_id = registered(pipeline)
+    outcome = pipeline.walk(CloudFormation(), tenant_id,
+                            throttled={"claim", "prepare", "advance", "record"})
+    assert outcome.status == "SUCCEEDED", outcome
+    assert outcome.retries == {"Claim": 1, "Prepare": 1, "Advance": 1, "RecordSuccess": 1}
+    row = pipeline.row(tenant_id)
+    # Active is the stack's custom resource's to record (the double has none); the release is
+    # the pipeline's.
+    assert (row.status, row.release.release_id) == ("provisioning", pipeline.release_id)
