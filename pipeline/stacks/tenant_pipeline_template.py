@@ -35,7 +35,7 @@ RELEASE_BUCKET_OUTPUT, ROLLOUT_OUTPUT = "ReleaseBucketName", "RolloutStateMachin
 FUNCTIONS_ZIP = "./tenant-pipeline-functions.zip"
 TENANT_STACKS = "stack-*"  # every Platinum tenant's stack (and, for reading, the pooled one)
 STREAM_ARN, LAYER_ARN = "TenantStackMappingStreamArn", "LayerArn"
-DEPLOYER_ROLE = "TenantStackDeployerRole"  # CloudFormation's, for tenants' stacks
+DEPLOYER_ROLE = "StackDeployerRole"  # CloudFormation's, for the stacks the pipeline deploys
 Template = dict[str, Any]
 
 
@@ -48,49 +48,70 @@ def _sub(text: str) -> dict[str, str]:
     return {"Fn::Sub": text}
 
 
-# What CloudFormation needs to create, update and roll back a Platinum tenant's stack (its
-# resource types: tables, functions behind aliases with CodeDeploy canaries, REST and HTTP
-# APIs, usage plans and keys, roles, log groups, alarms, one custom resource). Named one by
-# one: no "service:*".
-DEPLOYER_ACTIONS = {
-    "dynamodb": ["CreateTable", "UpdateTable", "DeleteTable", "DescribeTable",
-                 "DescribeContinuousBackups", "UpdateContinuousBackups", "DescribeTimeToLive",
-                 "TagResource", "UntagResource", "ListTagsOfResource"],
-    "lambda": ["CreateFunction", "DeleteFunction", "GetFunction", "GetFunctionConfiguration",
-               "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion",
-               "ListVersionsByFunction", "CreateAlias", "UpdateAlias", "DeleteAlias",
-               "GetAlias", "AddPermission", "RemovePermission", "PutFunctionConcurrency",
-               "DeleteFunctionConcurrency", "TagResource", "UntagResource", "ListTags",
-               "GetLayerVersion", "InvokeFunction"],
-    "apigateway": ["GET", "POST", "PUT", "PATCH", "DELETE"],
-    "iam": ["CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "PutRolePolicy",
-            "GetRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
-            "TagRole", "UntagRole", "PassRole"],
-    "logs": ["CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy",
-             "DeleteRetentionPolicy", "TagResource", "UntagResource", "ListTagsForResource",
-             "CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery", "DeleteLogDelivery",
-             "ListLogDeliveries", "PutResourcePolicy", "DescribeResourcePolicies"],
-    "cloudwatch": ["PutMetricAlarm", "DeleteAlarms", "DescribeAlarms", "TagResource"],
-    "codedeploy": ["CreateApplication", "DeleteApplication", "GetApplication",
-                   "CreateDeploymentGroup", "UpdateDeploymentGroup", "DeleteDeploymentGroup",
-                   "GetDeploymentGroup", "CreateDeployment", "GetDeployment",
-                   "GetDeploymentConfig", "RegisterApplicationRevision", "StopDeployment",
-                   "TagResource"],
+# What CloudFormation needs to create, update and roll back the platform's stacks, a Platinum
+# tenant's (tables, functions behind aliases with CodeDeploy canaries, REST and HTTP APIs, usage
+# plans and keys, roles, log groups, alarms, a custom resource) and the pooled one a rollout
+# updates (also pools and their first user, the layer, metric filters, API Gateway's account
+# settings). Named one by one (no "service:*"), on the platform's names where IAM can say them:
+# CloudFormation names a stack's roles and functions after the stack (``stack-*``); tables,
+# the layer and named roles carry the platform's prefix. A test checks every resource type of
+# both stacks has its service here.
+_ARN = "arn:${AWS::Partition}"
+_IN_ACCOUNT = "${AWS::Region}:${AWS::AccountId}"
+DEPLOYER_PERMISSIONS: dict[str, tuple[list[str], list[str]]] = {
+    "dynamodb": (["CreateTable", "UpdateTable", "DeleteTable", "DescribeTable",
+                  "DescribeContinuousBackups", "UpdateContinuousBackups", "DescribeTimeToLive",
+                  "TagResource", "UntagResource", "ListTagsOfResource"],
+                 [f"{_ARN}:dynamodb:{_IN_ACCOUNT}:table/{PLATFORM}-*"]),
+    "lambda": (["CreateFunction", "DeleteFunction", "GetFunction", "GetFunctionConfiguration",
+                "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion",
+                "ListVersionsByFunction", "CreateAlias", "UpdateAlias", "DeleteAlias",
+                "GetAlias", "AddPermission", "RemovePermission", "PutFunctionConcurrency",
+                "DeleteFunctionConcurrency", "TagResource", "UntagResource", "ListTags",
+                "InvokeFunction", "PublishLayerVersion", "DeleteLayerVersion",
+                "GetLayerVersion"],
+               [f"{_ARN}:lambda:{_IN_ACCOUNT}:function:{TENANT_STACKS}",
+                f"{_ARN}:lambda:{_IN_ACCOUNT}:layer:{PLATFORM}-*"]),
+    "iam": (["CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "PutRolePolicy",
+             "GetRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
+             "TagRole", "UntagRole", "PassRole"],
+            [f"{_ARN}:iam::${{AWS::AccountId}}:role/{TENANT_STACKS}",
+             f"{_ARN}:iam::${{AWS::AccountId}}:role/{PLATFORM}-*"]),
+    "apigateway": (["GET", "POST", "PUT", "PATCH", "DELETE"], ["*"]),
+    "cognito-idp": (["CreateUserPool", "UpdateUserPool", "DeleteUserPool", "DescribeUserPool",
+                     "CreateUserPoolClient", "UpdateUserPoolClient", "DeleteUserPoolClient",
+                     "DescribeUserPoolClient", "AdminCreateUser", "AdminDeleteUser",
+                     "AdminGetUser", "AdminUpdateUserAttributes", "TagResource",
+                     "UntagResource", "ListTagsForResource"], ["*"]),
+    "logs": (["CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy",
+              "DeleteRetentionPolicy", "PutMetricFilter", "DeleteMetricFilter",
+              "DescribeMetricFilters", "TagResource", "UntagResource", "ListTagsForResource",
+              "CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery", "DeleteLogDelivery",
+              "ListLogDeliveries", "PutResourcePolicy", "DescribeResourcePolicies"], ["*"]),
+    "cloudwatch": (["PutMetricAlarm", "DeleteAlarms", "DescribeAlarms", "TagResource"], ["*"]),
+    "codedeploy": (["CreateApplication", "DeleteApplication", "GetApplication",
+                    "CreateDeploymentGroup", "UpdateDeploymentGroup", "DeleteDeploymentGroup",
+                    "GetDeploymentGroup", "CreateDeployment", "GetDeployment",
+                    "GetDeploymentConfig", "RegisterApplicationRevision", "StopDeployment",
+                    "TagResource"], ["*"]),
 }
 
 
 def deployer_role() -> Template:
-    """CloudFormation's role for tenants' stacks; ``iam:PassRole`` of it is the functions'."""
+    """CloudFormation's role for the platform's stacks; ``iam:PassRole`` of it is the
+    functions'."""
     statements: list[dict[str, Any]] = [
         {"Effect": "Allow", "Action": [f"{service}:{action}" for action in actions],
-         "Resource": "*"} for service, actions in DEPLOYER_ACTIONS.items()]
+         "Resource": [_sub(resource) if "${" in resource else resource
+                      for resource in resources]}
+        for service, (actions, resources) in DEPLOYER_PERMISSIONS.items()]
     statements.append({"Effect": "Allow", "Action": ["s3:GetObject"],
                        "Resource": _sub("${ReleaseBucket.Arn}/*")})
     return {"Type": "AWS::IAM::Role", "Properties": {
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"},
             "Action": "sts:AssumeRole"}]},
-        "Policies": [{"PolicyName": "deploy-tenant-stacks",
+        "Policies": [{"PolicyName": "deploy-platform-stacks",
                       "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]}}
 
 

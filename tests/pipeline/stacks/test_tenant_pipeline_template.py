@@ -19,6 +19,7 @@ from samtranslator.translator.transform import transform
 from pipeline.packaging.tenant_pipeline_package import package_tenant_pipeline
 from pipeline.stacks.baseline_template import LAYER_ZIP
 from pipeline.stacks.state_machines import deploy_stack_definition, rollout_definition
+from pipeline.stacks.tenant_pipeline_template import DEPLOYER_PERMISSIONS
 from tenant_context.config import Env
 from tests.support.lambda_runtime import (
     LambdaFunction,
@@ -159,3 +160,22 @@ def test_the_functions_import_from_their_zip_and_the_layer_alone(
                                 lambda_environment(properties, {})).load()
         assert result["callable"], name
         assert result["compiled"] == [], name
+
+
+# Resource types' services as IAM names them (CloudFormation's own types need no right).
+IAM_SERVICE = {"ApiGateway": "apigateway", "ApiGatewayV2": "apigateway",
+               "CloudWatch": "cloudwatch", "Cognito": "cognito-idp", "DynamoDB": "dynamodb",
+               "IAM": "iam", "Lambda": "lambda", "Logs": "logs", "CodeDeploy": "codedeploy",
+               "CloudFormation": None}
+
+
+@pytest.mark.parametrize("deployment", ["pooled", "silo"])
+def test_cloudformations_role_covers_every_resource_type_it_deploys(
+        packaged: Packaged, deployment: str) -> None:
+    """The pipeline deploys the pooled stack (a rollout) and tenants' stacks with
+    CloudFormation's role: each resource type's service has its rights there."""
+    kinds = {resource["Type"] for resource in packaged.translated(deployment)[
+        "Resources"].values() if not resource["Type"].startswith("Custom::")}
+    services = {kind.split("::")[1] for kind in kinds}
+    assert services <= set(IAM_SERVICE), services - set(IAM_SERVICE)
+    assert {IAM_SERVICE[service] for service in services} - {None} <= set(DEPLOYER_PERMISSIONS)
