@@ -4,8 +4,9 @@ short call at a time (Step Functions waits in between).
 
 ``claim`` takes the row for this execution (two executions for one tenant never deploy its
 stack together: the second is told ``DeploymentBusy`` and retried by the state machine) and
-decides the release: the one a rollout names, or for provisioning the one the pooled deployment
-runs (a tenant provisioned during a rollout gets what the pooled tenants already have).
+decides the release: the one a rollout names, else the one the deployment runs, else the one
+the pooled deployment runs (a tenant provisioned during a rollout gets what the pooled tenants
+already have), else the newest published.
 ``prepare`` takes a stuck stack's safe action or says what it waits for; ``start`` makes the
 change set from the release's silo template, the pooled stack's outputs and the row's desired
 state; ``advance`` looks once; ``record`` writes the outcome on the row (a first deployment that
@@ -73,13 +74,12 @@ class StackTasks:
         except LookupError:
             raise NotDeployable(f"no deployment row for tenant {deployment_id}: nothing to "
                                 f"deploy (an unknown tenant, or a registration undone)") from None
+        release_id = release_id or self._release_for(deployment_id)
         if not release_id:
-            pooled = self.deployments.get(POOLED_DEPLOYMENT)
-            release_id = pooled.release.release_id if pooled else ""
-        if not release_id:
-            return self._refused(deployment_id, execution, "no release to deploy: the pooled "
-                                 "deployment has none recorded", "publish one (make release "
-                                 "TARGET=aws); the tenant is deployed with it")
+            return self._refused(deployment_id, execution, "no release to deploy: none is "
+                                 "published", "publish one (make release TARGET=aws, or make "
+                                 "deploy-pipeline TARGET=aws again); the tenant is deployed "
+                                 "with it")
         try:
             self.releases.manifest(release_id)
         except UnknownRelease as unknown:
@@ -89,6 +89,18 @@ class StackTasks:
             stack_name(deployment_id)
         return {"deploymentId": deployment_id, "stackName": name, "releaseId": release_id,
                 "owner": execution}
+
+    def _release_for(self, deployment_id: str) -> str:
+        """What a deployment no rollout names is deployed with: the release it runs (a
+        deactivation must not upgrade a pinned tenant), else the one the pooled deployment
+        runs (a new tenant gets what the pooled tenants have, even during a rollout), else the
+        newest published (a pooled stack deployed from an operator's machine records none)."""
+        for row in (self.deployments.get(deployment_id),
+                    self.deployments.get(POOLED_DEPLOYMENT)):
+            if row is not None and row.release.release_id:
+                return row.release.release_id
+        published = self.releases.published()
+        return str(published[-1]["releaseId"]) if published else ""
 
     def _refused(self, deployment_id: str, owner: str, reason: str,
                  action: str) -> dict[str, Any]:

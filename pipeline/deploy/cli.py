@@ -36,7 +36,7 @@ from pipeline.deploy.aws.account_checks import AccountChecks
 from pipeline.deploy.aws.change_sets import DEFAULT_TIMEOUT_SECONDS, Stacks
 from pipeline.deploy.aws.console import Out, echo
 from pipeline.deploy.aws.deploy_error import DeployError
-from pipeline.deploy.aws.deploy_pipeline import PipelineSettings, deploy_pipeline
+from pipeline.deploy.aws.deploy_pipeline import FirstRelease, PipelineSettings, deploy_pipeline
 from pipeline.deploy.aws.deploy_pooled import deploy_pooled
 from pipeline.deploy.aws.deploy_tenants import deploy_tenants
 from pipeline.deploy.aws.onboard_tenant import TenantRequest, onboard_tenant
@@ -47,6 +47,7 @@ from pipeline.deploy.aws.worlds import AwsWorld, StacksFactory, Target, dry_run_
 from pipeline.packaging import app_packages
 from pipeline.packaging.tenant_pipeline_package import TEMPLATE_FILE, package_tenant_pipeline
 from pipeline.project import PROJECT_ROOT
+from pipeline.rollout.release_id import working_tree_release
 from pipeline.stacks.logging_template import DEFAULT_RETENTION_DAYS, RETENTION_DAYS
 from pipeline.stacks.tenant_pipeline_template import PIPELINE_STACK_NAME
 from tenant_context.platform.definitions import PLATFORM
@@ -75,6 +76,7 @@ class Tools:
     package: Callable[[Path], list[Path]] = app_packages.package
     run_module: Callable[[str, list[str]], int] = run_local_module
     stacks: StacksFactory = Stacks
+    release_id: Callable[[Path], str] = working_tree_release
     out: Out = echo
     err: Out = field(default=_stderr)
 
@@ -298,7 +300,9 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
         summary = deploy_pipeline(pipeline, world.stacks, settings,
                                   PipelineSettings(args.max_concurrency, args.failure_threshold,
                                                    args.approve_waves, args.repository_url,
-                                                   args.connection_id, args.branch))
+                                                   args.connection_id, args.branch),
+                                  FirstRelease(tools.release_id(PROJECT_ROOT), templates,
+                                               world.calls, region, tools.out))
     elif args.command == "tenants":
         release = deploy_tenants(templates.silo, args.tenant_ids, world.calls, world.stacks,
                                  tools.out, settings, account, world.desired_state)

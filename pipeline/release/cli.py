@@ -13,7 +13,7 @@ fleet, and what each deployment runs.
                                         [--apply-latest-release true|false] [--target ...]
 
 local (the default) works on the running ``make local``: the working tree's code is the
-release (its id from git, ``pipeline.release.release_id``), rolled out by the rollout runner
+release (its id from git, ``pipeline.rollout.release_id``), rolled out by the rollout runner
 (``pipeline.rollout``) with the local deployer (``pipeline.deploy.local.local_rollout``). aws
 hands the release to the tenant pipeline (``pipeline.release.handoff``: its source to the
 pipeline's bucket; AWS builds, tests, publishes and rolls it out), or with ``--from-here``
@@ -42,6 +42,7 @@ from pipeline.deploy import cli as deploy_cli
 from pipeline.deploy.aws.calls import AwsCalls, DryRunCalls
 from pipeline.deploy.aws.deploy_error import DeployError
 from pipeline.deploy.aws.placeholders import placeholder, recorded_deployment
+from pipeline.deploy.aws.publish_release import publish, releases_in_use
 from pipeline.deploy.aws.release_store import ReleaseStore, UnknownRelease
 from pipeline.deploy.aws.worlds import Target, real_world
 from pipeline.deploy.local.local_rollout import LocalDeployer
@@ -50,8 +51,7 @@ from pipeline.local_cloud.state import NotRunning, StatePaths
 from pipeline.project import PROJECT_ROOT
 from pipeline.release.aws_release import rollout_on_aws
 from pipeline.release.handoff import hand_to_pipeline
-from pipeline.release.publish import publish
-from pipeline.release.release_id import ReleaseIdError, checked, working_tree_release
+from pipeline.rollout.release_id import ReleaseIdError, checked, working_tree_release
 from pipeline.rollout.release_plan import PlanError, Wave, plan_rollout
 from pipeline.rollout.release_tables import fleet_lines, rollout_lines
 from pipeline.rollout.rollout import (
@@ -190,9 +190,9 @@ def _publish(args: argparse.Namespace, tools: Tools) -> int:
     aws = _aws_tools(tools)
     templates = deploy_cli.packaged_templates(args, aws)
     world = real_world(session, Target(args.bucket, args.prefix, region), aws.out, aws.stacks)
-    publish(release_id, templates, world.calls, args.bucket, region,
-            Deployments(session.client("dynamodb"), TENANT_STACK_MAPPING_TABLE.name), aws.out,
-            args.source)
+    rows = Deployments(session.client("dynamodb"), TENANT_STACK_MAPPING_TABLE.name).all()
+    publish(release_id, templates, world.calls, args.bucket, region, releases_in_use(rows),
+            aws.out, args.source)
     return 0
 
 

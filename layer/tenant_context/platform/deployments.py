@@ -72,6 +72,10 @@ class Deployments:
         self._table = table_name
 
     @property
+    def table_name(self) -> str:
+        return self._table
+
+    @property
     def missing_row(self) -> type[Exception]:
         """What a change to a row that does not exist raises."""
         return self._dynamodb.exceptions.ConditionalCheckFailedException

@@ -2,7 +2,9 @@
 
 It follows the pooled stack's tenant-stack-mapping table (its stream) and runs the layer the
 pooled stack published, so both are read from the pooled stack's outputs: the pooled stack comes
-first. Deploying it again updates it in place (a change set), as any stack here.
+first. Deploying it again updates it in place (a change set), as any stack here. Once it is up,
+the working tree's release is published in its bucket, so the first Platinum sign-up has a
+release to be deployed with before any rollout ran.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.deploy.aws.calls import AwsCalls
 from pipeline.deploy.aws.change_sets import Stacks
-from pipeline.deploy.aws.console import Summary
+from pipeline.deploy.aws.console import Out, Summary
+from pipeline.deploy.aws.deploy_tenants import recorded_deployments
+from pipeline.deploy.aws.packaged import PackagedTemplates
+from pipeline.deploy.aws.publish_release import publish, releases_in_use
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from pipeline.stacks.pooled_template import TENANT_STACK_MAPPING_STREAM_OUTPUT
@@ -45,8 +51,19 @@ class PipelineSettings:
                 "Branch": self.branch}
 
 
+@dataclass(frozen=True)
+class FirstRelease:
+    """The release published once the pipeline is up (the working tree's)."""
+
+    release_id: str
+    templates: PackagedTemplates
+    calls: AwsCalls
+    region: str
+    out: Out
+
+
 def deploy_pipeline(template_file: Path, stacks: Stacks, settings: StackSettings,
-                    pipeline: PipelineSettings) -> Summary:
+                    pipeline: PipelineSettings, first: FirstRelease) -> Summary:
     pooled = stacks.outputs(POOLED_STACK_NAME)
     deployed = stacks.deploy_packaged(PIPELINE_STACK_NAME, template_file, {
         STREAM_ARN: pooled[TENANT_STACK_MAPPING_STREAM_OUTPUT], LAYER_ARN: pooled[LAYER_OUTPUT],
@@ -58,6 +75,11 @@ def deploy_pipeline(template_file: Path, stacks: Stacks, settings: StackSettings
     summary.row("release bucket", outputs[RELEASE_BUCKET_OUTPUT])
     summary.row("rollouts", outputs[ROLLOUT_OUTPUT])
     summary.row("notifications", outputs["NotificationTopicArn"])
+    publish(first.release_id, first.templates, first.calls, outputs[RELEASE_BUCKET_OUTPUT],
+            first.region, releases_in_use(recorded_deployments(first.calls)), first.out,
+            source="make deploy-pipeline")
+    summary.row("published", f"{first.release_id} (a Platinum sign-up's release until a "
+                             f"rollout records one on the pooled deployment)")
     summary.note("A Platinum sign-up now provisions its own stack; release with make release "
                  "TARGET=aws. Subscribe staff to the notifications: aws sns subscribe "
                  "--protocol email --topic-arn <notifications> --notification-endpoint <email>")

@@ -250,3 +250,21 @@ def test_lambdas_own_transient_errors_are_retried_not_recorded(pipeline: Pipelin
     # Active is the stack's custom resource's to record (the double has none); the release is
     # the pipeline's.
     assert (row.status, row.release.release_id) == ("provisioning", pipeline.release_id)
+
+
+def test_a_deactivation_keeps_a_pinned_tenant_on_its_release(pipeline: Pipeline) -> None:
+    """Provisioning names no release: a deployment that runs one keeps it (the pooled one may
+    be newer, and the tenant may be pinned)."""
+    older = f"{pipeline.release_id}-older"
+    pipeline.releases.publish(older, {"pooled": {"Resources": {}}, "silo": {"Resources": {}}},
+                              {"source": "test"})
+    tenant_id = registered(pipeline, active=True)
+    pipeline.deployments.record_release(tenant_id, older, ReleaseResult.DEPLOYED, "t")
+    pipeline.deployments.set_desired_state(tenant_id, DesiredState.STOPPED)
+    cloudformation = CloudFormation(Behaviour(status="UPDATE_COMPLETE")).with_stack(
+        stack_name(tenant_id))
+
+    assert pipeline.walk(cloudformation, tenant_id).status == "SUCCEEDED"
+
+    assert pipeline.row(tenant_id).release.release_id == older
+    assert cloudformation.parameters[stack_name(tenant_id)]["DesiredState"] == "stopped"

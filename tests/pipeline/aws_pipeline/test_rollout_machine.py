@@ -71,7 +71,7 @@ class Fleet:
                 wave=wave, apply_latest_release=None if follows else False))
         return tenant_id
 
-    def _deploy_stack(self, child_input: dict[str, Any]) -> Any:
+    def deploy_stack(self, child_input: dict[str, Any]) -> Any:
         name = stack_name(child_input["deploymentId"]) \
             if child_input["deploymentId"] != POOLED_DEPLOYMENT else POOLED_STACK_NAME
         self.deployed.append(name)
@@ -94,7 +94,7 @@ class Fleet:
             return lambda_like(RolloutTasks(self.deployments, self.releases).tasks())(parameters)
         if resource == START_AND_WAIT:
             assert parameters["StateMachineArn"] == "${DeployStackStateMachineArn}"
-            return self._deploy_stack(parameters["Input"])
+            return self.deploy_stack(parameters["Input"])
         if resource == ASK_AND_WAIT:
             self.asked.append(parameters["Message"]["wave"])
             if not self.approve:
@@ -221,3 +221,17 @@ def test_an_unknown_release_touches_nothing(fleet: Fleet) -> None:
     assert "no release 'never-published'" in outcome.cause
     assert fleet.deployed == []
     assert fleet.on(tenant) == ("r1", "deployed")
+
+
+def test_a_tenant_provisioned_before_any_rollout_gets_the_newest_release(fleet: Fleet) -> None:
+    """A pooled stack deployed from an operator's machine records no release: a new Platinum
+    tenant is then deployed with the newest published one."""
+    boto3.client("dynamodb").put_item(TableName=fleet.deployments.table_name, Item={
+        "tenantId": {"S": POOLED_DEPLOYMENT}, "stackName": {"S": POOLED_STACK_NAME},
+        "status": {"S": "active"}})
+    tenant_id = secrets.token_hex(16)
+    fleet.deployments.request(tenant_id)
+
+    fleet.deploy_stack({"deploymentId": tenant_id, "releaseId": "", "cause": "requested"})
+
+    assert fleet.on(tenant_id) == (RELEASE, "deployed")

@@ -33,7 +33,8 @@ def test_locally_there_is_nothing_to_deploy(cli: Cli) -> None:
 def test_a_dry_run_deploys_it_from_the_pooled_stacks_outputs(
         cli: Cli, no_aws: Connections, dist: Path) -> None:
     run = cli(["pipeline", "--target", "aws", "--bucket", "artifacts", "--region", "eu-west-1",
-               "--dist", str(dist), "--dry-run", "--max-concurrency", "8", "--approve-waves"])
+               "--dist", str(dist), "--dry-run", "--max-concurrency", "8", "--approve-waves"],
+              release_id=lambda root: "abc123def456")
     assert (run.code, run.err) == (0, []), run.out
     assert no_aws.attempted == []
     (change_set,) = run.call_lines("cloudformation.create_change_set")
@@ -48,6 +49,12 @@ def test_a_dry_run_deploys_it_from_the_pooled_stacks_outputs(
     assert any(line.startswith(f"{DRY_RUN} s3.put_object") and ".zip" in line
                for line in run.out)  # the functions' zip
     assert "Tenant pipeline is up:" in run.out
+    # Then the working tree's release is published there: a first sign-up's release.
+    (manifest,) = [line for line in run.call_lines("s3.put_object")
+                   if "Key=releases/abc123def456/release.json" in line]
+    assert "Bucket=<serverless-saas-tenant-pipeline.ReleaseBucketName>" in manifest
+    assert any(line.strip().startswith("published") and "abc123def456" in line
+               for line in run.out)
 
 
 @pytest.mark.parametrize(("argv", "said"), [

@@ -13,11 +13,11 @@ import pytest
 
 from pipeline.deploy.aws.calls import Boto3Calls
 from pipeline.deploy.aws.packaged import PackagedTemplates
+from pipeline.deploy.aws.publish_release import publish, releases_in_use
 from pipeline.deploy.aws.release_store import ReleaseStore, UnknownRelease
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from pipeline.project import PROJECT_ROOT
 from pipeline.release.handoff import hand_to_pipeline, source_zip
-from pipeline.release.publish import publish
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.tenant_records import ReleaseResult
@@ -47,8 +47,8 @@ def test_published_releases_are_kept_while_newest_or_in_use(
     deployments.record_release(tenant, pinned, ReleaseResult.DEPLOYED, "t")  # it runs this one
 
     for release in (pinned, old, newer):
-        publish(release, templates, calls, bucket, "us-east-1", deployments, said.append,
-                source="test", keep=5)
+        publish(release, templates, calls, bucket, "us-east-1",
+                releases_in_use(deployments.all()), said.append, source="test", keep=5)
     store = ReleaseStore(calls, bucket)
     manifest = store.manifest(newer)
     assert manifest["releaseId"] == newer
@@ -65,8 +65,8 @@ def test_published_releases_are_kept_while_newest_or_in_use(
         if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion"))
         if uri})
 
-    pruned = publish(newest, templates, calls, bucket, "us-east-1", deployments,
-                     said.append, source="test", keep=1)
+    pruned = publish(newest, templates, calls, bucket, "us-east-1",
+                     releases_in_use(deployments.all()), said.append, source="test", keep=1)
 
     assert pruned == [old, newer]  # the pinned tenant's release stays, however old
     assert [manifest["releaseId"] for manifest in store.published()] == [pinned, newest]
