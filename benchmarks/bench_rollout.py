@@ -29,6 +29,7 @@ from pipeline.deploy.aws.aws_rollout import AwsDeployer, CallsRecorder
 from pipeline.deploy.aws.calls import Answer, AwsCalls, Boto3Calls
 from pipeline.deploy.aws.change_sets import Stacks
 from pipeline.deploy.aws.deploy_tenants import deploy_tenants, recorded_state
+from pipeline.deploy.aws.row_claims import RowClaims
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.local_cloud.local_platform import emulator_session
 from pipeline.local_cloud.provisioning.baseline_bootstrap import ensure_tables
@@ -118,7 +119,7 @@ def main() -> None:
         plan = plan_rollout(deployments.all(), "r1")
         deployer = AwsDeployer(stacks, pooled_stack("r1"),
                                silo_stack("r1"), StackSettings(),
-                               recorded_state)
+                               recorded_state, RowClaims(real))
         started = clock()
         report = Rollout(deployer, CallsRecorder(real), quiet.append,
                          RolloutSettings(max_concurrency=MAX_CONCURRENCY),

@@ -42,6 +42,7 @@ from pipeline.deploy.aws.deploy_tenants import deploy_tenants
 from pipeline.deploy.aws.onboard_tenant import TenantRequest, onboard_tenant
 from pipeline.deploy.aws.packaged import PackagedTemplates
 from pipeline.deploy.aws.placeholders import DESIRED_STATE, recorded_deployment
+from pipeline.deploy.aws.row_claims import RowClaims
 from pipeline.deploy.aws.stack_settings import CREATE, EXISTING, StackSettings
 from pipeline.deploy.aws.worlds import AwsWorld, StacksFactory, Target, dry_run_world, real_world
 from pipeline.packaging import app_packages
@@ -312,7 +313,7 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
         request = TenantRequest(args.name.strip(), args.email.strip(), Tier.parse(args.tier),
                                 args.phone, args.address)
         summary = onboard_tenant(request, templates.silo, world.http, world.stacks, tools.out,
-                                 account, settings)
+                                 account, settings, RowClaims(world.calls))
     if args.dry_run:
         summary.note("(dry run: nothing was deployed)")
         if args.command == "tenants":

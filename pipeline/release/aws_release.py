@@ -18,6 +18,7 @@ from pipeline.deploy.aws.account_checks import AccountChecks
 from pipeline.deploy.aws.aws_rollout import AwsDeployer, CallsRecorder
 from pipeline.deploy.aws.deploy_tenants import recorded_deployments
 from pipeline.deploy.aws.placeholders import recorded_deployment
+from pipeline.deploy.aws.row_claims import RowClaims
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.deploy.aws.worlds import AwsWorld, Target, dry_run_world, real_world
 from pipeline.deploy.cli import Tools, packaged_templates
@@ -57,7 +58,7 @@ def rollout_on_aws(args: argparse.Namespace, session: boto3.session.Session, reg
     stack_settings = StackSettings(args.log_retention_days)
     deployer = AwsDeployer(world.stacks, world.stacks.uploaded(templates.pooled),
                            world.stacks.uploaded(templates.silo), stack_settings,
-                           world.desired_state)
+                           world.desired_state, RowClaims(world.calls))
     tools.out(f"Rolling {release_id} out (pooled: {POOLED_STACK_NAME}) ...")
     return Rollout(deployer, CallsRecorder(world.calls), tools.out, settings,
                    approve=approve).run(plan)

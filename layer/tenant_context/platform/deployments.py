@@ -66,6 +66,26 @@ def release_update(table: str, deployment_id: str, release_id: str, result: Rele
             "ExpressionAttributeValues": to_item(values)}
 
 
+def claim_update(table: str, deployment_id: str, owner: str, now: int,
+                 lease_seconds: int) -> dict[str, Any]:
+    """The UpdateItem request that takes a row for one deployer of its stack at a time (the
+    tenant pipeline's executions, an operator's commands): it fails on a row another owner
+    holds until ``claimedUntil``; taken again by its owner, it is renewed."""
+    return {"TableName": table, "Key": to_item({"tenantId": deployment_id}),
+            "UpdateExpression": "SET claimedBy = :owner, claimedUntil = :until",
+            "ConditionExpression": "attribute_exists(tenantId) AND (attribute_not_exists("
+                                   "claimedBy) OR claimedBy = :owner OR claimedUntil < :now)",
+            "ExpressionAttributeValues": to_item({":owner": owner, ":now": now,
+                                                  ":until": now + lease_seconds})}
+
+
+def unclaim_update(table: str, deployment_id: str, owner: str) -> dict[str, Any]:
+    return {"TableName": table, "Key": to_item({"tenantId": deployment_id}),
+            "UpdateExpression": "REMOVE claimedBy, claimedUntil",
+            "ConditionExpression": "claimedBy = :owner",
+            "ExpressionAttributeValues": to_item({":owner": owner})}
+
+
 class Deployments:
     def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._dynamodb = dynamodb
@@ -156,17 +176,11 @@ class Deployments:
                                                     result, at, reason))
 
     def claim(self, deployment_id: str, owner: str, now: int, lease_seconds: int) -> bool:
-        """Take the row for one deployment of its stack at a time (``owner``: an execution);
-        False when another owner's claim has not expired. Taken again by its owner, it is
-        renewed. A missing row is a ``LookupError``."""
+        """Take the row for one deployment of its stack at a time (``claim_update``); False
+        when another owner's claim has not expired. A missing row is a ``LookupError``."""
         try:
-            self._dynamodb.update_item(
-                TableName=self._table, Key=to_item({"tenantId": deployment_id}),
-                UpdateExpression="SET claimedBy = :owner, claimedUntil = :until",
-                ConditionExpression="attribute_exists(tenantId) AND (attribute_not_exists("
-                                    "claimedBy) OR claimedBy = :owner OR claimedUntil < :now)",
-                ExpressionAttributeValues=to_item({":owner": owner, ":now": now,
-                                                   ":until": now + lease_seconds}))
+            self._dynamodb.update_item(**claim_update(self._table, deployment_id, owner, now,
+                                                      lease_seconds))
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             if self.get(deployment_id) is None:
                 raise LookupError(f"no deployment row {deployment_id}") from None
@@ -176,11 +190,7 @@ class Deployments:
     def unclaim(self, deployment_id: str, owner: str) -> None:
         """Give the row back (only ``owner``'s claim; a taken-over one is left alone)."""
         with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
-            self._dynamodb.update_item(
-                TableName=self._table, Key=to_item({"tenantId": deployment_id}),
-                UpdateExpression="REMOVE claimedBy, claimedUntil",
-                ConditionExpression="claimedBy = :owner",
-                ExpressionAttributeValues=to_item({":owner": owner}))
+            self._dynamodb.update_item(**unclaim_update(self._table, deployment_id, owner))
 
     def set_release_settings(self, deployment_id: str, settings: ReleaseSettings) -> None:
         """Staff's choice of a deployment's wave and whether it follows new releases (when it

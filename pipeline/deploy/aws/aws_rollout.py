@@ -4,10 +4,12 @@ one stack per deployment, each through its own canary.
 The pooled stack is deployed with the parameters it was last deployed with (its SystemAdmin's
 email among them) and the run's stack settings; a Platinum tenant's stack with the pooled
 stack's current outputs (the layer version the pooled deployment now runs) and its row's
-desired state, exactly as ``make deploy-tenants`` and onboarding deploy it. A stack that fails
-(a change set refused, a rollback, a canary's alarm, a stack stuck past the timeout) is a
-``StackFailure`` with CloudFormation's reasons: the runner records it and decides whether the
-rollout goes on. Rows are recorded through the run's calls, so a dry run prints them.
+desired state, exactly as ``make deploy-tenants`` and onboarding deploy it. Each stack's row
+is claimed while it is deployed (``row_claims``: never alongside the tenant pipeline). A stack
+that fails (a change set refused, a rollback, a canary's alarm, a stack stuck past the
+timeout, a row someone else holds) is a ``StackFailure`` with CloudFormation's reasons: the
+runner records it and decides whether the rollout goes on. Rows are recorded through the run's
+calls, so a dry run prints them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pipeline.deploy.aws.change_sets import Deployed, Outputs
 from pipeline.deploy.aws.deploy_error import DeployError
 from pipeline.deploy.aws.deploy_tenants import DESIRED_STATE_PARAMETER, StateOf
 from pipeline.deploy.aws.onboard_tenant import silo_parameters
+from pipeline.deploy.aws.row_claims import RowClaims
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.rollout.release_plan import Target
 from pipeline.rollout.rollout import StackFailure
@@ -44,9 +47,10 @@ class ReleaseStacks(Protocol):
 class AwsDeployer:
     def __init__(self, stacks: ReleaseStacks, pooled_template: dict[str, Any],
                  silo_template: dict[str, Any], settings: StackSettings,
-                 state_of: StateOf) -> None:
+                 state_of: StateOf, claims: RowClaims) -> None:
         """Templates already uploaded (``Stacks.uploaded``): one upload per release."""
         self._stacks = stacks
+        self._claims = claims
         self._pooled_template = pooled_template
         self._silo_template = silo_template
         self._settings = settings
@@ -54,14 +58,16 @@ class AwsDeployer:
 
     def deploy(self, target: Target, release_id: str) -> ReleaseResult:
         try:
-            if target.deployment_id == POOLED_DEPLOYMENT:
-                deployed = self._stacks.deploy(POOLED_STACK_NAME, self._pooled_template,
-                                               self._pooled_parameters())
-            else:
-                deployed = self._stacks.deploy(target.stack, self._silo_template, {
-                    **silo_parameters(target.deployment_id,
-                                      self._stacks.outputs(POOLED_STACK_NAME), self._settings),
-                    DESIRED_STATE_PARAMETER: self._state_of(target.row)})
+            with self._claims.held(target.deployment_id):
+                if target.deployment_id == POOLED_DEPLOYMENT:
+                    deployed = self._stacks.deploy(POOLED_STACK_NAME, self._pooled_template,
+                                                   self._pooled_parameters())
+                else:
+                    deployed = self._stacks.deploy(target.stack, self._silo_template, {
+                        **silo_parameters(target.deployment_id,
+                                          self._stacks.outputs(POOLED_STACK_NAME),
+                                          self._settings),
+                        DESIRED_STATE_PARAMETER: self._state_of(target.row)})
         except (DeployError, ClientError, BotoCoreError) as error:
             raise StackFailure(str(error)) from error
         return ReleaseResult.DEPLOYED if deployed.changed else ReleaseResult.UNCHANGED

@@ -31,6 +31,7 @@ from pipeline.deploy.aws.change_sets import Deployed, Outputs
 from pipeline.deploy.aws.console import Out, Summary
 from pipeline.deploy.aws.deploy_error import DeployError
 from pipeline.deploy.aws.onboard_tenant import TENANT_API_OUTPUT, silo_parameters
+from pipeline.deploy.aws.row_claims import RowClaims
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.attribute_values import from_item
@@ -174,7 +175,8 @@ def deploy_tenants(silo_template: Path, tenant_ids: Sequence[str], calls: AwsCal
         out(f"[{number}/{len(rows)}] tenant {tenant_id}: {name}, DesiredState={state} "
             f"(recorded {row.status})")
         try:
-            deployed = stacks.deploy(name, template, parameters[tenant_id])
+            with RowClaims(calls).held(tenant_id):  # never alongside the tenant pipeline
+                deployed = stacks.deploy(name, template, parameters[tenant_id])
             outcome = TenantOutcome(tenant_id, name, state,
                                     Result.DEPLOYED if deployed.changed else Result.UNCHANGED,
                                     deployed.outputs[TENANT_API_OUTPUT])

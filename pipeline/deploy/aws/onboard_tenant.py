@@ -20,6 +20,7 @@ from pipeline.deploy.aws.admin_api_http import Http
 from pipeline.deploy.aws.change_sets import Outputs, Stacks
 from pipeline.deploy.aws.console import Out, Summary
 from pipeline.deploy.aws.deploy_error import DeployError
+from pipeline.deploy.aws.row_claims import RowClaims, RowHeld
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.platform.deployments import stack_name
@@ -77,7 +78,8 @@ def register(request: TenantRequest, admin_api: str, http: Http,
 
 
 def onboard_tenant(request: TenantRequest, silo_template: Path, http: Http, stacks: Stacks,
-                   out: Out, account: AccountChecks, settings: StackSettings) -> Summary:
+                   out: Out, account: AccountChecks, settings: StackSettings,
+                   claims: RowClaims) -> Summary:
     pooled = stacks.outputs(POOLED_STACK_NAME)
     admin_api = pooled["AdminApiUrl"].rstrip("/")
     if request.tier is Tier.PLATINUM:  # before registering: a tenant its stack cannot serve
@@ -98,10 +100,16 @@ def onboard_tenant(request: TenantRequest, silo_template: Path, http: Http, stac
         summary.note(f"already registered: its stack is brought to its recorded state by "
                      f"make deploy-tenants TARGET=aws TENANT_ID={tenant_id}")
     elif platinum:
-        deployed = stacks.deploy_packaged(stack_name(tenant_id), silo_template,
-                                          silo_parameters(tenant_id, pooled, settings))
-        tenant_api = deployed.outputs[TENANT_API_OUTPUT]
         summary.row("own stack", stack_name(tenant_id))
+        try:
+            with claims.held(tenant_id):
+                deployed = stacks.deploy_packaged(stack_name(tenant_id), silo_template,
+                                                  silo_parameters(tenant_id, pooled, settings))
+            tenant_api = deployed.outputs[TENANT_API_OUTPUT]
+        except RowHeld:  # its registration started the tenant pipeline first: it deploys it
+            summary.note("its stack is being deployed by the tenant pipeline: GET /tenant/init "
+                         "answers 409 provisioning until it is up (make releases TARGET=aws "
+                         "shows the row)")
     init = http.request("GET", f"{admin_api}/tenant/init/"
                                f"{urllib.parse.quote(tenant['tenantName'], safe='')}")
     config = init.body if init.status == 200 and isinstance(init.body, dict) else {}

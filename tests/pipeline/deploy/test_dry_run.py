@@ -31,6 +31,7 @@ from tests.pipeline.deploy.conftest import Cli, Connections, Run
 BUCKET, REGION, PREFIX = "deploy-artifacts", "eu-west-1", "serverless-saas"
 AWS = ["--target", "aws", "--bucket", BUCKET, "--region", REGION, "--dry-run"]
 UPLOAD = ["s3.list_objects_v2", "s3.put_object"]
+CLAIM = UNCLAIM = ["dynamodb.update_item"]  # a tenant's row, held while its stack deploys
 EXISTS = ["cloudformation.describe_stacks"]  # exists? (no: CREATE); then the template
 CHANGE_SET_DEPLOY = [
     "cloudformation.create_change_set",
@@ -123,9 +124,13 @@ def test_onboard_platinum_dry_run_registers_then_deploys_its_stack(
         "cloudformation.describe_stacks",  # the pooled stack's outputs
         "lambda.get_account_settings",  # room for the stack's reserved concurrency
         "POST",
-        *UPLOAD * len(artifacts), *EXISTS, *_template_uploads(run), *CHANGE_SET_DEPLOY,
+        *CLAIM, *UPLOAD * len(artifacts), *EXISTS, *_template_uploads(run),
+        *CHANGE_SET_DEPLOY, *UNCLAIM,
         "GET",
     ]
+    claim, unclaim = run.call_lines("dynamodb.update_item")
+    assert "claimedBy = :owner" in claim
+    assert "REMOVE claimedBy" in unclaim
     assert no_aws.attempted == []
     admin_api = placeholder(POOLED_STACK_NAME, "AdminApiUrl")
     (register,) = run.call_lines("POST")
@@ -190,7 +195,7 @@ def _release_calls(run: Run, artifacts: int, stacks: int, created: int = 0,
     return [*READ_POOLED_AND_ROWS, *EXISTS * (stacks if described is None else described),
             *(["lambda.get_account_settings"] if created else []), *UPLOAD * artifacts,
             *(call for template in _each_stack_s_template(run, stacks)
-              for call in [*EXISTS, *template, *CHANGE_SET_DEPLOY])]
+              for call in [*CLAIM, *EXISTS, *template, *CHANGE_SET_DEPLOY, *UNCLAIM])]
 
 
 def test_deploy_tenants_dry_run_takes_the_named_tenants_as_recorded(

@@ -25,6 +25,7 @@ from pipeline.deploy.aws.onboard_tenant import (
     onboard_tenant,
 )
 from pipeline.deploy.aws.placeholders import PretendAws
+from pipeline.deploy.aws.row_claims import RowClaims
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from tenant_context.platform.deployments import stack_name
@@ -336,10 +337,15 @@ def test_a_refused_registration_is_its_message(tmp_path: Path) -> None:
 
     with pytest.raises(DeployError) as raised:
         onboard_tenant(request, tmp_path / "unused.json", api, _pooled_stack_deployed(lines),
-                       lines.append, _account(lines), StackSettings())
+                       lines.append, _account(lines), StackSettings(), _unclaimed())
 
     assert str(raised.value) == "registration refused (409): Tenant name 'Acme' is taken"
     assert not any("create_change_set" in line for line in lines)  # no stack for a refusal
+
+
+def _unclaimed() -> RowClaims:
+    """Claims no test here reaches: one would fail on its unscripted call."""
+    return RowClaims(ScriptedCalls({}))
 
 
 def _onboard_again(tmp_path: Path, tenant_id: str, tier: str, api_url: str
@@ -355,7 +361,7 @@ def _onboard_again(tmp_path: Path, tenant_id: str, tier: str, api_url: str
     request = TenantRequest("Acme", "owner@acme.example", Tier.PLATINUM)
     summary = onboard_tenant(request, tmp_path / "unused.json", api,
                              _pooled_stack_deployed(lines), lines.append, _account(lines),
-                             StackSettings())
+                             StackSettings(), _unclaimed())
     return summary, lines, api
 
 
@@ -417,7 +423,7 @@ def test_a_platinum_stack_the_account_cannot_hold_is_refused_before_registering(
     with pytest.raises(DeployError) as raised:
         onboard_tenant(request, tmp_path / "unused.json", api, _pooled_stack_deployed(lines),
                        lines.append, AccountChecks(account, "eu-west-1", lines.append),
-                       StackSettings())
+                       StackSettings(), _unclaimed())
 
     message = str(raised.value)
     per_function = needed // len(TENANT_SERVICES)
@@ -457,7 +463,7 @@ def test_a_pooled_tier_tenant_needs_no_concurrency_read(tmp_path: Path) -> None:
         onboard_tenant(TenantRequest("Acme", "owner@acme.example", Tier.BASIC),
                        tmp_path / "unused.json", api, _pooled_stack_deployed(lines),
                        lines.append, AccountChecks(account, "eu-west-1", lines.append),
-                       StackSettings())
+                       StackSettings(), _unclaimed())
     assert account.read == []
 
 

@@ -16,6 +16,7 @@ from pipeline.deploy.aws.aws_rollout import AwsDeployer, CallsRecorder
 from pipeline.deploy.aws.calls import Boto3Calls
 from pipeline.deploy.aws.change_sets import Stacks
 from pipeline.deploy.aws.deploy_tenants import recorded_state
+from pipeline.deploy.aws.row_claims import RowClaims
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from pipeline.rollout.release_plan import plan_rollout
@@ -53,7 +54,8 @@ class Fleet:
 
     def roll_out(self, release: str) -> RolloutReport:
         deployer = AwsDeployer(self.stacks, pooled_stack(release), silo_stack(release),
-                               StackSettings(), recorded_state)
+                               StackSettings(), recorded_state,
+                               RowClaims(self.calls, self.table))
         recorder = CallsRecorder(self.calls, self.table)
         return Rollout(deployer, recorder, lambda line: None, RolloutSettings()).run(
             plan_rollout(self.deployments.all(), release))
@@ -107,3 +109,18 @@ def test_created_updated_then_left_alone_and_pinned_rows_kept(fleet: Fleet) -> N
     assert [(outcome.result, outcome.reason) for outcome in unchanged.outcomes] == [
         ("unchanged", "")]
     assert fleet.on(tenant) == ("r2", "unchanged")
+
+
+def test_a_stack_the_tenant_pipeline_is_deploying_is_left_to_it(fleet: Fleet) -> None:
+    held = fleet.tenant()
+    assert fleet.deployments.claim(held, "arn:aws:states:execution:deploy-stack:x", 2**40, 60)
+
+    report = fleet.roll_out("r1")
+
+    (outcome,) = [outcome for outcome in report.outcomes
+                  if outcome.target.deployment_id == held]
+    assert outcome.result == "failed"
+    assert "being deployed by someone else" in outcome.reason
+    with pytest.raises(boto3.client("cloudformation").exceptions.ClientError):
+        boto3.client("cloudformation").describe_stacks(StackName=stack_name(held))
+    assert fleet.deployments.claim(held, "arn:aws:states:execution:deploy-stack:x", 2**40, 60)
