@@ -320,7 +320,7 @@ class Stacks:
                 raise DeployError(f"stack {name} disappeared while deploying")
             for event in reversed(list(self._events(name, frozenset(seen)))):
                 seen.add(event["EventId"])
-                self._out("    " + _event_line(event))
+                self._out(f"    {name}: {_event_line(event)}")  # stacks may deploy at once
                 reason = event.get("ResourceStatusReason")
                 if event["ResourceStatus"].endswith("_FAILED") and reason:
                     reasons.append(f"{event['LogicalResourceId']}: {reason}")

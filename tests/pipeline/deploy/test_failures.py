@@ -162,11 +162,11 @@ def test_a_failed_stack_is_reported_with_its_failed_events_reasons() -> None:
     assert "  s: change set ready (2 resource changes)" in lines
     events = [line.strip() for line in lines if line.startswith("    ")]
     assert events == [  # each event once, oldest first, none from before the execution
-        "Table AWS::DynamoDB::Table CREATE_IN_PROGRESS",
-        'Table AWS::DynamoDB::Table CREATE_FAILED (Resource handler returned message: '
+        "s: Table AWS::DynamoDB::Table CREATE_IN_PROGRESS",
+        's: Table AWS::DynamoDB::Table CREATE_FAILED (Resource handler returned message: '
         '"Table already exists: orders")',
-        "s AWS::CloudFormation::Stack ROLLBACK_COMPLETE",
-    ]
+        "s: s AWS::CloudFormation::Stack ROLLBACK_COMPLETE",
+    ]  # each named by its stack: a rollout deploys several at once
 
 
 # A change set that is ready at once, executes and completes.
