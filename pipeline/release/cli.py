@@ -302,6 +302,8 @@ def _handed_over(args: argparse.Namespace, session: boto3.session.Session, regio
         f"  follow it: the CodeBuild project of stack {PIPELINE_STACK_NAME}, then its "
         f"{ROLLOUT_OUTPUT} in Step Functions; make releases TARGET=aws shows what each "
         f"deployment runs"]))
+    if args.dry_run:
+        aws.out("(dry run: nothing was uploaded, so nothing was released)")
 
 
 def _aws_tools(tools: Tools) -> deploy_cli.Tools:
