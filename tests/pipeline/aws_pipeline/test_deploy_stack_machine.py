@@ -199,8 +199,10 @@ def test_a_stack_another_execution_deploys_is_never_touched(pipeline: Pipeline) 
     tenant_id = registered(pipeline)
     assert pipeline.deployments.claim(tenant_id, "arn:other", 2**40, 60)  # held far ahead
     cloudformation = CloudFormation()
-
-    outcome = pipeline.walk(cloudformation, tenant_id)
+    try:
+        outcome = pipeline.walk(cloudformation, tenant_id)
+    finally:  # the table is the session's: other tests deploy every row of it
+        pipeline.deployments.unclaim(tenant_id, "arn:other")
 
     assert (outcome.status, outcome.error) == ("FAILED", "NotDeployed")
     assert outcome.retries["Claim"] == 120  # retried for two hours, a minute apart
