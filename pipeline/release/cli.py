@@ -39,18 +39,18 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pipeline.deploy import cli as deploy_cli
-from pipeline.deploy.aws.calls import AwsCalls, DryRunCalls
 from pipeline.deploy.aws.deploy_error import DeployError
-from pipeline.deploy.aws.placeholders import placeholder, recorded_deployment
 from pipeline.deploy.aws.publish_release import publish, releases_in_use
-from pipeline.deploy.aws.release_store import ReleaseStore, UnknownRelease
+from pipeline.deploy.aws.release_store import UnknownRelease
 from pipeline.deploy.aws.worlds import Target, real_world
 from pipeline.deploy.local.local_rollout import LocalDeployer
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.state import NotRunning, StatePaths
 from pipeline.project import PROJECT_ROOT
 from pipeline.release.aws_release import rollout_on_aws
-from pipeline.release.handoff import hand_to_pipeline
+from pipeline.release.handoff import hand_over
+from pipeline.release.pipeline_stack import PipelineStack, pipeline_stack
+from pipeline.release.rollback import start_rollout
 from pipeline.rollout.release_id import ReleaseIdError, checked, working_tree_release
 from pipeline.rollout.release_plan import PlanError, Wave, plan_rollout
 from pipeline.rollout.release_tables import fleet_lines, rollout_lines
@@ -61,15 +61,10 @@ from pipeline.rollout.rollout import (
     RolloutSettings,
     always,
 )
-from pipeline.stacks.tenant_pipeline_template import (
-    PIPELINE_STACK_NAME,
-    RELEASE_BUCKET_OUTPUT,
-    ROLLOUT_OUTPUT,
-)
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments, ReleaseSettings
 from tenant_context.platform.tenant_records import utc_timestamp
-from tenant_context.tenancy import POOLED_DEPLOYMENT, is_tenant_id
+from tenant_context.tenancy import is_tenant_id
 
 LOCAL, AWS = deploy_cli.LOCAL, deploy_cli.AWS
 USAGE_ERROR = 2
@@ -197,38 +192,24 @@ def _publish(args: argparse.Namespace, tools: Tools) -> int:
 
 
 def _rollback(args: argparse.Namespace, tools: Tools) -> int:
-    """A published release's rollout, started in the tenant pipeline (refused, with nothing
-    started, when the release was never published or was pruned)."""
     if args.target != AWS:
         raise UsageProblem("rollback is for --target aws (TARGET=aws): locally, check out the "
                            "release's commit and run make release")
     settings = _rollout_settings(args)
     release_id = checked(args.release_id)
     session, region = deploy_cli.aws_session(args, tools.deploy)
-    aws = _aws_tools(tools)
-    rollout_input = json.dumps({"releaseId": release_id, "settings": {
-        "maxConcurrency": settings.max_concurrency,
-        "failureThreshold": settings.failure_threshold, "approveWaves": args.approve_waves}})
-    name = f"rollout-{release_id.replace('.', '-')}-{utc_timestamp()[:19].replace(':', '')}"
-    if args.dry_run:
-        aws.out("Dry run: every AWS call is printed, none is made.")
-        calls: AwsCalls = DryRunCalls(lambda service, operation, params: {}, aws.out)
-        bucket = placeholder(PIPELINE_STACK_NAME, RELEASE_BUCKET_OUTPUT)
-        machine = placeholder(PIPELINE_STACK_NAME, ROLLOUT_OUTPUT)
-    else:
-        world = real_world(session, Target("-", args.prefix, region), aws.out, aws.stacks)
-        calls = world.calls
-        outputs = world.stacks.outputs(PIPELINE_STACK_NAME)
-        bucket, machine = outputs[RELEASE_BUCKET_OUTPUT], outputs[ROLLOUT_OUTPUT]
-        try:
-            ReleaseStore(calls, bucket).manifest(release_id)
-        except UnknownRelease as unknown:
-            raise UsageProblem(f"{unknown}; nothing was started") from unknown
-    calls.call("stepfunctions", "start_execution", stateMachineArn=machine, name=name[:80],
-               input=rollout_input)
-    aws.out(f"Rollout of release {release_id} started ({name[:80]}): follow it in Step "
-            f"Functions; make releases TARGET=aws shows what each deployment runs")
+    stack = _pipeline(args, session, region, tools)
+    try:
+        start_rollout(stack, release_id, settings, args.approve_waves, _aws_tools(tools).out)
+    except UnknownRelease as unknown:
+        raise UsageProblem(f"{unknown}; nothing was started") from unknown
     return 0
+
+
+def _pipeline(args: argparse.Namespace, session: boto3.session.Session, region: str,
+              tools: Tools) -> PipelineStack:
+    aws = _aws_tools(tools)
+    return pipeline_stack(session, region, args.prefix, aws.out, aws.stacks, args.dry_run)
 
 
 def _deployments(args: argparse.Namespace, tools: Tools) -> Deployments:
@@ -253,7 +234,8 @@ def _rollout(args: argparse.Namespace, tools: Tools) -> int:
         session, region = deploy_cli.aws_session(args, tools.deploy)
         release_id = checked(args.release_id or tools.release_id(PROJECT_ROOT))
         if not args.from_here:
-            _handed_over(args, session, region, release_id, tools)
+            hand_over(_pipeline(args, session, region, tools), release_id, PROJECT_ROOT,
+                      args.tenant_ids, _aws_tools(tools).out)
             return 0
         report = rollout_on_aws(args, session, region, release_id, settings, approve,
                                 _aws_tools(tools))
@@ -274,36 +256,6 @@ def _rollout(args: argparse.Namespace, tools: Tools) -> int:
                      lambda line: print(line, file=tools.out, flush=True), settings,
                      approve=approve).run(plan)
     return _reported(report, tools, paths)
-
-
-def _handed_over(args: argparse.Namespace, session: boto3.session.Session, region: str,
-                 release_id: str, tools: Tools) -> None:
-    aws = _aws_tools(tools)
-    target = Target(args.bucket or "-", args.prefix, region)
-    calls: AwsCalls
-    if args.dry_run:
-        aws.out("Dry run: every AWS call is printed, none is made.")
-        calls = DryRunCalls(lambda service, operation, params: {}, aws.out)
-        bucket = placeholder(PIPELINE_STACK_NAME, RELEASE_BUCKET_OUTPUT)
-        aws.out("The rollout the pipeline would then run (a dry run reads no rows: the pooled "
-                "one and each --tenant-id, in the last wave):")
-        for line in plan_rollout([recorded_deployment(row_id) for row_id in [
-                POOLED_DEPLOYMENT, *args.tenant_ids]], release_id).lines():
-            aws.out(f"  {line}")
-    else:
-        world = real_world(session, target, aws.out, aws.stacks)
-        calls = world.calls
-        bucket = world.stacks.outputs(PIPELINE_STACK_NAME)[RELEASE_BUCKET_OUTPUT]
-    key = hand_to_pipeline(calls, bucket, release_id, PROJECT_ROOT, aws.out)
-    aws.out("\n".join([
-        f"Release {release_id} is the tenant pipeline's now (s3://{bucket}/{key}):",
-        "  the release build runs the unit tests, packages and publishes it, then starts the "
-        "rollout",
-        f"  follow it: the CodeBuild project of stack {PIPELINE_STACK_NAME}, then its "
-        f"{ROLLOUT_OUTPUT} in Step Functions; make releases TARGET=aws shows what each "
-        f"deployment runs"]))
-    if args.dry_run:
-        aws.out("(dry run: nothing was uploaded, so nothing was released)")
 
 
 def _aws_tools(tools: Tools) -> deploy_cli.Tools:
