@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -136,7 +137,7 @@ def release_settings(args: argparse.Namespace) -> ReleaseSettings:
                         f"id, 32 hex characters")
     wave: int | None = None
     if args.wave and args.wave != "last":
-        if not args.wave.isascii() or not args.wave.isdigit() or not 1 <= int(args.wave) <= 100:
+        if not re.fullmatch("[0-9]{1,3}", args.wave) or not 1 <= int(args.wave) <= 100:
             problems.append(f"--wave {args.wave!r} (WAVE=...): 1-100, or last")
         else:
             wave = int(args.wave)

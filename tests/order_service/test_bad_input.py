@@ -25,6 +25,9 @@ PRODUCTS: list[tuple[Any, list[str]]] = [
     ({**GOOD, "sku": "s" * 65}, ["sku"]),
     ({**GOOD, "category": ["a"]}, ["category"]),
     ({"name": "\x00bad", "price": "free"}, ["name", "price"]),
+    # Half a UTF-16 pair (a JSON "\ud800" escape): DynamoDB refuses it, so must we.
+    ({**GOOD, "name": "pen \ud800"}, ["name"]),
+    ({**GOOD, "category": "\udfff"}, ["category"]),
 ]
 
 # Numbers DynamoDB cannot hold exactly (more than 38 significant digits, or a magnitude outside
@@ -125,7 +128,10 @@ def test_bad_products_orders_and_keys(customers: dict[str, Customer], who: str) 
         assert call("POST", "/product", token, raw=raw).status_code == 400
         assert call("POST", "/order", token, raw=raw).status_code == 400
     for key in ("nonsense", "x:y", f"{real['shardId']}:not-hex", f"{real['shardId']}",
-                ":" + real["productId"], f"{me.tenant.tenant_id}-x:{real['productId']}"):
+                ":" + real["productId"], f"{me.tenant.tenant_id}-x:{real['productId']}",
+                # A shard number in digits other than ASCII (Arabic 1, superscript 2).
+                f"{me.tenant.tenant_id}-{quote(chr(0x661))}:{real['productId']}",
+                f"{me.tenant.tenant_id}-{quote(chr(0xB2))}:{real['productId']}"):
         response = call("GET", f"/product/{key}", token)
         assert response.status_code == 400, key
         assert response.json_body["fields"] == ["key"]

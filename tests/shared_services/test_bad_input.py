@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -40,6 +41,10 @@ REGISTRATIONS: list[tuple[Any, list[str]]] = [
     ({**GOOD, "tenantId": "f" * 32}, ["tenantId"]),
     ({"tenantName": 1, "tenantEmail": 2, "tenantTier": 3, "extra": 4},
      ["extra", "tenantName", "tenantEmail", "tenantTier"]),
+    # Half a UTF-16 pair (a JSON "\ud800" escape) in any text field: DynamoDB refuses it.
+    ({**GOOD, "tenantAddress": "Main St \ud800"}, ["tenantAddress"]),
+    ({**GOOD, "tenantEmail": "a\udc00@valid.example"}, ["tenantEmail"]),
+    ({**GOOD, "tenantPhone": "\ud83d"}, ["tenantPhone"]),
 ]
 
 
@@ -153,3 +158,18 @@ def test_admin_calls_refuse_bad_fields(admin_api: AdminApi, world: World) -> Non
         assert response.status_code == 400
     assert json.loads(admin_api.call("GET", f"/tenant/{t}", admin).body)["message"][
         "tenant_tier"] == "Basic"
+
+
+ADMIN_QUERIES = ["limit=" + quote("\u00b2"), "limit=" + quote("\u0661"), "limit=" + "9" * 5000,
+                 "limit=" + "0" * 4999 + "5", "limit=-1", "limit=+5", "limit=%205", "limit=0",
+                 "limit=1001", "limit=abc"]
+
+
+@pytest.mark.parametrize("query", ADMIN_QUERIES, ids=lambda query: query[:16])
+def test_a_numeric_query_parameter_is_ascii_digits_in_range(
+        admin_api: AdminApi, world: World, query: str) -> None:
+    """The tenant API's rule, through the same parser (``whole_number``)."""
+    system_admin = world.id_token(world.operations_user(Role.SYSTEM_ADMIN))
+    response = admin_api.call("GET", f"/tenants?{query}", system_admin)
+    assert response.status_code == 400, response.body
+    assert response.json_body["fields"] == ["limit"]

@@ -27,11 +27,10 @@ from tenant_context.service.context import TenantContext, request_tenant
 from tenant_context.service.responses import json_response
 from tenant_context.service.tenant_items import StoredItem, TenantItems
 from tenant_context.service.tenant_tables import TenantTables
-from tenant_context.service.validation import parse_json_object
+from tenant_context.service.validation import parse_json_object, whole_number
 from tenant_context.tenant_services import TenantService
 
 _ETAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
-_LIMIT = re.compile(r"[0-9]{1,4}")
 
 
 def json_numbers(value: Any) -> Any:
@@ -62,22 +61,18 @@ def item_response(body: dict[str, Any], stored: StoredItem, status: int = 200) -
 def paging(query: Mapping[str, str] | None) -> tuple[int, str | None] | None:
     """(limit, next_token) when the client asks for pages, None for the complete list.
 
-    ``limit`` must be at most four ASCII digits: ``str.isdigit`` also accepts "²" and other
-    characters ``int`` refuses, and ``int`` refuses more than 4,300 digits (both were 500s).
-    An empty ``nextToken`` is refused rather than read as "start again", which would silently
+    ``limit`` is read by ``whole_number`` (ASCII digits, bounded). An empty ``nextToken`` is refused rather than read as "start again", which would silently
     hand a client looping over pages the first page forever.
     """
     query = query or {}
     if "limit" not in query and "nextToken" not in query:
         return None
-    raw = query.get("limit", "100")
-    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= 1000:
-        raise BadRequestError("limit: a whole number from 1 to 1000", fields=["limit"])
+    limit = whole_number(query.get("limit", "100"), "limit", 1, 1000)
     next_token = query.get("nextToken")
     if next_token is not None and not next_token:
         raise BadRequestError("nextToken: empty; leave it out to start at the first page",
                               fields=["nextToken"])
-    return int(raw), next_token
+    return limit, next_token
 
 
 def listing(views: list[dict[str, Any]], next_token: str | None, paged: bool) -> Response:

@@ -36,7 +36,7 @@ from tenant_context.service.tenant_tables import ConditionFailed, TenantTable, T
 
 VERSION = "version"
 PARTITION_KEY = "shardId"
-_SHARD_ID = re.compile(r"([0-9a-f]{32})-(\d{1,2})")
+_SHARD_ID = re.compile(r"([0-9a-f]{32})-([0-9]{1,2})")
 _ITEM_ID = re.compile(r"[0-9a-f]{32}")
 _MAX_TOKEN_LENGTH = 128  # the tokens ``_encode`` writes are about 70 characters
 

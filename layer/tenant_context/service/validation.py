@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = 64 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Half of a UTF-16 pair on its own: JSON's "\ud800" escape makes one, Python keeps it, and
+# DynamoDB refuses it (a 500 for the caller, as any storage error).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+ASCII_DIGITS = re.compile(r"[0-9]+")  # never str.isdigit or \d: they take "²" and "١"
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 
 
@@ -60,6 +64,8 @@ class Text:
             raise FieldError(f"must be {self.min_length} to {self.max_length} characters")
         if _CONTROL.search(value):
             raise FieldError("must not contain control characters")
+        if _LONE_SURROGATE.search(value):
+            raise FieldError("must be valid Unicode (a lone UTF-16 surrogate is not)")
         if self.pattern and not self.pattern.fullmatch(value):
             raise FieldError(f"may contain only {self.charset}")
         return value
@@ -187,6 +193,16 @@ class ListOf:
 
 FieldSpec = Text | Choice | Number | ListOf
 Body = TypeVar("Body", bound="DataclassInstance")
+
+
+def whole_number(raw: str, name: str, low: int, high: int) -> int:
+    """A query parameter's (or a key part's) whole number, the ONE way both APIs read one:
+    ASCII digits only (``str.isdigit`` and ``\\d`` also take "²" and "١", which ``int``
+    refuses or reads), never more digits than ``high`` has (``int`` refuses over 4,300)."""
+    if not ASCII_DIGITS.fullmatch(raw) or len(raw) > len(str(high)) or \
+            not low <= int(raw) <= high:
+        raise BadRequestError(f"{name}: a whole number from {low} to {high}", fields=[name])
+    return int(raw)
 
 
 def attribute_name(field_name: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -159,6 +160,10 @@ class FrontDoor:
         self._server.server_close()
 
 
+_LENGTH = re.compile(r"[0-9]{1,9}")  # ASCII digits: "١٢" is no length
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's REST payload limit
+
+
 class _Handler(BaseHTTPRequestHandler):
     routes: RouteTable
     gate: UsagePlanGate | None
@@ -171,9 +176,29 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass  # the services log their own requests
 
+    def _body_length(self) -> int | None:
+        """The body's length as the request frames it, or None after answering a framing
+        API Gateway also refuses (and closing: where this body ends cannot be known)."""
+        raw = self.headers.get("Content-Length")
+        refusal = None
+        if self.headers.get("Transfer-Encoding"):
+            refusal = (411, "Transfer-Encoding is not accepted: send the body with a "
+                            "Content-Length")
+        elif raw is not None and not _LENGTH.fullmatch(raw.strip()):
+            refusal = (400, f"Content-Length {raw[:20]!r} is not a length in bytes")
+        elif raw is not None and int(raw) > MAX_PAYLOAD_BYTES:
+            refusal = (413, f"the body is over API Gateway's {MAX_PAYLOAD_BYTES} bytes")
+        if refusal is not None:
+            self.close_connection = True
+            self._reply(refusal[0], {"message": refusal[1]}, {"Connection": "close"})
+            return None
+        return int(raw) if raw else 0
+
     def _forward(self) -> None:
         target = self.routes.resolve(self.path.split("?", 1)[0])
-        length = int(self.headers.get("Content-Length") or 0)
+        length = self._body_length()
+        if length is None:
+            return
         body = self.rfile.read(length) if length else None
         if target is None:
             self._reply(404, {"message": f"No API serves {self.path}"})

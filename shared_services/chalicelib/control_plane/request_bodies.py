@@ -23,7 +23,14 @@ from chalicelib.control_plane.registration import RegistrationRequest
 from chalicelib.control_plane.tenant_management import TenantChanges
 from tenant_context.errors import BadRequestError, NotFoundError
 from tenant_context.platform.deployments import ReleaseSettings
-from tenant_context.service.validation import BodySchema, Choice, Email, FieldError, Text
+from tenant_context.service.validation import (
+    BodySchema,
+    Choice,
+    Email,
+    FieldError,
+    Text,
+    whole_number,
+)
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, is_tenant_id
 
 if TYPE_CHECKING:
@@ -148,11 +155,7 @@ def user_name_in_path(raw: str) -> str:
 
 def page_size(params: dict[str, Any]) -> int | None:
     raw = params.get("limit")
-    if raw is None:
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise BadRequestError("limit: a whole number from 1 to 1000", fields=["limit"])
-    return int(raw)
+    return None if raw is None else whole_number(raw, "limit", 1, 1000)
 
 
 Changes = TypeVar("Changes", bound="DataclassInstance")
