@@ -61,8 +61,9 @@ def item_response(body: dict[str, Any], stored: StoredItem, status: int = 200) -
 def paging(query: Mapping[str, str] | None) -> tuple[int, str | None] | None:
     """(limit, next_token) when the client asks for pages, None for the complete list.
 
-    ``limit`` is read by ``whole_number`` (ASCII digits, bounded). An empty ``nextToken`` is refused rather than read as "start again", which would silently
-    hand a client looping over pages the first page forever.
+    ``limit`` is read by ``whole_number`` (ASCII digits, bounded). An empty ``nextToken`` is
+    refused rather than read as "start again", which would silently hand a client looping over
+    pages the first page forever.
     """
     query = query or {}
     if "limit" not in query and "nextToken" not in query:
