@@ -1,7 +1,8 @@
 """Numbers from requests are read one way (``tenant_context.service.validation.whole_number``,
 ASCII digits only): ``str.isdigit``, ``isdecimal``, ``isnumeric`` and a regex ``\\d`` all take
-digits such as "²" or U+0661 (Arabic-Indic one) that ``int`` then refuses (a 500) or reads as another number. This
-finds every use of them in the code, so the class of defect cannot come back route by route."""
+digits such as "²" or U+0661 (an Arabic-Indic one) that ``int`` then refuses (a 500) or reads
+as another number. This finds every use of them in the code, so the class of defect cannot
+come back route by route."""
 
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Half of a UTF-16 pair on its own: JSON's "\ud800" escape makes one, Python keeps it, and
 # DynamoDB refuses it (a 500 for the caller, as any storage error).
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-ASCII_DIGITS = re.compile(r"[0-9]+")  # never str.isdigit or \d: they take "²" and U+0661 (Arabic-Indic one)
+# Never str.isdigit or \d: they also take "²" and U+0661 (an Arabic-Indic one).
+ASCII_DIGITS = re.compile(r"[0-9]+")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 
 
@@ -197,8 +198,9 @@ Body = TypeVar("Body", bound="DataclassInstance")
 
 def whole_number(raw: str, name: str, low: int, high: int) -> int:
     """A query parameter's (or a key part's) whole number, the ONE way both APIs read one:
-    ASCII digits only (``str.isdigit`` and ``\\d`` also take "²" and U+0661 (Arabic-Indic one), which ``int``
-    refuses or reads), never more digits than ``high`` has (``int`` refuses over 4,300)."""
+    ASCII digits only (``str.isdigit`` and ``\\d`` also take "²" and U+0661, an Arabic-Indic
+    one, which ``int`` refuses or reads), never more digits than ``high`` has (``int``
+    refuses over 4,300)."""
     if not ASCII_DIGITS.fullmatch(raw) or len(raw) > len(str(high)) or \
             not low <= int(raw) <= high:
         raise BadRequestError(f"{name}: a whole number from {low} to {high}", fields=[name])
