@@ -2,8 +2,9 @@
 
 The emulator enforces no IAM, so a session policy that is too narrow would pass every local
 test and fail on AWS. This evaluates recorded requests as IAM would for the statements our
-policies use: Allow, action lists, resource globs and ``ForAllValues:StringLike`` on
-``dynamodb:LeadingKeys`` (vacuously true when a request has no leading key, as in IAM).
+policies use: Allow, action lists, resource globs, ``ForAllValues:StringLike`` on
+``dynamodb:LeadingKeys`` (vacuously true when a request has no leading key, as in IAM) and
+``Null`` (``"false"``: the key must be in the request; ``"true"``: it must not).
 """
 
 from __future__ import annotations
@@ -71,14 +72,25 @@ def allowed(policy: dict[str, Any], access: Access, table_arn: str) -> bool:
             continue
         if not any(fnmatchcase(resource, pattern) for pattern in statement["Resource"]):
             continue
-        condition = statement.get("Condition")
-        if condition:
-            patterns = condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-            if not all(any(fnmatchcase(key, pattern) for pattern in patterns)
-                       for key in access.leading_keys):
-                continue
-        return True
+        if conditions_hold(statement.get("Condition", {}), access.leading_keys):
+            return True
     return False
+
+
+def conditions_hold(condition: dict[str, Any], leading_keys: tuple[str, ...]) -> bool:
+    """Every operator of the block (IAM ANDs them), for the one key our policies condition."""
+    for operator, keys in condition.items():
+        value = keys["dynamodb:LeadingKeys"]
+        if operator == "ForAllValues:StringLike":
+            if not all(any(fnmatchcase(key, pattern) for pattern in value)
+                       for key in leading_keys):
+                return False
+        elif operator == "Null":
+            if (value == "true") != (not leading_keys):
+                return False
+        else:
+            raise AssertionError(f"no IAM model for {operator}")
+    return True
 
 
 def parse_request(headers: Any, body: bytes) -> tuple[str, dict[str, Any], str]:

@@ -16,8 +16,10 @@ Design notes:
   statement grants ``Scan`` on tenant data.
 - Tenant roles get no index ARNs: an index's partition key is not the tenant id, so
   ``LeadingKeys`` could not confine it.
-- ``ForAllValues`` is vacuously true when a request carries no leading key (``Scan``), which is
-  one more reason ``Scan`` is never granted on tenant data.
+- ``ForAllValues`` is vacuously true when a request carries no leading key (a ``Scan``, a
+  ``PartiQL`` statement): every ``LeadingKeys`` condition therefore comes with
+  ``Null: false``, so a request naming no partition key is denied even if a later grant
+  allowed its action (and ``Scan`` is still never granted on tenant data).
 """
 
 from __future__ import annotations
@@ -67,7 +69,9 @@ def _statement(actions: tuple[str, ...], resources: list[str],
                                  "Resource": resources}
     if leading_keys is not None:
         statement["Condition"] = {
-            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}}
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys},
+            # ForAllValues is true of a request naming no key at all: this makes one required.
+            "Null": {"dynamodb:LeadingKeys": "false"}}
     return statement
 
 

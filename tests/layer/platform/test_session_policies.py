@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ from tenant_context.platform.session_policies import (
 )
 from tenant_context.tenancy import POOLED_DEPLOYMENT, Role, tenant_key_prefix
 from tenant_context.tenant_services import TENANT_SERVICES, TenantService, TenantServices
-from tests.support.iam_evaluation import Access, allowed
+from tests.support.iam_evaluation import Access, allowed, conditions_hold
 
 PREFIX = "arn:aws:dynamodb:us-east-1:123456789012"
 RESOURCES = PolicyResources.for_tables(
@@ -59,7 +60,9 @@ def grants(role: Role, pooled: bool = True, tenant: str = TENANT
 
 
 def leading_keys(condition: object) -> list[str]:
+    """The condition's key patterns; every such condition also requires a key (``Null``)."""
     assert isinstance(condition, dict)
+    assert condition["Null"] == {"dynamodb:LeadingKeys": "false"}
     keys = condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
     assert isinstance(keys, list)
     return keys
@@ -96,7 +99,8 @@ def test_tenant_admin_reaches_its_own_rows_and_its_pooled_data() -> None:
     policy = grants(Role.TENANT_ADMIN)
     assert policy[arn("tenants")] == ({"dynamodb:GetItem", "dynamodb:UpdateItem"},
                                       {"ForAllValues:StringLike":
-                                       {"dynamodb:LeadingKeys": [TENANT]}})
+                                       {"dynamodb:LeadingKeys": [TENANT]},
+                                       "Null": {"dynamodb:LeadingKeys": "false"}})
     actions, condition = policy[arn("users")]
     assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                        "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
@@ -222,3 +226,43 @@ def test_the_assumed_role_allows_exactly_the_union_of_session_policies() -> None
                 union.setdefault(resource, set()).update(actions)
     assert granted == union
     assert not any(action == "*" for actions in granted.values() for action in actions)
+
+
+KEYS = "dynamodb:LeadingKeys"
+FOR_ALL = {"ForAllValues:StringLike": {KEYS: ["t-*"]}}
+REQUIRED = {"Null": {KEYS: "false"}}
+# IAM's documented semantics (User Guide: "Single-valued vs. multivalued context keys" and the
+# Null condition operator), which the evaluator the other tests rely on must follow.
+SEMANTICS = [
+    (FOR_ALL, (), True),  # ForAllValues of an absent key: vacuously true
+    (FOR_ALL, ("t-1",), True),
+    (FOR_ALL, ("u-1",), False),
+    (FOR_ALL, ("t-1", "u-1"), False),  # every value must match
+    (REQUIRED, (), False),  # Null false: the key must be present
+    (REQUIRED, ("x",), True),
+    ({"Null": {KEYS: "true"}}, (), True),  # Null true: it must be absent
+    ({"Null": {KEYS: "true"}}, ("x",), False),
+    ({**FOR_ALL, **REQUIRED}, (), False),  # the blocks are ANDed: no key, no access
+    ({**FOR_ALL, **REQUIRED}, ("t-1",), True),
+]
+
+
+@pytest.mark.parametrize(("condition", "keys", "holds"), SEMANTICS)
+def test_the_evaluator_follows_iams_documented_condition_semantics(
+        condition: dict[str, Any], keys: tuple[str, ...], holds: bool) -> None:
+    assert conditions_hold(condition, keys) is holds
+
+
+@pytest.mark.parametrize("role", [Role.TENANT_ADMIN, Role.TENANT_USER])
+def test_a_request_naming_no_partition_key_is_denied_whatever_is_granted(role: Role) -> None:
+    """Even a grant a future change might add (``Scan``, a keyless ``Query``) reaches no
+    tenant's data without naming the caller's own partition key."""
+    policy = session_policy(role, TENANT, pooled_data=True, resources=RESOURCES)
+    for statement in policy["Statement"]:  # a careless future grant, on every statement
+        statement["Action"] = [*statement["Action"], "dynamodb:Scan", "dynamodb:Query"]
+    table = POOLED.replace("*", "product")
+    for action in ("dynamodb:Scan", "dynamodb:Query", "dynamodb:GetItem"):
+        assert not allowed(policy, Access(action, table, None, ()), table), action
+    own = Access("dynamodb:Query", table, None, (f"{tenant_key_prefix(TENANT)}1",))
+    assert allowed(policy, own, table)
+    assert not allowed(policy, Access("dynamodb:GetItem", arn("users"), None, ()), arn("users"))
