@@ -87,4 +87,7 @@ def test_a_deactivated_tenant_is_refused_once_its_record_expires_from_the_cache(
         subject.authorizer.authorize(token_event(token, "admin", "GET", "/users"))
     world.set_active(tenant, True)
     subject.clock.advance(31)
+    assert subject.assume_role.count == 1
     subject.authorizer.authorize(token_event(token, "admin", "GET", "/users"))
+    # Its credentials were dropped when it was seen deactivated: new ones after activation.
+    assert subject.assume_role.count == 2

@@ -16,7 +16,7 @@ from chalicelib.tenant_authorizer.credential_vendor import CredentialVendor
 from chalicelib.tenant_authorizer.directory import Directory
 from chalicelib.tenant_authorizer.route_rules import ApiKind, allowed_routes
 from chalicelib.tenant_authorizer.tokens import TokenVerifier, bearer_token
-from chalicelib.tenant_authorizer.unauthorized import Unauthorized
+from chalicelib.tenant_authorizer.unauthorized import TenantDeactivated, Unauthorized
 from tenant_context.platform.definitions import OPERATIONS_PLAN_NAME
 from tenant_context.service.context import TenantContext
 
@@ -31,7 +31,11 @@ class TenantAuthorizer:
     def authorize(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Raises ``Unauthorized`` (401); a policy without the requested route means 403."""
         method_arn = _method_arn(event.get("methodArn"))
-        caller = self._verifier.verify(bearer_token(event.get("authorizationToken")))
+        try:
+            caller = self._verifier.verify(bearer_token(event.get("authorizationToken")))
+        except TenantDeactivated as refused:
+            self._credentials.forget(refused.tenant_id)
+            raise
         api = self._api_kind(method_arn.api_id, caller)
         rules = allowed_routes(api, caller)
         response = APIGatewayAuthorizerResponse(

@@ -1,5 +1,7 @@
 """Scoped credentials: STS AssumeRole with the caller's session policy, cached per
-(tenant, role) until shortly before they expire, not per token.
+(tenant, role) until shortly before they expire, not per token, and dropped as soon as the
+tenant is seen deactivated (``forget``): nothing of a deactivated tenant's stays in the cache
+for a later reactivation, or a mistake, to hand out.
 
 The refresh margin (300 s) exceeds API Gateway's authorizer cache TTL (60 s), so credentials
 handed out with a cached policy never expire while API Gateway still replays them.
@@ -57,3 +59,9 @@ class CredentialVendor:
             )
             self._cache[key] = (expiration.timestamp(), credentials)
             return credentials
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop every cached credential of ``tenant_id`` (its tenant was deactivated)."""
+        with self._lock:
+            for key in [key for key in self._cache if key[0] == tenant_id]:
+                del self._cache[key]

@@ -31,7 +31,7 @@ from typing import Any
 import jwt
 
 from chalicelib.tenant_authorizer.directory import Directory
-from chalicelib.tenant_authorizer.unauthorized import Unauthorized
+from chalicelib.tenant_authorizer.unauthorized import TenantDeactivated, Unauthorized
 from tenant_context.platform.definitions import TENANT_ID_ATTRIBUTE, USER_ROLE_ATTRIBUTE
 from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.service.context import TenantContext
@@ -189,6 +189,6 @@ class TokenVerifier:
         if claims.get(TENANT_ID_ATTRIBUTE) != tenant.tenant_id:
             raise Unauthorized("tenant claim changed between reads")
         if not tenant.is_active:
-            raise Unauthorized(f"tenant {tenant.tenant_id} is deactivated")
+            raise TenantDeactivated(tenant.tenant_id)
         return TenantContext(tenant.tenant_id, tenant.tier, user_name, role, pool.user_pool_id,
                              None)

@@ -10,3 +10,11 @@ class Unauthorized(Exception):  # noqa: N818 - named after the API Gateway contr
     def __init__(self, reason: str) -> None:
         super().__init__("Unauthorized")
         self.reason = reason  # logged, never returned (it would help an attacker)
+
+
+class TenantDeactivated(Unauthorized):
+    """The caller's tenant is deactivated: its cached credentials are dropped too."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"tenant {tenant_id} is deactivated")
+        self.tenant_id = tenant_id
