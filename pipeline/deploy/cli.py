@@ -188,8 +188,9 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
     return problems + common_problems(args)
 
 
-def common_problems(args: argparse.Namespace) -> list[str]:
-    """What is wrong with the ``common_options`` (each names its make variable)."""
+def common_problems(args: argparse.Namespace, needs_bucket: bool = True) -> list[str]:
+    """What is wrong with the ``common_options`` (each names its make variable).
+    ``needs_bucket``: False for a command that uploads to a bucket of its own."""
     problems = []
     if args.stack_timeout_minutes < 1:
         problems.append(f"--stack-timeout-minutes {args.stack_timeout_minutes} "
@@ -201,7 +202,7 @@ def common_problems(args: argparse.Namespace) -> list[str]:
         if args.dry_run:
             problems.append("--dry-run (DRY_RUN=1) is for --target aws (TARGET=aws) only")
         return problems
-    if not args.bucket:
+    if needs_bucket and not args.bucket:
         problems.append("missing --bucket (BUCKET=...): the S3 bucket, in the stacks' region, "
                         "that artifacts and templates are uploaded to")
     if args.command == "pooled" and not args.admin_email:

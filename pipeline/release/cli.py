@@ -225,9 +225,8 @@ def _deployments(args: argparse.Namespace, tools: Tools) -> Deployments:
 
 def _rollout(args: argparse.Namespace, tools: Tools) -> int:
     settings = _rollout_settings(args)
-    problems = deploy_cli.common_problems(args)
-    if args.target == AWS and not args.from_here:  # the pipeline has its own bucket
-        problems = [problem for problem in problems if not problem.startswith("missing --bucket")]
+    # Handing a release to the pipeline uploads to the pipeline's own bucket.
+    problems = deploy_cli.common_problems(args, needs_bucket=args.from_here)
     if problems:
         raise UsageProblem("; ".join(problems))
     approve = _asking(tools) if args.approve_waves else always
