@@ -3,9 +3,11 @@
 Runs against an in-process emulator with a real tenant admin and real tokens:
 - baseline: one bare RS256 verification with PyJWT (the floor any authorizer pays);
 - warm path: the full authorizer with keys, records and credentials cached;
-- cold path: a new authorizer per call (settings scan, tenant read, JWKS fetch and STS
-  AssumeRole against the emulator over loopback HTTP), as after a Lambda cold start.
-Figures are printed, not asserted.
+- cold path: a new authorizer per call, as after a Lambda cold start: its boto3 clients, one
+  batch read (the tenant's and user's records, the deployment row, the gateway settings), a
+  JWKS fetch and STS AssumeRole against the emulator over loopback HTTP. Its AWS operations are
+  counted too (the pools come from configuration: no settings scan).
+Figures are printed, not asserted; the last line puts the three p50s side by side.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import boto3
 import jwt
 
 from chalicelib.tenant_authorizer.factory import build_authorizer
@@ -24,6 +27,7 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import LocalUrls, boot
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.tenancy import Role
+from tests.support.counting import CountingKeyClients, OperationLog
 from tests.support.gateway_policy import token_event
 from tests.support.moto_server import clients_for, running_emulator
 from tests.support.world import World, issuer
@@ -74,13 +78,30 @@ def main() -> None:
         warm_authorizer = build_authorizer(config)
         warm_authorizer.authorize(event)  # fill every cache once
         warm = timed(lambda: warm_authorizer.authorize(event), WARM_CALLS)
-        cold = timed(lambda: build_authorizer(config).authorize(event), COLD_CALLS)
+        aws_calls, keys = OperationLog(), CountingKeyClients()
+
+        def cold_start() -> None:
+            """What ``build_authorizer`` does without clients, with its calls counted."""
+            dynamodb = boto3.client("dynamodb", region_name=config.region)
+            sts = boto3.client("sts", region_name=config.region)
+            aws_calls.watch(dynamodb)
+            aws_calls.watch(sts)
+            build_authorizer(config, dynamodb=dynamodb, sts=sts,
+                             key_client_factory=keys.factory()).authorize(event)
+
+        cold = timed(cold_start, COLD_CALLS)
+        calls = aws_calls.take()
+        per_call = calls[:len(calls) // COLD_CALLS]
 
         print("Tenant authorizer, TenantAdmin token on the admin API (loopback emulator)")
         baseline_p50 = statistics.median(verify) * 1000
         report("baseline: PyJWT RS256 verify only", verify)
         report("warm path (all cached)", warm, baseline_p50)
         report("cold path (nothing cached)", cold, baseline_p50)
+        print(f"p50s: bare verify {baseline_p50:.3f} ms | warm path "
+              f"{statistics.median(warm) * 1000:.3f} ms | cold path "
+              f"{statistics.median(cold) * 1000:.3f} ms ({len(per_call)} AWS calls: "
+              f"{', '.join(per_call)}; {keys.fetches / COLD_CALLS:g} JWKS fetch)")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,12 @@ class Env(StrEnum):
     # Each tenant service's table: ``table_variable`` (not members: the registry names them).
     # The tenant authorizer.
     TENANT_ACCESS_ROLE_ARN = auto()
+    # The two pools it always knows: Refs in its template, locally the emulator's pools (set by
+    # the local stand-in from what the bootstrap recorded). Not read from the settings table.
+    OPERATIONS_USER_POOL_ID = auto()
+    OPERATIONS_APP_CLIENT_ID = auto()
+    POOLED_USER_POOL_ID = auto()
+    POOLED_APP_CLIENT_ID = auto()
     AUTHORIZER_SETTINGS_TTL_SECONDS = auto()
     AUTHORIZER_TENANT_TTL_SECONDS = auto()
     AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS = auto()

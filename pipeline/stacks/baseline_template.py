@@ -19,6 +19,7 @@ from tenant_context.platform.definitions import (
     CONTROL_PLANE_TABLES,
     OPERATIONS_POOL,
     PLATFORM,
+    POOLED_TENANT_POOL,
     SETTINGS_TABLE,
     SYSTEM_ADMIN_USER_NAME,
     TENANT_DETAILS_TABLE,
@@ -41,15 +42,15 @@ SYSTEM_ADMIN_USER = "SystemAdminUser"
 
 
 def _authorizer_statements() -> list[dict[str, Any]]:
-    """The authorizer reads settings, tenants and deployments, and assumes the access role."""
+    """The authorizer reads settings, tenants, users and deployments by key (one batch for a
+    verified token, single reads otherwise), and assumes the access role."""
     def table_arn(name: str) -> dict[str, str]:
         return {"Fn::Sub": f"{cfn.ARN_PREFIX}:table/{name}"}
 
     return [
-        {"Effect": "Allow", "Action": ["dynamodb:Scan"],
-         "Resource": [table_arn(SETTINGS_TABLE.name)]},
-        {"Effect": "Allow", "Action": ["dynamodb:GetItem"],
-         "Resource": [table_arn(TENANT_DETAILS_TABLE.name),
+        {"Effect": "Allow", "Action": ["dynamodb:BatchGetItem", "dynamodb:GetItem"],
+         "Resource": [table_arn(SETTINGS_TABLE.name),
+                      table_arn(TENANT_DETAILS_TABLE.name),
                       table_arn(TENANT_USER_MAPPING_TABLE.name),
                       table_arn(TENANT_STACK_MAPPING_TABLE.name)]},
         # By name, not GetAtt: the access role's trust policy already refers to this role.
@@ -87,6 +88,13 @@ def baseline_merge_template() -> dict[str, Any]:
         "Environment": {"Variables": {
             **{table.env_var: cfn.ref(table.logical_id) for table in CONTROL_PLANE_TABLES},
             Env.TENANT_ACCESS_ROLE_ARN: cfn.get_att(TENANT_ACCESS_ROLE, "Arn"),
+            # The pools it always knows, from the pools themselves: no settings read on a cold
+            # start. (The admin API's ids cannot come this way: that API refers to this
+            # function, so a Ref back would be a cycle. They stay in the settings table.)
+            Env.OPERATIONS_USER_POOL_ID: cfn.ref(OPERATIONS_POOL.logical_id),
+            Env.OPERATIONS_APP_CLIENT_ID: cfn.ref(OPERATIONS_POOL.client_logical_id),
+            Env.POOLED_USER_POOL_ID: cfn.ref(POOLED_TENANT_POOL.logical_id),
+            Env.POOLED_APP_CLIENT_ID: cfn.ref(POOLED_TENANT_POOL.client_logical_id),
             Env.POWERTOOLS_SERVICE_NAME: "tenant-authorizer",
         }},
     }}

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from chalicelib.tenant_authorizer import handler
+from chalicelib.tenant_authorizer.factory import pool_environment
 from chalicelib.tenant_authorizer.unauthorized import Unauthorized
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from tenant_context.tenancy import Role
@@ -39,9 +40,14 @@ LAMBDA_CONTEXT = types.SimpleNamespace(
 
 
 @pytest.fixture
-def entry_point(baseline: BaselineResult) -> Iterator[Any]:
+def entry_point(baseline: BaselineResult, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The function as Lambda imports it, cold: the environment is the authorizer's own stage
-    (as its template sets it) over the session's emulator settings."""
+    (as its template sets it) over the session's emulator settings, plus the pools its
+    template's Refs give it (here the baseline's own pools, as the local stand-in sets them)."""
+    settings = baseline.settings
+    for variable, value in pool_environment(settings.operations_pool,
+                                            settings.pooled_pool).items():
+        monkeypatch.setenv(variable, value)
     app = load_app("authorizer")
     assert set(local_stage_environment("authorizer")) - {"AWS_DEFAULT_REGION"}
     handler._authorizer = None  # a cold start: built from the environment on the first event

@@ -1,6 +1,6 @@
 """The authorizer built exactly as in production (``build_authorizer``), with collaborators the
 tests can observe: a counted STS client (and the parameters of every AssumeRole it sends),
-counted JWKS fetches and a clock they move."""
+every AWS operation of its own clients in order, counted JWKS fetches and a clock they move."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from chalicelib.tenant_authorizer.factory import build_authorizer
 from pipeline.local_cloud.api_gateway.builtin_authorizer import authorizer_environment
 from tenant_context.config import PlatformConfig
 from tests.support.clock import FakeClock
-from tests.support.counting import CallCounter, CountingKeyClients
+from tests.support.counting import CallCounter, CountingKeyClients, OperationLog
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -33,6 +33,7 @@ class AuthorizerUnderTest:
     # The API parameters of every AssumeRole, as the authorizer handed them to botocore: the
     # emulator enforces no session policy, so the policy SENT is what the tests must check.
     assumed: list[dict[str, Any]] = field(default_factory=list)
+    aws_calls: OperationLog = field(default_factory=OperationLog)  # its DynamoDB and STS calls
 
 
 def build(**key_options: float) -> AuthorizerUnderTest:
@@ -53,4 +54,6 @@ def build(**key_options: float) -> AuthorizerUnderTest:
         subject.assumed.append(dict(params))
 
     sts.meta.events.register("provide-client-params.sts.AssumeRole", record)
+    subject.aws_calls.watch(dynamodb)
+    subject.aws_calls.watch(sts)
     return subject

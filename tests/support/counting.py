@@ -22,6 +22,26 @@ class CallCounter:
         self.count += 1
 
 
+class OperationLog:
+    """Every AWS operation the watched boto3 clients send, in order (``"dynamodb.GetItem"``),
+    via botocore's event hooks: what a cold path costs, counted rather than timed."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def watch(self, client: BaseClient) -> None:
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-call.{service}", self._seen)
+
+    def _seen(self, model: Any, **_: Any) -> None:
+        self.calls.append(f"{model.service_model.service_id.hyphenize()}.{model.name}")
+
+    def take(self) -> list[str]:
+        """The operations since the last ``take``."""
+        taken, self.calls = self.calls, []
+        return taken
+
+
 class CountingKeyClients:
     """A PyJWKClient factory whose clients count real JWKS fetches."""
 

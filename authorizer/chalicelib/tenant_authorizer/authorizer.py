@@ -17,7 +17,6 @@ from chalicelib.tenant_authorizer.directory import Directory
 from chalicelib.tenant_authorizer.route_rules import ApiKind, allowed_routes
 from chalicelib.tenant_authorizer.tokens import TokenVerifier, bearer_token
 from chalicelib.tenant_authorizer.unauthorized import TenantDeactivated, Unauthorized
-from tenant_context.platform.definitions import OPERATIONS_PLAN_NAME
 from tenant_context.service.context import TenantContext
 
 
@@ -71,7 +70,7 @@ class TenantAuthorizer:
     def _usage_key(self, caller: TenantContext) -> str:
         """The API key whose usage plan throttles this caller (tier's or tenant's own)."""
         if caller.is_operations:
-            return self._directory.settings().api_keys.get(OPERATIONS_PLAN_NAME, "")
+            return self._directory.settings().operations_api_key
         tenant = self._directory.tenant(caller.tenant_id)
         return tenant.api_key if tenant else ""
 

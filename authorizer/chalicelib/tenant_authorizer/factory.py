@@ -15,7 +15,7 @@ import jwt
 from chalicelib.tenant_authorizer.authorizer import TenantAuthorizer
 from chalicelib.tenant_authorizer.credential_vendor import CredentialVendor
 from chalicelib.tenant_authorizer.directory import Directory, DirectoryTables
-from chalicelib.tenant_authorizer.tokens import PoolKeys, TokenVerifier
+from chalicelib.tenant_authorizer.tokens import KnownPools, PoolKeys, TokenVerifier
 from chalicelib.tenant_authorizer.ttl_cache import TtlCache
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.errors import ConfigurationError
@@ -26,6 +26,7 @@ from tenant_context.platform.definitions import (
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
 )
+from tenant_context.platform.platform_settings import PoolRef
 from tenant_context.platform.session_policies import PolicyResources, session_policy
 from tenant_context.tenancy import Role
 
@@ -51,6 +52,28 @@ def policy_resources(config: PlatformConfig) -> PolicyResources:
     )
 
 
+def configured_pools(config: PlatformConfig) -> KnownPools:
+    """The operations and pooled pools, from the function's configuration: in AWS its template
+    fills them with Refs to the pools of the same stack; locally the stand-in sets them from the
+    emulator's pools (``pipeline.local_cloud.api_gateway.builtin_authorizer``). Nothing falls
+    back to the settings table: a missing one is a configuration error, found on the first
+    authorization rather than hidden behind a read on every cold start."""
+    return KnownPools(
+        operations=PoolRef(config.require(Env.OPERATIONS_USER_POOL_ID),
+                           config.require(Env.OPERATIONS_APP_CLIENT_ID)),
+        pooled=PoolRef(config.require(Env.POOLED_USER_POOL_ID),
+                       config.require(Env.POOLED_APP_CLIENT_ID)),
+    )
+
+
+def pool_environment(operations: PoolRef, pooled: PoolRef) -> dict[str, str]:
+    """The variables ``configured_pools`` reads, for these pools (what a deployer sets)."""
+    return {Env.OPERATIONS_USER_POOL_ID: operations.user_pool_id,
+            Env.OPERATIONS_APP_CLIENT_ID: operations.app_client_id,
+            Env.POOLED_USER_POOL_ID: pooled.user_pool_id,
+            Env.POOLED_APP_CLIENT_ID: pooled.app_client_id}
+
+
 def build_authorizer(config: PlatformConfig, *, dynamodb: DynamoDBClient | None = None,
                      sts: STSClient | None = None,
                      clock: Callable[[], float] = time.monotonic,
@@ -63,6 +86,7 @@ def build_authorizer(config: PlatformConfig, *, dynamodb: DynamoDBClient | None 
         dynamodb = dynamodb or boto3.client("dynamodb", region_name=config.region)
         sts = sts or boto3.client("sts", region_name=config.region)
     resources = policy_resources(config)
+    pools = configured_pools(config)
     directory = Directory(
         dynamodb,
         DirectoryTables(
@@ -86,7 +110,7 @@ def build_authorizer(config: PlatformConfig, *, dynamodb: DynamoDBClient | None 
         return session_policy(role, tenant_id, pooled_data=pooled_data, resources=resources)
 
     return TenantAuthorizer(
-        TokenVerifier(directory, PoolKeys(config.cognito_jwks_url, key_client_factory),
+        TokenVerifier(directory, pools, PoolKeys(config.cognito_jwks_url, key_client_factory),
                       config.cognito_issuer),
         directory,
         CredentialVendor(sts, config.require(Env.TENANT_ACCESS_ROLE_ARN), policy_for,

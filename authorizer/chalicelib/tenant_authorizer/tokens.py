@@ -7,19 +7,22 @@ configuration. Only then are ``iss``, ``aud`` (that pool's app client), ``token_
 ``exp`` checked on the verified token, and only RS256 is accepted (``none`` and HS* never).
 
 Nothing an unverified token says may cost a read when it can be avoided: for the two pools
-that are always known (from the settings) the signature is verified FIRST, and only a verified
-tenant claim selects a tenant record. Only a pool id outside the settings (perhaps a Platinum
-tenant's own) needs the claimed tenant's record before verification, because that record is
-what says which pool and app client are valid; the directory remembers unknown tenant ids
-briefly and apart from real records, so junk neither repeats reads nor evicts real tenants.
+that are always known (from the function's configuration: ``KnownPools``) the signature is
+verified FIRST, and only a verified tenant claim selects a tenant record. Only a pool id outside
+the configuration (perhaps a Platinum tenant's own) needs the claimed tenant's record before
+verification, because that record is what says which pool and app client are valid; the
+directory remembers unknown tenant ids briefly and apart from real records, so junk neither
+repeats reads nor evicts real tenants.
 
 Cognito signs every pool of an account with its own keys; the emulator signs every pool with
 ONE key, so locally only the ``iss``/``aud`` checks tell pools apart. Both are always checked.
 
-Finally the caller must be a user the control plane knows: enabled, with the role the token
-claims. Cognito refuses users' writes to their own tenant and role attributes (the app clients'
-WriteAttributes exclude them); this check makes a changed attribute, a role change by an admin,
-or a disabled user count within the user cache TTL, in AWS and in the emulator alike.
+Once the signature is verified, every record the decision needs (tenant, user, deployment row,
+gateway settings) is read in one batch (``Directory.read_ahead``), and the checks read the
+caches. Finally the caller must be a user the control plane knows: enabled, with the role the
+token claims. Cognito refuses users' writes to their own tenant and role attributes (the app
+clients' WriteAttributes exclude them); this check makes a changed attribute, a role change by
+an admin, or a disabled user count within the user cache TTL, in AWS and in the emulator alike.
 """
 
 from __future__ import annotations
@@ -33,12 +36,26 @@ import jwt
 from chalicelib.tenant_authorizer.directory import Directory
 from chalicelib.tenant_authorizer.unauthorized import TenantDeactivated, Unauthorized
 from tenant_context.platform.definitions import TENANT_ID_ATTRIBUTE, USER_ROLE_ATTRIBUTE
+from tenant_context.platform.platform_settings import PoolRef
 from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.service.context import TenantContext
-from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, is_tenant_id
+from tenant_context.tenancy import (
+    OPERATIONS_TENANT_ID,
+    POOLED_DEPLOYMENT,
+    Role,
+    is_tenant_id,
+)
 
 ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 8192  # Cognito ID tokens are ~1-2 KB; refuse to parse megabytes
+
+
+@dataclass(frozen=True)
+class KnownPools:
+    """The pools whose tokens need no tenant record to be verified (configuration)."""
+
+    operations: PoolRef
+    pooled: PoolRef
 
 
 @dataclass(frozen=True)
@@ -85,9 +102,10 @@ def bearer_token(header: object) -> str:
 
 
 class TokenVerifier:
-    def __init__(self, directory: Directory, keys: PoolKeys,
+    def __init__(self, directory: Directory, pools: KnownPools, keys: PoolKeys,
                  issuer: Callable[[str], str]) -> None:
         self._directory = directory
+        self._pools = pools
         self._keys = keys
         self._issuer = issuer
         self._issuer_prefix = issuer("")
@@ -125,14 +143,16 @@ class TokenVerifier:
         if not isinstance(issuer, str) or not issuer.startswith(self._issuer_prefix):
             raise Unauthorized("issuer is not a Cognito pool of this region")
         pool_id = issuer.removeprefix(self._issuer_prefix)
-        settings = self._directory.settings()
-        if pool_id == settings.operations_pool.user_pool_id:
-            client_id = settings.operations_pool.app_client_id
-            return KnownPool(pool_id, client_id, None), self._decode(token, kid, pool_id,
-                                                                      client_id)
-        if pool_id == settings.pooled_pool.user_pool_id:
-            client_id = settings.pooled_pool.app_client_id
+        if pool_id == self._pools.operations.user_pool_id:
+            client_id = self._pools.operations.app_client_id
             claims = self._decode(token, kid, pool_id, client_id)
+            self._read_ahead(OPERATIONS_TENANT_ID, claims, None)
+            return KnownPool(pool_id, client_id, None), claims
+        if pool_id == self._pools.pooled.user_pool_id:
+            client_id = self._pools.pooled.app_client_id
+            claims = self._decode(token, kid, pool_id, client_id)
+            # The pooled pool's tenants are pooled tenants: their deployment is the pooled one.
+            self._read_ahead(claims.get(TENANT_ID_ATTRIBUTE), claims, POOLED_DEPLOYMENT)
             tenant = self._registered_tenant(claims.get(TENANT_ID_ATTRIBUTE), pool_id)
             if tenant.app_client_id != client_id:
                 raise Unauthorized(f"pool {pool_id} is not registered for tenant "
@@ -142,8 +162,22 @@ class TokenVerifier:
         # selects which record to compare against; the record, not the token, says which pool
         # and client are valid.
         tenant = self._registered_tenant(unverified.get(TENANT_ID_ATTRIBUTE), pool_id)
-        return (KnownPool(pool_id, tenant.app_client_id, tenant),
-                self._decode(token, kid, pool_id, tenant.app_client_id))
+        claims = self._decode(token, kid, pool_id, tenant.app_client_id)
+        self._read_ahead(tenant.tenant_id, claims, tenant.tier.deployment_for(tenant.tenant_id))
+        return KnownPool(pool_id, tenant.app_client_id, tenant), claims
+
+    def _read_ahead(self, tenant_id: object, claims: dict[str, Any],
+                    deployment_id: str | None) -> None:
+        """One batch read of what the checks below will look up, from VERIFIED claims only;
+        claims the checks will refuse anyway select nothing."""
+        user_name = claims.get("cognito:username")
+        if not isinstance(user_name, str) or not user_name:
+            return
+        if tenant_id == OPERATIONS_TENANT_ID:
+            self._directory.read_ahead(user=(OPERATIONS_TENANT_ID, user_name))
+        elif is_tenant_id(tenant_id):
+            self._directory.read_ahead(user=(tenant_id, user_name), tenant_id=tenant_id,
+                                       deployment_id=deployment_id)
 
     def _registered_tenant(self, tenant_id: object, pool_id: str) -> TenantRecord:
         if not is_tenant_id(tenant_id):

@@ -24,6 +24,20 @@ class PoolRef:
     app_client_id: str
 
 
+ADMIN_API_IDS = "apiIds-admin"  # the admin API's ids, comma-separated
+
+
+def api_key_setting(plan: str) -> str:
+    """The setting holding the value of ``plan``'s shared API key. By name, so a reader that
+    needs one or two settings (the authorizer) reads those items by key, not the table."""
+    return f"apiKey-{plan}"
+
+
+def api_ids(value: str) -> frozenset[str]:
+    """The ids in a comma-separated setting (``ADMIN_API_IDS``)."""
+    return frozenset(filter(None, value.split(",")))
+
+
 @dataclass(frozen=True)
 class PlatformSettings:
     operations_pool: PoolRef
@@ -38,10 +52,10 @@ class PlatformSettings:
             "appClientId-operations": self.operations_pool.app_client_id,
             "userPoolId-pooled": self.pooled_pool.user_pool_id,
             "appClientId-pooled": self.pooled_pool.app_client_id,
-            "apiIds-admin": ",".join(sorted(self.admin_api_ids)),
+            ADMIN_API_IDS: ",".join(sorted(self.admin_api_ids)),
             "apiGatewayUrl-admin": self.admin_api_url,
         }
-        values |= {f"apiKey-{plan}": key for plan, key in self.api_keys.items()}
+        values |= {api_key_setting(plan): key for plan, key in self.api_keys.items()}
         return values
 
     def to_items(self) -> list[dict[str, str]]:
@@ -60,7 +74,7 @@ class PlatformSettings:
         return cls(
             operations_pool=PoolRef(need("userPoolId-operations"), need("appClientId-operations")),
             pooled_pool=PoolRef(need("userPoolId-pooled"), need("appClientId-pooled")),
-            admin_api_ids=frozenset(filter(None, need("apiIds-admin").split(","))),
+            admin_api_ids=api_ids(need(ADMIN_API_IDS)),
             admin_api_url=need("apiGatewayUrl-admin"),
             api_keys={name.removeprefix("apiKey-"): value for name, value in values.items()
                       if name.startswith("apiKey-") and value},

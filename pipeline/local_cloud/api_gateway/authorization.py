@@ -96,5 +96,5 @@ def emulator_authorizer(emulator_url: str, clients: AwsClients) -> TenantAuthori
     """The authorizer as every ``chalice local`` process builds it, but pointed at the emulator
     by configuration and clients passed in, leaving this process's environment untouched."""
     config = PlatformConfig.from_environ(
-        {**authorizer_environment(), Env.AWS_ENDPOINT_URL: emulator_url})
+        {**authorizer_environment(dynamodb=clients.dynamodb), Env.AWS_ENDPOINT_URL: emulator_url})
     return build_authorizer(config, dynamodb=clients.dynamodb, sts=clients.sts)

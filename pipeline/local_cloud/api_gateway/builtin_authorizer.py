@@ -10,7 +10,11 @@ plays the two parts of API Gateway that ``chalice local`` lacks:
   is mapped back to the id ``chalice local`` checks against;
 - the 401: an ``Unauthorized`` becomes ``chalice local``'s 401 response.
 The authorizer reads its own configuration (``authorizer/.chalice/config.json``, stage
-``local``), as its Lambda function reads the environment its template gives it.
+``local``), as its Lambda function reads the environment its template gives it. One part of that
+environment a static file cannot hold: the two pools it always knows, which its template fills
+with ``Ref``s and which the emulator creates with ids of its own. The stand-in plays
+CloudFormation's part there: it sets them to the pools the local deployer (the bootstrap)
+created and recorded in the settings table, once, when it builds a process's authorizer.
 """
 
 from __future__ import annotations
@@ -19,19 +23,25 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 from chalice import Chalice
 from chalice.app import AuthRequest, ChaliceAuthorizer
 from chalice.local import NotAuthorizedError
 
 from chalicelib.tenant_authorizer.authorizer import TenantAuthorizer
-from chalicelib.tenant_authorizer.factory import build_authorizer
+from chalicelib.tenant_authorizer.factory import build_authorizer, pool_environment
 from chalicelib.tenant_authorizer.handler import handle
 from chalicelib.tenant_authorizer.unauthorized import Unauthorized
 from pipeline.project import PROJECT_ROOT
 from tenant_context.config import Env, PlatformConfig
+from tenant_context.platform.definitions import SETTINGS_TABLE
+from tenant_context.platform.platform_settings import read_settings
 from tenant_context.service.route_authorizer import AUTHORIZER_NAME
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 AUTHORIZER_CONFIG = PROJECT_ROOT / "authorizer" / ".chalice" / "config.json"
 LOCAL_STAGE = "local"
@@ -40,13 +50,19 @@ _lock = threading.Lock()
 _local_authorizer: TenantAuthorizer | None = None
 
 
-def authorizer_environment(config_file: Path = AUTHORIZER_CONFIG,
-                           stage: str = LOCAL_STAGE) -> dict[str, str]:
-    """The process environment overlaid with the authorizer's own stage variables."""
+def authorizer_environment(config_file: Path = AUTHORIZER_CONFIG, stage: str = LOCAL_STAGE, *,
+                           dynamodb: DynamoDBClient | None = None) -> dict[str, str]:
+    """The process environment overlaid with the authorizer's own stage variables and the
+    emulator's pools (see the module notes), read with ``dynamodb`` (by default a client of
+    whatever ``AWS_ENDPOINT_URL`` names)."""
     config = json.loads(config_file.read_text())
     variables = {**config.get("environment_variables", {}),
                  **config.get("stages", {}).get(stage, {}).get("environment_variables", {})}
-    return {**os.environ, **variables}
+    environment = {**os.environ, **variables}
+    config = PlatformConfig.from_environ(environment)
+    settings = read_settings(dynamodb or boto3.client("dynamodb", region_name=config.region),
+                             config.require(SETTINGS_TABLE.env_var))
+    return environment | pool_environment(settings.operations_pool, settings.pooled_pool)
 
 
 def local_authorizer() -> TenantAuthorizer:

@@ -25,6 +25,8 @@ from pipeline.stacks.safe_release import ALIAS, CANARY, STAGE, alias_of
 from pipeline.stacks.silo_template import TENANT_ID, silo_prefix
 from tenant_context.config import Env
 from tenant_context.platform.definitions import (
+    OPERATIONS_POOL,
+    POOLED_TENANT_POOL,
     TENANT_ACCESS_ROLE_NAME,
     TENANT_ID_ATTRIBUTE,
     USAGE_PLANS,
@@ -103,6 +105,14 @@ def test_each_function_reads_the_settings_its_local_stage_has(
     local = set(local_stage_environment(app)) - LOCAL_ONLY
     if deployment == "silo":
         local.add(Env.SILO_TENANT_ID)  # locally the silo launcher sets it, per tenant
+    if app == "authorizer":  # locally the stand-in sets them to the emulator's pools
+        pools = {Env.OPERATIONS_USER_POOL_ID: OPERATIONS_POOL.logical_id,
+                 Env.OPERATIONS_APP_CLIENT_ID: OPERATIONS_POOL.client_logical_id,
+                 Env.POOLED_USER_POOL_ID: POOLED_TENANT_POOL.logical_id,
+                 Env.POOLED_APP_CLIENT_ID: POOLED_TENANT_POOL.client_logical_id}
+        local |= set(pools)
+        for variable, pool in pools.items():
+            assert properties["Environment"]["Variables"][variable] == {"Ref": pool}
     assert aws == local
     if deployment == "silo":
         assert properties["Environment"]["Variables"]["DATA_ISOLATION"] == "silo"
