@@ -22,7 +22,7 @@ import requests
 from benchmarks.bench_authorizer import report, timed
 from pipeline.local_cloud.api_gateway.authorization import authorizer_step, emulator_authorizer
 from pipeline.local_cloud.api_gateway.front_door import FrontDoor, RouteTable, Upstream
-from pipeline.local_cloud.api_gateway.usage_plans import UsagePlanEnforcer, settings_key_plans
+from pipeline.local_cloud.api_gateway.usage_plans import GatewayKeyPlans, UsagePlanEnforcer
 from pipeline.local_cloud.provisioning.baseline_bootstrap import LocalUrls, bootstrap
 from tenant_context.config import Env
 from tenant_context.platform.invitations import CredentialsFile
@@ -58,7 +58,7 @@ def main() -> None:
                     front_door = FrontDoor(
                         0, routes, authorize=authorize if metered else None,
                         usage_plans=UsagePlanEnforcer(
-                            settings_key_plans(clients.dynamodb),
+                            GatewayKeyPlans(clients.apigateway),
                             shared_deployments=("admin", "pooled")) if metered else None)
                     front_door.start()
                     session = requests.Session()

@@ -38,7 +38,7 @@ import boto3
 from pipeline.local_cloud import processes
 from pipeline.local_cloud.api_gateway.authorization import authorizer_step, emulator_authorizer
 from pipeline.local_cloud.api_gateway.front_door import FrontDoor, RouteTable, Upstream
-from pipeline.local_cloud.api_gateway.usage_plans import UsagePlanEnforcer, settings_key_plans
+from pipeline.local_cloud.api_gateway.usage_plans import GatewayKeyPlans, UsagePlanEnforcer
 from pipeline.local_cloud.chalice_local import (
     SHARED_SERVICES,
     TENANT_SERVICE_APPS,
@@ -144,7 +144,7 @@ class LocalPlatform:
             self.front_door = FrontDoor(
                 self.gateway_port, routes,
                 authorize=authorizer_step(emulator_authorizer(self.emulator.url, clients)),
-                usage_plans=UsagePlanEnforcer(settings_key_plans(clients.dynamodb),
+                usage_plans=UsagePlanEnforcer(GatewayKeyPlans(clients.apigateway),
                                               shared_deployments=(ADMIN_DEPLOYMENT,
                                                                   POOLED_DEPLOYMENT)),
                 after_change=self._changed)

@@ -42,6 +42,7 @@ from pipeline.stacks.service_template import (
 from tenant_context.config import Env
 from tenant_context.platform.definitions import (
     CONTROL_PLANE_TABLES,
+    OPERATIONS_PLAN_NAME,
     OPERATIONS_POOL,
     PLATFORM,
     POOLED_TENANT_POOL,
@@ -93,6 +94,22 @@ def _control_plane_statements() -> list[dict[str, Any]]:
             "cognito-idp:DeleteUserPool", "cognito-idp:DescribeUserPool",
             "cognito-idp:ListUsers", "cognito-idp:ListUsersInGroup"],
          "Resource": [cognito_pools]},
+        *tenant_api_key_statements(),
+    ]
+
+
+def tenant_api_key_statements() -> list[dict[str, Any]]:
+    """Each tenant's own API key: created, listed, enabled or disabled and deleted at
+    registration, tier moves and deactivation, and linked to a usage plan. API Gateway names
+    keys by generated ids, so the keys are not known here; plans are the pooled stack's."""
+    def arn(path: str) -> dict[str, str]:
+        return {"Fn::Sub": f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}::{path}"}
+
+    return [
+        {"Effect": "Allow", "Action": ["apigateway:GET", "apigateway:POST"],
+         "Resource": [arn("/apikeys"), arn("/usageplans/*/keys")]},
+        {"Effect": "Allow", "Action": ["apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"],
+         "Resource": [arn("/apikeys/*")]},
     ]
 
 
@@ -113,10 +130,11 @@ def admin_merge_template() -> Template:
         *crud_statements([SETTINGS_TABLE.name, TENANT_USER_MAPPING_TABLE.name,
                           TENANT_STACK_MAPPING_TABLE.name],
                          ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
-        # A Platinum tenant's own API key goes on its record (nothing else of the record).
-        *crud_statements([TENANT_DETAILS_TABLE.name], ("dynamodb:UpdateItem",)),
-        {"Effect": "Allow", "Action": ["apigateway:GET"], "Resource": [{
-            "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/apikeys/*"}]},
+        *crud_statements([SETTINGS_TABLE.name], ("dynamodb:Scan",)),
+        # A tenant from before per-tenant keys gets its own key, named on its record.
+        *crud_statements([TENANT_DETAILS_TABLE.name],
+                         ("dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem")),
+        *tenant_api_key_statements(),
     ], "deployment-records")
     return with_canary(template, ADMIN_APP_NAME)
 
@@ -143,8 +161,8 @@ def _plan_apis(plan: str) -> list[str]:
     admin = [f"{ADMIN}{REST_API}"]
     if plan in {tier.value for tier in POOLED_TIERS}:
         return [*admin, *(pooled_rest_api(service) for service in TENANT_SERVICES)]
-    # SystemAdmin; Platinum: the admin API only. Each Platinum tenant's stack attaches its own
-    # key to this plan (for the admin API) and to a plan of its own (for its own API).
+    # SystemAdmin; Platinum: the admin API only. A Platinum tenant's own key is on this plan
+    # from its registration (for the admin API); its stack adds the key to a plan of its own.
     return admin
 
 
@@ -160,15 +178,16 @@ def usage_plan_logical_id(plan: str) -> str:
 
 
 def pooled_stack_resources() -> Template:
-    """What the pooled stack holds besides the apps: plans, keys, the edge, the settings."""
+    """What the pooled stack holds besides the apps: plans, the staff's key, the edge, the
+    settings. Tenants' keys are not here: each tenant gets its own at registration."""
     resources: dict[str, Any] = {}
     for plan in USAGE_PLANS.values():
-        plan_id = usage_plan_logical_id(plan.name)
-        resources[plan_id] = cfn.usage_plan(plan, f"{PLATFORM}-{plan.name}",
-                                            _plan_apis(plan.name))
-        resources[api_key_logical_id(plan.name)] = cfn.api_key(f"{PLATFORM}-{plan.name}-key")
-        resources[f"{plan.name}UsagePlanKey"] = cfn.usage_plan_key(
-            cfn.ref(plan_id), cfn.ref(api_key_logical_id(plan.name)))
+        resources[usage_plan_logical_id(plan.name)] = cfn.usage_plan(
+            plan, f"{PLATFORM}-{plan.name}", _plan_apis(plan.name))
+    staff_plan = OPERATIONS_PLAN_NAME
+    resources[api_key_logical_id(staff_plan)] = cfn.api_key(f"{PLATFORM}-{staff_plan}-key")
+    resources[f"{staff_plan}UsagePlanKey"] = cfn.usage_plan_key(
+        cfn.ref(usage_plan_logical_id(staff_plan)), cfn.ref(api_key_logical_id(staff_plan)))
     resources |= cfn.http_edge(f"{PLATFORM}-pooled", edge_routes(pooled_prefix))
     resources[PLATFORM_SETTINGS] = cfn.custom_resource(
         "Custom::PlatformSettings", cfn.get_att(f"{ADMIN}{DEPLOYMENT_RECORDS_FUNCTION}", "Arn"), {
@@ -181,14 +200,14 @@ def pooled_stack_resources() -> Template:
         "AdminApiUrl": cfn.rest_api_url(f"{ADMIN}{REST_API}"),
         "PooledApiIds": [cfn.ref(pooled_rest_api(service)) for service in TENANT_SERVICES],
         "PooledApiUrl": cfn.edge_url(),
-        "ApiKeyIds": {plan: cfn.ref(api_key_logical_id(plan)) for plan in USAGE_PLANS},
+        "ApiKeyIds": {staff_plan: cfn.ref(api_key_logical_id(staff_plan))},
+        "UsagePlanIds": {plan: cfn.ref(usage_plan_logical_id(plan)) for plan in USAGE_PLANS},
     })
     outputs = {
         "AdminApiUrl": {"Value": cfn.rest_api_url(f"{ADMIN}{REST_API}")},
         "PooledApiUrl": {"Value": cfn.edge_url()},
         "DeploymentRecordsArn": {"Value": cfn.get_att(f"{ADMIN}{DEPLOYMENT_RECORDS_FUNCTION}",
                                                       "Arn")},
-        "PlatinumUsagePlanId": {"Value": cfn.ref(usage_plan_logical_id(Tier.PLATINUM.value))},
         # What the tenant pipeline's stack follows to provision Platinum tenants.
         TENANT_STACK_MAPPING_STREAM_OUTPUT: {"Value": cfn.get_att(
             TENANT_STACK_MAPPING_TABLE.logical_id, "StreamArn")},
@@ -199,10 +218,12 @@ def pooled_stack_resources() -> Template:
 def edge_routes(prefix: Callable[[TenantService], str]) -> dict[str, str]:
     """Every tenant service's paths under the deployment's one base URL, and the REST API
     (``prefix(service)`` + ``RestAPI``) serving them: ``/products``, ``/product``,
-    ``/product/{proxy+}`` for the product service, and so on for each registered one."""
+    ``/product/{proxy+}`` and its OpenAPI document ``/products/openapi.json`` for the product
+    service, and so on for each registered one."""
     routes: dict[str, str] = {}
     for service in TENANT_SERVICES:
         rest_api, path = f"{prefix(service)}{REST_API}", service.route_prefix
-        routes |= {f"{path}s": rest_api, path: rest_api, f"{path}/{{proxy+}}": rest_api}
+        routes |= {f"{path}s": rest_api, path: rest_api, f"{path}/{{proxy+}}": rest_api,
+                   service.document_path: rest_api}
     return routes
 

@@ -57,8 +57,6 @@ PARAMETERS: dict[str, Any] = {
                       "Description": "TenantAuthorizerArn of the pooled stack"},
     "DeploymentRecordsArn": {"Type": "String",
                              "Description": "DeploymentRecordsArn of the pooled stack"},
-    "PlatinumUsagePlanId": {"Type": "String",
-                            "Description": "PlatinumUsagePlanId of the pooled stack"},
     "ReservedConcurrency": {"Type": "Number", "Default": 50, "MinValue": 1,
                             "Description": "Concurrent executions kept for each function"},
     "DesiredState": {"Type": "String", "AllowedValues": [state.value for state in DesiredState],
@@ -121,22 +119,24 @@ def silo_stack_resources(edge_routes: dict[str, str]) -> Template:
         **{table.logical_id: _table(table) for table in deployment_data_tables(TENANT_ID)},
         "TenantUsagePlan": cfn.usage_plan(plan, {"Fn::Sub": f"{PLATFORM}-{plan.name}-{TENANT_ID}"},
                                           apis),
-        TENANT_API_KEY: cfn.api_key({"Fn::Sub": f"{PLATFORM}-{plan.name}-{TENANT_ID}-key"}),
+        # The tenant's own key, issued at its registration (on the pooled Platinum plan, for
+        # the admin API): the stack finds it and adds it to the plan of the tenant's own API.
+        TENANT_API_KEY: cfn.custom_resource("Custom::TenantApiKey",
+                                            cfn.ref("DeploymentRecordsArn"),
+                                            {"TenantId": cfn.ref("TenantId")}),
         "TenantUsagePlanKey": cfn.usage_plan_key(cfn.ref("TenantUsagePlan"),
-                                                 cfn.ref(TENANT_API_KEY)),
-        # The tenant admin also calls the admin API, metered by the pooled Platinum plan.
-        "TenantAdminUsagePlanKey": cfn.usage_plan_key(cfn.ref("PlatinumUsagePlanId"),
-                                                      cfn.ref(TENANT_API_KEY)),
+                                                 cfn.get_att(TENANT_API_KEY, "ApiKeyId")),
         **cfn.http_edge({"Fn::Sub": f"{PLATFORM}-{TENANT_ID}"}, edge_routes),
         "TenantDeployment": {
             **cfn.custom_resource("Custom::TenantDeployment", cfn.ref("DeploymentRecordsArn"), {
                 "TenantId": cfn.ref("TenantId"),
                 "ApiIds": [cfn.ref(api) for api in apis],
                 "ApiUrl": cfn.edge_url(),
-                "ApiKeyId": cfn.ref(TENANT_API_KEY)}),
-            # The key is on both plans before the tenant's record names it: the authorizer
-            # never returns a key API Gateway does not know for the tenant's APIs.
-            "DependsOn": ["TenantUsagePlanKey", "TenantAdminUsagePlanKey"]},
+                "ApiKeyId": cfn.get_att(TENANT_API_KEY, "ApiKeyId")}),
+            # The key is on the tenant's plan before its record names it and its APIs are
+            # announced: the authorizer never returns a key API Gateway does not know for the
+            # tenant's APIs.
+            "DependsOn": ["TenantUsagePlanKey"]},
     }
     outputs = {
         "TenantApiUrl": {"Value": cfn.edge_url()},

@@ -71,7 +71,7 @@ def test_pooled_tenant_admin_gets_its_tenant_and_the_pooled_api(
     assert context["tier"] == "Standard"
     assert context["userRole"] == "TenantAdmin"
     assert context["userPoolId"] == world.settings.pooled_pool.user_pool_id
-    assert response["usageIdentifierKey"] == world.settings.api_keys["Standard"]
+    assert response["usageIdentifierKey"] == tenant.record.api_key  # its own key
     own = f"/tenant/{tenant.tenant_id}"
     for method, path in [("GET", own), ("PUT", own), ("DELETE", own), ("POST", "/user"),
                          ("GET", "/users"), ("GET", "/user/anyone"), ("PUT", "/user/anyone"),

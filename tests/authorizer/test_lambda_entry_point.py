@@ -75,7 +75,7 @@ def test_a_valid_token_gets_an_allow_policy_with_string_context(entry_point: Any
     assert context["userRole"] == "TenantUser"
     assert all(isinstance(value, str) for value in context.values()), context
     assert response["principalId"].endswith(f"/{context['userName']}")
-    assert response["usageIdentifierKey"] == world.settings.api_keys["Basic"]
+    assert response["usageIdentifierKey"] == tenant.record.api_key
 
 
 @pytest.mark.parametrize("header", ["", "Bearer", "Bearer not-a-jwt", "Basic abc",

@@ -1,19 +1,25 @@
 """Tier usage plans on the running platform: the front door meters each caller by the key the
-real authorizer names, so a Basic tenant flooding the pooled API is throttled (429) while a
-Premium tenant on the same deployment, in the same run, is not."""
+real authorizer names, each tenant's own, so a Basic tenant flooding the pooled API is
+throttled (429) while a Premium tenant on the same deployment, in the same run, is not; and a
+Basic tenant that used up its day's quota leaves every other Basic tenant served (fair shares:
+one key per tenant, never one per tier). One platform of its own for the module (its plans are
+changed)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
 from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
 from pipeline.local_cloud.processes import free_port
-from tenant_context.platform.definitions import USAGE_PLANS
+from tenant_context.attribute_values import from_item, to_item
+from tenant_context.platform.definitions import SETTINGS_TABLE, TENANT_DETAILS_TABLE, USAGE_PLANS
+from tenant_context.platform.platform_settings import read_settings
 
 pytestmark = pytest.mark.platform
 
@@ -25,12 +31,28 @@ BASIC_CLIENTS = USAGE_PLANS["Basic"].burst + 10
 PREMIUM_REQUESTS = 20  # well inside the Premium burst, by 2 clients during the Basic flood
 
 
+LOWERED_QUOTA = 12  # Basic's daily quota, lowered for the test through the gateway's plan
+
+
+@pytest.fixture(scope="module")
+def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    with running_platform(tmp_path_factory.mktemp("metered"), free_port(),
+                          free_port()) as platform:
+        yield platform
+
+
 def register(platform: RunningPlatform, name: str, tier: str) -> str:
+    return register_tenant(platform, name, tier)[1]
+
+
+def register_tenant(platform: RunningPlatform, name: str, tier: str) -> tuple[str, str]:
+    """(tenant id, the tenant admin's ID token)."""
     response = requests.post(f"{platform.admin_api}/registration", timeout=30,
                              json={"tenantName": name, "tenantTier": tier,
                                    "tenantEmail": f"owner@{tier.lower()}.example"})
     assert response.status_code == 201, response.text
-    return platform.token(response.json()["tenantAdminUserName"], name)
+    body = response.json()
+    return body["tenantId"], platform.token(body["tenantAdminUserName"], name)
 
 
 def list_products(platform: RunningPlatform, token: str) -> requests.Response:
@@ -39,18 +61,18 @@ def list_products(platform: RunningPlatform, token: str) -> requests.Response:
 
 
 def test_a_basic_tenant_past_its_burst_is_throttled_while_a_premium_tenant_is_not(
-        tmp_path: Path) -> None:
-    with running_platform(tmp_path, free_port(), free_port()) as platform:
-        basic = register(platform, "Throttled Basic", "basic")
-        premium = register(platform, "Unhurried Premium", "premium")
-        assert list_products(platform, premium).status_code == 200
-        with ThreadPoolExecutor(BASIC_CLIENTS) as flooding, ThreadPoolExecutor(2) as calm:
-            flood = [flooding.submit(list_products, platform, basic)
-                     for _ in range(BASIC_REQUESTS)]
-            steady = [calm.submit(list_products, platform, premium)
-                      for _ in range(PREMIUM_REQUESTS)]
-            basic_answers = [future.result() for future in flood]
-            premium_answers = [future.result() for future in steady]
+        metered: RunningPlatform) -> None:
+    platform = metered
+    basic = register(platform, "Throttled Basic", "basic")
+    premium = register(platform, "Unhurried Premium", "premium")
+    assert list_products(platform, premium).status_code == 200
+    with ThreadPoolExecutor(BASIC_CLIENTS) as flooding, ThreadPoolExecutor(2) as calm:
+        flood = [flooding.submit(list_products, platform, basic)
+                 for _ in range(BASIC_REQUESTS)]
+        steady = [calm.submit(list_products, platform, premium)
+                  for _ in range(PREMIUM_REQUESTS)]
+        basic_answers = [future.result() for future in flood]
+        premium_answers = [future.result() for future in steady]
     statuses = Counter(response.status_code for response in basic_answers)
     assert set(statuses) == {200, 429}, statuses
     assert statuses[200] >= USAGE_PLANS["Basic"].burst  # the full bucket is served
@@ -58,3 +80,47 @@ def test_a_basic_tenant_past_its_burst_is_throttled_while_a_premium_tenant_is_no
     assert {response.text for response in throttled} == {'{"message": "Too Many Requests"}'}
     assert {response.headers["Access-Control-Allow-Origin"] for response in throttled} == {"*"}
     assert [response.status_code for response in premium_answers] == [200] * PREMIUM_REQUESTS
+
+
+def set_quota(platform: RunningPlatform, plan_id: str, limit: int) -> None:
+    platform.aws.apigateway.update_usage_plan(usagePlanId=plan_id, patchOperations=[
+        {"op": "replace", "path": "/quota/limit", "value": str(limit)}])
+
+
+def plans_of_key(platform: RunningPlatform, tenant_id: str, plan_ids: dict[str, str]
+                 ) -> list[str]:
+    apigateway = platform.aws.apigateway
+    item = platform.aws.dynamodb.get_item(TableName=TENANT_DETAILS_TABLE.name,
+                                          Key=to_item({"tenantId": tenant_id}))["Item"]
+    value = from_item(item)["apiKey"]
+    return [name for name, plan_id in plan_ids.items()
+            if any(key["value"] == value
+                   for key in apigateway.get_usage_plan_keys(usagePlanId=plan_id)["items"])]
+
+
+def test_a_basic_tenant_out_of_quota_leaves_every_other_basic_tenant_served(
+        metered: RunningPlatform) -> None:
+    platform = metered
+    (noisy_id, noisy), (quiet_id, quiet) = (
+        register_tenant(platform, name, "basic") for name in ("Noisy Basic", "Quiet Basic"))
+    plan_ids = dict(read_settings(platform.aws.dynamodb, SETTINGS_TABLE.name).usage_plan_ids)
+    # Each tenant's own key, on the Basic plan (and no other).
+    assert plans_of_key(platform, noisy_id, plan_ids) == ["Basic"]
+    assert plans_of_key(platform, quiet_id, plan_ids) == ["Basic"]
+    set_quota(platform, plan_ids["Basic"], LOWERED_QUOTA)
+    try:
+        answers: list[requests.Response] = []
+        deadline = time.monotonic() + 30  # the front door re-reads the plans every 5 s
+        while time.monotonic() < deadline:
+            answers.append(list_products(platform, noisy))
+            if answers[-1].json() == {"message": "Limit Exceeded"}:
+                break
+            assert answers[-1].status_code in (200, 429), answers[-1].text  # 429: throttled
+        assert answers[-1].status_code == 429
+        assert answers[-1].json() == {"message": "Limit Exceeded"}
+        assert sum(answer.status_code == 200 for answer in answers) >= LOWERED_QUOTA
+        # The other Basic tenant, in the same run, on the same plan: served.
+        assert [list_products(platform, quiet).status_code for _ in range(5)] == [200] * 5
+        assert list_products(platform, noisy).status_code == 429  # still out, until 00:00 UTC
+    finally:
+        set_quota(platform, plan_ids["Basic"], USAGE_PLANS["Basic"].quota_per_day)

@@ -23,9 +23,11 @@ from tenant_context.platform.definitions import (
     TENANT_DETAILS_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
+    USAGE_PLANS,
 )
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.platform_settings import read_settings
+from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.platform.tenant_records import DeploymentStatus, TenantRecord
 from tenant_context.tenancy import Tier
 from tests.support.chalice_apps import ClientFor, load_app
@@ -88,16 +90,33 @@ def _event(request_type: str, resource_type: str, properties: dict[str, Any], ur
     return event | ({"PhysicalResourceId": physical_id} if physical_id else {})
 
 
+def _plan_ids(aws: dict[str, Any]) -> dict[str, str]:
+    """The region's usage plans, one per plan name (made once, as the pooled stack does)."""
+    existing = {plan["name"]: plan["id"]
+                for plan in aws["apigateway"].get_usage_plans()["items"]}
+    return {name: existing.get(name) or aws["apigateway"].create_usage_plan(name=name)["id"]
+            for name in USAGE_PLANS}
+
+
 def _settings_properties(aws: dict[str, Any], pooled_url: str) -> dict[str, Any]:
-    key_ids = {plan: aws["apigateway"].create_api_key(name=f"records-{plan}-{pooled_url[-1]}",
-                                                      enabled=True)["id"]
-               for plan in ("Basic", "SystemAdmin")}
+    key_ids = {"SystemAdmin": aws["apigateway"].create_api_key(
+        name=f"records-SystemAdmin-{pooled_url[-1]}", enabled=True)["id"]}
     return {"ServiceToken": "arn:records", "StackName": "stack-pooled",
             "OperationsUserPoolId": "us-east-1_ops", "OperationsAppClientId": "ops-client",
             "PooledUserPoolId": "us-east-1_pooled", "PooledAppClientId": "pooled-client",
             "AdminApiIds": ["adminapi01"], "AdminApiUrl": "https://admin.example/api",
             "PooledApiIds": ["productapi", "orderapi"], "PooledApiUrl": pooled_url,
-            "ApiKeyIds": key_ids}
+            "ApiKeyIds": key_ids, "UsagePlanIds": _plan_ids(aws)}
+
+
+def _keys(aws: dict[str, Any]) -> TenantApiKeys:
+    return TenantApiKeys(aws["apigateway"], lambda: _plan_ids(aws))
+
+
+def _plans_of(aws: dict[str, Any], key_id: str) -> list[str]:
+    return sorted(plan["name"] for plan in aws["apigateway"].get_usage_plans()["items"]
+                  if any(key["id"] == key_id for key in aws["apigateway"].get_usage_plan_keys(
+                      usagePlanId=plan["id"])["items"]))
 
 
 def test_platform_settings_are_recorded_and_follow_stack_updates(
@@ -117,6 +136,7 @@ def test_platform_settings_are_recorded_and_follow_stack_updates(
     key_values = {plan: aws["apigateway"].get_api_key(apiKey=key_id, includeValue=True)["value"]
                   for plan, key_id in properties["ApiKeyIds"].items()}
     assert dict(settings.api_keys) == key_values  # values, as the authorizer returns them
+    assert dict(settings.usage_plan_ids) == properties["UsagePlanIds"]
     pooled = Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name).get("pooled")
     assert pooled is not None
     assert pooled.api_url == "https://edge.example/1"
@@ -150,9 +170,9 @@ def test_platform_settings_are_recorded_and_follow_stack_updates(
     assert Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name).get("pooled") == pooled
 
 
-def _platinum_tenant(aws: dict[str, Any], tenant_id: str, api_key: str) -> None:
-    """A registered Platinum tenant as registration leaves it: the pooled Platinum key."""
-    record = TenantRecord(tenant_id, f"tenant {tenant_id[:4]}", Tier.PLATINUM, True,
+def _tenant(aws: dict[str, Any], tenant_id: str, api_key: str,
+            tier: Tier = Tier.PLATINUM) -> None:
+    record = TenantRecord(tenant_id, f"tenant {tenant_id[:4]}", tier, True,
                           "pool", "client", api_key)
     aws["dynamodb"].put_item(TableName=TENANT_DETAILS_TABLE.name, Item=to_item(record.to_item()))
 
@@ -163,22 +183,80 @@ def _tenant_api_key(aws: dict[str, Any], tenant_id: str) -> str:
     return TenantRecord.from_item(from_item(item)).api_key
 
 
+def test_a_tenant_stack_finds_the_tenants_own_key(
+        aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
+    """What the silo stack adds to its own plan: the key registration issued (by id, which
+    only API Gateway knows), the same on every update; none for a tenant never registered."""
+    url, received = response_url
+    registered, unknown = "e" * 32, "f" * 32
+    own = _keys(aws).issue(registered, Tier.PLATINUM.value)
+    _tenant(aws, registered, own.value)
+    properties = {"ServiceToken": "arn:records", "TenantId": registered}
+    for request in ("Create", "Update"):
+        handle_custom_resource(_event(request, "Custom::TenantApiKey", properties, url),
+                               _records(aws))
+        answer = received[-1]["body"]
+        assert answer["Status"] == "SUCCESS", answer
+        assert answer["Data"] == {"ApiKeyId": own.key_id}
+    assert _tenant_api_key(aws, registered) == own.value
+    assert len(_keys(aws).keys_of(registered)) == 1
+
+    # A tenant from before per-tenant keys: its stack's key. It gets one of its own, the same
+    # on a retry, and its record keeps the old key until the deployment resource names it.
+    legacy = "9" * 32
+    _tenant(aws, legacy, "its-stack-made-this-key-0000000")
+    ids = []
+    for request in ("Create", "Update"):
+        handle_custom_resource(_event(request, "Custom::TenantApiKey",
+                                      properties | {"TenantId": legacy}, url), _records(aws))
+        ids.append(received[-1]["body"]["Data"]["ApiKeyId"])
+    (issued,) = _keys(aws).keys_of(legacy)
+    assert ids == [issued.key_id] * 2
+    assert _plans_of(aws, issued.key_id) == [Tier.PLATINUM.value]
+    assert _tenant_api_key(aws, legacy) == "its-stack-made-this-key-0000000"
+
+    handle_custom_resource(_event("Create", "Custom::TenantApiKey",
+                                  properties | {"TenantId": unknown}, url), _records(aws))
+    assert received[-1]["body"]["Status"] == "FAILED"
+    assert "no tenant record" in received[-1]["body"]["Reason"]
+    assert _keys(aws).keys_of(unknown) == []
+
+
+def test_tenants_from_before_own_keys_get_one_on_their_tiers_plan(
+        aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
+    """A pooled stack update deletes the tier keys tenants used to share: before it does, the
+    settings resource gives each such tenant its own key (and leaves an own key alone)."""
+    url, received = response_url
+    legacy, current = "1" * 32, "2" * 32
+    _tenant(aws, legacy, "shared-standard-key-value-0000", Tier.STANDARD)
+    own = _keys(aws).issue(current, Tier.BASIC.value)
+    _tenant(aws, current, own.value, Tier.BASIC)
+    handle_custom_resource(_event("Update", "Custom::PlatformSettings",
+                                  _settings_properties(aws, "https://edge.example/3"), url,
+                                  "platform-settings-pooled"), _records(aws))
+    assert received[-1]["body"]["Status"] == "SUCCESS", received[-1]
+    (issued,) = _keys(aws).keys_of(legacy)
+    assert _tenant_api_key(aws, legacy) == issued.value
+    assert _plans_of(aws, issued.key_id) == [Tier.STANDARD.value]
+    assert [key.value for key in _keys(aws).keys_of(current)] == [own.value]
+    assert _tenant_api_key(aws, current) == own.value
+
+
 def test_a_tenant_stack_records_its_url_on_the_requested_row_only(
         aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
     url, received = response_url
     records = _records(aws)
     deployments = Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name)
     requested, unknown = "a" * 32, "b" * 32
-    _platinum_tenant(aws, requested, "pooled-platinum-key-value")
     deployments.request(requested)
     row = deployments.get(requested)
     assert row is not None
     assert row.status == DeploymentStatus.PROVISIONING
-    own_key = aws["apigateway"].create_api_key(name=f"serverless-saas-Platinum-{requested}-key",
-                                               enabled=True)
+    _tenant(aws, requested, "pooled-platinum-key-value")
+    own = _keys(aws).issue(requested, Tier.PLATINUM.value)
     properties = {"ServiceToken": "arn:records", "ServiceTimeout": "300",
                   "ApiIds": ["p1", "o1"], "ApiUrl": "https://tenant.example",
-                  "ApiKeyId": own_key["id"]}
+                  "ApiKeyId": own.key_id}
     handle_custom_resource(_event("Create", "Custom::TenantDeployment",
                                   properties | {"TenantId": requested}, url), records)
     assert received[-1]["body"]["Status"] == "SUCCESS", received[-1]
@@ -186,9 +264,8 @@ def test_a_tenant_stack_records_its_url_on_the_requested_row_only(
     assert row is not None
     assert (row.status, row.api_url, row.api_ids) == (DeploymentStatus.ACTIVE, "https://tenant.example",
                                                       frozenset({"p1", "o1"}))
-    # The tenant's own key's VALUE (what the authorizer returns as usageIdentifierKey)
-    # replaces the pooled Platinum key on its record.
-    assert _tenant_api_key(aws, requested) == own_key["value"]
+    # The key's VALUE (what the authorizer returns as usageIdentifierKey) is on the record.
+    assert _tenant_api_key(aws, requested) == own.value
 
     handle_custom_resource(_event("Create", "Custom::TenantDeployment",
                                   properties | {"TenantId": unknown}, url), records)
@@ -205,26 +282,6 @@ def test_an_unknown_resource_type_fails_with_a_reason(
                            _records(aws))
     assert received[-1]["body"]["Status"] == "FAILED"
     assert "Custom::Other" in received[-1]["body"]["Reason"]
-
-
-def test_a_deployment_row_without_its_tenant_fails_and_stays_provisioning(
-        aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
-    url, received = response_url
-    deployments = Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name)
-    orphan = "c" * 32
-    deployments.request(orphan)
-    key = aws["apigateway"].create_api_key(name="orphan-key", enabled=True)
-    handle_custom_resource(_event("Create", "Custom::TenantDeployment", {
-        "ServiceToken": "arn:records", "TenantId": orphan, "ApiIds": ["p2"],
-        "ApiUrl": "https://orphan.example", "ApiKeyId": key["id"]}, url), _records(aws))
-    failed = received[-1]["body"]
-    assert failed["Status"] == "FAILED"
-    assert "no tenant record" in failed["Reason"]
-    row = deployments.get(orphan)
-    assert row is not None
-    assert row.status == DeploymentStatus.PROVISIONING
-    assert aws["dynamodb"].get_item(TableName=TENANT_DETAILS_TABLE.name,
-                                    Key=to_item({"tenantId": orphan})).get("Item") is None
 
 
 def test_the_app_s_handler_answers_failed_when_its_records_cannot_be_built(
@@ -260,3 +317,23 @@ def test_the_app_s_handler_answers_failed_when_its_records_cannot_be_built(
         "Delete", "Custom::TenantDeployment", properties, url, "tenant-deployment-d"))
     assert received[-1]["body"]["Status"] == "SUCCESS"
     assert received[-1]["body"]["PhysicalResourceId"] == "tenant-deployment-d"
+
+
+def test_a_deployment_row_without_its_tenant_fails_and_stays_provisioning(
+        aws: dict[str, Any], response_url: tuple[str, list[dict[str, Any]]]) -> None:
+    url, received = response_url
+    deployments = Deployments(aws["dynamodb"], TENANT_STACK_MAPPING_TABLE.name)
+    orphan = "c" * 32
+    deployments.request(orphan)
+    key = aws["apigateway"].create_api_key(name="orphan-key", enabled=True)
+    handle_custom_resource(_event("Create", "Custom::TenantDeployment", {
+        "ServiceToken": "arn:records", "TenantId": orphan, "ApiIds": ["p2"],
+        "ApiUrl": "https://orphan.example", "ApiKeyId": key["id"]}, url), _records(aws))
+    failed = received[-1]["body"]
+    assert failed["Status"] == "FAILED"
+    assert "no tenant record" in failed["Reason"]
+    row = deployments.get(orphan)
+    assert row is not None
+    assert row.status == DeploymentStatus.PROVISIONING
+    assert aws["dynamodb"].get_item(TableName=TENANT_DETAILS_TABLE.name,
+                                    Key=to_item({"tenantId": orphan})).get("Item") is None

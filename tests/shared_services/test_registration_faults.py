@@ -16,6 +16,7 @@ from tenant_context.platform.definitions import (
     tenant_name_key,
     tenant_pool,
 )
+from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.tenancy import Tier, new_tenant_id
 from tests.support.admin_api_client import AdminApi
 from tests.support.control_plane_parts import (
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 STEPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("identity", "identity", "create_tenant_group", {}),
     ("admin user", "identity", "create_user", {}),
+    ("api key", "keys", "issue", {}),
     ("tenant record", "tenants", "create", {}),
     ("mapping", "users", "create", {}),
     ("completion", "tenants", "update_claim", {}),
@@ -45,6 +47,7 @@ PLATINUM_STEPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("identity", "identity", "create_tenant_pool", {}),
     ("pool id recorded", "tenants", "update_claim", {"call": 1}),
     ("admin user", "identity", "create_user", {}),
+    ("api key", "keys", "issue", {}),
     ("tenant record", "tenants", "create", {}),
     ("mapping", "users", "create", {}),
     ("provisioning", "deployments", "request", {}),
@@ -88,6 +91,8 @@ def leftovers(world: World, tenant_id: str, name: str) -> list[str]:
         pass
     if Identity(cognito, None).find_tenant_pool(tenant_id):
         found.append(f"pool {tenant_pool(tenant_id).name}")
+    keys = TenantApiKeys(world.clients.apigateway, lambda: world.settings.usage_plan_ids)
+    found += [f"api key {key.name}" for key in keys.keys_of(tenant_id)]
     return found
 
 

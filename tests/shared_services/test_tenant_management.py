@@ -15,6 +15,7 @@ from tenant_context.platform.definitions import (
     tenant_name_key,
 )
 from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.tenancy import Role
 from tests.support.admin_api_client import AdminApi
 from tests.support.authorizer_under_test import build
@@ -28,6 +29,21 @@ def stored(world: World, tenant_id: str) -> dict[str, object]:
     return from_item(item)
 
 
+def plans_of_tenant_keys(world: World, tenant_id: str) -> dict[object, list[str]]:
+    """Each of the tenant's keys (by value) and the plans it is on."""
+    apigateway = world.clients.apigateway
+    keys = TenantApiKeys(apigateway, lambda: world.settings.usage_plan_ids).keys_of(tenant_id)
+    return {key.value: [name for name, plan_id in world.settings.usage_plan_ids.items()
+                        if any(linked["id"] == key.key_id for linked in
+                               apigateway.get_usage_plan_keys(usagePlanId=plan_id)["items"])]
+            for key in keys}
+
+
+def key_states(world: World, tenant_id: str) -> list[bool]:
+    keys = TenantApiKeys(world.clients.apigateway, lambda: world.settings.usage_plan_ids)
+    return [key.enabled for key in keys.keys_of(tenant_id)]
+
+
 def test_tiers_change_within_the_pool_and_only_by_the_provider(admin_api: AdminApi,
                                                                 world: World) -> None:
     tenant = admin_api.register("Basic")
@@ -37,11 +53,19 @@ def test_tiers_change_within_the_pool_and_only_by_the_provider(admin_api: AdminA
     assert admin_api.call("PUT", path, owner, {"tenantTier": "Premium"}).status_code == 403
     assert admin_api.call("PUT", path, owner, {"tenantTier": "basic",
                                                "tenantPhone": "123"}).status_code == 200
+    before = stored(world, tenant.tenant_id)["apiKey"]
     assert admin_api.call("PUT", path, system_admin, {"tenantTier": "premium"}).status_code == 200
     record = stored(world, tenant.tenant_id)
     assert record["tenantTier"] == "Premium"
-    assert record["apiKey"] == world.settings.api_keys["Premium"]  # the usage plan follows
     assert record["tenantPhone"] == "123"
+    # The usage plan follows: a new key of the tenant's own on the Premium plan; the previous
+    # one stays on Basic for the authorizer caches' sake, until the next move.
+    assert plans_of_tenant_keys(world, tenant.tenant_id) == {
+        record["apiKey"]: ["Premium"], before: ["Basic"]}
+    assert admin_api.call("PUT", path, system_admin, {"tenantTier": "Standard"}).status_code == 200
+    after = stored(world, tenant.tenant_id)["apiKey"]
+    assert plans_of_tenant_keys(world, tenant.tenant_id) == {
+        after: ["Standard"], record["apiKey"]: ["Premium"]}
     refused = admin_api.call("PUT", path, system_admin, {"tenantTier": "Platinum"})
     assert refused.status_code == 400
     assert "Platinum" in refused.json_body["message"]
@@ -137,6 +161,7 @@ def test_deactivation_keeps_data_disables_users_and_activation_restores_them(
     assert admin_api.call("DELETE", f"/tenant/{tenant.tenant_id}", owner_token
                           ).status_code == 200
     assert stored(world, tenant.tenant_id)["isActive"] is False
+    assert key_states(world, tenant.tenant_id) == [False]  # API Gateway refuses it too
     with pytest.raises(LoginError):
         sign_in(world.clients.cognito, tenant.pool, user.name, world.credentials)
     with pytest.raises(Unauthorized):  # a fresh authorizer: nothing cached
@@ -151,6 +176,7 @@ def test_deactivation_keeps_data_disables_users_and_activation_restores_them(
     assert admin_api.call("PUT", f"/tenant/activation/{tenant.tenant_id}", system_admin
                           ).status_code == 200
     assert stored(world, tenant.tenant_id)["isActive"] is True
+    assert key_states(world, tenant.tenant_id) == [True]
     assert sign_in(world.clients.cognito, tenant.pool, user.name, world.credentials)
     users = {row["user_name"]: row for row in admin_api.call(
         "GET", f"/users?tenantid={tenant.tenant_id}", system_admin).json_body}

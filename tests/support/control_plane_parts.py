@@ -36,6 +36,7 @@ from tenant_context.platform.definitions import (
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.platform.platform_settings import read_settings
+from tenant_context.platform.tenant_api_keys import TenantApiKeys
 
 __all__ = [
     "SERVING",
@@ -98,6 +99,8 @@ def registrar_parts(clients: AwsClients, credentials: CredentialsFile | None) ->
         "tenants": TenantStore(dynamodb, TENANT_DETAILS_TABLE.name, TENANT_NAMES_TABLE.name),
         "users": UserStore(dynamodb, TENANT_USER_MAPPING_TABLE.name),
         "identity": Identity(clients.cognito, credentials),
+        "keys": TenantApiKeys(clients.apigateway,
+                              lambda: read_settings(dynamodb, SETTINGS_TABLE.name).usage_plan_ids),
         "deployments": Deployments(dynamodb, TENANT_STACK_MAPPING_TABLE.name),
         "settings": lambda: read_settings(dynamodb, SETTINGS_TABLE.name),
     }

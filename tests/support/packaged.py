@@ -24,7 +24,6 @@ SILO_PARAMETERS = {
     "LayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:serverless-saas-tenant-context:1",
     "AuthorizerArn": "arn:aws:lambda:us-east-1:123456789012:function:tenant-authorizer",
     "DeploymentRecordsArn": "arn:aws:lambda:us-east-1:123456789012:function:records",
-    "PlatinumUsagePlanId": "abc123",
 }
 PARAMETERS = {"pooled": {"AdminEmail": "admin@example.com"}, "silo": SILO_PARAMETERS}
 

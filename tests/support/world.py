@@ -29,6 +29,7 @@ from tenant_context.platform.definitions import (
 )
 from tenant_context.platform.invitations import CredentialsFile, create_user_request
 from tenant_context.platform.platform_settings import PlatformSettings, PoolRef
+from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord, UserRecord
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, Role, Tier, new_tenant_id
 from tenant_context.tenant_services import TENANT_SERVICES
@@ -70,7 +71,7 @@ class World:
         pool = self.settings.pooled_pool
         record = TenantRecord(tenant_id, f"tenant-{tenant_id[:8]}", tier, active,
                               pool.user_pool_id, pool.app_client_id,
-                              self.settings.api_keys[tier.value])
+                              self._own_key(tenant_id, tier))
         self._put_tenant(record)
         return Tenant(record, pool)
 
@@ -79,7 +80,7 @@ class World:
         pool = ensure_user_pool(self.clients.cognito, tenant_pool(tenant_id))
         record = TenantRecord(tenant_id, f"tenant-{tenant_id[:8]}", Tier.PLATINUM, active,
                               pool.user_pool_id, pool.app_client_id,
-                              self.settings.api_keys[Tier.PLATINUM.value])
+                              self._own_key(tenant_id, Tier.PLATINUM))
         self._put_tenant(record)
         deployment = DeploymentRecord(tenant_id, f"stack-{tenant_id}",
                                       frozenset(api_name(tenant_id, service.name)
@@ -88,6 +89,11 @@ class World:
         put_changed(self.clients.dynamodb, TENANT_STACK_MAPPING_TABLE,
                      [deployment.to_item()])
         return Tenant(record, pool)
+
+    def _own_key(self, tenant_id: str, tier: Tier) -> str:
+        """The tenant's own API key on its tier's plan, as registration issues it."""
+        keys = TenantApiKeys(self.clients.apigateway, lambda: self.settings.usage_plan_ids)
+        return keys.issue(tenant_id, tier.value).value
 
     def _put_tenant(self, record: TenantRecord) -> None:
         self.clients.dynamodb.put_item(TableName=TENANT_DETAILS_TABLE.name,

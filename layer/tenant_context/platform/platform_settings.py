@@ -1,4 +1,4 @@
-"""Platform-wide settings kept in the settings table: pools, the admin API, tier API keys.
+"""Platform-wide settings kept in the settings table: pools, the admin API, usage plans.
 
 Written once per environment by the deployer (``pipeline``: the local bootstrap, or after the
 CloudFormation stack is up in AWS) and read by the authorizer and the shared services. The
@@ -45,6 +45,8 @@ class PlatformSettings:
     admin_api_ids: frozenset[str]
     admin_api_url: str
     api_keys: Mapping[str, str] = field(default_factory=dict)  # usage-plan name -> key value
+    # usage-plan name -> plan id: where each tenant's own key goes (tenant_api_keys)
+    usage_plan_ids: Mapping[str, str] = field(default_factory=dict)
 
     def to_values(self) -> dict[str, str]:
         values = {
@@ -56,6 +58,8 @@ class PlatformSettings:
             "apiGatewayUrl-admin": self.admin_api_url,
         }
         values |= {api_key_setting(plan): key for plan, key in self.api_keys.items()}
+        values |= {f"usagePlanId-{plan}": plan_id
+                   for plan, plan_id in self.usage_plan_ids.items()}
         return values
 
     def to_items(self) -> list[dict[str, str]]:
@@ -76,9 +80,14 @@ class PlatformSettings:
             pooled_pool=PoolRef(need("userPoolId-pooled"), need("appClientId-pooled")),
             admin_api_ids=api_ids(need(ADMIN_API_IDS)),
             admin_api_url=need("apiGatewayUrl-admin"),
-            api_keys={name.removeprefix("apiKey-"): value for name, value in values.items()
-                      if name.startswith("apiKey-") and value},
+            api_keys=_prefixed(values, "apiKey-"),
+            usage_plan_ids=_prefixed(values, "usagePlanId-"),
         )
+
+
+def _prefixed(values: Mapping[str, str], prefix: str) -> dict[str, str]:
+    return {name.removeprefix(prefix): value for name, value in values.items()
+            if name.startswith(prefix) and value}
 
 
 def read_settings(dynamodb: DynamoDBClient, table_name: str) -> PlatformSettings:

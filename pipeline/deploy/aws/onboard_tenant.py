@@ -27,12 +27,11 @@ from tenant_context.platform.deployments import stack_name
 from tenant_context.tenancy import Tier
 
 # The silo stack's parameters that come from the pooled stack's outputs (shared layer,
-# authorizer, deployment-records function, the pooled Platinum plan its own key joins).
+# authorizer, deployment-records function).
 SILO_PARAMETERS_FROM_POOLED = {
     "LayerArn": "TenantContextLayerArn",
     "AuthorizerArn": "TenantAuthorizerArn",
     "DeploymentRecordsArn": "DeploymentRecordsArn",
-    "PlatinumUsagePlanId": "PlatinumUsagePlanId",
 }
 TENANT_API_OUTPUT = "TenantApiUrl"
 REGISTERED = (200, 201)  # 200: an identical repeat of an earlier registration

@@ -16,6 +16,12 @@ Gateway's gateway responses for a refusal:
 Only admitted requests count against the quota, and a request refused by the quota takes no
 token, so a refusal never costs the caller anything.
 
+Which plan a key is on, and with what limits, is read from the emulated API Gateway itself
+(``GatewayKeyPlans``): its usage plans, the keys linked to each and whether each key is enabled,
+as API Gateway resolves them. Every tenant has a key of its own (issued at registration), so
+each tenant has its own bucket and quota; changing a plan's limits in the emulator (as an
+operator would in API Gateway) changes what the front door applies within seconds.
+
 Plan instances: the pooled tier plans cover the admin API and every pooled tenant service's API
 together (one bucket and one quota per key across them), while a Platinum tenant's own
 deployment has a plan of its own. So the scope of the counters is one shared scope for the
@@ -33,22 +39,23 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chalicelib.tenant_authorizer.ttl_cache import TtlCache
-from tenant_context.platform.definitions import SETTINGS_TABLE, USAGE_PLANS, UsagePlan
-from tenant_context.platform.platform_settings import read_settings
+from tenant_context.platform.definitions import USAGE_PLANS, UsagePlan
+from tenant_context.platform.tenant_api_keys import api_key_pages
 
 if TYPE_CHECKING:
-    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_apigateway import APIGatewayClient
+    from types_boto3_apigateway.type_defs import UsagePlanTypeDef
 
 SECONDS_PER_DAY = 86_400
 SHARED_SCOPE = "pooled-plans"
-KEY_PLANS_TTL_SECONDS = 60.0  # a re-bootstrap or a new key is picked up within a minute
+KEY_PLANS_TTL_SECONDS = 5.0  # a plan's new limits or a disabled key apply within seconds
+_UNLIMITED = 2**31 - 1  # a plan without a quota or throttle (ours all have both)
 # Seconds since the epoch carry ~1e-7 s of float error: a token refilled after exactly 1/rate s
 # must count as whole.
 _TOKEN_TOLERANCE = 1e-6
 
 Clock = Callable[[], float]  # seconds since the epoch (the quota day is a UTC day)
-KeyPlans = Callable[[], Mapping[str, UsagePlan]]  # API key value -> its plan
+KeyPlans = Callable[[str], UsagePlan | None]  # API key value -> its plan (None: no plan)
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,7 @@ class UsagePlanEnforcer:
 
     def admit(self, api_key: str | None, deployment: str) -> Refusal | None:
         """None when the request may go on; otherwise the gateway response to send."""
-        plan = self._key_plans().get(api_key) if api_key else None
+        plan = self._key_plans(api_key) if api_key else None
         if api_key is None or plan is None:
             return INVALID_API_KEY
         counters = (api_key, self.scope_of(deployment))
@@ -126,17 +133,56 @@ class UsagePlanEnforcer:
 
 def plans_by_key(api_keys: Mapping[str, str],
                  plans: Mapping[str, UsagePlan] = USAGE_PLANS) -> dict[str, UsagePlan]:
-    """Settings name each plan's key (plan name -> key value); the gateway looks up the other
-    way. A key whose plan is not defined here belongs to no plan (so it is refused)."""
+    """Plan name -> key value, turned the way the gateway looks up (key -> plan); a key whose
+    plan is not defined here belongs to no plan (so it is refused)."""
     return {key: plans[name] for name, key in api_keys.items() if name in plans}
 
 
-def settings_key_plans(dynamodb: DynamoDBClient, *, ttl: float = KEY_PLANS_TTL_SECONDS,
-                       clock: Clock = time.monotonic) -> KeyPlans:
-    """Key -> plan from the platform settings the deployer wrote, re-read every ``ttl`` s."""
-    cache: TtlCache[str, dict[str, UsagePlan]] = TtlCache(ttl, clock=clock)
+class GatewayKeyPlans:
+    """Key value -> its plan, as API Gateway resolves it: the gateway's usage plans, the keys
+    linked to each, and only keys that exist and are enabled (a disabled key is refused, 403).
 
-    def load() -> dict[str, UsagePlan]:
-        return plans_by_key(read_settings(dynamodb, SETTINGS_TABLE.name).api_keys)
+    Re-read every ``ttl`` seconds, and at once for a key it does not know (at most every
+    ``miss_interval`` s: a key arrives from the authorizer, never from the caller, so misses are
+    rare): a tenant registered a moment ago is served at once, a disabled key is refused
+    within ``ttl``.
+    """
 
-    return lambda: cache.get_or_load(SETTINGS_TABLE.name, load)
+    def __init__(self, apigateway: APIGatewayClient, *, ttl: float = KEY_PLANS_TTL_SECONDS,
+                 miss_interval: float = 0.25, clock: Clock = time.monotonic) -> None:
+        self._apigateway = apigateway
+        self._ttl = ttl
+        self._miss_interval = miss_interval
+        self._clock = clock
+        self._plans: dict[str, UsagePlan] = {}
+        self._loaded_at: float | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, api_key: str) -> UsagePlan | None:
+        with self._lock:
+            now = self._clock()
+            age = None if self._loaded_at is None else now - self._loaded_at
+            if age is None or age >= self._ttl or (
+                    api_key not in self._plans and age >= self._miss_interval):
+                self._plans, self._loaded_at = self._load(), now
+            return self._plans.get(api_key)
+
+    def _load(self) -> dict[str, UsagePlan]:
+        enabled = {key["id"]: key["value"] for key in api_key_pages(self._apigateway)
+                   if key.get("enabled")}
+        plans: dict[str, UsagePlan] = {}
+        for page in self._apigateway.get_paginator("get_usage_plans").paginate():
+            for listed in page.get("items", []):
+                plan = _plan_of(listed)
+                keys = self._apigateway.get_paginator("get_usage_plan_keys").paginate(
+                    usagePlanId=listed["id"])
+                plans |= {enabled[key["id"]]: plan for key_page in keys
+                          for key in key_page.get("items", []) if key["id"] in enabled}
+        return plans
+
+
+def _plan_of(listed: UsagePlanTypeDef) -> UsagePlan:
+    throttle, quota = listed.get("throttle", {}), listed.get("quota", {})
+    return UsagePlan(listed.get("name", listed["id"]), quota.get("limit", _UNLIMITED),
+                     throttle.get("rateLimit", float(_UNLIMITED)),
+                     throttle.get("burstLimit", _UNLIMITED))

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pipeline.local_cloud.provisioning.emulated_stack import deploy_tables, table_names
+from pipeline.local_cloud.provisioning.tenant_key_restore import restore_tenant_keys
 from pipeline.stacks.inventory import ADMIN_API_NAMES, POOLED_API_NAMES, POOLED_STACK_NAME, TABLES
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.baseline_records import record_baseline
 from tenant_context.platform.definitions import (
+    OPERATIONS_PLAN_NAME,
     OPERATIONS_POOL,
     POOLED_TENANT_POOL,
     SETTINGS_TABLE,
@@ -34,6 +36,7 @@ from tenant_context.platform.definitions import (
 from tenant_context.platform.invitations import CredentialsFile, create_user_request
 from tenant_context.platform.platform_settings import PlatformSettings, PoolRef
 from tenant_context.platform.session_policies import PolicyResources, access_role_policy
+from tenant_context.platform.tenant_api_keys import api_key_pages, ensure_on_plan
 from tenant_context.platform.tenant_records import DeploymentRecord
 from tenant_context.tenancy import OPERATIONS_TENANT_ID, POOLED_DEPLOYMENT, Role
 
@@ -58,6 +61,7 @@ class BaselineResult:
     settings: PlatformSettings
     admin_user_name: str
     admin_password: str | None  # what the credentials file holds for the admin now
+    keys_restored: int = 0  # tenants' API keys put back after a replay (tenant_key_restore)
 
 
 def bootstrap(clients: AwsClients, urls: LocalUrls, credentials: CredentialsFile,
@@ -69,15 +73,17 @@ def bootstrap(clients: AwsClients, urls: LocalUrls, credentials: CredentialsFile
     operations = ensure_user_pool(cognito, OPERATIONS_POOL)
     pooled = ensure_user_pool(cognito, POOLED_TENANT_POOL)
     ensure_system_admin(cognito, operations.user_pool_id, admin_email, credentials)
-    api_keys = ensure_usage_plans(clients.apigateway, USAGE_PLANS.values())
+    plans = ensure_usage_plans(clients.apigateway, USAGE_PLANS.values())
     settings = PlatformSettings(operations_pool=operations, pooled_pool=pooled,
                                 admin_api_ids=frozenset(ADMIN_API_NAMES),
-                                admin_api_url=urls.admin_api, api_keys=api_keys)
+                                admin_api_url=urls.admin_api, api_keys=plans.api_keys,
+                                usage_plan_ids=plans.plan_ids)
     record_baseline(dynamodb, settings, DeploymentRecord(
         POOLED_DEPLOYMENT, POOLED_STACK_NAME, frozenset(POOLED_API_NAMES), urls.pooled_api))
+    restored = restore_tenant_keys(clients.apigateway, dynamodb, plans.plan_ids)
     entry = credentials.lookup(operations.user_pool_id, SYSTEM_ADMIN_USER_NAME)
     return BaselineResult(settings, SYSTEM_ADMIN_USER_NAME,
-                          entry["password"] if entry else None)
+                          entry["password"] if entry else None, restored)
 
 
 def ensure_tables(dynamodb: DynamoDBClient, tables: Iterable[TableDefinition]) -> None:
@@ -149,14 +155,20 @@ def ensure_system_admin(cognito: CognitoIdentityProviderClient, pool_id: str, em
             credentials.record(pool_id, SYSTEM_ADMIN_USER_NAME, password, temporary=True)
 
 
-def ensure_usage_plans(apigateway: APIGatewayClient, plans: Iterable[UsagePlan]) -> dict[str, str]:
-    """One usage plan and API key per plan name; returns plan name -> key value."""
+@dataclass(frozen=True)
+class UsagePlans:
+    plan_ids: dict[str, str]  # plan name -> id
+    api_keys: dict[str, str]  # plan name -> value of the plan's shared key (staff only)
+
+
+def ensure_usage_plans(apigateway: APIGatewayClient, plans: Iterable[UsagePlan],
+                       shared_key_plans: Iterable[str] = (OPERATIONS_PLAN_NAME,)) -> UsagePlans:
+    """One usage plan per plan name, and a shared key on the plans named (the staff's: every
+    tenant has a key of its own, issued at registration)."""
     existing_plans = {plan["name"]: plan["id"] for plan in
                       _pages(apigateway.get_usage_plans, "items", "position", "position")}
-    existing_keys = {key["name"]: key for key in
-                     _pages(apigateway.get_api_keys, "items", "position", "position",
-                            includeValues=True)}
-    values: dict[str, str] = {}
+    existing_keys = {key["name"]: key for key in api_key_pages(apigateway)}
+    plan_ids: dict[str, str] = {}
     for plan in plans:
         plan_id = existing_plans.get(plan.name)
         if plan_id is None:
@@ -164,20 +176,18 @@ def ensure_usage_plans(apigateway: APIGatewayClient, plans: Iterable[UsagePlan])
                 name=plan.name,
                 throttle={"rateLimit": plan.rate_per_second, "burstLimit": plan.burst},
                 quota={"limit": plan.quota_per_day, "period": "DAY"})["id"]
-        key = existing_keys.get(f"{plan.name}-key")
+        plan_ids[plan.name] = plan_id
+    values: dict[str, str] = {}
+    for name in shared_key_plans:
+        key = existing_keys.get(f"{name}-key")
         if key is None:
             # We choose the value: a replayed emulator then recreates the same key, and the
-            # values copied into settings and tenant records stay valid.
-            key = apigateway.create_api_key(name=f"{plan.name}-key", enabled=True,
-                                            value=secrets.token_hex(20))
-        linked = {linked_key["id"] for linked_key in
-                  _pages(apigateway.get_usage_plan_keys, "items", "position", "position",
-                         usagePlanId=plan_id)}
-        if key["id"] not in linked:
-            apigateway.create_usage_plan_key(usagePlanId=plan_id, keyId=key["id"],
-                                             keyType="API_KEY")
-        values[plan.name] = key["value"]
-    return values
+            # value copied into the settings stays valid.
+            key = dict(apigateway.create_api_key(name=f"{name}-key", enabled=True,
+                                                 value=secrets.token_hex(20)))
+        ensure_on_plan(apigateway, plan_ids[name], key["id"])
+        values[name] = key["value"]
+    return UsagePlans(plan_ids, values)
 
 
 def _pages(call: Callable[..., Any], items: str, request_token: str, response_token: str,

@@ -4,8 +4,8 @@ credentials each collaborator uses.
 - Records a caller reads or changes (tenants, users) go through the caller's scoped STS
   credentials: their session policy confines a TenantAdmin to its own rows and a
   CustomerSupport user to reading, whatever a handler does.
-- Cognito, deployment requests and registration (which has no caller) use the function's own
-  role.
+- Cognito, API keys, deployment requests and registration (which has no caller) use the
+  function's own role.
 
 Clients are passed in (``clients``, ``scoped_clients``) and the app reaches its ControlPlane
 through ``SERVING``, so a test can serve the real routes and authorizer with collaborators it
@@ -39,6 +39,7 @@ from tenant_context.platform.definitions import (
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.platform.platform_settings import PlatformSettings, read_settings
+from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.service.context import TenantContext
 from tenant_context.service.tenant_tables import ClientFactory, DynamoDBClients
 
@@ -76,9 +77,13 @@ class ControlPlane:
     def deployment_records(self) -> DeploymentRecords:
         return DeploymentRecords(self._own.dynamodb, self._own.apigateway, self.deployments)
 
+    @functools.cached_property
+    def api_keys(self) -> TenantApiKeys:
+        return TenantApiKeys(self._own.apigateway, lambda: self.settings().usage_plan_ids)
+
     def registrar(self) -> Registrar:
         return Registrar(self._tenant_store(self._own.dynamodb),
-                         self._user_store(self._own.dynamodb), self.identity,
+                         self._user_store(self._own.dynamodb), self.identity, self.api_keys,
                          self.deployments, self.settings)
 
     def public_tenants(self) -> TenantStore:
@@ -93,7 +98,7 @@ class ControlPlane:
     def tenants(self, caller: TenantContext) -> TenantManagement:
         scoped = self._dynamodb_clients(caller.credentials)
         return TenantManagement(caller, self._tenant_store(scoped), self.users(caller),
-                                self.deployments, self.settings)
+                                self.api_keys, self.deployments)
 
 
 class Serving:

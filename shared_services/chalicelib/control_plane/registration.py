@@ -1,9 +1,11 @@
 """Registration: a new tenant, all or nothing.
 
 Steps, in order: claim the name; identity (a group in the pooled pool, or a Platinum tenant's
-own pool and client); the tenant admin user; the tenant record; the admin's user record; the
-deployment request (Platinum). If any step fails, everything created is undone (every resource
-is named from the tenant id, so undo needs no log beyond a Platinum pool's id) and the caller
+own pool and client); the tenant admin user; the tenant's own API key on its tier's usage plan
+(its fair share: ``tenant_context.platform.tenant_api_keys``); the tenant record; the admin's
+user record; the deployment request (Platinum). If any step fails, everything created is undone
+(every resource, API keys included, is named from the tenant id, so undo needs no log beyond a
+Platinum pool's id) and the caller
 gets a 503 it can retry. The name claim makes registrations of one name exclusive: of two
 concurrent ones exactly one proceeds; the other gets 409. Repeating a completed registration
 (same name and email) returns it instead of making a second tenant; an attempt that died half-way
@@ -27,6 +29,7 @@ from tenant_context.errors import ConflictError, ServiceUnavailableError
 from tenant_context.platform.definitions import tenant_name_key
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.platform_settings import PlatformSettings
+from tenant_context.platform.tenant_api_keys import ApiKeyLimitError, TenantApiKeys
 from tenant_context.platform.tenant_records import TenantRecord, UserRecord, utc_timestamp
 from tenant_context.tenancy import Role, Tier, new_tenant_id
 
@@ -58,12 +61,14 @@ class Registered:
 
 class Registrar:
     def __init__(self, tenants: TenantStore, users: UserStore, identity: Identity,
-                 deployments: Deployments, settings: Callable[[], PlatformSettings], *,
+                 keys: TenantApiKeys, deployments: Deployments,
+                 settings: Callable[[], PlatformSettings], *,
                  clock: Callable[[], float] = time.time,
                  new_id: Callable[[], str] = new_tenant_id) -> None:
         self._tenants = tenants
         self._users = users
         self._identity = identity
+        self._keys = keys
         self._deployments = deployments
         self._settings = settings
         self._clock = clock
@@ -81,6 +86,13 @@ class Registrar:
                 return repeat
         try:
             self._create(claim, request)
+        except ApiKeyLimitError as limit:
+            _log.error("registration of %s refused: %s", claim.tenant_id, limit)
+            self._undo(self._recorded(claim))
+            raise ServiceUnavailableError(
+                "Registration is closed for now: the platform has reached its API key quota "
+                "(API Gateway, per region); nothing was kept. The operator must raise the "
+                "quota before new tenants can sign up") from limit
         except Exception as error:
             _log.exception("registration of %s failed; undoing it", claim.tenant_id)
             self._undo(self._recorded(claim))
@@ -130,11 +142,12 @@ class Registrar:
         admin = tenant_admin_name(tenant_id)
         self._identity.create_user(pool.user_pool_id, admin, request.tenant_email,
                                    Role.TENANT_ADMIN, tenant_id, group)
+        key = self._keys.issue(tenant_id, tier.value)
         now = utc_timestamp()
         self._tenants.create(TenantRecord(
             tenant_id=tenant_id, tenant_name=request.tenant_name, tier=tier, is_active=True,
             user_pool_id=pool.user_pool_id, app_client_id=pool.app_client_id,
-            api_key=settings.api_keys.get(tier.value, ""), tenant_email=request.tenant_email,
+            api_key=key.value, tenant_email=request.tenant_email,
             tenant_phone=request.tenant_phone, tenant_address=request.tenant_address,
             created_at=now, modified_at=now))
         self._users.create(UserRecord(tenant_id, admin, Role.TENANT_ADMIN, pool.user_pool_id,
@@ -168,6 +181,7 @@ class Registrar:
             lambda: self._deployments.cancel(tenant_id),
             lambda: self._users.delete(tenant_id, admin),
             lambda: self._tenants.delete(tenant_id),
+            lambda: self._keys.remove(tenant_id),
         ]
         if claim.tier.is_pooled:
             steps += [lambda: self._identity.delete_user(pooled_pool(), admin),

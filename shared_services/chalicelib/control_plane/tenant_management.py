@@ -1,7 +1,8 @@
 """Tenant management: who may see and change which tenant, and what a change entails.
 
-- SystemAdmin: every tenant; may change a tier within the pooled tiers (the API key follows)
-  and rename a tenant; moving between pooled and Platinum is refused (400) for now.
+- SystemAdmin: every tenant; may change a tier within the pooled tiers (the tenant gets a new
+  API key on the new tier's plan: ``tenant_context.platform.tenant_api_keys`` says why a key
+  cannot move) and rename a tenant; moving between pooled and Platinum is refused (400) for now.
 - CustomerSupport: reads every tenant.
 - TenantAdmin: reads and changes the contact fields of its own tenant; not its tier or name.
   The web app sends the whole form back, so an unchanged tier or name passes; any other name
@@ -11,13 +12,13 @@
   transaction as the record, so the claim's spelling never lags behind the record's.
 - Release settings (SystemAdmin, Platinum tenants only): the tenant's rollout wave and whether
   it follows new releases (``applyLatestRelease``), on its deployment row.
-- Deactivation (DELETE) keeps all data: the tenant is marked inactive, its users are disabled
-  and a Platinum tenant's deployment is asked to stop. Activation (SystemAdmin) reverses it.
+- Deactivation (DELETE) keeps all data: the tenant is marked inactive, its users and its API
+  keys are disabled and a Platinum tenant's deployment is asked to stop. Activation
+  (SystemAdmin) reverses it, the keys first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -31,7 +32,7 @@ from tenant_context.errors import (
     NotFoundError,
 )
 from tenant_context.platform.deployments import Deployments, ReleaseSettings
-from tenant_context.platform.platform_settings import PlatformSettings
+from tenant_context.platform.tenant_api_keys import TenantApiKeys, TenantKey
 from tenant_context.platform.tenant_records import (
     DeploymentRecord,
     DeploymentStatus,
@@ -91,12 +92,12 @@ def availability(deployment: DeploymentRecord | None) -> Availability:
 
 class TenantManagement:
     def __init__(self, caller: TenantContext, store: TenantStore, users: UserAccounts,
-                 deployments: Deployments, settings: Callable[[], PlatformSettings]) -> None:
+                 keys: TenantApiKeys, deployments: Deployments) -> None:
         self._caller = caller
         self._store = store
         self._users = users
+        self._keys = keys
         self._deployments = deployments
-        self._settings = settings
 
     def _tenant(self, tenant_id: str) -> TenantRecord:
         """The tenant, if the caller may see it (another tenant's is reported as not found)."""
@@ -142,17 +143,25 @@ class TenantManagement:
                                  ("tenantAddress", changes.tenant_address)):
             if value is not None:
                 values[attribute] = value
+        new_key: TenantKey | None = None
         if changes.tier is not None and changes.tier is not record.tier:
-            values |= self._tier_change(record, changes.tier)
+            self._check_tier_change(record, changes.tier)
+            new_key = self._keys.move(tenant_id, record.api_key, changes.tier.value)
+            values |= {"tenantTier": changes.tier.value, "apiKey": new_key.value}
         values["modifiedAt"] = utc_timestamp()
-        if renaming and changes.tenant_name is not None:
-            values["tenantName"] = changes.tenant_name
-            self._store.rename(record, changes.tenant_name, values)
-        else:
-            self._store.update(tenant_id, values)
+        try:
+            if renaming and changes.tenant_name is not None:
+                values["tenantName"] = changes.tenant_name
+                self._store.rename(record, changes.tenant_name, values)
+            else:
+                self._store.update(tenant_id, values)
+        except Exception:
+            if new_key is not None:  # the record still names the previous key: keep that one
+                self._keys.discard(new_key)
+            raise
         return record
 
-    def _tier_change(self, record: TenantRecord, tier: Tier) -> dict[str, Any]:
+    def _check_tier_change(self, record: TenantRecord, tier: Tier) -> None:
         if self._caller.role is not Role.SYSTEM_ADMIN:
             raise ForbiddenError("tenantTier: only the SaaS provider changes a tier",
                                  fields=["tenantTier"])
@@ -160,8 +169,6 @@ class TenantManagement:
             raise BadRequestError(
                 f"tenantTier: moving between the pooled tiers and Platinum is not supported "
                 f"(tenant is {record.tier}, asked for {tier})", fields=["tenantTier"])
-        return {"tenantTier": tier.value,
-                "apiKey": self._settings().api_keys.get(tier.value, record.api_key)}
 
     def set_release_settings(self, tenant_id: str, settings: ReleaseSettings) -> TenantRecord:
         """A Platinum tenant's wave and pin in rollouts (SystemAdmin). A pooled tier's tenant
@@ -183,6 +190,7 @@ class TenantManagement:
         record = self._tenant(tenant_id)
         self._store.update(tenant_id, {"isActive": False, "modifiedAt": utc_timestamp()})
         self._users.suspend_tenant(record)
+        self._keys.set_enabled(tenant_id, False)
         if not record.tier.is_pooled:
             self._deployments.set_desired_state(tenant_id, DesiredState.STOPPED)
         return record
@@ -190,6 +198,7 @@ class TenantManagement:
     def activate(self, tenant_id: str) -> TenantRecord:
         self._require(Role.SYSTEM_ADMIN)
         record = self._tenant(tenant_id)
+        self._keys.set_enabled(tenant_id, True)
         self._store.update(tenant_id, {"isActive": True, "modifiedAt": utc_timestamp()})
         self._users.resume_tenant(record)
         if not record.tier.is_pooled:

@@ -191,8 +191,15 @@ def test_usage_plans_have_the_tier_numbers_and_cover_the_right_apis(
         pooled_tier = name in ("Basic", "Standard", "Premium")
         assert apis == ({"AdminRestAPI", *(pooled_rest_api(service) for service in TENANT_SERVICES)}
                         if pooled_tier else {"AdminRestAPI"})
-    keys = resources_of(translated, "AWS::ApiGateway::UsagePlanKey")
-    assert len(keys) == len(expected)
+    # One shared key, the staff's; each tenant's own key is issued at registration onto the
+    # plan whose id the settings resource records for its tier.
+    (staff_key,) = resources_of(translated, "AWS::ApiGateway::ApiKey")
+    (staff_link,) = resources_of(translated, "AWS::ApiGateway::UsagePlanKey").values()
+    assert staff_link["Properties"]["KeyId"] == {"Ref": staff_key}
+    assert staff_link["Properties"]["UsagePlanId"] == {"Ref": "SystemAdminUsagePlan"}
+    (settings,) = resources_of(translated, "Custom::PlatformSettings").values()
+    assert settings["Properties"]["UsagePlanIds"] == {
+        name: {"Ref": f"{name}UsagePlan"} for name in expected}
     silo = packaged.translated("silo")
     (tenant_plan,) = resources_of(silo, "AWS::ApiGateway::UsagePlan").values()
     assert tenant_plan["Properties"]["Throttle"] == {"RateLimit": 300, "BurstLimit": 300}
@@ -200,29 +207,23 @@ def test_usage_plans_have_the_tier_numbers_and_cover_the_right_apis(
 
 
 def test_each_platinum_tenant_has_its_own_key_on_two_plans_only(packaged: Packaged) -> None:
-    """API Gateway takes at most 10 usage plans per key: one Platinum key on every tenant's
-    plan would stop onboarding at the tenth Platinum tenant. The tenant's own key is on its
-    own plan (its API) and the pooled Platinum plan (the admin API), and its stack records the
-    key's value on the tenant (what the authorizer returns as usageIdentifierKey)."""
+    """API Gateway takes at most 10 usage plans per key, and one key per tenant is its fair
+    share. A Platinum tenant's own key (issued at registration, on the pooled Platinum plan for
+    the admin API) is found by the tenant's stack and added to its own plan; the stack creates
+    no key, and its APIs are announced only once the key is on its plan."""
     pooled = packaged.templates["pooled"]
-    assert pooled["Outputs"]["PlatinumUsagePlanId"] == {"Value": {"Ref": "PlatinumUsagePlan"}}
-    assert pooled["Resources"]["PlatinumUsagePlan"]["Type"] == "AWS::ApiGateway::UsagePlan"
-    assert "PlatinumApiKeyId" not in pooled["Outputs"]
+    assert "PlatinumApiKey" not in pooled["Resources"]
     silo = packaged.translated("silo")
-    assert "PlatinumApiKeyId" not in packaged.templates["silo"]["Parameters"]
-    (key,) = resources_of(silo, "AWS::ApiGateway::ApiKey")
+    assert resources_of(silo, "AWS::ApiGateway::ApiKey") == {}
+    (finder_id, finder), = resources_of(silo, "Custom::TenantApiKey").items()
+    assert finder["Properties"]["TenantId"] == {"Ref": "TenantId"}
     (tenant_plan,) = resources_of(silo, "AWS::ApiGateway::UsagePlan")
-    attached = sorted((json.dumps(plan_key["Properties"]["UsagePlanId"]),
-                       json.dumps(plan_key["Properties"]["KeyId"]))
-                      for plan_key in resources_of(silo, "AWS::ApiGateway::UsagePlanKey").values())
-    assert attached == sorted([(json.dumps({"Ref": tenant_plan}), json.dumps({"Ref": key})),
-                               (json.dumps({"Ref": "PlatinumUsagePlanId"}),
-                                json.dumps({"Ref": key}))])
+    (link_id, link), = resources_of(silo, "AWS::ApiGateway::UsagePlanKey").items()
+    assert link["Properties"]["UsagePlanId"] == {"Ref": tenant_plan}
+    assert link["Properties"]["KeyId"] == {"Fn::GetAtt": [finder_id, "ApiKeyId"]}
     (recorder,) = resources_of(silo, "Custom::TenantDeployment").values()
-    assert recorder["Properties"]["ApiKeyId"] == {"Ref": key}
-    # Recorded only once the key is on both plans.
-    assert sorted(recorder["DependsOn"]) == sorted(resources_of(
-        silo, "AWS::ApiGateway::UsagePlanKey"))
+    assert recorder["Properties"]["ApiKeyId"] == {"Fn::GetAtt": [finder_id, "ApiKeyId"]}
+    assert recorder["DependsOn"] == [link_id]  # named on the record once on the plan
 
 
 EVERY_API_S_AUTHORIZER = {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
@@ -265,7 +266,10 @@ def test_every_api_takes_keys_from_the_shared_authorizer_it_may_invoke(
         for path, verb, method in methods:
             security = {next(iter(entry)) for entry in method.get("security", [])}
             public = (path, verb) in {("/registration", "post"),
-                                      ("/tenant/init/{tenant_name}", "get")}
+                                      ("/tenant/init/{tenant_name}", "get"),
+                                      ("/openapi.json", "get"),  # the API's documents
+                                      *((service.document_path, "get")
+                                        for service in TENANT_SERVICES)}
             assert security == (set() if public else {"TenantAuthorizer", "api_key"}), \
                 (name, path, verb)
 
@@ -370,8 +374,7 @@ def test_the_silo_stack_takes_its_tenant_as_parameters_and_outputs_its_url(
         packaged: Packaged) -> None:
     template = packaged.templates["silo"]
     assert {"TenantId", "TenantTier", "LayerArn", "AuthorizerArn", "DeploymentRecordsArn",
-            "PlatinumUsagePlanId", "ReservedConcurrency", "DesiredState"} <= set(
-        template["Parameters"])
+            "ReservedConcurrency", "DesiredState"} <= set(template["Parameters"])
     assert "TenantApiUrl" in template["Outputs"]
     (recorder,) = resources_of(template, "Custom::TenantDeployment").values()
     assert recorder["Properties"]["TenantId"] == {"Ref": "TenantId"}
@@ -391,7 +394,7 @@ def test_one_base_url_serves_every_tenant_service(packaged: Packaged, deployment
     expected = {}
     for service in TENANT_SERVICES:
         item = service.route_prefix
-        for path in (f"{item}s", item, f"{item}/{{proxy+}}"):
+        for path in (f"{item}s", item, f"{item}/{{proxy+}}", service.document_path):
             expected[f"ANY {path}"] = (
                 f"https://${{{PREFIX[deployment](service)}RestAPI}}.execute-api."
                 f"${{AWS::Region}}.${{AWS::URLSuffix}}/api{path.replace('{proxy+}', '{proxy}')}")

@@ -1,6 +1,7 @@
 """The front door's authorization step runs the real tenant authorizer against the emulator and
 reaches the decision the ``chalice local`` process behind the route reaches, plus the key that
-meters the caller; and the key table comes from the platform settings the deployer wrote."""
+meters the caller (each tenant's own); and the key table comes from the emulated API Gateway's
+usage plans, as API Gateway resolves a key."""
 
 from __future__ import annotations
 
@@ -14,18 +15,19 @@ from pipeline.local_cloud.api_gateway.authorization import (
     emulator_authorizer,
     method_arn,
 )
-from pipeline.local_cloud.api_gateway.usage_plans import settings_key_plans
+from pipeline.local_cloud.api_gateway.usage_plans import GatewayKeyPlans
 from tenant_context.platform.definitions import (
     ADMIN_API,
     OPERATIONS_PLAN_NAME,
     USAGE_PLANS,
     api_name,
 )
+from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.tenancy import POOLED_DEPLOYMENT, Role, Tier
 from tests.support.clock import FakeClock
 from tests.support.counting import CallCounter
 from tests.support.moto_server import clients_for
-from tests.support.world import World
+from tests.support.world import Tenant, World
 
 POOLED_PRODUCT = api_name(POOLED_DEPLOYMENT, "product")
 
@@ -38,7 +40,11 @@ def authorize(world: World, emulator_url: str) -> AuthorizationStep:
 def bearer(world: World, role: Role, tier: Tier | None = None) -> str:
     if tier is None:
         return f"Bearer {world.id_token(world.operations_user(role))}"
-    return f"Bearer {world.id_token(world.tenant_user(world.pooled_tenant(tier), role))}"
+    return tenant_bearer(world, world.pooled_tenant(tier), role)
+
+
+def tenant_bearer(world: World, tenant: Tenant, role: Role = Role.TENANT_USER) -> str:
+    return f"Bearer {world.id_token(world.tenant_user(tenant, role))}"
 
 
 def test_the_arn_is_the_one_chalice_local_builds_with_the_routes_api_id() -> None:
@@ -47,12 +53,14 @@ def test_the_arn_is_the_one_chalice_local_builds_with_the_routes_api_id() -> Non
     assert method_arn(GatewayRequest("admin", "GET", "/", None)).endswith("admin/api/GET//")
 
 
-def test_a_tenant_is_metered_by_its_tiers_key(world: World, authorize: AuthorizationStep
-                                              ) -> None:
-    for tier in (Tier.BASIC, Tier.PREMIUM):
-        token = bearer(world, Role.TENANT_USER, tier)
+def test_each_tenant_is_metered_by_its_own_key(world: World, authorize: AuthorizationStep
+                                               ) -> None:
+    tenants = [world.pooled_tenant(tier) for tier in (Tier.BASIC, Tier.BASIC, Tier.PREMIUM)]
+    for tenant in tenants:
+        token = tenant_bearer(world, tenant)
         assert authorize(GatewayRequest(POOLED_PRODUCT, "GET", "/products", token)) == (
-            Authorized(world.settings.api_keys[tier.value]))
+            Authorized(tenant.record.api_key))
+    assert len({tenant.record.api_key for tenant in tenants}) == len(tenants)
 
 
 def test_staff_are_metered_by_the_operations_key_on_the_admin_api(
@@ -78,20 +86,32 @@ def test_a_platinum_tenant_is_metered_on_its_own_api_only(world: World,
     token = f"Bearer {world.id_token(world.tenant_user(tenant, Role.TENANT_USER))}"
     own_api = api_name(tenant.tenant_id, "order")
     assert authorize(GatewayRequest(own_api, "GET", "/orders", token)) == (
-        Authorized(world.settings.api_keys[Tier.PLATINUM.value]))
+        Authorized(tenant.record.api_key))
     assert authorize(GatewayRequest(POOLED_PRODUCT, "GET", "/products", token)) is None
 
 
-def test_the_key_table_is_read_from_settings_and_cached(world: World, emulator_url: str
-                                                        ) -> None:
-    dynamodb = clients_for(emulator_url).dynamodb
-    scans = CallCounter(dynamodb, "dynamodb", "Scan")
+def test_the_key_table_is_the_gateways_own_and_cached(world: World, emulator_url: str) -> None:
+    apigateway = clients_for(emulator_url).apigateway
+    listings = CallCounter(apigateway, "apigateway", "GetApiKeys")
     clock = FakeClock(0.0)
-    key_plans = settings_key_plans(dynamodb, ttl=60, clock=clock)
-    expected = {world.settings.api_keys[name]: plan for name, plan in USAGE_PLANS.items()}
-    assert key_plans() == expected
-    assert key_plans() == expected
-    assert scans.count == 1
-    clock.advance(60)
-    assert key_plans() == expected
-    assert scans.count == 2
+    key_plans = GatewayKeyPlans(apigateway, ttl=5, miss_interval=1, clock=clock)
+    staff_key = world.settings.api_keys[OPERATIONS_PLAN_NAME]
+    assert key_plans(staff_key) == USAGE_PLANS[OPERATIONS_PLAN_NAME]
+    assert key_plans(staff_key) == USAGE_PLANS[OPERATIONS_PLAN_NAME]
+    assert listings.count == 1
+    # A tenant registered a moment ago is known at once (a miss re-reads, at most once a second).
+    tenant = world.pooled_tenant(Tier.STANDARD)
+    clock.advance(1)
+    assert key_plans(tenant.record.api_key) == USAGE_PLANS[Tier.STANDARD.value]
+    assert listings.count == 2
+    assert key_plans("never-issued") is None
+    assert listings.count == 2
+    # A disabled key belongs to no plan (API Gateway refuses it) once the table is re-read.
+    keys = TenantApiKeys(apigateway, lambda: world.settings.usage_plan_ids)
+    keys.set_enabled(tenant.tenant_id, False)
+    assert key_plans(tenant.record.api_key) == USAGE_PLANS[Tier.STANDARD.value]
+    clock.advance(5)
+    assert key_plans(tenant.record.api_key) is None
+    keys.set_enabled(tenant.tenant_id, True)
+    clock.advance(5)
+    assert key_plans(tenant.record.api_key) == USAGE_PLANS[Tier.STANDARD.value]

@@ -87,7 +87,7 @@ def test_every_route_is_served_by_its_service_and_metered(
             return Authorized("the-key")
 
         gate = UsagePlanGate(authorize, UsagePlanEnforcer(
-            lambda: {"the-key": ONE_A_DAY}, shared_deployments=(POOLED_DEPLOYMENT,)))
+            {"the-key": ONE_A_DAY}.get, shared_deployments=(POOLED_DEPLOYMENT,)))
         assert gate.refusal(route, method, "Bearer token") is None
         assert gate.refusal(route, method, "Bearer token") == QUOTA_EXCEEDED, (method, path)
         assert asked[0] == GatewayRequest(api_id, method, path, "Bearer token")

@@ -51,7 +51,7 @@ def gateway() -> Iterator[Gateway]:
     upstream.thread.start()
     authorization = RecordingAuthorization()
     key_plans = plans_by_key(KEYS)
-    enforcer = UsagePlanEnforcer(lambda: key_plans, shared_deployments=("admin", "pooled"),
+    enforcer = UsagePlanEnforcer(key_plans.get, shared_deployments=("admin", "pooled"),
                                  clock=FakeClock(1_800_000_000.0))  # frozen: nothing refills
     front_door = FrontDoor(0, routes(upstream.port), authorize=authorization,
                            usage_plans=enforcer)

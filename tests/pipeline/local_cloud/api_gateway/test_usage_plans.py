@@ -30,7 +30,7 @@ NOON = datetime(2026, 11, 3, 12, 0, tzinfo=UTC).timestamp()
 
 def enforcer(clock: FakeClock) -> UsagePlanEnforcer:
     key_plans = plans_by_key(KEYS)
-    return UsagePlanEnforcer(lambda: key_plans, shared_deployments=SHARED, clock=clock)
+    return UsagePlanEnforcer(key_plans.get, shared_deployments=SHARED, clock=clock)
 
 
 def admit_many(subject: UsagePlanEnforcer, count: int, key: str = "basic-key",
@@ -127,10 +127,11 @@ def test_a_missing_or_unknown_key_is_forbidden(key: str | None) -> None:
 
 def test_the_plans_follow_the_key_table_when_it_changes() -> None:
     key_plans = plans_by_key(KEYS)
-    subject = UsagePlanEnforcer(lambda: key_plans, shared_deployments=SHARED,
+    subject = UsagePlanEnforcer(key_plans.get, shared_deployments=SHARED,
                                 clock=FakeClock(NOON))
     assert subject.admit("new-basic-key", "pooled") == INVALID_API_KEY
-    key_plans = plans_by_key({**KEYS, "Basic": "new-basic-key"})
+    key_plans.clear()
+    key_plans.update(plans_by_key({**KEYS, "Basic": "new-basic-key"}))
     assert subject.admit("new-basic-key", "pooled") is None
     assert subject.admit("basic-key", "pooled") == INVALID_API_KEY
 

@@ -25,7 +25,12 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import (
 )
 from tenant_context.attribute_values import from_item
 from tenant_context.platform.aws_clients import AwsClients
-from tenant_context.platform.definitions import SETTINGS_TABLE, TENANT_STACK_MAPPING_TABLE
+from tenant_context.platform.definitions import (
+    OPERATIONS_PLAN_NAME,
+    SETTINGS_TABLE,
+    TENANT_STACK_MAPPING_TABLE,
+    USAGE_PLANS,
+)
 from tenant_context.platform.invitations import CredentialsFile
 from tests.support.moto_server import clients_for
 
@@ -98,9 +103,10 @@ def first_bootstrap(emulator: Emulator, state: Path) -> FirstRun:
     assert len(after_first["user pools"]) == 2
     assert len(after_first["app clients"]) == 2
     assert len(after_first["users"]) == 1  # the SystemAdmin, in the operations pool
-    assert after_first["api keys"]
-    assert len(after_first["api keys"]) == len(after_first["usage plans"])
-    assert len(after_first["usage plan keys"]) == len(after_first["usage plans"])
+    # One plan per tier and the staff's; one shared key, the staff's: tenants get their own.
+    assert len(after_first["usage plans"]) == len(USAGE_PLANS)
+    assert after_first["api keys"] == [f"{OPERATIONS_PLAN_NAME}-key"]
+    assert after_first["usage plan keys"] == [(OPERATIONS_PLAN_NAME, f"{OPERATIONS_PLAN_NAME}-key")]
     assert after_first["settings"]
     assert len(after_first["deployments"]) == 1  # the seeded pooled row
     changes = len(changes_recorded(state / "recording.jsonl"))
