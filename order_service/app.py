@@ -16,6 +16,7 @@ platform = platform_app(orders.SERVICE.app_name)
 app = platform.app
 authorized = platform.authorized
 order = ItemResource(platform, orders.SERVICE, orders.view, orders.read_body)
+order.publish_document(orders.ORDER)
 
 
 @app.route("/orders", methods=["GET"], **authorized)

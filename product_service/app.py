@@ -16,6 +16,7 @@ platform = platform_app(products.SERVICE.app_name)
 app = platform.app
 authorized = platform.authorized
 product = ItemResource(platform, products.SERVICE, products.view, products.read_body)
+product.publish_document(products.PRODUCT)
 
 
 @app.route("/products", methods=["GET"], **authorized)

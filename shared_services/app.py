@@ -2,12 +2,14 @@
 
 Public: POST /registration, GET /tenant/init/{name} (200 with the sign-in settings once the
 tenant's deployment serves; else 409 saying ``provisioning``, with ``Retry-After``, or
-``unavailable``: the web app treats any 2xx as ready). Every other route runs behind the shared
-tenant authorizer; the modules re-check who may do what (``control_plane.tenant_management``,
-``control_plane.user_management``). Bodies arrive as typed values (``request_bodies``). Every
-handler that succeeds logs one line and records one metric about the tenant it acted on, as the
-tenant API's handlers do (``Observability.observe``). The routes reach the control plane
-through ``composition.SERVING``, so tests can serve them with failing or counting clients.
+``unavailable``: the web app treats any 2xx as ready), and GET /openapi.json (this API's
+document, built from these routes, ``api_document`` and the validators). Every other route runs
+behind the shared tenant authorizer; the modules re-check who may do what
+(``control_plane.tenant_management``, ``control_plane.user_management``). Bodies arrive as
+typed values (``request_bodies``). Every handler that succeeds logs one line and records one
+metric about the tenant it acted on, as the tenant API's handlers do
+(``Observability.observe``). The routes reach the control plane through ``composition.SERVING``,
+so tests can serve them with failing or counting clients.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.control_plane import request_bodies as bodies
+from chalicelib.control_plane.api_document import ADMIN_API
 from chalicelib.control_plane.composition import SERVING, ControlPlane
 from chalicelib.control_plane.deployment_records import handle_custom_resource
 from chalicelib.control_plane.tenant_management import Availability, tenant_config
@@ -29,6 +32,7 @@ from chalicelib.control_plane.views import (
 )
 from tenant_context.service.chalice_app import platform_app
 from tenant_context.service.context import TenantContext, request_tenant
+from tenant_context.service.openapi import serve_document
 from tenant_context.service.responses import CORS, json_response
 from tenant_context.tenancy import Tier
 
@@ -36,6 +40,7 @@ PROVISIONING_RETRY_SECONDS = 30  # a first deployment takes minutes; polling fas
 platform = platform_app("shared-services")
 app = platform.app
 authorized = platform.authorized
+serve_document(platform, ADMIN_API)
 
 
 def control() -> ControlPlane:

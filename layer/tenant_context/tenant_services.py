@@ -78,6 +78,12 @@ class TenantService:
         return f"/{self.item}"
 
     @property
+    def document_path(self) -> str:
+        """Its OpenAPI document (``/reviews/openapi.json``): under its routes, so the
+        deployment's one base URL reaches it, and beside ``/review/{key}``, never one of them."""
+        return f"{self.route_prefix}s/openapi.json"
+
+    @property
     def table_variable(self) -> TableVariable:
         """The environment variable that hands its table's name to functions."""
         return table_variable(self.item)

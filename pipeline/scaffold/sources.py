@@ -72,6 +72,7 @@ platform = platform_app(${module}.SERVICE.app_name)
 app = platform.app
 authorized = platform.authorized
 ${resource_definition}
+${resource}.publish_document(${module}.${schema})
 
 
 @app.route("${prefix}s", methods=["GET"], **authorized)
@@ -116,6 +117,7 @@ def app_source(service: TenantService) -> str:
         package=domain_package(service),
         module_import=module_name if module == module_name else f"{module_name} as {module}",
         module=module, resource=resource, item=item, prefix=service.route_prefix,
+        schema=body_schema_name(service),
         resource_definition=python_text.call(
             f"{resource} = ItemResource",
             ["platform", f"{module}.SERVICE", f"{module}.view", f"{module}.read_body"]))
@@ -170,9 +172,14 @@ def view(${variable}: StoredItem) -> dict[str, Any]:
 ''')
 
 
+def body_schema_name(service: TenantService) -> str:
+    """The domain module's ``BodySchema`` constant, which the app also names (its document)."""
+    return python_text.identifier(service.item.upper(), _DOMAIN_CONSTANTS)
+
+
 def domain_source(service: TenantService) -> str:
     item, noun, id_attribute = service.item, service.noun, service.id_attribute
-    body, schema = f"{noun}Body", python_text.identifier(item.upper(), _DOMAIN_CONSTANTS)
+    body, schema = f"{noun}Body", body_schema_name(service)
     return _DOMAIN.substitute(
         docstring=python_text.docstring(
             f"{noun}s: what a {item} is, as clients send and read it; the file to edit for "

@@ -22,12 +22,19 @@ from chalice import Response
 from chalice.app import Request
 
 from tenant_context.errors import BadRequestError, ConfigurationError
+from tenant_context.service import openapi
 from tenant_context.service.chalice_app import PlatformApp
 from tenant_context.service.context import TenantContext, request_tenant
+from tenant_context.service.openapi import ApiDescription, Operation, Parameter, Reply, Schema
 from tenant_context.service.responses import json_response
 from tenant_context.service.tenant_items import StoredItem, TenantItems
 from tenant_context.service.tenant_tables import TenantTables
-from tenant_context.service.validation import parse_json_object, whole_number
+from tenant_context.service.validation import (
+    MAX_PAGE_SIZE,
+    BodySchema,
+    parse_json_object,
+    whole_number,
+)
 from tenant_context.tenant_services import TenantService
 
 _ETAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
@@ -68,7 +75,7 @@ def paging(query: Mapping[str, str] | None) -> tuple[int, str | None] | None:
     query = query or {}
     if "limit" not in query and "nextToken" not in query:
         return None
-    limit = whole_number(query.get("limit", "100"), "limit", 1, 1000)
+    limit = whole_number(query.get("limit", "100"), "limit", 1, MAX_PAGE_SIZE)
     next_token = query.get("nextToken")
     if next_token is not None and not next_token:
         raise BadRequestError("nextToken: empty; leave it out to start at the first page",
@@ -158,3 +165,53 @@ class ItemResource:
         items.delete(items.parse_key(key), expected_version(request.headers))
         self._observe(tenant, "Deleted", " deleted")
         return json_response({"message": f"{self.service.noun} deleted"})
+
+    def item_schema(self, body: BodySchema[Any]) -> Schema:
+        """An item as its view answers it: key, shard and id, then the body's fields (as
+        stored: their types, not the rules a request must meet)."""
+        key = {"type": "string", "description": "shardId:id, as the item's URL takes it"}
+        view = openapi.body_schema(body, strict=False)
+        return Schema(self.service.noun, {
+            "type": "object",
+            "required": ["key", "shardId", self.service.id_attribute, *view["properties"]],
+            "properties": {"key": key, "shardId": {"type": "string"},
+                           self.service.id_attribute: {"type": "string"},
+                           **view["properties"]}})
+
+    def operations(self, body: BodySchema[Any]) -> openapi.Operations:
+        """The five routes every tenant service has (``/<item>s``, ``/<item>``,
+        ``/<item>/{key}``), as ``tenant_context.service.openapi`` documents them."""
+        prefix, noun, item = self.service.route_prefix, self.service.noun, self.item_schema(body)
+        versioned = {"ETag": 'the version: "<n>", for If-Match'}
+        found = Reply(f"the {noun.lower()}", item, versioned)
+        if_match = (Parameter("If-Match", {"type": "string"},
+                              'act only on this version ("<n>", from ETag): else 409'),)
+        conflict = {409: Reply("the item changed since the version given (or read)")}
+        malformed = {400: Reply("key: not a key this API returned (or a malformed If-Match)")}
+        key = (Parameter("key", {"type": "string"}, "shardId:id, the item's key"),)
+        return {
+            ("GET", f"{prefix}s"): Operation(
+                f"the tenant's {noun.lower()}s", {200: Reply("every item, or a page",
+                                                             openapi.listing(item))},
+                query=openapi.paging_parameters(MAX_PAGE_SIZE)),
+            ("POST", prefix): Operation(f"create one {noun.lower()}",
+                                        {201: Reply("created", item, versioned)}, body=body),
+            ("GET", f"{prefix}/{{key}}"): Operation(f"read one {noun.lower()}",
+                                                    {200: found, **malformed}, path=key),
+            ("PUT", f"{prefix}/{{key}}"): Operation(
+                f"replace one {noun.lower()} (never an upsert)", {200: found, **conflict},
+                body=body, headers=if_match, path=key),
+            ("DELETE", f"{prefix}/{{key}}"): Operation(
+                f"delete one {noun.lower()}",
+                {200: Reply("deleted", openapi.MESSAGE), **malformed, **conflict},
+                headers=if_match, path=key),
+        }
+
+    def publish_document(self, body: BodySchema[Any]) -> None:
+        """Serves the service's OpenAPI document at its registry's ``document_path``
+        (``/products/openapi.json``: under the routes the deployment's base URL sends to it)."""
+        openapi.serve_document(self.platform, ApiDescription(
+            f"{self.service.noun} service",
+            f"The tenant API's {self.service.noun.lower()}s (one part of a deployment's tenant "
+            "API; every tenant service publishes its own).", self.operations(body)),
+            self.service.document_path)

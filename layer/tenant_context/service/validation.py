@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_PAGE_SIZE = 1000  # ?limit= of both APIs' listings
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Half of a UTF-16 pair on its own: JSON's "\ud800" escape makes one, Python keeps it, and
 # DynamoDB refuses it (a 500 for the caller, as any storage error).
@@ -85,11 +86,15 @@ class Email(Text):
 
 @dataclass(frozen=True)
 class Choice:
-    """One of a fixed set, through a parser such as ``Tier.parse`` (raises ValueError)."""
+    """One of a fixed set, through a parser such as ``Tier.parse`` (raises ValueError).
+
+    ``schema``: the values the parser takes, as JSON Schema (``tenant_context.service.openapi``
+    documents the field with it; a parser is code no document can read)."""
 
     name: str
     parse: Callable[[Any], Any]
     required: bool = True
+    schema: Mapping[str, Any] | None = None
 
     def clean(self, value: Any) -> Any:
         try:

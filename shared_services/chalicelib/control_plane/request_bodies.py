@@ -24,6 +24,7 @@ from chalicelib.control_plane.tenant_management import TenantChanges
 from tenant_context.errors import BadRequestError, NotFoundError
 from tenant_context.platform.deployments import ReleaseSettings
 from tenant_context.service.validation import (
+    MAX_PAGE_SIZE,
     BodySchema,
     Choice,
     Email,
@@ -98,25 +99,37 @@ def _boolean(value: Any) -> bool:
     return value
 
 
+# What the parsers take, for the OpenAPI document (tiers in any case: the canonical spellings).
+TIERS = {"type": "string", "enum": [tier.value for tier in Tier],
+         "description": "matched case-insensitively"}
+ROLES = {"type": "string", "enum": [role.value for role in Role]}
+WAVES = {"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_WAVE},
+                   {"type": "string", "const": LAST_WAVE}]}
+USER_NAME_FIELD = Text("userName", max_length=64, pattern=USER_NAME,
+                       charset="letters, digits and . _ -")
+TENANT_ID_FIELD = Text("tenantId", max_length=32, pattern=TENANT_REFERENCE,
+                       charset="a tenant id (32 hexadecimal characters)")
 TENANT_NAME_FIELD = _name(True)
 REGISTRATION = BodySchema(RegistrationRequest, (
-    TENANT_NAME_FIELD, *_contact(True), Choice("tenantTier", Tier.parse),
+    TENANT_NAME_FIELD, *_contact(True), Choice("tenantTier", Tier.parse, schema=TIERS),
 ), renamed={"tenantTier": "tier"})
 TENANT_UPDATE = BodySchema(TenantChanges, (
-    _name(False), *_contact(False), Choice("tenantTier", Tier.parse, required=False),
+    _name(False), *_contact(False),
+    Choice("tenantTier", Tier.parse, required=False, schema=TIERS),
 ), renamed={"tenantTier": "tier"})
 NEW_USER = BodySchema(NewUser, (
-    Text("userName", max_length=64, pattern=USER_NAME, charset="letters, digits and . _ -"),
+    USER_NAME_FIELD,
     Email("userEmail"),
-    Choice("userRole", Role.parse),
-    Text("tenantId", required=False, max_length=32, pattern=TENANT_REFERENCE,
-         charset="a tenant id (32 hexadecimal characters)"),
+    Choice("userRole", Role.parse, schema=ROLES),
+    dataclasses.replace(TENANT_ID_FIELD, required=False),
 ))
 RELEASE_SETTINGS = BodySchema(ReleaseSettingsBody, (
-    Choice("wave", _wave, required=False), Choice("applyLatestRelease", _boolean, required=False),
+    Choice("wave", _wave, required=False, schema=WAVES),
+    Choice("applyLatestRelease", _boolean, required=False, schema={"type": "boolean"}),
 ))
 USER_UPDATE = BodySchema(UserChanges, (
-    Email("userEmail", required=False), Choice("userRole", Role.parse, required=False),
+    Email("userEmail", required=False),
+    Choice("userRole", Role.parse, required=False, schema=ROLES),
 ))
 
 
@@ -155,7 +168,7 @@ def user_name_in_path(raw: str) -> str:
 
 def page_size(params: dict[str, Any]) -> int | None:
     raw = params.get("limit")
-    return None if raw is None else whole_number(raw, "limit", 1, 1000)
+    return None if raw is None else whole_number(raw, "limit", 1, MAX_PAGE_SIZE)
 
 
 Changes = TypeVar("Changes", bound="DataclassInstance")

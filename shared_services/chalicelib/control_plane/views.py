@@ -1,4 +1,8 @@
-"""Records as the web apps expect them (field names and JSON types of the REST contract)."""
+"""Records as the web apps expect them (field names and JSON types of the REST contract).
+
+Each view's schema sits beside it (``tenant_context.service.openapi.Schema``): the admin API's
+OpenAPI document names them, and the fuzz of that document checks every answer against them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,41 @@ from typing import Any
 
 from chalicelib.control_plane.user_management import UserView
 from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord
+from tenant_context.service.openapi import Schema
+from tenant_context.tenancy import Role, Tier
+
+_TEXT = {"type": "string"}
+_MAYBE_TEXT = {"type": ["string", "null"]}
+_TIER = {"type": "string", "enum": [tier.value for tier in Tier]}
+
+
+def _record(properties: dict[str, Any]) -> dict[str, Any]:
+    """An object with every one of ``properties`` present (views always write them all)."""
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+TENANT_SUMMARY = Schema("TenantSummary", _record({
+    "tenantId": _TEXT, "tenantName": _TEXT, "tenantEmail": _TEXT, "tenantPhone": _TEXT,
+    "tenantAddress": _TEXT, "tenantTier": _TIER, "isActive": {"type": "boolean"},
+    "createdAt": _TEXT}))
+DEPLOYMENT_DETAIL = Schema("DeploymentDetail", _record({
+    "deployment_id": _TEXT, "stack_name": _TEXT, "status": _TEXT, "desired_state": _TEXT,
+    "api_url": _MAYBE_TEXT, "failure_reason": _MAYBE_TEXT, "operator_action": _MAYBE_TEXT,
+    "release_id": _MAYBE_TEXT, "released_at": _MAYBE_TEXT, "release_result": _MAYBE_TEXT,
+    "release_failure": _MAYBE_TEXT, "wave": {"type": ["integer", "null"]},
+    "apply_latest_release": {"type": ["boolean", "null"]}}))
+_TENANT_DETAIL = _record({
+    "tenant_id": _TEXT, "tenant_name": _TEXT, "tenant_email": _TEXT, "tenant_phone": _TEXT,
+    "tenant_address": _TEXT, "tenant_tier": _TIER, "is_active": {"type": "boolean"}})
+TENANT_DETAIL = Schema("TenantDetail", _TENANT_DETAIL | {"properties": {
+    **_TENANT_DETAIL["properties"],
+    "deployment": {"anyOf": [{"type": "null"}, DEPLOYMENT_DETAIL],
+                   "description": "staff only: the tenant's deployment"}}})
+USER_DETAIL = Schema("UserDetail", _record({
+    "user_name": _TEXT, "email": _TEXT,
+    "user_role": {"type": "string", "enum": [role.value for role in Role]},
+    "tenant_id": _TEXT, "enabled": {"type": "boolean"}, "status": _TEXT, "created": _TEXT,
+    "modified": _TEXT}))
 
 
 def tenant_summary(tenant: TenantRecord) -> dict[str, Any]:
