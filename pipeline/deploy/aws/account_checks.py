@@ -19,6 +19,11 @@ from tenant_context.tenant_services import TENANT_SERVICES
 
 # Lambda refuses a reservation that would leave fewer unreserved concurrent executions.
 LAMBDA_MIN_UNRESERVED = 100
+# API Gateway's default quota of API keys per account and region (raisable in Service Quotas).
+# Every tenant holds one (two for a while after a tier move), the staff one more.
+API_KEYS_PER_REGION = 10_000
+API_KEYS_WARN_SHARE = 0.8  # past this share of the quota, say so while there is room
+_KEYS_PAGE = 500
 
 
 def silo_reservation(per_function: int | None = None) -> int:
@@ -60,6 +65,32 @@ class AccountChecks:
                 f"in pipeline/stacks/silo_template.py. Nothing was deployed.")
         self._out(f"  account: {unreserved} unreserved concurrent executions in "
                   f"{self._region}, {needed} to reserve: enough")
+
+    def api_keys(self, new_keys: int, quota: int = API_KEYS_PER_REGION) -> None:
+        """Refuses to onboard when the region's API keys are used up (registration would
+        answer 503 and keep nothing); warns from 80 % on, while there is time to raise it."""
+        used, position = 0, None
+        while True:
+            page = self._calls.call("apigateway", "get_api_keys", limit=_KEYS_PAGE,
+                                    **({"position": position} if position else {}))
+            if "items" not in page:  # a dry run learns no figure
+                self._out(f"  account: {new_keys} new API key(s); a real run counts the "
+                          f"region's keys against API Gateway's quota ({quota:,})")
+                return
+            used += len(page["items"])
+            position = page.get("position")
+            if not position:
+                break
+        if used + new_keys > quota:
+            raise DeployError(
+                f"API Gateway in {self._region} holds {used:,} API keys of the account's "
+                f"{quota:,}: every tenant needs one of its own, so registration would be "
+                f"refused. Raise the quota (Service Quotas: API Gateway, API keys) and retry. "
+                f"Nothing was registered or deployed.")
+        warning = (" (past 80 %: ask for a higher quota now)"
+                   if used + new_keys > quota * API_KEYS_WARN_SHARE else "")
+        self._out(f"  account: {used:,} of {quota:,} API keys used in {self._region}, "
+                  f"{new_keys} to add{warning}")
 
     def api_gateway_logs_role(self, create: bool) -> None:
         """The APIs' access logs need the region's API Gateway CloudWatch role; when the stack

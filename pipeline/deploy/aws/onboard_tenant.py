@@ -81,6 +81,7 @@ def onboard_tenant(request: TenantRequest, silo_template: Path, http: Http, stac
                    claims: RowClaims) -> Summary:
     pooled = stacks.outputs(POOLED_STACK_NAME)
     admin_api = pooled["AdminApiUrl"].rstrip("/")
+    account.api_keys(new_keys=1)  # the tenant's own, issued by its registration
     if request.tier is Tier.PLATINUM:  # before registering: a tenant its stack cannot serve
         account.silo_concurrency(new_silos=1)
     tenant, created = register(request, admin_api, http, out)

@@ -122,6 +122,7 @@ def test_onboard_platinum_dry_run_registers_then_deploys_its_stack(
     assert len(artifacts) == len(TENANT_SERVICES)  # one zip each
     assert run.calls == [
         "cloudformation.describe_stacks",  # the pooled stack's outputs
+        "apigateway.get_api_keys",  # room for the tenant's own API key
         "lambda.get_account_settings",  # room for the stack's reserved concurrency
         "POST",
         *CLAIM, *UPLOAD * len(artifacts), *EXISTS, *_template_uploads(run),
@@ -166,7 +167,8 @@ def test_onboard_pooled_tier_dry_run_registers_and_deploys_nothing(
                "--tier", tier, "--dist", str(packaged_dist)])
 
     assert (run.code, run.err) == (0, [])
-    assert run.calls == ["cloudformation.describe_stacks", "POST", "GET"]
+    assert run.calls == ["cloudformation.describe_stacks", "apigateway.get_api_keys", "POST",
+                         "GET"]
     assert no_aws.attempted == []
     assert f'"tenantTier":"{tier.capitalize()}"' in run.call_lines("POST")[0]
 

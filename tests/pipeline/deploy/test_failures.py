@@ -395,13 +395,19 @@ class Account:
     """An account's figures, as Lambda's and API Gateway's account reads answer them (the
     emulator has neither); what was read is noted."""
 
-    def __init__(self, unreserved: int, api_gateway_role: str = "") -> None:
+    def __init__(self, unreserved: int, api_gateway_role: str = "", api_keys: int = 3) -> None:
         self._unreserved = unreserved
         self._role = api_gateway_role
+        self._keys = api_keys
         self.read: list[str] = []
 
     def call(self, service: str, operation: str, **params: Any) -> Answer:
         self.read.append(f"{service}.{operation}")
+        if operation == "get_api_keys":  # pages of at most `limit`, as API Gateway serves them
+            start = int(params.get("position") or 0)
+            end = min(self._keys, start + params["limit"])
+            return {"items": [{"id": f"k{index}"} for index in range(start, end)],
+                    **({"position": str(end)} if end < self._keys else {})}
         if operation == "get_account_settings":
             return {"AccountLimit": {"ConcurrentExecutions": 1000,
                                      "UnreservedConcurrentExecutions": self._unreserved}}
@@ -432,7 +438,7 @@ def test_a_platinum_stack_the_account_cannot_hold_is_refused_before_registering(
     assert f"the account has {needed + 99} unreserved" in message
     assert "raise the account's quota" in message
     assert "lower ReservedConcurrency" in message
-    assert account.read == ["lambda.get_account_settings"]
+    assert account.read == ["apigateway.get_api_keys", "lambda.get_account_settings"]
     assert api.asked == []
     assert not any("create_change_set" in line for line in lines)
 
@@ -464,7 +470,30 @@ def test_a_pooled_tier_tenant_needs_no_concurrency_read(tmp_path: Path) -> None:
                        tmp_path / "unused.json", api, _pooled_stack_deployed(lines),
                        lines.append, AccountChecks(account, "eu-west-1", lines.append),
                        StackSettings(), _unclaimed())
-    assert account.read == []
+    assert account.read == ["apigateway.get_api_keys"]
+
+
+@pytest.mark.parametrize(("used", "refused"), [(10_000, True), (9_999, False)])
+def test_onboarding_is_refused_when_the_regions_api_keys_are_used_up(
+        tmp_path: Path, used: int, refused: bool) -> None:
+    """Every tenant needs a key of its own: at API Gateway's 10,000 keys per region the
+    registration would be refused, so onboarding stops first, counting every page."""
+    account, lines = Account(unreserved=10_000, api_keys=used), list[str]()
+    api = AdminApi({"POST": HttpAnswer(409, {"message": "taken"})})
+    checks = AccountChecks(account, "eu-west-1", lines.append)
+    with pytest.raises(DeployError, match="API keys" if refused else "registration refused"
+                       ) as raised:
+        onboard_tenant(TenantRequest("Acme", "owner@acme.example", Tier.BASIC),
+                       tmp_path / "unused.json", api, _pooled_stack_deployed(lines),
+                       lines.append, checks, StackSettings(), _unclaimed())
+    assert account.read == ["apigateway.get_api_keys"] * 20  # 500 a page
+    if refused:
+        assert "holds 10,000 API keys of the account's 10,000" in str(raised.value)
+        assert "Service Quotas" in str(raised.value)
+        assert api.asked == []
+    else:
+        assert "  account: 9,999 of 10,000 API keys used in eu-west-1, 1 to add (past 80 %: " \
+               "ask for a higher quota now)" in lines
 
 
 def test_a_release_that_would_create_silos_the_account_cannot_hold_deploys_none(
