@@ -20,6 +20,17 @@ Design notes:
   ``PartiQL`` statement): every ``LeadingKeys`` condition therefore comes with
   ``Null: false``, so a request naming no partition key is denied even if a later grant
   allowed its action (and ``Scan`` is still never granted on tenant data).
+- IAM holds without our code: a TenantAdmin's credentials may update only the contact
+  attributes of its tenant's record (``dynamodb:Attributes``, an allow-list that names the key
+  too, as DynamoDB requires, with the same ``Null`` guard; ``dynamodb:ReturnValues`` limited to
+  what the update wrote), so the tier, the API key and the active flag are out of its reach.
+  Its users' records it may only read: a user record's role and enabled flag are written by
+  the shared-services function's own role, after the service's checks. A TenantUser's
+  credentials reach no control-plane table at all: ``LeadingKeys`` confines the partition key
+  (the tenant), never the user, so any grant would cover every user of its tenant; the service
+  reads the caller's own record with its role after checking whose it is.
+- A document with nothing to allow (a Platinum tenant's user: its data is in its own stack)
+  holds one explicit deny of everything, because IAM accepts no empty statement list.
 """
 
 from __future__ import annotations
@@ -37,6 +48,13 @@ DATA_ACTIONS = (*READ, *WRITE, "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 SCAN = ("dynamodb:Scan",)
 
 MAX_SESSION_POLICY_CHARS = 2048  # sts:AssumeRole limit for an inline session policy
+
+# What a TenantAdmin's credentials may write on its tenant's record: the contact fields the web
+# app's tenant form changes (its key must be listed too: DynamoDB counts key attributes).
+TENANT_ADMIN_WRITABLE = ("tenantId", "tenantEmail", "tenantPhone", "tenantAddress", "modifiedAt")
+# ReturnValues that return only what the request wrote (ALL_OLD/ALL_NEW return everything).
+WRITTEN_ONLY = ("NONE", "UPDATED_OLD", "UPDATED_NEW")
+NOTHING = {"Effect": "Deny", "Action": "*", "Resource": "*"}
 
 
 @dataclass(frozen=True)
@@ -64,14 +82,21 @@ class PolicyResources:
 
 
 def _statement(actions: tuple[str, ...], resources: list[str],
-               leading_keys: list[str] | None = None) -> dict[str, Any]:
+               leading_keys: list[str] | None = None,
+               writable: tuple[str, ...] | None = None) -> dict[str, Any]:
     statement: dict[str, Any] = {"Effect": "Allow", "Action": sorted(actions),
                                  "Resource": resources}
+    condition: dict[str, dict[str, Any]] = {}
     if leading_keys is not None:
-        statement["Condition"] = {
-            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys},
-            # ForAllValues is true of a request naming no key at all: this makes one required.
-            "Null": {"dynamodb:LeadingKeys": "false"}}
+        condition["ForAllValues:StringLike"] = {"dynamodb:LeadingKeys": leading_keys}
+        # ForAllValues is true of a request naming no key at all: this makes one required.
+        condition["Null"] = {"dynamodb:LeadingKeys": "false"}
+    if writable is not None:
+        condition["ForAllValues:StringEquals"] = {"dynamodb:Attributes": list(writable)}
+        condition.setdefault("Null", {})["dynamodb:Attributes"] = "false"
+        condition["StringEqualsIfExists"] = {"dynamodb:ReturnValues": list(WRITTEN_ONLY)}
+    if condition:
+        statement["Condition"] = condition
     return statement
 
 
@@ -100,17 +125,15 @@ def session_policy(role: Role, tenant_id: str, *, pooled_data: bool,
         ]
     else:
         own = [tenant_id]  # control-plane rows are keyed by the exact tenant id
-        if role is Role.TENANT_ADMIN:
-            statements = [
-                _statement(("dynamodb:GetItem", "dynamodb:UpdateItem"), [r.tenant_details], own),
-                _statement(READ + WRITE, [r.tenant_user_mapping], own),
-            ]
-        else:
-            statements = [_statement(("dynamodb:GetItem",), [r.tenant_user_mapping], own)]
+        statements = [
+            _statement(("dynamodb:GetItem",), [r.tenant_details], own),
+            _statement(("dynamodb:UpdateItem",), [r.tenant_details], own, TENANT_ADMIN_WRITABLE),
+            _statement(READ, [r.tenant_user_mapping], own),
+        ] if role is Role.TENANT_ADMIN else []
         if pooled_data:
             statements.append(_statement(DATA_ACTIONS, [r.pooled_data],
                                          [f"{tenant_key_prefix(tenant_id)}*"]))
-    return {"Version": "2012-10-17", "Statement": statements}
+    return {"Version": "2012-10-17", "Statement": statements or [NOTHING]}
 
 
 def to_json(policy: dict[str, Any]) -> str:
@@ -130,6 +153,8 @@ def access_role_policy(resources: PolicyResources) -> dict[str, Any]:
             document = session_policy(role, SAMPLE_TENANT_ID, pooled_data=pooled,
                                       resources=resources)
             for statement in document["Statement"]:
+                if statement["Effect"] != "Allow":
+                    continue
                 for resource in statement["Resource"]:
                     actions_by_resource.setdefault(resource, set()).update(statement["Action"])
     grouped: dict[tuple[str, ...], list[str]] = {}

@@ -2,8 +2,11 @@
 credentials each collaborator uses.
 
 - Records a caller reads or changes (tenants, users) go through the caller's scoped STS
-  credentials: their session policy confines a TenantAdmin to its own rows and a
-  CustomerSupport user to reading, whatever a handler does.
+  credentials: their session policy confines a TenantAdmin to its own rows (and to their
+  contact attributes) and a CustomerSupport user to reading, whatever a handler does. The
+  writes that policy keeps from a TenantAdmin (the active flag, users' roles and enabled
+  flags, user records) and a TenantUser's read of its own record use the function's own role,
+  after the service's checks.
 - Cognito, API keys, deployment requests and registration (which has no caller) use the
   function's own role.
 
@@ -92,12 +95,13 @@ class ControlPlane:
 
     def users(self, caller: TenantContext) -> UserAccounts:
         scoped = self._dynamodb_clients(caller.credentials)
-        return UserAccounts(caller, self._user_store(scoped), self._tenant_store(scoped),
-                            self.identity, self.settings)
+        return UserAccounts(caller, self._user_store(scoped), self._user_store(self._own.dynamodb),
+                            self._tenant_store(scoped), self.identity, self.settings)
 
     def tenants(self, caller: TenantContext) -> TenantManagement:
         scoped = self._dynamodb_clients(caller.credentials)
-        return TenantManagement(caller, self._tenant_store(scoped), self.users(caller),
+        return TenantManagement(caller, self._tenant_store(scoped),
+                                self._tenant_store(self._own.dynamodb), self.users(caller),
                                 self.api_keys, self.deployments)
 
 

@@ -12,6 +12,10 @@
   transaction as the record, so the claim's spelling never lags behind the record's.
 - Release settings (SystemAdmin, Platinum tenants only): the tenant's rollout wave and whether
   it follows new releases (``applyLatestRelease``), on its deployment row.
+- Records are read and changed with the caller's scoped credentials, except the active flag:
+  the session policies keep a TenantAdmin's credentials off the tier, the API key and the
+  active flag (``tenant_context.platform.session_policies``), so (de)activation is written with
+  the function's own role (``records``), after the checks here.
 - Deactivation (DELETE) keeps all data: the tenant is marked inactive, its users and its API
   keys are disabled and a Platinum tenant's deployment is asked to stop. Activation
   (SystemAdmin) reverses it, the keys first.
@@ -91,10 +95,11 @@ def availability(deployment: DeploymentRecord | None) -> Availability:
 
 
 class TenantManagement:
-    def __init__(self, caller: TenantContext, store: TenantStore, users: UserAccounts,
-                 keys: TenantApiKeys, deployments: Deployments) -> None:
+    def __init__(self, caller: TenantContext, store: TenantStore, records: TenantStore,
+                 users: UserAccounts, keys: TenantApiKeys, deployments: Deployments) -> None:
         self._caller = caller
         self._store = store
+        self._records = records  # the function's own role: the active flag
         self._users = users
         self._keys = keys
         self._deployments = deployments
@@ -188,7 +193,7 @@ class TenantManagement:
     def deactivate(self, tenant_id: str) -> TenantRecord:
         self._require(Role.SYSTEM_ADMIN, Role.TENANT_ADMIN)
         record = self._tenant(tenant_id)
-        self._store.update(tenant_id, {"isActive": False, "modifiedAt": utc_timestamp()})
+        self._records.update(tenant_id, {"isActive": False, "modifiedAt": utc_timestamp()})
         self._users.suspend_tenant(record)
         self._keys.set_enabled(tenant_id, False)
         if not record.tier.is_pooled:
@@ -199,7 +204,7 @@ class TenantManagement:
         self._require(Role.SYSTEM_ADMIN)
         record = self._tenant(tenant_id)
         self._keys.set_enabled(tenant_id, True)
-        self._store.update(tenant_id, {"isActive": True, "modifiedAt": utc_timestamp()})
+        self._records.update(tenant_id, {"isActive": True, "modifiedAt": utc_timestamp()})
         self._users.resume_tenant(record)
         if not record.tier.is_pooled:
             self._deployments.set_desired_state(tenant_id, DesiredState.RUNNING)

@@ -14,6 +14,11 @@
   creation (the invitation goes there), so it is marked verified. Changing one's own address
   marks it unverified: Cognito sends a code to the new address and only its owner can confirm
   it, so nobody can give themselves a verified address they do not own.
+Credentials: records are read with the caller's scoped credentials, and written with the
+function's own role (``records``) after the checks here: the session policies keep a
+TenantAdmin's credentials off users' roles and enabled flags, and a TenantUser's credentials off
+the user table altogether (its own record is read with the function's role, once this module
+has checked that it is the caller's).
 Another tenant's user is reported as not found, never as forbidden. A tenant's users are listed
 from its own records (its user records, and its group or pool in Cognito), every page of them.
 Users are disabled, never deleted; a creation that fails half-way is undone (503, retry).
@@ -59,10 +64,12 @@ class Directory:
 
 
 class UserAccounts:
-    def __init__(self, caller: TenantContext, store: UserStore, tenants: TenantStore,
-                 identity: Identity, settings: Callable[[], PlatformSettings]) -> None:
+    def __init__(self, caller: TenantContext, store: UserStore, records: UserStore,
+                 tenants: TenantStore, identity: Identity,
+                 settings: Callable[[], PlatformSettings]) -> None:
         self._caller = caller
-        self._store = store
+        self._store = store  # the caller's scoped credentials: reads
+        self._records = records  # the function's own role: writes, after the checks
         self._tenants = tenants
         self._identity = identity
         self._settings = settings
@@ -109,7 +116,9 @@ class UserAccounts:
         return Directory(tenant.tenant_id, tenant.user_pool_id, group)
 
     def _record(self, tenant_id: str, user_name: str) -> UserRecord:
-        record = self._store.get(tenant_id, user_name)
+        # A TenantUser's credentials reach no user record: get() has checked it asks for its own.
+        reader = self._records if self._caller.role is Role.TENANT_USER else self._store
+        record = reader.get(tenant_id, user_name)
         if record is None:
             raise NotFoundError("User not found")
         return record
@@ -151,7 +160,7 @@ class UserAccounts:
         record = UserRecord(target, user_name, role, directory.user_pool_id, enabled=True,
                             created_at=now, modified_at=now)
         try:
-            self._store.create(record)
+            self._records.create(record)
         except ConflictError:
             raise  # the name is taken in this tenant: nothing of ours to undo
         except Exception as error:
@@ -160,7 +169,7 @@ class UserAccounts:
             self._identity.create_user(directory.user_pool_id, user_name, email, role, target,
                                        directory.group)
         except ConflictError:
-            self._store.delete(target, user_name)  # the pool's user of that name is not ours
+            self._records.delete(target, user_name)  # the pool's user of that name is not ours
             raise
         except Exception as error:
             # Cognito may have created the user before failing (or failed adding it to the
@@ -173,7 +182,7 @@ class UserAccounts:
         _log.exception("creating user %s of %s failed; undoing it", record.user_name,
                        record.tenant_id)
         steps: list[Callable[[], None]] = [
-            lambda: self._store.delete(record.tenant_id, record.user_name)]
+            lambda: self._records.delete(record.tenant_id, record.user_name)]
         if in_cognito:
             steps.insert(0, lambda: self._identity.delete_user(record.user_pool_id,
                                                                record.user_name))
@@ -227,8 +236,8 @@ class UserAccounts:
         self._identity.update_user(record.user_pool_id, user_name, email=email,
                                    email_verified=not oneself, role=changed_role)
         if changed_role is not None:
-            self._store.update(record.tenant_id, user_name,
-                               {"userRole": changed_role.value, "modifiedAt": utc_timestamp()})
+            self._records.update(record.tenant_id, user_name,
+                                 {"userRole": changed_role.value, "modifiedAt": utc_timestamp()})
         return record.tenant_id
 
     def disable(self, user_name: str, requested_tenant: str | None) -> str:
@@ -265,7 +274,7 @@ class UserAccounts:
 
     def _set_enabled(self, record: UserRecord, enabled: bool) -> None:
         self._identity.set_enabled(record.user_pool_id, record.user_name, enabled)
-        self._store.update(record.tenant_id, record.user_name, {
+        self._records.update(record.tenant_id, record.user_name, {
             "enabled": enabled, "suspendedWithTenant": record.suspended_with_tenant,
             "modifiedAt": utc_timestamp()})
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tenant_context.attribute_values import set_clause, to_item
 from tenant_context.platform.definitions import (
     CONTROL_PLANE_TABLES,
     SETTINGS_TABLE,
@@ -21,14 +22,17 @@ from tenant_context.platform.definitions import (
 from tenant_context.platform.session_policies import (
     DATA_ACTIONS,
     MAX_SESSION_POLICY_CHARS,
+    NOTHING,
+    TENANT_ADMIN_WRITABLE,
     PolicyResources,
     access_role_policy,
     session_policy,
     to_json,
 )
-from tenant_context.tenancy import POOLED_DEPLOYMENT, Role, tenant_key_prefix
+from tenant_context.platform.tenant_records import TenantRecord
+from tenant_context.tenancy import POOLED_DEPLOYMENT, Role, Tier, tenant_key_prefix
 from tenant_context.tenant_services import TENANT_SERVICES, TenantService, TenantServices
-from tests.support.iam_evaluation import Access, allowed, conditions_hold
+from tests.support.iam_evaluation import Access, accesses, allowed, conditions_hold
 
 PREFIX = "arn:aws:dynamodb:us-east-1:123456789012"
 RESOURCES = PolicyResources.for_tables(
@@ -46,16 +50,27 @@ POOLED = arn(data_table_pattern(POOLED_DEPLOYMENT))  # every tenant service's po
 
 def grants(role: Role, pooled: bool = True, tenant: str = TENANT
            ) -> dict[str, tuple[set[str], object]]:
-    """resource -> (actions, condition), from the JSON actually sent to STS."""
+    """resource -> (actions, condition), from the JSON actually sent to STS; a resource in
+    several statements gets their actions together and the list of their conditions. The one
+    Deny a policy may hold (nothing else to say) is all there is then."""
     document = json.loads(to_json(session_policy(role, tenant, pooled_data=pooled,
                                                  resources=RESOURCES)))
     result: dict[str, tuple[set[str], object]] = {}
     for statement in document["Statement"]:
+        if statement["Effect"] == "Deny":
+            assert document["Statement"] == [NOTHING]
+            continue
         assert statement["Effect"] == "Allow"
         assert "*" not in statement["Action"]
         for resource in statement["Resource"]:
-            assert resource not in result, f"{resource} granted twice"
-            result[resource] = (set(statement["Action"]), statement.get("Condition"))
+            actions, condition = set(statement["Action"]), statement.get("Condition")
+            if resource in result:
+                earlier_actions, earlier = result[resource]
+                assert not earlier_actions & actions, f"{resource}: an action granted twice"
+                conditions = earlier if isinstance(earlier, list) else [earlier]
+                result[resource] = (earlier_actions | actions, [*conditions, condition])
+            else:
+                result[resource] = (actions, condition)
     return result
 
 
@@ -97,13 +112,16 @@ def test_customer_support_is_read_only() -> None:
 
 def test_tenant_admin_reaches_its_own_rows_and_its_pooled_data() -> None:
     policy = grants(Role.TENANT_ADMIN)
-    assert policy[arn("tenants")] == ({"dynamodb:GetItem", "dynamodb:UpdateItem"},
-                                      {"ForAllValues:StringLike":
-                                       {"dynamodb:LeadingKeys": [TENANT]},
-                                       "Null": {"dynamodb:LeadingKeys": "false"}})
+    own = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [TENANT]},
+           "Null": {"dynamodb:LeadingKeys": "false"}}
+    assert policy[arn("tenants")] == ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, [own, {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [TENANT]},
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": list(TENANT_ADMIN_WRITABLE)},
+        "Null": {"dynamodb:LeadingKeys": "false", "dynamodb:Attributes": "false"},
+        "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD",
+                                                           "UPDATED_NEW"]}}])
     actions, condition = policy[arn("users")]
-    assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
-                       "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
+    assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
     assert leading_keys(condition) == [TENANT]
     actions, condition = policy[POOLED]
     assert actions == set(DATA_ACTIONS)
@@ -112,18 +130,25 @@ def test_tenant_admin_reaches_its_own_rows_and_its_pooled_data() -> None:
     assert set(policy) == {arn("tenants"), arn("users"), POOLED}
 
 
-def test_tenant_user_reads_its_mapping_and_uses_pooled_data() -> None:
-    policy = grants(Role.TENANT_USER)
-    actions, condition = policy[arn("users")]
-    assert actions == {"dynamodb:GetItem"}
-    assert leading_keys(condition) == [TENANT]
-    assert set(policy) == {arn("users"), POOLED}
+def test_tenant_user_uses_pooled_data_and_no_control_plane_table() -> None:
+    """LeadingKeys confines the partition key, which in the user table is the tenant: any
+    grant there would reach every user of the tenant, so a TenantUser gets none."""
+    assert set(grants(Role.TENANT_USER)) == {POOLED}
 
 
 @pytest.mark.parametrize("role", [Role.TENANT_ADMIN, Role.TENANT_USER])
 def test_a_silo_tenant_gets_no_pooled_data(role: Role) -> None:
     policy = grants(role, pooled=False)
     assert POOLED not in policy
+
+
+def test_a_policy_with_nothing_to_allow_denies_everything() -> None:
+    """A Platinum tenant's user: IAM takes no empty statement list, so one explicit deny."""
+    document = session_policy(Role.TENANT_USER, TENANT, pooled_data=False, resources=RESOURCES)
+    assert document["Statement"] == [NOTHING]
+    for table in ("users", "tenants", "settings"):
+        assert not allowed(document, Access("dynamodb:GetItem", table, None, (TENANT,)),
+                           arn(table))
 
 
 def test_a_tenant_prefix_never_matches_another_tenants_keys() -> None:
@@ -229,28 +254,122 @@ def test_the_assumed_role_allows_exactly_the_union_of_session_policies() -> None
 
 
 KEYS = "dynamodb:LeadingKeys"
+ATTRIBUTES = "dynamodb:Attributes"
 FOR_ALL = {"ForAllValues:StringLike": {KEYS: ["t-*"]}}
 REQUIRED = {"Null": {KEYS: "false"}}
-# IAM's documented semantics (User Guide: "Single-valued vs. multivalued context keys" and the
-# Null condition operator), which the evaluator the other tests rely on must follow.
+ONLY = {"ForAllValues:StringEquals": {ATTRIBUTES: ["id", "phone"]}}
+NAMED = {"Null": {ATTRIBUTES: "false"}}
+WRITTEN = {"StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_NEW"]}}
+
+
+def keys(*leading: str) -> Access:
+    return Access("dynamodb:Query", "t", None, leading)
+
+
+def writing(*attributes: str, returns: str | None = None) -> Access:
+    return Access("dynamodb:UpdateItem", "t", None, ("t-1",), attributes, returns)
+
+
+# IAM's documented semantics (User Guide: "Single-valued vs. multivalued context keys", the
+# Null condition operator, "...IfExists" operators; DynamoDB's "Using IAM policy conditions for
+# fine-grained access control"), which the evaluator the other tests rely on must follow.
 SEMANTICS = [
-    (FOR_ALL, (), True),  # ForAllValues of an absent key: vacuously true
-    (FOR_ALL, ("t-1",), True),
-    (FOR_ALL, ("u-1",), False),
-    (FOR_ALL, ("t-1", "u-1"), False),  # every value must match
-    (REQUIRED, (), False),  # Null false: the key must be present
-    (REQUIRED, ("x",), True),
-    ({"Null": {KEYS: "true"}}, (), True),  # Null true: it must be absent
-    ({"Null": {KEYS: "true"}}, ("x",), False),
-    ({**FOR_ALL, **REQUIRED}, (), False),  # the blocks are ANDed: no key, no access
-    ({**FOR_ALL, **REQUIRED}, ("t-1",), True),
+    (FOR_ALL, keys(), True),  # ForAllValues of an absent key: vacuously true
+    (FOR_ALL, keys("t-1"), True),
+    (FOR_ALL, keys("u-1"), False),
+    (FOR_ALL, keys("t-1", "u-1"), False),  # every value must match
+    (REQUIRED, keys(), False),  # Null false: the key must be present
+    (REQUIRED, keys("x"), True),
+    ({"Null": {KEYS: "true"}}, keys(), True),  # Null true: it must be absent
+    ({"Null": {KEYS: "true"}}, keys("x"), False),
+    ({**FOR_ALL, **REQUIRED}, keys(), False),  # the blocks are ANDed: no key, no access
+    ({**FOR_ALL, **REQUIRED}, keys("t-1"), True),
+    (ONLY, writing("id", "phone"), True),  # dynamodb:Attributes: an allow-list of names
+    (ONLY, writing("id", "tier"), False),  # one name outside it is enough to fail
+    (ONLY, writing(), True),  # an absent multivalued key: vacuously true again
+    ({**ONLY, **NAMED}, writing(), False),  # ... unless Null false requires it
+    ({"Null": {KEYS: "false", ATTRIBUTES: "false"}}, writing("id"), True),  # keys ANDed
+    (WRITTEN, writing("id"), True),  # IfExists: an absent single-valued key passes
+    (WRITTEN, writing("id", returns="UPDATED_NEW"), True),
+    (WRITTEN, writing("id", returns="ALL_NEW"), False),
 ]
 
 
-@pytest.mark.parametrize(("condition", "keys", "holds"), SEMANTICS)
+@pytest.mark.parametrize(("condition", "access", "holds"), SEMANTICS)
 def test_the_evaluator_follows_iams_documented_condition_semantics(
-        condition: dict[str, Any], keys: tuple[str, ...], holds: bool) -> None:
-    assert conditions_hold(condition, keys) is holds
+        condition: dict[str, Any], access: Access, holds: bool) -> None:
+    assert conditions_hold(condition, access) is holds
+
+
+def test_an_explicit_deny_wins_over_any_allow() -> None:
+    table = arn("users")
+    allow = {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": [table]}
+    request = Access("dynamodb:GetItem", "users", None, (TENANT,))
+    assert allowed({"Statement": [allow]}, request, table)
+    assert not allowed({"Statement": [allow, NOTHING]}, request, table)
+
+
+def update_request(table: str, key: dict[str, str], values: dict[str, Any],
+                   **extra: Any) -> Access:
+    """What IAM sees of the UpdateItem our stores send (``set_clause``), parsed from the body."""
+    body = {"TableName": table, "Key": to_item(key),
+            "ConditionExpression": f"attribute_exists({next(iter(key))})",
+            **set_clause(values), **extra}
+    (access,) = accesses("UpdateItem", body)
+    return access
+
+
+def put_request(table: str, item: dict[str, Any]) -> Access:
+    (access,) = accesses("PutItem", {"TableName": table, "Item": to_item(item)})
+    return access
+
+
+def test_a_tenant_admins_credentials_write_contact_fields_and_nothing_else() -> None:
+    """Tier, API key and active flag of its tenant, and the role and enabled flag of its users,
+    are out of reach of its credentials whatever our code does (the service writes those with
+    its own role after its checks)."""
+    document = session_policy(Role.TENANT_ADMIN, TENANT, pooled_data=True,
+                              resources=REALISTIC)
+    tenants, users = TENANT_DETAILS_TABLE.name, TENANT_USER_MAPPING_TABLE.name
+
+    def may(access: Access) -> bool:
+        return allowed(document, access, f"{REALISTIC_PREFIX}:table/{access.table}")
+
+    own = {"tenantId": TENANT}
+    contact = {"tenantPhone": "1", "tenantEmail": "a@b.example", "tenantAddress": "x",
+               "modifiedAt": "now"}
+    assert may(update_request(tenants, own, contact))
+    assert may(update_request(tenants, own, contact, ReturnValues="UPDATED_NEW"))
+    for privileged in ({"tenantTier": "Platinum"}, {"apiKey": "k" * 40}, {"isActive": True},
+                       {"tenantName": "Renamed"}, {"userPoolId": "elsewhere"}):
+        assert not may(update_request(tenants, own, {**contact, **privileged})), privileged
+    assert not may(update_request(tenants, own, contact, ReturnValues="ALL_NEW"))
+    assert not may(update_request(tenants, {"tenantId": "cd" + "0" * 30}, contact))
+    assert not may(put_request(tenants, {**own, **contact}))
+    user = {"tenantId": TENANT, "userName": "someone"}
+    for change in ({"userRole": "TenantAdmin"}, {"enabled": True}, {"modifiedAt": "now"}):
+        assert not may(update_request(users, user, change)), change
+    assert not may(put_request(users, {**user, "userRole": "TenantAdmin", "enabled": True}))
+    assert may(Access("dynamodb:GetItem", users, None, (TENANT,)))
+    assert may(Access("dynamodb:Query", users, None, (TENANT,)))
+
+
+def test_a_tenant_users_credentials_read_no_user_record() -> None:
+    document = session_policy(Role.TENANT_USER, TENANT, pooled_data=True,
+                              resources=REALISTIC)
+    users = TENANT_USER_MAPPING_TABLE.name
+    for action in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"):
+        assert not allowed(document, Access(action, users, None, (TENANT,)),
+                           f"{REALISTIC_PREFIX}:table/{users}"), action
+
+
+def test_every_privileged_attribute_of_a_tenant_record_is_outside_the_allow_list() -> None:
+    """A new attribute of the tenant record is outside the TenantAdmin's allow-list unless
+    someone adds it there deliberately (an allow-list, never a deny-list)."""
+    record = TenantRecord("t" * 32, "n", Tier.BASIC, True, "p", "c", "k").to_item()
+    assert set(TENANT_ADMIN_WRITABLE) <= set(record)
+    assert {"tenantTier", "apiKey", "isActive", "tenantName", "userPoolId",
+            "appClientId", "createdAt"} == set(record) - set(TENANT_ADMIN_WRITABLE)
 
 
 @pytest.mark.parametrize("role", [Role.TENANT_ADMIN, Role.TENANT_USER])
