@@ -17,6 +17,7 @@ import requests
 from benchmarks.bench_authorizer import report
 from pipeline.local_cloud.platform_runner import running_platform
 from pipeline.local_cloud.processes import free_port
+from tests.support.signup_settings import MANY_SIGNUPS
 
 RUNS = 20
 PLATINUM_RUNS = 5  # each makes a user pool and a deployment: fewer
@@ -24,7 +25,7 @@ PLATINUM_RUNS = 5  # each makes a user pool and a deployment: fewer
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as state, running_platform(
-            Path(state), free_port(), free_port()) as platform:
+            Path(state), free_port(), free_port(), environment=MANY_SIGNUPS) as platform:
         session = requests.Session()
         url = f"{platform.admin_api}/registration"
         session.post(url, json={"tenantName": "Warm Up", "tenantEmail": "w@bench.example",

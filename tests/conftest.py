@@ -23,6 +23,7 @@ from tenant_context.config import REAL_ACCOUNT_VARIABLES, Env
 from tenant_context.platform.invitations import CredentialsFile
 from tests.support.chalice_apps import ClientFor, load_app
 from tests.support.moto_server import clients_for, running_emulator
+from tests.support.signup_settings import MANY_SIGNUPS
 from tests.support.world import World
 
 pytest_plugins = ["tests.support.packaged", "tests.support.tenant_api"]
@@ -39,7 +40,8 @@ def emulator_url(credentials_file: CredentialsFile) -> Iterator[str]:
         os.environ.update({Env.AWS_ENDPOINT_URL: url, Env.AWS_DEFAULT_REGION: "us-east-1",
                            Env.AWS_ACCESS_KEY_ID: "local", Env.AWS_SECRET_ACCESS_KEY: "local",
                            Env.AWS_EC2_METADATA_DISABLED: "true",
-                           Env.LOCAL_CREDENTIALS_FILE: str(credentials_file.path)})
+                           Env.LOCAL_CREDENTIALS_FILE: str(credentials_file.path),
+                           **MANY_SIGNUPS})
         try:
             yield url
         finally:

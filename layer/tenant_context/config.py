@@ -84,6 +84,13 @@ class Env(StrEnum):
     ROLLOUT_MAX_CONCURRENCY = auto()
     ROLLOUT_FAILURE_THRESHOLD = auto()
     ROLLOUT_APPROVE_WAVES = auto()
+    # Sign-up limits (``SignupLimits``). The admin function reads the Platinum cap on both
+    # targets (its template passes the pooled stack's parameter); the local front door reads
+    # the rates (on AWS they are the opt-in WAF's parameters, not variables).
+    SIGNUP_RATE_PER_ADDRESS = auto()  # POST /registration per source address per window
+    SIGNUP_RATE_TOTAL = auto()  # POST /registration from every address together per window
+    SIGNUP_RATE_WINDOW_SECONDS = auto()
+    PENDING_PLATINUM_CAP = auto()  # Platinum deployments still provisioning, at most
     # The apps' local stages only (never in a template).
     TENANT_AUTHORIZER = auto()  # "module:callable" registering a built-in one
     LOCAL_GATEWAY_API_ID = auto()  # the API id that API Gateway would pass
@@ -153,6 +160,18 @@ class PlatformConfig:
             raise ConfigurationError(f"{variable} must be a TCP port (1-65535), got {raw!r}")
         return int(raw)
 
+    def whole(self, variable: Env, default: int, low: int, high: int) -> int:
+        """A whole-number setting: ASCII digits from ``low`` to ``high``, else a
+        ``ConfigurationError`` naming the variable (a mistyped limit must stop the start, not
+        silently become no limit)."""
+        raw = self.optional(variable)
+        if not raw:
+            return default
+        if not re.fullmatch(r"[0-9]{1,10}", raw) or not low <= int(raw) <= high:
+            raise ConfigurationError(f"{variable} must be a whole number from {low} to {high}, "
+                                     f"got {raw!r}")
+        return int(raw)
+
     def flag(self, variable: Env) -> bool:
         """Powertools' reading of a boolean variable."""
         return self.optional(variable).lower() in ("1", "true", "yes")
@@ -187,3 +206,36 @@ class PlatformConfig:
         if base:
             return f"{base.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
         return f"{self.cognito_issuer(user_pool_id)}/.well-known/jwks.json"
+
+
+# Sign-up limits: anonymous ``POST /registration`` creates a Cognito group (pooled tiers) or a
+# whole user pool (Platinum, which also starts a deployment: on AWS a stack, locally two
+# processes), so an unlimited script could use up the account's Cognito quotas or the host.
+# The defaults suit people signing up (a few a minute); the test suites, which register many
+# tenants, raise them through the same variables. On AWS the rates are the pooled stack's
+# opt-in WAF rules, whose minimum limit is 10 per window and whose windows are 60, 120, 300 or
+# 600 s: the defaults are valid there too.
+DEFAULT_SIGNUP_RATE_PER_ADDRESS = 10
+DEFAULT_SIGNUP_RATE_TOTAL = 100
+DEFAULT_SIGNUP_RATE_WINDOW_SECONDS = 300  # WAF's default evaluation window
+DEFAULT_PENDING_PLATINUM_CAP = 10
+_LIMIT_HIGH = 2_000_000_000  # WAF's highest rate limit; far beyond any real sign-up rate
+
+
+@dataclass(frozen=True)
+class SignupLimits:
+    per_address: int = DEFAULT_SIGNUP_RATE_PER_ADDRESS
+    total: int = DEFAULT_SIGNUP_RATE_TOTAL
+    window_seconds: int = DEFAULT_SIGNUP_RATE_WINDOW_SECONDS
+    pending_platinum_cap: int = DEFAULT_PENDING_PLATINUM_CAP
+
+    @classmethod
+    def from_config(cls, config: PlatformConfig) -> SignupLimits:
+        return cls(
+            per_address=config.whole(Env.SIGNUP_RATE_PER_ADDRESS,
+                                     DEFAULT_SIGNUP_RATE_PER_ADDRESS, 1, _LIMIT_HIGH),
+            total=config.whole(Env.SIGNUP_RATE_TOTAL, DEFAULT_SIGNUP_RATE_TOTAL, 1, _LIMIT_HIGH),
+            window_seconds=config.whole(Env.SIGNUP_RATE_WINDOW_SECONDS,
+                                        DEFAULT_SIGNUP_RATE_WINDOW_SECONDS, 1, 86_400),
+            pending_platinum_cap=config.whole(Env.PENDING_PLATINUM_CAP,
+                                              DEFAULT_PENDING_PLATINUM_CAP, 1, _LIMIT_HIGH))

@@ -27,6 +27,10 @@ class ApiError(ChaliceUnhandledError):
             body["fields"] = list(self.fields)
         return body
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides content type and CORS (none by default)."""
+        return {}
+
 
 class BadRequestError(ApiError):
     status_code = 400
@@ -49,7 +53,17 @@ class ConflictError(ApiError):
 
 
 class TooManyRequestsError(ApiError):
+    """A limit refused the request before anything was done; ``Retry-After`` tells a client
+    (a browser, a script) when trying again can succeed, instead of it hammering on."""
+
     status_code = 429
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class ServiceUnavailableError(ApiError):

@@ -18,7 +18,10 @@ running the working tree's code; the new ones take each route over before the ol
 so no request fails.
 
 Configuration (environment): ``EMULATOR_PORT`` (4700), ``GATEWAY_PORT`` (4701),
-``ADMIN_EMAIL``, ``LOCAL_STATE_DIR`` (``.local``).
+``ADMIN_EMAIL``, ``LOCAL_STATE_DIR`` (``.local``); the sign-up limits (``SignupLimits``:
+``SIGNUP_RATE_PER_ADDRESS``, ``SIGNUP_RATE_TOTAL``, ``SIGNUP_RATE_WINDOW_SECONDS``, applied by
+the front door, and ``PENDING_PLATINUM_CAP``, which the admin API's process reads from the same
+environment).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import boto3
 from pipeline.local_cloud import processes
 from pipeline.local_cloud.api_gateway.authorization import authorizer_step, emulator_authorizer
 from pipeline.local_cloud.api_gateway.front_door import FrontDoor, RouteTable, Upstream
+from pipeline.local_cloud.api_gateway.signup_limits import SignupGate, SignupLimiter
 from pipeline.local_cloud.api_gateway.usage_plans import GatewayKeyPlans, UsagePlanEnforcer
 from pipeline.local_cloud.chalice_local import (
     SHARED_SERVICES,
@@ -57,7 +61,7 @@ from pipeline.local_cloud.provisioning.silo_launcher import SiloDeployment, Silo
 from pipeline.local_cloud.provisioning.tenant_provisioner import Provisioner
 from pipeline.local_cloud.state import StatePaths
 from pipeline.stacks.inventory import ADMIN_API_NAMES, LISTING_PATHS, POOLED_API_NAMES
-from tenant_context.config import Env, PlatformConfig
+from tenant_context.config import Env, PlatformConfig, SignupLimits
 from tenant_context.errors import ConfigurationError
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
@@ -102,6 +106,7 @@ class LocalPlatform:
     emulator_port: int
     gateway_port: int
     admin_email: str
+    signup_limits: SignupLimits = field(default_factory=SignupLimits)
     emulator: Emulator | None = None
     front_door: FrontDoor | None = None
     services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -147,6 +152,7 @@ class LocalPlatform:
                 usage_plans=UsagePlanEnforcer(GatewayKeyPlans(clients.apigateway),
                                               shared_deployments=(ADMIN_DEPLOYMENT,
                                                                   POOLED_DEPLOYMENT)),
+                signups=SignupGate(SignupLimiter(self.signup_limits), ADMIN_DEPLOYMENT),
                 after_change=self._changed)
             self.front_door.start()
             self._write_state()
@@ -249,6 +255,7 @@ def main() -> None:
             emulator_port=config.port(Env.EMULATOR_PORT, 4700),
             gateway_port=config.port(Env.GATEWAY_PORT, 4701),
             admin_email=config.optional(Env.ADMIN_EMAIL, "admin@example.com"),
+            signup_limits=SignupLimits.from_config(config),  # the Platinum cap too: checked now
         )
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)

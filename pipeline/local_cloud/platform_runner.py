@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,11 +74,16 @@ def alive(pid: int) -> bool:
 
 @contextmanager
 def running_platform(state_dir: Path, emulator_port: int, gateway_port: int,
-                     start_timeout: float = 90, root: Path = PROJECT_ROOT
+                     start_timeout: float = 90, root: Path = PROJECT_ROOT,
+                     environment: Mapping[str, str] | None = None
                      ) -> Iterator[RunningPlatform]:
-    """``root``: the checkout whose platform runs (another one shares this virtualenv)."""
-    env = {**os.environ, Env.LOCAL_STATE_DIR: str(state_dir), Env.EMULATOR_PORT: str(emulator_port),
-           Env.GATEWAY_PORT: str(gateway_port), Env.PYTHONPATH: source_path(root)}
+    """``root``: the checkout whose platform runs (another one shares this virtualenv);
+    ``environment``: settings as ``make local`` reads them from the shell (sign-up limits a
+    suite registering many tenants raises, for example)."""
+    env: dict[str, str] = {
+        **os.environ, **(environment or {}), Env.LOCAL_STATE_DIR: str(state_dir),
+        Env.EMULATOR_PORT: str(emulator_port), Env.GATEWAY_PORT: str(gateway_port),
+        Env.PYTHONPATH: source_path(root)}
     for name in (Env.AWS_ENDPOINT_URL, Env.TENANT_AUTHORIZER, Env.LOCAL_GATEWAY_API_ID):
         env.pop(name, None)  # the platform gives its processes what they need
     process = subprocess.Popen([sys.executable, "-m", "pipeline.local_cloud"],

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from pipeline.project import PROJECT_ROOT
+from tenant_context.config import PlatformConfig, SignupLimits
 from tenant_context.platform.aws_clients import AwsClients
 
 if str(PROJECT_ROOT / "shared_services") not in sys.path:
@@ -19,6 +20,7 @@ from chalicelib.control_plane.composition import SERVING, ControlPlane
 from chalicelib.control_plane.deployment_records import DeploymentRecords, handle_custom_resource
 from chalicelib.control_plane.identity import Identity
 from chalicelib.control_plane.registration import (
+    PENDING_PLATINUM_RETRY_SECONDS,
     Registrar,
     RegistrationRequest,
     tenant_admin_name,
@@ -39,6 +41,7 @@ from tenant_context.platform.platform_settings import read_settings
 from tenant_context.platform.tenant_api_keys import TenantApiKeys
 
 __all__ = [
+    "PENDING_PLATINUM_RETRY_SECONDS",
     "SERVING",
     "ClaimStatus",
     "ControlPlane",
@@ -103,4 +106,7 @@ def registrar_parts(clients: AwsClients, credentials: CredentialsFile | None) ->
                               lambda: read_settings(dynamodb, SETTINGS_TABLE.name).usage_plan_ids),
         "deployments": Deployments(dynamodb, TENANT_STACK_MAPPING_TABLE.name),
         "settings": lambda: read_settings(dynamodb, SETTINGS_TABLE.name),
+        # From the configuration, as the app's composition reads it (the session raises it).
+        "pending_platinum_cap": SignupLimits.from_config(
+            PlatformConfig.from_environ()).pending_platinum_cap,
     }

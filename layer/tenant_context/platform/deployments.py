@@ -20,6 +20,7 @@ from tenant_context.platform.tenant_records import (
     ReleaseResult,
     utc_timestamp,
 )
+from tenant_context.tenancy import POOLED_DEPLOYMENT
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -113,6 +114,28 @@ class Deployments:
                                                              ConsistentRead=True)
         return [DeploymentRecord.from_item(from_item(item))
                 for page in pages for item in page.get("Items", [])]
+
+    def provisioning_count(self, stop_at: int) -> int:
+        """How many Platinum deployments are still ``provisioning``, counted up to ``stop_at``
+        (the registration's cap: past it the exact number does not matter, so the scan stops
+        paging). Its cost: a ``Select=COUNT`` scan reads every row, one per Platinum tenant
+        plus ``pooled`` (a few hundred bytes each: about 1 read unit per 8 KB, so some 60
+        units for 1,000 tenants) and returns none of them; run only for a Platinum
+        registration. Eventually consistent, as the cap is: two sign-ups racing at the cap
+        may both pass (the rate limits in front bound how many can race)."""
+        pages = self._dynamodb.get_paginator("scan").paginate(
+            TableName=self._table, Select="COUNT",
+            FilterExpression="#status = :provisioning AND tenantId <> :pooled",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item({":provisioning":
+                                               DeploymentStatus.PROVISIONING.value,
+                                               ":pooled": POOLED_DEPLOYMENT}))
+        count = 0
+        for page in pages:
+            count += page.get("Count", 0)
+            if count >= stop_at:
+                break
+        return count
 
     def request(self, tenant_id: str) -> None:
         """Ask for a tenant's own deployment (idempotent: an existing row is kept)."""

@@ -41,7 +41,7 @@ def json_response(body: Any, status_code: int = 200,
 
 
 def error_response(error: ApiError) -> Response:
-    return json_response(error.body(), error.status_code)
+    return json_response(error.body(), error.status_code, error.headers())
 
 
 def internal_error_response() -> Response:

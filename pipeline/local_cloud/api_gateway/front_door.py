@@ -12,6 +12,10 @@ the authorizer and before the integration: meters the request against the usage 
 key the authorizer named, answering 429 (or 403 for a key no plan knows) itself. A request the
 authorizer refuses goes on, so the upstream answers its 401 or 403 as before; a CORS preflight
 (OPTIONS) needs no token and is never metered. Without them it only forwards.
+
+Given a sign-up gate, it limits ``POST /registration`` of the admin API per source address and
+overall before anything else (as the pooled stack's WAF does in front of API Gateway on AWS:
+``signup_limits``), answering 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
 
 from pipeline.local_cloud.api_gateway.authorization import AuthorizationStep, GatewayRequest
+from pipeline.local_cloud.api_gateway.signup_limits import SignupGate
 from pipeline.local_cloud.api_gateway.usage_plans import Refusal, UsagePlanEnforcer
 from pipeline.local_cloud.processes import LOOPBACK
 from tenant_context.service.responses import cors_headers
@@ -133,6 +138,7 @@ class FrontDoor:
     def __init__(self, port: int, routes: RouteTable, *,
                  authorize: AuthorizationStep | None = None,
                  usage_plans: UsagePlanEnforcer | None = None,
+                 signups: SignupGate | None = None,
                  after_change: ChangeListener | None = None) -> None:
         """``after_change`` hears of every change an API accepted (2xx to POST, PUT, PATCH or
         DELETE), before the answer is sent: the local deployer acts on a registration or a
@@ -143,7 +149,7 @@ class FrontDoor:
         self.routes = routes
         gate = UsagePlanGate(authorize, usage_plans) if authorize and usage_plans else None
         handler = type("FrontDoorHandler", (_Handler,), {
-            "routes": routes, "gate": gate,
+            "routes": routes, "gate": gate, "signups": signups,
             "after_change": staticmethod(after_change) if after_change else None})
         self._server = _Server((LOOPBACK, port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -167,6 +173,7 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's REST payload limit
 class _Handler(BaseHTTPRequestHandler):
     routes: RouteTable
     gate: UsagePlanGate | None
+    signups: SignupGate | None
     after_change: ChangeListener | None
     protocol_version = "HTTP/1.1"
     # Headers and body leave in separate writes; with Nagle's algorithm the body then waits for
@@ -203,6 +210,12 @@ class _Handler(BaseHTTPRequestHandler):
         if target is None:
             self._reply(404, {"message": f"No API serves {self.path}"})
             return
+        if self.signups is not None:  # WAF comes before API Gateway
+            limited = self.signups.refusal(target.deployment, self.command, target.path,
+                                           self.client_address[0])
+            if limited is not None:
+                self._reply(limited.refusal.status, limited.refusal.body(), limited.headers())
+                return
         if self.gate is not None:
             refusal = self.gate.refusal(target, self.command, self.headers.get("Authorization"))
             if refusal is not None:

@@ -30,7 +30,7 @@ from chalicelib.control_plane.tenant_management import TenantManagement
 from chalicelib.control_plane.tenant_store import TenantStore
 from chalicelib.control_plane.user_management import UserAccounts
 from chalicelib.control_plane.user_store import UserStore
-from tenant_context.config import Env, PlatformConfig
+from tenant_context.config import Env, PlatformConfig, SignupLimits
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import (
     SETTINGS_TABLE,
@@ -87,7 +87,9 @@ class ControlPlane:
     def registrar(self) -> Registrar:
         return Registrar(self._tenant_store(self._own.dynamodb),
                          self._user_store(self._own.dynamodb), self.identity, self.api_keys,
-                         self.deployments, self.settings)
+                         self.deployments, self.settings,
+                         pending_platinum_cap=SignupLimits.from_config(
+                             self._config).pending_platinum_cap)
 
     def public_tenants(self) -> TenantStore:
         """For the unauthenticated tenant-config lookup (reads only)."""

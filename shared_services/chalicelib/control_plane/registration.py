@@ -11,6 +11,12 @@ concurrent ones exactly one proceeds; the other gets 409. Repeating a completed 
 (same name and email) returns it instead of making a second tenant; an attempt that died half-way
 (a pending claim older than ``STALE_AFTER_SECONDS``) is undone and its name taken over.
 
+A Platinum sign-up is refused (429 with ``Retry-After``) before anything is created while
+``pending_platinum_cap`` Platinum deployments are still provisioning: each one is a whole user
+pool and a deployment (a stack on AWS, two processes locally), so anonymous sign-ups must not
+queue them without bound. The rate of sign-ups is limited in front of the function (the WAF on
+AWS, the front door locally).
+
 This is what Powertools' Idempotency utility would give for repeats, keyed on the thing that
 must be unique (the name) rather than on a hash of the request, and it outlives any expiry.
 """
@@ -25,7 +31,8 @@ from dataclasses import dataclass
 from chalicelib.control_plane.identity import Identity
 from chalicelib.control_plane.tenant_store import ClaimStatus, NameClaim, NameTaken, TenantStore
 from chalicelib.control_plane.user_store import UserStore
-from tenant_context.errors import ConflictError, ServiceUnavailableError
+from tenant_context.config import DEFAULT_PENDING_PLATINUM_CAP
+from tenant_context.errors import ConflictError, ServiceUnavailableError, TooManyRequestsError
 from tenant_context.platform.definitions import tenant_name_key
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.platform_settings import PlatformSettings
@@ -34,6 +41,9 @@ from tenant_context.platform.tenant_records import TenantRecord, UserRecord, utc
 from tenant_context.tenancy import Role, Tier, new_tenant_id
 
 STALE_AFTER_SECONDS = 900  # longer than any function timeout: a pending claim this old is dead
+# When to try again at the pending-Platinum cap: the same as GET /tenant/init's answer while a
+# deployment provisions (deployments finish in minutes on AWS, seconds locally).
+PENDING_PLATINUM_RETRY_SECONDS = 30
 _log = logging.getLogger(__name__)
 
 
@@ -64,7 +74,8 @@ class Registrar:
                  keys: TenantApiKeys, deployments: Deployments,
                  settings: Callable[[], PlatformSettings], *,
                  clock: Callable[[], float] = time.time,
-                 new_id: Callable[[], str] = new_tenant_id) -> None:
+                 new_id: Callable[[], str] = new_tenant_id,
+                 pending_platinum_cap: int = DEFAULT_PENDING_PLATINUM_CAP) -> None:
         self._tenants = tenants
         self._users = users
         self._identity = identity
@@ -73,8 +84,11 @@ class Registrar:
         self._settings = settings
         self._clock = clock
         self._new_id = new_id
+        self._pending_platinum_cap = pending_platinum_cap
 
     def register(self, request: RegistrationRequest) -> Registered:
+        if not request.tier.is_pooled:
+            self._refuse_at_platinum_cap()
         claim = NameClaim(tenant_name_key(request.tenant_name), self._new_id(),
                           request.tenant_name, request.tenant_email, request.tier,
                           ClaimStatus.PENDING, self._clock())
@@ -101,6 +115,17 @@ class Registrar:
             ) from error
         return Registered(claim.tenant_id, request.tenant_name, request.tier,
                           tenant_admin_name(claim.tenant_id), created=True)
+
+    def _refuse_at_platinum_cap(self) -> None:
+        """Before the name claim, so a refused sign-up leaves nothing behind (not even a
+        claim); a repeat of a completed Platinum registration is refused too while the cap
+        holds, which costs it nothing but the retry."""
+        cap = self._pending_platinum_cap
+        if self._deployments.provisioning_count(stop_at=cap) >= cap:
+            _log.warning("Platinum registration refused: %d deployments still provisioning", cap)
+            raise TooManyRequestsError(
+                "Too many Platinum tenants are being provisioned right now; nothing was "
+                "created, please retry later", retry_after_seconds=PENDING_PLATINUM_RETRY_SECONDS)
 
     def _resolve_existing_claim(self, existing: NameClaim, wanted: NameClaim
                                 ) -> Registered | None:
