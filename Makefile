@@ -17,6 +17,10 @@ DRY_RUN ?=
 # stack sets the region's API Gateway CloudWatch role (create) or the account has one (existing).
 LOG_RETENTION_DAYS ?=
 API_GATEWAY_LOGS_ROLE ?=
+# make deploy-pooled TARGET=aws: SIGNUP_WAF=1 adds the (billed) WAF sign-up limits; the limits
+# (SIGNUP_RATE_PER_ADDRESS, SIGNUP_RATE_TOTAL, SIGNUP_RATE_WINDOW_SECONDS, PENDING_PLATINUM_CAP)
+# are also what make local reads from the environment.
+SIGNUP_WAF ?=
 # aws: minutes a stack may take before the run reports it stuck (default 60).
 STACK_TIMEOUT_MINUTES ?=
 DIST ?=
@@ -70,15 +74,20 @@ $(STAMP): requirements.txt constraints.txt
 
 venv: $(STAMP) ## create the virtualenv with every pinned dependency (done by every target)
 
-local: $(STAMP) ## run the whole platform on loopback until Ctrl-C (EMULATOR_PORT, GATEWAY_PORT)
+local: $(STAMP) ## run the whole platform on loopback until Ctrl-C (EMULATOR_PORT, GATEWAY_PORT, SIGNUP_RATE_*, PENDING_PLATINUM_CAP)
 	$(PY) -m pipeline.local_cloud
 
 token: $(STAMP) ## print an ID token: make token [USER_NAME=admin] [TENANT=<tenant name>]
 	@$(PY) -m pipeline.local_cloud.sign_in $(if $(TENANT),--tenant "$(TENANT)") "$(USER_NAME)"
 
-deploy-pooled: $(STAMP) ## deploy the pooled stack [TARGET=aws BUCKET=... ADMIN_EMAIL=... REGION=... LOG_RETENTION_DAYS=30 API_GATEWAY_LOGS_ROLE=existing|create DRY_RUN=1]
+deploy-pooled: $(STAMP) ## deploy the pooled stack [TARGET=aws BUCKET=... ADMIN_EMAIL=... REGION=... LOG_RETENTION_DAYS=30 API_GATEWAY_LOGS_ROLE=existing|create SIGNUP_WAF=1 DRY_RUN=1]
 	@$(PY) -m pipeline.deploy pooled $(DEPLOY_OPTIONS) $(if $(ADMIN_EMAIL),--admin-email "$(ADMIN_EMAIL)") \
-	  $(if $(API_GATEWAY_LOGS_ROLE),--api-gateway-logs-role "$(API_GATEWAY_LOGS_ROLE)")
+	  $(if $(API_GATEWAY_LOGS_ROLE),--api-gateway-logs-role "$(API_GATEWAY_LOGS_ROLE)") \
+	  $(if $(filter-out 0 no false,$(SIGNUP_WAF)),--signup-waf) \
+	  $(if $(SIGNUP_RATE_PER_ADDRESS),--signup-rate-per-address "$(SIGNUP_RATE_PER_ADDRESS)") \
+	  $(if $(SIGNUP_RATE_TOTAL),--signup-rate-total "$(SIGNUP_RATE_TOTAL)") \
+	  $(if $(SIGNUP_RATE_WINDOW_SECONDS),--signup-rate-window-seconds "$(SIGNUP_RATE_WINDOW_SECONDS)") \
+	  $(if $(PENDING_PLATINUM_CAP),--pending-platinum-cap "$(PENDING_PLATINUM_CAP)")
 
 onboard-tenant: $(STAMP) ## onboard a tenant: NAME=... EMAIL=... TIER=... [TARGET=aws BUCKET=... REGION=... DRY_RUN=1]
 	@$(PY) -m pipeline.deploy tenant $(DEPLOY_OPTIONS) $(call given,NAME,--name) \

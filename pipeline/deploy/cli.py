@@ -50,7 +50,15 @@ from pipeline.packaging.tenant_pipeline_package import TEMPLATE_FILE, package_te
 from pipeline.project import PROJECT_ROOT
 from pipeline.rollout.release_id import working_tree_release
 from pipeline.stacks.logging_template import DEFAULT_RETENTION_DAYS, RETENTION_DAYS
+from pipeline.stacks.signup_limits import WAF_MAX_LIMIT, WAF_MIN_LIMIT, WAF_WINDOWS
 from pipeline.stacks.tenant_pipeline_template import PIPELINE_STACK_NAME
+from tenant_context.config import (
+    DEFAULT_PENDING_PLATINUM_CAP,
+    DEFAULT_SIGNUP_RATE_PER_ADDRESS,
+    DEFAULT_SIGNUP_RATE_TOTAL,
+    DEFAULT_SIGNUP_RATE_WINDOW_SECONDS,
+    SignupLimits,
+)
 from tenant_context.platform.definitions import PLATFORM
 from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier, is_tenant_id
 
@@ -128,7 +136,11 @@ def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="python -m pipeline.deploy",
                                           description=__doc__.split("\n\n")[0])
     # Only ``tenants`` names tenants; only ``pooled`` may ask for the API Gateway logs role.
-    main_parser.set_defaults(tenant_ids=[], api_gateway_logs_role=EXISTING)
+    main_parser.set_defaults(tenant_ids=[], api_gateway_logs_role=EXISTING, signup_waf=False,
+                             signup_rate_per_address=DEFAULT_SIGNUP_RATE_PER_ADDRESS,
+                             signup_rate_total=DEFAULT_SIGNUP_RATE_TOTAL,
+                             signup_rate_window_seconds=DEFAULT_SIGNUP_RATE_WINDOW_SECONDS,
+                             pending_platinum_cap=DEFAULT_PENDING_PLATINUM_CAP)
     commands = main_parser.add_subparsers(dest="command", required=True)
     pooled = commands.add_parser("pooled", parents=[common], help="deploy the pooled deployment")
     pooled.add_argument("--admin-email", default="",
@@ -138,6 +150,23 @@ def parser() -> argparse.ArgumentParser:
                         help="aws: existing: the region's API Gateway CloudWatch role, which "
                              "access logs need, is the account's (checked first); create: the "
                              "pooled stack creates and sets it")
+    pooled.add_argument("--signup-waf", action="store_true",
+                        help="aws: a WAF web ACL (billed by the month and per request) limits "
+                             "POST /registration per address and overall")
+    pooled.add_argument("--signup-rate-per-address", type=int,
+                        default=DEFAULT_SIGNUP_RATE_PER_ADDRESS,
+                        help=f"aws: sign-ups per client address per window, with --signup-waf "
+                             f"({DEFAULT_SIGNUP_RATE_PER_ADDRESS}; at least {WAF_MIN_LIMIT})")
+    pooled.add_argument("--signup-rate-total", type=int, default=DEFAULT_SIGNUP_RATE_TOTAL,
+                        help=f"aws: sign-ups from every address per window, with --signup-waf "
+                             f"({DEFAULT_SIGNUP_RATE_TOTAL}; at least {WAF_MIN_LIMIT})")
+    pooled.add_argument("--signup-rate-window-seconds", type=int,
+                        default=DEFAULT_SIGNUP_RATE_WINDOW_SECONDS,
+                        help=f"aws: the window ({DEFAULT_SIGNUP_RATE_WINDOW_SECONDS}; one of "
+                             f"{', '.join(map(str, WAF_WINDOWS))})")
+    pooled.add_argument("--pending-platinum-cap", type=int, default=DEFAULT_PENDING_PLATINUM_CAP,
+                        help=f"aws: Platinum sign-ups still provisioning at most "
+                             f"({DEFAULT_PENDING_PLATINUM_CAP})")
     tenant = commands.add_parser("tenant", parents=[common], help="onboard one tenant")
     tenant.add_argument("--name", default="")
     tenant.add_argument("--email", default="")
@@ -179,6 +208,8 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
         if bool(args.repository_url) != bool(args.connection_id):
             problems.append("--repository-url (REPOSITORY_URL) and --connection-id "
                             "(CONNECTION_ID) go together")
+    if args.command == "pooled" and args.target != LOCAL:  # locally make local reads them
+        problems += signup_problems(args)
     if args.command == "tenants":
         problems += [f"--tenant-id {tenant_id!r} is not a tenant id (32 hex characters, as "
                      f"the registration answered)"
@@ -186,6 +217,23 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
                         if tenant_id == POOLED_DEPLOYMENT else "")
                      for tenant_id in args.tenant_ids if not is_tenant_id(tenant_id)]
     return problems + common_problems(args)
+
+
+def signup_problems(args: argparse.Namespace) -> list[str]:
+    """The sign-up limits as WAF and the template take them."""
+    problems = [f"--{flag} {value} ({flag.upper().replace('-', '_')}): from {WAF_MIN_LIMIT} "
+                f"(WAF's least) to {WAF_MAX_LIMIT}"
+                for flag, value in (("signup-rate-per-address", args.signup_rate_per_address),
+                                    ("signup-rate-total", args.signup_rate_total))
+                if not WAF_MIN_LIMIT <= value <= WAF_MAX_LIMIT]
+    if args.signup_rate_window_seconds not in WAF_WINDOWS:
+        problems.append(f"--signup-rate-window-seconds {args.signup_rate_window_seconds} "
+                        f"(SIGNUP_RATE_WINDOW_SECONDS): one of WAF's "
+                        f"{', '.join(map(str, WAF_WINDOWS))}")
+    if args.pending_platinum_cap < 1:
+        problems.append(f"--pending-platinum-cap {args.pending_platinum_cap} "
+                        f"(PENDING_PLATINUM_CAP): at least 1")
+    return problems
 
 
 def common_problems(args: argparse.Namespace, needs_bucket: bool = True) -> list[str]:
@@ -294,7 +342,10 @@ def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: st
         world = real_world(session, target, tools.out, tools.stacks, timeout)
     failed = ""
     account = AccountChecks(world.calls, region, tools.out)
-    settings = StackSettings(args.log_retention_days, args.api_gateway_logs_role)
+    settings = StackSettings(args.log_retention_days, args.api_gateway_logs_role,
+                             args.signup_waf, SignupLimits(
+                                 args.signup_rate_per_address, args.signup_rate_total,
+                                 args.signup_rate_window_seconds, args.pending_platinum_cap))
     if args.command == "pooled":
         summary = deploy_pooled(templates.pooled, args.admin_email, world.stacks, world.calls,
                                 account, settings, tools.out)

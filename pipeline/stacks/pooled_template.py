@@ -39,6 +39,7 @@ from pipeline.stacks.service_template import (
     crud_statements,
     service_merge_template,
 )
+from pipeline.stacks.signup_limits import PENDING_PLATINUM_CAP, signup_limits
 from tenant_context.config import Env
 from tenant_context.platform.definitions import (
     CONTROL_PLANE_TABLES,
@@ -118,7 +119,9 @@ def _table_environment(*tables: Any) -> dict[str, Any]:
 
 
 def admin_merge_template() -> Template:
-    environment = _table_environment(*CONTROL_PLANE_TABLES)
+    # The cap on pending Platinum provisionings registration enforces (a stack parameter).
+    environment = {**_table_environment(*CONTROL_PLANE_TABLES),
+                   Env.PENDING_PLATINUM_CAP: cfn.ref(PENDING_PLATINUM_CAP)}
     template = service_merge_template(_wiring(ADMIN_APP_NAME, environment,
                                               _control_plane_statements()))
     # Not behind the API: CloudFormation calls it by its own ARN (no alias, no canary).
@@ -212,7 +215,8 @@ def pooled_stack_resources() -> Template:
         TENANT_STACK_MAPPING_STREAM_OUTPUT: {"Value": cfn.get_att(
             TENANT_STACK_MAPPING_TABLE.logical_id, "StreamArn")},
     }
-    return combined({"Resources": resources, "Outputs": outputs}, api_gateway_account())
+    return combined({"Resources": resources, "Outputs": outputs}, api_gateway_account(),
+                    signup_limits())
 
 
 def edge_routes(prefix: Callable[[TenantService], str]) -> dict[str, str]:

@@ -100,7 +100,13 @@ def test_deploy_pooled_dry_run_prints_every_call_and_makes_none(
     assert json.loads(_param(create, "Parameters")) == [
         {"ParameterKey": "AdminEmail", "ParameterValue": "ops@example.com"},
         {"ParameterKey": "LogRetentionDays", "ParameterValue": "30"},
-        {"ParameterKey": "ApiGatewayCloudWatchRole", "ParameterValue": "existing"}]
+        {"ParameterKey": "ApiGatewayCloudWatchRole", "ParameterValue": "existing"},
+        # Sign-up limits: no WAF unless asked (it is billed), the documented defaults.
+        {"ParameterKey": "SignupWaf", "ParameterValue": "disabled"},
+        {"ParameterKey": "SignupRatePerAddress", "ParameterValue": "10"},
+        {"ParameterKey": "SignupRateTotal", "ParameterValue": "100"},
+        {"ParameterKey": "SignupRateWindowSeconds", "ParameterValue": "300"},
+        {"ParameterKey": "PendingPlatinumCap", "ParameterValue": "10"}]
     assert _param(create, "TemplateURL") == (
         f"https://{BUCKET}.s3.{REGION}.amazonaws.com/{puts[-1]}")  # the template just uploaded
     # A failed first deployment must leave no retained, fixed-name table behind to block the

@@ -105,6 +105,8 @@ def test_each_function_reads_the_settings_its_local_stage_has(
     local = set(local_stage_environment(app)) - LOCAL_ONLY
     if deployment == "silo":
         local.add(Env.SILO_TENANT_ID)  # locally the silo launcher sets it, per tenant
+    if app == "shared_services":  # locally from make local's environment (default if unset)
+        local.add(Env.PENDING_PLATINUM_CAP)
     if app == "authorizer":  # locally the stand-in sets them to the emulator's pools
         pools = {Env.OPERATIONS_USER_POOL_ID: OPERATIONS_POOL.logical_id,
                  Env.OPERATIONS_APP_CLIENT_ID: OPERATIONS_POOL.client_logical_id,

@@ -166,7 +166,7 @@ def test_the_functions_import_from_their_zip_and_the_layer_alone(
 IAM_SERVICE = {"ApiGateway": "apigateway", "ApiGatewayV2": "apigateway",
                "CloudWatch": "cloudwatch", "Cognito": "cognito-idp", "DynamoDB": "dynamodb",
                "IAM": "iam", "Lambda": "lambda", "Logs": "logs", "CodeDeploy": "codedeploy",
-               "CloudFormation": None}
+               "WAFv2": "wafv2", "CloudFormation": None}
 
 
 @pytest.mark.parametrize("deployment", ["pooled", "silo"])
