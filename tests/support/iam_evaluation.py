@@ -142,7 +142,7 @@ def conditions_hold(condition: dict[str, Any], access: Access) -> bool:
     return True
 
 
-def _holds(operator: str, expected: Any, values: tuple[str, ...]) -> bool:
+def _holds(operator: str, expected: str | list[str], values: tuple[str, ...]) -> bool:
     patterns = [expected] if isinstance(expected, str) else list(expected)
     if operator == "ForAllValues:StringLike":
         return all(any(fnmatchcase(value, pattern) for pattern in patterns) for value in values)
