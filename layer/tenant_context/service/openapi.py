@@ -9,8 +9,10 @@ a route, fails the document's build (and so the test that builds every app's), n
 
 The statuses every route of a kind answers are added here, once: 401, 403 and 429 for an
 authorized route (the authorizer and the usage plan), 400 for a body or a query parameter, 404
-for a path parameter. Each app serves its document on a public route (``serve_document``):
-no token, no data, nothing but what the routes already tell any caller.
+for a path parameter, and 415 for every route (Chalice refuses a ``Content-Type`` other than
+JSON before any view, ``tenant_context.service.responses``). Each app serves its document on
+a public route (``serve_document``): no token, no data, nothing but what the routes already
+tell any caller.
 """
 
 from __future__ import annotations
@@ -238,6 +240,8 @@ def _standard_replies(operation: Operation, path: str, authorized: bool) -> dict
         replies[429] = Reply("over the tier's rate or daily quota")
     if _PATH_PARAMETER.search(path):
         replies[404] = Reply("no such item or name (another tenant's included)")
+    replies[415] = Reply("a Content-Type other than application/json (refused before the "
+                         "route runs, whatever the route)")
     return replies
 
 

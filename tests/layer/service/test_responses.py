@@ -54,3 +54,28 @@ def test_unexpected_errors_are_500_without_details_but_with_cors() -> None:
     assert response.status_code == 500
     assert b"internal detail" not in response.body
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@app.route("/public", methods=["POST"])  # no CORS of its own: the answer still carries it
+def public() -> dict[str, str]:
+    return {"message": "accepted"}
+
+
+def test_a_body_not_declared_json_is_415_in_the_contracts_shape_with_cors() -> None:
+    """Chalice answers it before the view, ``{Code, Message}`` and no CORS on a route without
+    any: the middleware gives it the contract's shape on every route."""
+    with Client(app) as client:
+        for method, path in (("POST", "/public"), ("GET", "/bad")):  # any route, any method
+            response = client.http.request(method, path, body=b"tenantName=Acme", headers={
+                "Content-Type": "application/x-www-form-urlencoded"})
+            assert response.status_code == 415
+            assert response.json_body == {"message": "Content-Type: application/x-www-form-"
+                                                     "urlencoded is not accepted: send "
+                                                     "application/json"}
+            assert response.headers["Access-Control-Allow-Origin"] == "*"
+            assert response.headers["Content-Type"] == "application/json"
+        json_charset = client.http.post("/public", body=b"{}", headers={
+            "Content-Type": "application/json; charset=utf-8"})
+        assert json_charset.status_code == 200
+        undeclared = client.http.post("/public", body=b"{}")  # no Content-Type: taken as JSON
+        assert undeclared.status_code == 200
