@@ -54,7 +54,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token deploy-pooled onboard-tenant deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit lint typecheck layer package bench clean constraints
+.PHONY: help venv local token web-config deploy-pooled onboard-tenant deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -79,6 +79,10 @@ local: $(STAMP) ## run the whole platform on loopback until Ctrl-C (EMULATOR_POR
 
 token: $(STAMP) ## print an ID token: make token [USER_NAME=admin] [TENANT=<tenant name>]
 	@$(PY) -m pipeline.local_cloud.sign_in $(if $(TENANT),--tenant "$(TENANT)") "$(USER_NAME)"
+
+web-config: $(STAMP) ## what the three web apps need (URLs, region, pool, client, Cognito endpoint), as JSON [TARGET=aws REGION=... DRY_RUN=1]
+	@$(PY) -m pipeline.deploy web-config --target "$(TARGET)" $(if $(REGION),--region "$(REGION)") \
+	  $(if $(filter-out 0 no false,$(DRY_RUN)),--dry-run)
 
 deploy-pooled: $(STAMP) ## deploy the pooled stack [TARGET=aws BUCKET=... ADMIN_EMAIL=... REGION=... LOG_RETENTION_DAYS=30 API_GATEWAY_LOGS_ROLE=existing|create SIGNUP_WAF=1 DRY_RUN=1]
 	@$(PY) -m pipeline.deploy pooled $(DEPLOY_OPTIONS) $(if $(ADMIN_EMAIL),--admin-email "$(ADMIN_EMAIL)") \

@@ -9,12 +9,15 @@ both targets.
     python -m pipeline.deploy pipeline [--target local|aws] [--bucket B] [--max-concurrency N]
                                        [--failure-threshold N] [--approve-waves]
                                        [--repository-url U --connection-id C --branch B] ...
+    python -m pipeline.deploy web-config [--target local|aws] [--region R] [--dry-run]
 
 local (the default) works on the running local platform (``pipeline.deploy.local.local_release``,
 ``pipeline.deploy.local.local_onboarding``; its provisioner keeps Platinum tenants' deployments as
 recorded by itself, so ``tenants`` releases the working tree's code to them). aws packages (or
 reuses ``--dist``), uploads the artifacts to the bucket and deploys with CloudFormation;
-``--dry-run`` prints every AWS and admin API call instead of making it, and needs no credentials.
+``web-config`` deploys nothing: it prints, as JSON, what the web apps need (the running platform's
+values, or the pooled stack's outputs); ``--dry-run`` prints every AWS and admin API call
+instead of making it, and needs no credentials.
 Exit codes: 0 done; 1 a step failed (one line says why; for ``tenants``, every failed tenant after
 the others were tried); 2 the command line or the environment is not enough to start, and nothing
 was done.
@@ -23,6 +26,7 @@ was done.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -33,6 +37,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pipeline.deploy.aws.account_checks import AccountChecks
+from pipeline.deploy.aws.calls import AwsCalls, Boto3Calls, DryRunCalls
 from pipeline.deploy.aws.change_sets import DEFAULT_TIMEOUT_SECONDS, Stacks
 from pipeline.deploy.aws.console import Out, echo
 from pipeline.deploy.aws.deploy_error import DeployError
@@ -44,6 +49,7 @@ from pipeline.deploy.aws.packaged import PackagedTemplates
 from pipeline.deploy.aws.placeholders import DESIRED_STATE, recorded_deployment
 from pipeline.deploy.aws.row_claims import RowClaims
 from pipeline.deploy.aws.stack_settings import CREATE, EXISTING, StackSettings
+from pipeline.deploy.aws.web_config import aws_web_config, pretend_pooled_stack
 from pipeline.deploy.aws.worlds import AwsWorld, StacksFactory, Target, dry_run_world, real_world
 from pipeline.packaging import app_packages
 from pipeline.packaging.tenant_pipeline_package import TEMPLATE_FILE, package_tenant_pipeline
@@ -63,6 +69,7 @@ from tenant_context.platform.definitions import PLATFORM
 from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier, is_tenant_id
 
 LOCAL, AWS = "local", "aws"
+WEB_CONFIG = "web-config"
 USAGE_ERROR = 2
 
 
@@ -188,6 +195,8 @@ def parser() -> argparse.ArgumentParser:
     tenants.add_argument("--tenant-id", dest="tenant_ids", action="append", default=[],
                          metavar="ID", help="only this Platinum tenant (repeatable; "
                                             "default: every one recorded)")
+    commands.add_parser(WEB_CONFIG, parents=[common],
+                        help="print what the three web apps need, as JSON (deploys nothing)")
     return main_parser
 
 
@@ -216,7 +225,7 @@ def argument_problems(args: argparse.Namespace) -> list[str]:
                      + (": the pooled deployment is make deploy-pooled's"
                         if tenant_id == POOLED_DEPLOYMENT else "")
                      for tenant_id in args.tenant_ids if not is_tenant_id(tenant_id)]
-    return problems + common_problems(args)
+    return problems + common_problems(args, needs_bucket=args.command != WEB_CONFIG)
 
 
 def signup_problems(args: argparse.Namespace) -> list[str]:
@@ -306,6 +315,8 @@ def main(argv: list[str] | None = None, tools: Tools | None = None) -> int:
 
 
 def run_local(args: argparse.Namespace, tools: Tools) -> int:
+    if args.command == WEB_CONFIG:
+        return tools.run_module("pipeline.deploy.local.local_web_config", [])
     if args.command == "pipeline":
         tools.out("Locally the tenant pipeline is make local's provisioner (it follows the "
                   "tenant-stack-mapping rows) and make release: nothing to deploy.")
@@ -322,8 +333,19 @@ def run_local(args: argparse.Namespace, tools: Tools) -> int:
         *optional])
 
 
+def web_config(args: argparse.Namespace, session: boto3.session.Session, region: str,
+               tools: Tools) -> None:
+    """The JSON alone on ``out`` (a file, a script's input); a dry run's call on ``err``."""
+    calls: AwsCalls = DryRunCalls(pretend_pooled_stack(), tools.err) if args.dry_run \
+        else Boto3Calls(session)
+    tools.out(json.dumps(aws_web_config(calls, region, tools.err).by_app(), indent=2))
+
+
 def run_aws(args: argparse.Namespace, session: boto3.session.Session, region: str,
             tools: Tools) -> None:
+    if args.command == WEB_CONFIG:
+        web_config(args, session, region, tools)
+        return
     templates = packaged_templates(args, tools)
     pipeline = _pipeline_template(args) if args.command == "pipeline" else None
     target = Target(args.bucket, args.prefix, region)

@@ -33,8 +33,9 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
 
@@ -61,12 +62,14 @@ from pipeline.local_cloud.provisioning.silo_launcher import SiloDeployment, Silo
 from pipeline.local_cloud.provisioning.tenant_provisioner import Provisioner
 from pipeline.local_cloud.state import StatePaths
 from pipeline.stacks.inventory import ADMIN_API_NAMES, LISTING_PATHS, POOLED_API_NAMES
+from pipeline.stacks.web_config import WebConfig
 from tenant_context.config import Env, PlatformConfig, SignupLimits
 from tenant_context.errors import ConfigurationError
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.invitations import CredentialsFile
+from tenant_context.platform.platform_settings import PoolRef
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 
 REGION = "us-east-1"
@@ -98,6 +101,17 @@ def emulator_session(make: Callable[..., boto3.session.Session] = boto3.session.
 def emulator_clients(emulator_url: str, session: boto3.session.Session | None = None
                      ) -> AwsClients:
     return AwsClients(session or emulator_session(), emulator_url)
+
+
+def local_web_config(state: Mapping[str, Any], operations_pool: PoolRef) -> WebConfig:
+    """What the web apps need from the running platform: ``state`` is its ``platform.json``
+    (the URLs; the Cognito endpoint once the platform serves one), the pool the bootstrap
+    recorded. Stable across restarts: the ports are the same settings, and the emulator
+    derives pool and client ids from their definitions."""
+    return WebConfig(admin_api_url=str(state["adminApiUrl"]), region=REGION,
+                     operations_user_pool_id=operations_pool.user_pool_id,
+                     operations_app_client_id=operations_pool.app_client_id,
+                     cognito_endpoint=state.get("cognitoEndpoint"))
 
 
 @dataclass
@@ -240,6 +254,9 @@ class LocalPlatform:
             f"  SystemAdmin        user '{baseline.admin_user_name}', password {password}",
             f"  credentials file   {self.paths.credentials}",
             f"  logs               {self.paths.logs}/",
+            "Web apps (the same as JSON: make web-config):",
+            *local_web_config(json.loads(self.paths.platform.read_text()),
+                              baseline.settings.operations_pool).lines(),
             "Get an ID token:     make token                      (the SystemAdmin)",
             "                     make token USER_NAME=... TENANT=<tenant name>",
             f"Try it:             curl -H \"Authorization: Bearer $(make -s token)\" "

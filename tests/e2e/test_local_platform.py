@@ -6,6 +6,7 @@ ports, and stops it with SIGINT (Ctrl-C); ``running_platform`` fails if any pid 
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import subprocess
@@ -21,6 +22,7 @@ import requests
 
 from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
 from pipeline.local_cloud.processes import free_port
+from pipeline.stacks.web_config import leaves
 from tenant_context.platform.definitions import SYSTEM_ADMIN_USER_NAME
 from tests.support.readme_commands import make
 
@@ -61,6 +63,10 @@ def test_smoke_admin_api_through_the_authorizer(tmp_path: Path) -> None:
         assert f"admin API          {admin_api}\n" in summary
         assert f"pooled tenant API  {platform.pooled_api}" in summary
         assert f"SystemAdmin        user '{SYSTEM_ADMIN_USER_NAME}', password " in summary
+        web_config = json.loads(make(tmp_path, "web-config"))  # what make local printed
+        values, ends = list(_values(web_config)), [line.split()[-1] for line in
+                                                    summary.splitlines() if line.strip()]
+        assert any(ends[start:start + len(values)] == values for start in range(len(ends)))
         anonymous = requests.get(f"{admin_api}/tenants", timeout=30)
         assert anonymous.status_code == 401
         assert anonymous.headers["Access-Control-Allow-Origin"] == "*"
@@ -82,6 +88,7 @@ def test_restart_keeps_tenants_users_and_items(tmp_path: Path) -> None:
     emulator_port, gateway_port = free_port(), free_port()
     with running_platform(tmp_path, emulator_port, gateway_port) as platform:
         platform.token()  # the admin's first login: its password changes
+        web_config = make(tmp_path, "web-config")
         registered = requests.post(f"{platform.admin_api}/registration", timeout=30,
                                    json={"tenantName": "Restart Co", "tenantTier": "premium",
                                          "tenantEmail": "owner@restart.example"})
@@ -103,6 +110,14 @@ def test_restart_keeps_tenants_users_and_items(tmp_path: Path) -> None:
                 for tenant in tenants] == [(tenant_id, "Restart Co", "Premium")]
         tenant_token = platform.token(admin_name, "Restart Co")
         assert _products(platform, tenant_token) == [kept]
+        assert make(tmp_path, "web-config") == web_config  # the web apps' files stay right
+
+
+def _values(web_config: dict[str, Any]) -> Iterator[str]:
+    """Every value of ``make web-config``'s JSON, in its order."""
+    for files in web_config.values():
+        for keys in files.values():
+            yield from (str(value) for _, value in leaves(keys))
 
 
 def _products(platform: RunningPlatform, token: str) -> list[str]:
