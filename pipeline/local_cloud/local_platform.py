@@ -52,6 +52,7 @@ from pipeline.local_cloud.chalice_local import (
     service_environment,
     start_services,
 )
+from pipeline.local_cloud.cognito.endpoint import CognitoEndpoint, local_cognito_endpoint
 from pipeline.local_cloud.emulator import Emulator, start_emulator
 from pipeline.local_cloud.provisioning.baseline_bootstrap import (
     BaselineResult,
@@ -74,6 +75,9 @@ from tenant_context.tenancy import POOLED_DEPLOYMENT
 
 REGION = "us-east-1"
 ADMIN_DEPLOYMENT = "admin"
+# The local Cognito endpoint's base path on the front door (no tenant id or deployment is
+# named so): <gateway>/cognito.
+COGNITO_ROUTE = "cognito"
 # Changes through the admin API nudge the provisioner at once; the poll catches the others
 # (an app run alone, a script writing the table) and bounds how much idle polling the
 # emulator records (about 1 KB a poll).
@@ -123,6 +127,7 @@ class LocalPlatform:
     signup_limits: SignupLimits = field(default_factory=SignupLimits)
     emulator: Emulator | None = None
     front_door: FrontDoor | None = None
+    cognito: CognitoEndpoint | None = None
     services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     baseline: BaselineResult | None = None
     provisioner: Provisioner[SiloDeployment] | None = None
@@ -134,6 +139,11 @@ class LocalPlatform:
     @property
     def gateway_url(self) -> str:
         return f"http://{processes.LOOPBACK}:{self.gateway_port}"
+
+    @property
+    def cognito_url(self) -> str:
+        """The local Cognito endpoint, as the web apps' ``Auth.endpoint`` names it."""
+        return f"{self.gateway_url}/{COGNITO_ROUTE}"
 
     def urls(self) -> LocalUrls:
         return LocalUrls(admin_api=f"{self.gateway_url}/{ADMIN_DEPLOYMENT}",
@@ -151,6 +161,10 @@ class LocalPlatform:
             self.baseline = bootstrap(clients, self.urls(),
                                       credentials, self.admin_email)
             routes = self.routes
+            self.cognito = local_cognito_endpoint(clients.cognito, credentials,
+                                                  self.emulator.url)
+            self.cognito.start()
+            routes.set(COGNITO_ROUTE, (Upstream(("/",), self.cognito.port, COGNITO_ROUTE),))
             env = self.service_env = service_environment(self.emulator.url,
                                                          self.paths.credentials)
             for deployment, apps in BASELINE_DEPLOYMENTS.items():
@@ -217,6 +231,7 @@ class LocalPlatform:
                 "emulatorUrl": emulator.url,
                 "adminApiUrl": urls.admin_api,
                 "pooledApiUrl": urls.pooled_api,
+                "cognitoEndpoint": self.cognito_url,
                 "tenantApiUrls": silos.urls() if silos else {},  # Platinum tenant id -> URL
                 "pids": {"emulator": emulator.process.pid,
                          **{name: process.pid for name, process in self.services.items()},
@@ -233,6 +248,9 @@ class LocalPlatform:
         if self.front_door:
             self.front_door.stop()
             self.front_door = None
+        if self.cognito:
+            self.cognito.stop()
+            self.cognito = None
         for process in self.services.values():
             processes.stop(process)
         self.services.clear()
@@ -251,6 +269,7 @@ class LocalPlatform:
             f"  pooled tenant API  {urls.pooled_api}   ({', '.join(LISTING_PATHS)})",
             f"  Platinum tenants   {self.gateway_url}/<tenantId>   (each its own deployment)",
             f"  AWS emulator       {emulator.url}",
+            f"  Cognito endpoint   {self.cognito_url}   (the web apps' Auth.endpoint)",
             f"  SystemAdmin        user '{baseline.admin_user_name}', password {password}",
             f"  credentials file   {self.paths.credentials}",
             f"  logs               {self.paths.logs}/",

@@ -42,6 +42,11 @@ class RunningPlatform:
     def pooled_api(self) -> str:
         return str(self.state["pooledApiUrl"])
 
+    @property
+    def cognito_endpoint(self) -> str:
+        """The local Cognito endpoint (``platform.json``'s ``cognitoEndpoint``)."""
+        return str(self.state["cognitoEndpoint"])
+
     def tenant_api(self, tenant_id: str) -> str | None:
         """A Platinum tenant's own URL while its deployment runs (from the current state)."""
         url = self.current_state().get("tenantApiUrls", {}).get(tenant_id)

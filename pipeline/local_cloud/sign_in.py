@@ -3,7 +3,9 @@
 Signs in with USER_PASSWORD_AUTH using the password in the local credentials file (or one
 given), and completes the first-login NEW_PASSWORD_REQUIRED step with a new random password,
 which it records in the file. The emulator cannot replay a completed challenge (its session id
-is random), so the new password is also set with AdminSetUserPassword, which it can replay.
+is random), so the new password is also set with AdminSetUserPassword, which it can replay: the
+password store's one path for a new password (``cognito.passwords``), which the local Cognito
+endpoint takes too.
 
     python -m pipeline.local_cloud.sign_in [--tenant NAME] [--password PASSWORD] [USER_NAME]
 """
@@ -15,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pipeline.local_cloud.cognito.passwords import PasswordStore
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.state import NotRunning, StatePaths
 from tenant_context.attribute_values import from_item, to_item
@@ -62,9 +65,9 @@ def sign_in(cognito: CognitoIdentityProviderClient, pool: PoolRef, user_name: st
             ClientId=pool.app_client_id, ChallengeName="NEW_PASSWORD_REQUIRED",
             Session=response["Session"],
             ChallengeResponses={"USERNAME": user_name, "NEW_PASSWORD": new_password})
-        cognito.admin_set_user_password(UserPoolId=pool.user_pool_id, Username=user_name,
-                                        Password=new_password, Permanent=True)
-        credentials.record(pool.user_pool_id, user_name, new_password, temporary=False)
+        # The one path every new password takes (the Cognito endpoint's too).
+        PasswordStore(cognito, credentials).set_password(pool.user_pool_id, user_name,
+                                                         new_password)
     if "AuthenticationResult" not in response:
         raise LoginError(f"unexpected challenge {response.get('ChallengeName')!r}")
     return response["AuthenticationResult"]

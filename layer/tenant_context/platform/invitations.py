@@ -31,6 +31,21 @@ def temporary_password(length: int = 20) -> str:
     return "".join(chars)
 
 
+@contextlib.contextmanager
+def locked_json_file(path: Path) -> Iterator[dict[str, Any]]:
+    """A JSON object file's entries to change, written back atomically (rename) under an
+    exclusive lock, readable by its owner only: several processes update such files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries = json.loads(path.read_text()) if path.exists() else {}
+        yield entries
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(entries, indent=2, sort_keys=True))
+        os.chmod(temporary, 0o600)
+        temporary.replace(path)
+
+
 class CredentialsFile:
     """``{"<userPoolId>/<userName>": {"password": ..., "temporary": bool}}``, written atomically
     under a lock: the platform, the registration service and ``make token`` all update it."""
@@ -38,17 +53,8 @@ class CredentialsFile:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[dict[str, Any]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            entries = json.loads(self.path.read_text()) if self.path.exists() else {}
-            yield entries
-            temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(entries, indent=2, sort_keys=True))
-            os.chmod(temporary, 0o600)
-            temporary.replace(self.path)
+    def _locked(self) -> contextlib.AbstractContextManager[dict[str, Any]]:
+        return locked_json_file(self.path)
 
     def record(self, user_pool_id: str, user_name: str, password: str, *,
                temporary: bool) -> None:
