@@ -54,7 +54,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token web-config deploy-pooled onboard-tenant deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit lint typecheck layer package bench clean constraints
+.PHONY: help venv local token web-config deploy-pooled onboard-tenant deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit node-packages lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -136,10 +136,26 @@ new-service: $(STAMP) ## a tenant service, its tests and its registry line: NAME
 	@$(PY) -m pipeline.scaffold $(call given,NAME,--name) $(call given,ITEM,--item) \
 	  $(call given,ID,--id)
 
-test: $(STAMP) lint typecheck ## lint, type-check and run every test (starts its own platform)
+# The web apps' Cognito library (amazon-cognito-identity-js), exactly as the lock file pins it:
+# tests/e2e/test_web_client_sign_in.py signs in with it under node. Without node the tests stop
+# here, never skip it (CI's .ci/run installs Debian's nodejs and npm first).
+WEB_CLIENT := tests/web_client
+NODE_PACKAGES := $(WEB_CLIENT)/node_modules/.package-lock.json
+
+$(NODE_PACKAGES): $(WEB_CLIENT)/package.json $(WEB_CLIENT)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null \
+	  && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)' || { \
+	  echo "$(if $(CI),CI: )Node.js 18+ and npm are required (the web apps' Cognito library signs in under node): install them, e.g. apt-get install nodejs npm" >&2; \
+	  exit 1; }
+	cd $(WEB_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-packages: $(NODE_PACKAGES) ## the web client test's npm packages, from its lock file (npm ci; needs Node.js 18+ and npm)
+
+test: $(STAMP) $(NODE_PACKAGES) lint typecheck ## lint, type-check and run every test (starts its own platform; needs Node.js 18+ and npm)
 	$(PY) -m pytest
 
-unit: $(STAMP) ## every test except those that start the whole local platform (faster)
+unit: $(STAMP) $(NODE_PACKAGES) ## every test except those that start the whole local platform (faster)
 	$(PY) -m pytest -m "not platform"
 
 # The tenant services: every <name>_service/ folder with an app (each one's registry entry in
