@@ -153,7 +153,7 @@ $(NODE_PACKAGES): $(WEB_CLIENT)/package.json $(WEB_CLIENT)/package-lock.json
 node-packages: $(NODE_PACKAGES) ## the web client test's npm packages, from its lock file (npm ci; needs Node.js 18+ and npm)
 
 test: $(STAMP) $(NODE_PACKAGES) lint typecheck ## lint, type-check and run every test (starts its own platform; needs Node.js 18+ and npm)
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 unit: $(STAMP) $(NODE_PACKAGES) ## every test except those that start the whole local platform (faster)
 	$(PY) -m pytest -m "not platform"
