@@ -136,10 +136,10 @@ def test_make_release_rolls_a_code_change_out_to_pooled_and_platinum(fleet: Flee
     assert marker(pooled_url, fleet.basic_token) is None
     responses = fleet.checkout / "layer" / "tenant_context" / "service" / "responses.py"
     source = responses.read_text()
-    assert '{"Content-Type": "application/json", ' in source
-    responses.write_text(source.replace('{"Content-Type": "application/json", ',
-                                        f'{{"{MARKER}": "v2", "Content-Type": '
-                                        f'"application/json", ', 1))
+    anchor = 'headers={"Content-Type": JSON, '  # json_response: every answer of the layer
+    assert anchor in source
+    responses.write_text(source.replace(anchor, f'headers={{"{MARKER}": "v2", "Content-Type": '
+                                                f'JSON, ', 1))
 
     traffic = fleet.traffic()
     time.sleep(0.5)

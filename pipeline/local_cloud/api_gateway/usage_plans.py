@@ -142,29 +142,29 @@ class GatewayKeyPlans:
     """Key value -> its plan, as API Gateway resolves it: the gateway's usage plans, the keys
     linked to each, and only keys that exist and are enabled (a disabled key is refused, 403).
 
-    Re-read every ``ttl`` seconds, and at once for a key it does not know (at most every
-    ``miss_interval`` s: a key arrives from the authorizer, never from the caller, so misses are
-    rare): a tenant registered a moment ago is served at once, a disabled key is refused
-    within ``ttl``.
+    Re-read every ``ttl`` seconds, and for a key it does not know unless the table was read
+    after the request arrived: a tenant registered a moment ago is served at once, a disabled
+    key is refused within ``ttl``. A key comes from the authorizer (a tenant's record), never
+    from the caller, so a miss is a new key, not something a caller can repeat at will.
     """
 
     def __init__(self, apigateway: APIGatewayClient, *, ttl: float = KEY_PLANS_TTL_SECONDS,
-                 miss_interval: float = 0.25, clock: Clock = time.monotonic) -> None:
+                 clock: Clock = time.monotonic) -> None:
         self._apigateway = apigateway
         self._ttl = ttl
-        self._miss_interval = miss_interval
         self._clock = clock
         self._plans: dict[str, UsagePlan] = {}
-        self._loaded_at: float | None = None
+        self._loaded_at: float | None = None  # when the table in use began to be read
         self._lock = threading.Lock()
 
     def __call__(self, api_key: str) -> UsagePlan | None:
+        asked = self._clock()
         with self._lock:
-            now = self._clock()
-            age = None if self._loaded_at is None else now - self._loaded_at
-            if age is None or age >= self._ttl or (
-                    api_key not in self._plans and age >= self._miss_interval):
-                self._plans, self._loaded_at = self._load(), now
+            loaded = self._loaded_at
+            stale = loaded is None or self._clock() - loaded >= self._ttl
+            if stale or (api_key not in self._plans and loaded is not None and loaded < asked):
+                self._loaded_at = self._clock()
+                self._plans = self._load()
             return self._plans.get(api_key)
 
     def _load(self) -> dict[str, UsagePlan]:
