@@ -42,6 +42,7 @@ import boto3
 from pipeline.local_cloud import processes
 from pipeline.local_cloud.api_gateway.authorization import authorizer_step, emulator_authorizer
 from pipeline.local_cloud.api_gateway.front_door import FrontDoor, RouteTable, Upstream
+from pipeline.local_cloud.api_gateway.handoff import HandOff, new_secret
 from pipeline.local_cloud.api_gateway.signup_limits import SignupGate, SignupLimiter
 from pipeline.local_cloud.api_gateway.usage_plans import GatewayKeyPlans, UsagePlanEnforcer
 from pipeline.local_cloud.chalice_local import (
@@ -132,7 +133,8 @@ class LocalPlatform:
     baseline: BaselineResult | None = None
     provisioner: Provisioner[SiloDeployment] | None = None
     routes: RouteTable = field(default_factory=RouteTable)
-    service_env: dict[str, str] = field(default_factory=dict)
+    # The apps' environment, which holds this start's hand-off secret: never printed or written.
+    service_env: dict[str, str] = field(default_factory=dict, repr=False)
     # The main thread (a release) and the provisioner's both rewrite platform.json.
     _state_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -165,8 +167,12 @@ class LocalPlatform:
                                                   self.emulator.url)
             self.cognito.start()
             routes.set(COGNITO_ROUTE, (Upstream(("/",), self.cognito.port, COGNITO_ROUTE),))
+            # One authorization per request: the front door hands its decision to the apps
+            # under a secret of this start, which only their environment carries.
+            handoff = HandOff(new_secret())
             env = self.service_env = service_environment(self.emulator.url,
-                                                         self.paths.credentials)
+                                                         self.paths.credentials) | {
+                Env.LOCAL_GATEWAY_HANDOFF_SECRET: handoff.secret}
             for deployment, apps in BASELINE_DEPLOYMENTS.items():
                 routes.set(deployment, self._start_apps(apps, env))
             self.provisioner = Provisioner(
@@ -181,7 +187,7 @@ class LocalPlatform:
                                               shared_deployments=(ADMIN_DEPLOYMENT,
                                                                   POOLED_DEPLOYMENT)),
                 signups=SignupGate(SignupLimiter(self.signup_limits), ADMIN_DEPLOYMENT),
-                after_change=self._changed)
+                after_change=self._changed, handoff=handoff)
             self.front_door.start()
             self._write_state()
             self.provisioner.start_polling(PROVISIONER_POLL_SECONDS, self._write_state)

@@ -77,6 +77,36 @@ def alive(pid: int) -> bool:
     return True
 
 
+def platform_environment(state_dir: Path, emulator_port: int, gateway_port: int,
+                         root: Path = PROJECT_ROOT,
+                         environment: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What ``make local`` would find in the shell, with this state folder and these ports."""
+    env: dict[str, str] = {
+        **os.environ, **(environment or {}), Env.LOCAL_STATE_DIR: str(state_dir),
+        Env.EMULATOR_PORT: str(emulator_port), Env.GATEWAY_PORT: str(gateway_port),
+        Env.PYTHONPATH: source_path(root)}
+    for name in (Env.AWS_ENDPOINT_URL, Env.TENANT_AUTHORIZER, Env.LOCAL_GATEWAY_API_ID):
+        env.pop(name, None)  # the platform gives its processes what they need
+    return env
+
+
+def wait_until_started(process: subprocess.Popen[Any], state_dir: Path,
+                       timeout: float = 90) -> RunningPlatform:
+    """Until this platform wrote ``platform.json`` (it is up: one a crashed run left names
+    another pid); fails if it exits first."""
+    state_file = state_dir / "platform.json"
+    deadline = time.monotonic() + timeout
+    while True:
+        state = json.loads(state_file.read_text()) if state_file.exists() else {}
+        if state.get("pid") == process.pid:
+            return RunningPlatform(state, state_dir)
+        if process.poll() is not None:
+            raise RuntimeError(f"the platform exited: {process.communicate()[0]}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the platform did not start within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 @contextmanager
 def running_platform(state_dir: Path, emulator_port: int, gateway_port: int,
                      start_timeout: float = 90, root: Path = PROJECT_ROOT,
@@ -85,26 +115,14 @@ def running_platform(state_dir: Path, emulator_port: int, gateway_port: int,
     """``root``: the checkout whose platform runs (another one shares this virtualenv);
     ``environment``: settings as ``make local`` reads them from the shell (sign-up limits a
     suite registering many tenants raises, for example)."""
-    env: dict[str, str] = {
-        **os.environ, **(environment or {}), Env.LOCAL_STATE_DIR: str(state_dir),
-        Env.EMULATOR_PORT: str(emulator_port), Env.GATEWAY_PORT: str(gateway_port),
-        Env.PYTHONPATH: source_path(root)}
-    for name in (Env.AWS_ENDPOINT_URL, Env.TENANT_AUTHORIZER, Env.LOCAL_GATEWAY_API_ID):
-        env.pop(name, None)  # the platform gives its processes what they need
+    env = platform_environment(state_dir, emulator_port, gateway_port, root, environment)
     process = subprocess.Popen([sys.executable, "-m", "pipeline.local_cloud"],
                                cwd=root, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     state_file = state_dir / "platform.json"
     pids = [process.pid]
     try:
-        deadline = time.monotonic() + start_timeout
-        while not state_file.exists():
-            if process.poll() is not None:
-                raise RuntimeError(f"the platform exited: {process.communicate()[0]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the platform did not start within {start_timeout:.0f} s")
-            time.sleep(0.2)
-        running = RunningPlatform(json.loads(state_file.read_text()), state_dir)
+        running = wait_until_started(process, state_dir, start_timeout)
         pids += list(running.state["pids"].values())
         yield running
     finally:

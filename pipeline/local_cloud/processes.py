@@ -1,18 +1,43 @@
-"""Starting, probing and stopping the platform's child processes (always by pid)."""
+"""Starting, probing and stopping the platform's child processes (always by pid).
+
+Every child runs through ``lifeline.py``, so it ends when the process that started it ends,
+however that ends; should one survive anyway, the next start finds it by its command line
+(``leftovers``) and stops it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+LIFELINE = Path(__file__).with_name("lifeline.py")
+
+
+class PortInUse(Exception):  # noqa: N818 - a state, read as "the port is in use"
+    """A port the platform needs is held by another program: the variable that moves it."""
+
+    def __init__(self, port: int, variable: str) -> None:
+        super().__init__(f"port {port} is in use by another program: stop it, or choose "
+                         f"another port with {variable}=...")
+        self.port = port
+        self.variable = variable
+
+
+def require_free(port: int, variable: str) -> None:
+    if port_in_use(port):
+        raise PortInUse(port, variable)
 
 
 def free_port() -> int:
@@ -26,14 +51,115 @@ def port_in_use(port: int) -> bool:
         return probe.connect_ex((LOOPBACK, port)) == 0
 
 
+_lifeline_lock = threading.Lock()
+_lifeline_read_end: int | None = None
+
+
+def _lifeline() -> int:
+    """The read end every child watches. The write end stays open, unused and never inherited
+    (``os.pipe`` makes both ends close on exec), for as long as this process lives: its end is
+    every child's end-of-file."""
+    global _lifeline_read_end
+    with _lifeline_lock:
+        if _lifeline_read_end is None:
+            _lifeline_read_end, _ = os.pipe()
+        return _lifeline_read_end
+
+
 def start(command: Sequence[str], *, log_file: Path, cwd: Path | None = None,
           env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """A child in its own session, so a terminal's Ctrl-C reaches only the platform, which then
-    stops its children in order."""
+    stops its children in order; tied to this process by ``lifeline.py`` (``command[0]`` is a
+    Python script, a console script of the virtualenv), so that it never outlives it. Only
+    children of the main thread ask for Linux's parent-death signal, which follows the thread
+    that started the child (the provisioner's worker threads may come and go)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = _lifeline()
+    death_signal = "1" if threading.current_thread() is threading.main_thread() else "0"
+    wrapped = [sys.executable, "-P", str(LIFELINE), str(fd), str(os.getpid()), death_signal,
+               str(log_file.resolve()), *command]
     with open(log_file, "ab") as log:
-        return subprocess.Popen(list(command), cwd=cwd, env=dict(env or os.environ),
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(wrapped, cwd=cwd, env=dict(env or os.environ), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                pass_fds=(fd,))
+
+
+def command_line(pid: int) -> list[str] | None:
+    """A process's arguments (``/proc`` on Linux, ``ps`` elsewhere), None if it is gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return None
+        return raw.decode(errors="replace").split("\0")[:-1] if raw else None
+    listed = subprocess.run(["ps", "-ww", "-o", "args=", "-p", str(pid)], capture_output=True,
+                            text=True, check=False)
+    return listed.stdout.split() if listed.returncode == 0 and listed.stdout.strip() else None
+
+
+def parent_of(pid: int) -> int | None:
+    """A process's parent now, None if it is gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        return int(stat.rsplit(")", 1)[1].split()[1])  # after the name, which may hold spaces
+    listed = subprocess.run(["ps", "-o", "ppid=", "-p", str(pid)], capture_output=True,
+                            text=True, check=False)
+    return int(listed.stdout) if listed.returncode == 0 and listed.stdout.strip() else None
+
+
+def _pid(name: str) -> int | None:
+    """A ``/proc`` entry's pid, None for the others (``self``, ``net``, ...)."""
+    try:
+        return int(name)
+    except ValueError:
+        return None
+
+
+def all_pids() -> list[int]:
+    if sys.platform.startswith("linux"):
+        return [pid for entry in Path("/proc").iterdir() if (pid := _pid(entry.name))]
+    listed = subprocess.run(["ps", "-ax", "-o", "pid="], capture_output=True, text=True,
+                            check=True)
+    return [int(pid) for pid in listed.stdout.split()]
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """Children a platform of this checkout started for one state folder: those whose parent
+    is gone (``stale``: a crashed run's) and the pids of platforms still running."""
+
+    stale: tuple[int, ...]
+    running_platforms: frozenset[int]
+
+
+def leftovers(state_root: Path) -> Leftovers:
+    """Found by command line: this checkout's ``lifeline.py`` with a log file in the folder. A
+    child whose parent is still the one it names belongs to a running platform; any other was
+    left by one that died (and its lifeline did not end it)."""
+    root = f"{state_root.resolve()}{os.sep}"
+    stale, running = [], set()
+    for pid in all_pids():
+        args = command_line(pid) or []
+        at = args.index(str(LIFELINE)) if str(LIFELINE) in args else -1
+        if at < 0 or len(args) < at + 5 or not args[at + 4].startswith(root):
+            continue
+        named_parent = int(args[at + 2])
+        if parent_of(pid) == named_parent:
+            running.add(named_parent)
+        else:
+            stale.append(pid)
+    return Leftovers(tuple(stale), frozenset(running))
+
+
+def kill_now(pids: Sequence[int]) -> None:
+    """SIGKILL to each process's group (they lead their own sessions), then to the process."""
+    for pid in pids:
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(pid, signal.SIGKILL)
 
 
 def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
