@@ -94,6 +94,9 @@ class Env(StrEnum):
     # The apps' local stages only (never in a template).
     TENANT_AUTHORIZER = auto()  # "module:callable" registering a built-in one
     LOCAL_GATEWAY_API_ID = auto()  # the API id that API Gateway would pass
+    # The front door's per-start key for handing its authorization to the apps; set by
+    # `make local` in its apps' environment only, read only by the local stand-in.
+    LOCAL_GATEWAY_HANDOFF_SECRET = auto()
     LOCAL_CREDENTIALS_FILE = auto()  # temporary passwords, no email locally
     # The local platform (`make local` and the commands that talk to it).
     LOCAL_STATE_DIR = auto()

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from pipeline.local_cloud import processes
+from pipeline.local_cloud.api_gateway.handoff import HANDOFF_HEADER, HandOff
 from pipeline.local_cloud.chalice_local import service_environment
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from pipeline.project import PROJECT_ROOT
@@ -59,6 +60,12 @@ def test_product_service_alone_through_the_authorizer(
         staff_call = requests.get(f"{base}/products", timeout=30,
                                   headers={"Authorization": f"Bearer {staff_token}"})
         assert staff_call.status_code == 403, staff_call.text
+        # Alone it was given no hand-off secret: a "decision" in the header is refused, not
+        # trusted and not ignored, whatever token comes with it.
+        forged = requests.get(f"{base}/products", timeout=30, headers={
+            "Authorization": f"Bearer {token}",
+            HANDOFF_HEADER: HandOff("guessed").seal("any", f"Bearer {token}", None)})
+        assert forged.status_code == 401, forged.text
     finally:
         processes.stop(process)
         log = (tmp_path / "product_service.log").read_text()

@@ -5,8 +5,9 @@ Usage plans are applied after authorization, so the front door asks the SAME aut
 ``chalicelib.tenant_authorizer.factory`` from the authorizer's own local stage variables) with the
 same TOKEN event the ``chalice local`` process behind the route builds (``builtin_authorizer``): the
 route's local API id in ``methodArn``, and ``chalice local``'s own rule for whether the policy
-allows the route. Both therefore reach the same decision; the upstream still makes its own and
-answers a 401 or 403 exactly as without the front door's check.
+allows the route. The decision (``Authorized`` or ``Refused``, with the authorizer's whole
+response) is what the front door hands the upstream (``handoff``), whose built-in authorizer then
+answers from it, 200, 401 or 403, without asking AWS again: one authorization per request.
 
 It calls ``TenantAuthorizer.authorize`` rather than the Lambda entry point ``handler.handle``,
 whose only addition is a log line for a refused token: the upstream's authorizer writes that
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalice.local import ARNMatcher, LocalARNBuilder
@@ -44,10 +45,25 @@ class GatewayRequest:
 @dataclass(frozen=True)
 class Authorized:
     usage_key: str | None  # None: the authorizer named no key (the usage plan refuses it)
+    # The authorizer's response for ``method_arn``, handed to the upstream (None: nothing to hand
+    # over, the upstream authorizes itself). Not part of equality: the key is the decision.
+    response: Mapping[str, Any] | None = field(default=None, compare=False)
+    method_arn: str = field(default="", compare=False)
 
 
-# None: not authorized; the request goes on and the upstream answers its 401 or 403.
-AuthorizationStep = Callable[[GatewayRequest], Authorized | None]
+@dataclass(frozen=True)
+class Refused:
+    """Not authorized for this route: ``response`` None is the authorizer's ``Unauthorized``
+    (401), otherwise its policy, which does not allow the route (403). Not metered; handed to the
+    upstream, which answers the refusal."""
+    response: Mapping[str, Any] | None
+    method_arn: str
+
+
+Decision = Authorized | Refused
+# None: no decision (the authorizer failed); the request goes on unmetered, with nothing handed
+# over, and the upstream's own authorizer meets the failure and answers it.
+AuthorizationStep = Callable[[GatewayRequest], Decision | None]
 
 
 def method_arn(request: GatewayRequest) -> str:
@@ -70,14 +86,14 @@ def allows(response: Mapping[str, Any], arn: str) -> bool:
 
 
 def authorizer_step(authorizer: TenantAuthorizer) -> AuthorizationStep:
-    def authorize(request: GatewayRequest) -> Authorized | None:
+    def authorize(request: GatewayRequest) -> Decision | None:
         arn = method_arn(request)
         event = {"type": "TOKEN", "authorizationToken": request.authorization,
                  "methodArn": arn}
         try:
             response = authorizer.authorize(event)
         except Unauthorized:
-            return None
+            return Refused(None, arn)
         except Exception:
             # The upstream's authorizer meets the same failure and answers it; a usage plan
             # cannot be applied without a key, so the request goes on unmetered.
@@ -85,9 +101,9 @@ def authorizer_step(authorizer: TenantAuthorizer) -> AuthorizationStep:
                          exc_info=True)
             return None
         if not allows(response, arn):
-            return None
+            return Refused(response, arn)
         key = response.get("usageIdentifierKey")
-        return Authorized(key if isinstance(key, str) and key else None)
+        return Authorized(key if isinstance(key, str) and key else None, response, arn)
 
     return authorize
 

@@ -10,8 +10,13 @@ stopping).
 Given an authorization step and a usage-plan enforcer, it also does what API Gateway does after
 the authorizer and before the integration: meters the request against the usage plan of the API
 key the authorizer named, answering 429 (or 403 for a key no plan knows) itself. A request the
-authorizer refuses goes on, so the upstream answers its 401 or 403 as before; a CORS preflight
+authorizer refuses goes on unmetered, so the upstream answers its 401 or 403; a CORS preflight
 (OPTIONS) needs no token and is never metered. Without them it only forwards.
+
+Given a ``HandOff`` too, it hands the upstream the authorizer's decision (``handoff``), sealed
+for that request, so the upstream does not authorize again. Whatever it is given, it strips
+the hand-off header from every incoming request: only the front door's own seal reaches a
+service.
 
 Given a sign-up gate, it limits ``POST /registration`` of the admin API per source address and
 overall before anything else (as the pooled stack's WAF does in front of API Gateway on AWS:
@@ -31,7 +36,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
 
-from pipeline.local_cloud.api_gateway.authorization import AuthorizationStep, GatewayRequest
+from pipeline.local_cloud.api_gateway.authorization import (
+    AuthorizationStep,
+    Authorized,
+    Decision,
+    GatewayRequest,
+    method_arn,
+)
+from pipeline.local_cloud.api_gateway.handoff import HANDOFF_HEADER, HandOff
 from pipeline.local_cloud.api_gateway.signup_limits import SignupGate
 from pipeline.local_cloud.api_gateway.usage_plans import Refusal, UsagePlanEnforcer
 from pipeline.local_cloud.processes import LOOPBACK
@@ -41,6 +53,7 @@ _log = logging.getLogger(__name__)
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                          "te", "trailers", "transfer-encoding", "upgrade", "host",
                          "content-length", "server", "date"})  # the last two: ours are sent
+_NOT_FORWARDED = _HOP_BY_HOP | {HANDOFF_HEADER.lower()}  # a client's "decision" never passes
 
 
 # chalice local listens with socketserver's default backlog (5 connections waiting to be
@@ -112,14 +125,27 @@ class UsagePlanGate:
     authorize: AuthorizationStep
     usage_plans: UsagePlanEnforcer
 
-    def refusal(self, route: Route, method: str, authorization: str | None) -> Refusal | None:
+    def decide(self, route: Route, method: str, authorization: str | None
+               ) -> tuple[Refusal | None, Decision | None]:
+        """The usage plan's refusal, if any, and the authorizer's decision (None for a
+        preflight, or when the authorizer failed)."""
         if method == "OPTIONS":  # API Gateway's CORS preflight has no authorizer and no key
-            return None
-        authorized = self.authorize(GatewayRequest(route.upstream.api_id, method, route.path,
-                                                   authorization))
-        if authorized is None:
-            return None
-        return self.usage_plans.admit(authorized.usage_key, route.deployment)
+            return None, None
+        decision = self.authorize(GatewayRequest(route.upstream.api_id, method, route.path,
+                                                 authorization))
+        if not isinstance(decision, Authorized):
+            return None, decision
+        return self.usage_plans.admit(decision.usage_key, route.deployment), decision
+
+
+def _for_upstream(decision: Decision | None, target: Route, method: str) -> bool:
+    """Whether the decision can be handed to ``target``: it holds the authorizer's response
+    (a step that names a key only hands nothing over), made for this upstream's route (a
+    release never changes an API id; if one did, the new upstream authorizes itself)."""
+    if decision is None or (isinstance(decision, Authorized) and decision.response is None):
+        return False
+    return decision.method_arn == method_arn(
+        GatewayRequest(target.upstream.api_id, method, target.path, None))
 
 
 class _Server(ThreadingHTTPServer):
@@ -139,17 +165,21 @@ class FrontDoor:
                  authorize: AuthorizationStep | None = None,
                  usage_plans: UsagePlanEnforcer | None = None,
                  signups: SignupGate | None = None,
-                 after_change: ChangeListener | None = None) -> None:
+                 after_change: ChangeListener | None = None,
+                 handoff: HandOff | None = None) -> None:
         """``after_change`` hears of every change an API accepted (2xx to POST, PUT, PATCH or
         DELETE), before the answer is sent: the local deployer acts on a registration or a
-        deactivation at once instead of at its next poll."""
+        deactivation at once instead of at its next poll. ``handoff`` seals the authorizer's
+        decision for the upstream (the same secret as the upstreams' environment)."""
         if (authorize is None) != (usage_plans is None):
             raise ValueError("usage plans are applied to what the authorizer returns: "
                              "give both or neither")
+        if handoff is not None and authorize is None:
+            raise ValueError("a hand-off carries the authorizer's decision: give the authorizer")
         self.routes = routes
         gate = UsagePlanGate(authorize, usage_plans) if authorize and usage_plans else None
         handler = type("FrontDoorHandler", (_Handler,), {
-            "routes": routes, "gate": gate, "signups": signups,
+            "routes": routes, "gate": gate, "signups": signups, "handoff": handoff,
             "after_change": staticmethod(after_change) if after_change else None})
         self._server = _Server((LOOPBACK, port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -174,6 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
     routes: RouteTable
     gate: UsagePlanGate | None
     signups: SignupGate | None
+    handoff: HandOff | None
     after_change: ChangeListener | None
     protocol_version = "HTTP/1.1"
     # Headers and body leave in separate writes; with Nagle's algorithm the body then waits for
@@ -216,19 +247,21 @@ class _Handler(BaseHTTPRequestHandler):
             if limited is not None:
                 self._reply(limited.refusal.status, limited.refusal.body(), limited.headers())
                 return
+        decision = None
         if self.gate is not None:
-            refusal = self.gate.refusal(target, self.command, self.headers.get("Authorization"))
+            refusal, decision = self.gate.decide(target, self.command,
+                                                 self.headers.get("Authorization"))
             if refusal is not None:
                 self._reply(refusal.status, refusal.body(),
                             {"x-amzn-ErrorType": refusal.error_type})
                 return
         query = self.path.partition("?")[2]
         headers = {name: value for name, value in self.headers.items()
-                   if name.lower() not in _HOP_BY_HOP}
+                   if name.lower() not in _NOT_FORWARDED}
         answer = None
         for _ in range(3):  # one retirement per release; more would be a bug, not a wait
             try:
-                answer = self._exchange(target, query, body, headers)
+                answer = self._exchange(target, query, body, headers, decision)
             except OSError as error:
                 _log.warning("forwarding %s %s to port %d failed: %r", self.command, self.path,
                              target.upstream.port, error)
@@ -256,12 +289,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response.status, response_headers, payload)
 
     def _exchange(self, target: Route, query: str, body: bytes | None,
-                  headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes] | None:
-        """The upstream's response, or None if the upstream was retired."""
+                  headers: dict[str, str], decision: Decision | None
+                  ) -> tuple[http.client.HTTPResponse, bytes] | None:
+        """The upstream's response, or None if the upstream was retired. The decision is
+        sealed once the upstream's slot is held, so time queued here does not age it."""
         upstream = target.upstream
         with upstream.in_flight:
             if upstream.retired.is_set():
                 return None
+            if self.handoff is not None and _for_upstream(decision, target, self.command):
+                assert decision is not None
+                headers = headers | {HANDOFF_HEADER: self.handoff.seal(
+                    decision.method_arn, self.headers.get("Authorization"), decision.response)}
             connection = http.client.HTTPConnection(LOOPBACK, upstream.port, timeout=120)
             try:
                 connection.request(self.command, target.path + (f"?{query}" if query else ""),

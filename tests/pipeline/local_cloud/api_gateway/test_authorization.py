@@ -11,6 +11,8 @@ from pipeline.local_cloud.api_gateway.authorization import (
     AuthorizationStep,
     Authorized,
     GatewayRequest,
+    Refused,
+    allows,
     authorizer_step,
     emulator_authorizer,
     method_arn,
@@ -70,14 +72,22 @@ def test_staff_are_metered_by_the_operations_key_on_the_admin_api(
         Authorized(world.settings.api_keys[OPERATIONS_PLAN_NAME]))
 
 
-def test_what_the_upstream_will_refuse_is_not_metered(world: World,
-                                                      authorize: AuthorizationStep) -> None:
+def test_what_the_upstream_will_refuse_is_refused_with_the_reason(
+        world: World, authorize: AuthorizationStep) -> None:
+    """Refused, not metered; the decision the upstream is handed says which answer: a policy
+    that does not allow the route (403) or none at all (401)."""
     staff = bearer(world, Role.SYSTEM_ADMIN)
-    assert authorize(GatewayRequest(POOLED_PRODUCT, "GET", "/products", staff)) is None  # 403
     tenant_user = bearer(world, Role.TENANT_USER, Tier.BASIC)
-    assert authorize(GatewayRequest(ADMIN_API, "GET", "/tenants", tenant_user)) is None  # 403
+    for request in (GatewayRequest(POOLED_PRODUCT, "GET", "/products", staff),
+                    GatewayRequest(ADMIN_API, "GET", "/tenants", tenant_user)):  # 403
+        refused = authorize(request)
+        assert isinstance(refused, Refused)
+        assert refused.method_arn == method_arn(request)
+        assert refused.response is not None
+        assert not allows(refused.response, refused.method_arn)
     for header in (None, "Bearer not-a-token", staff.replace("Bearer", "Basic")):  # 401
-        assert authorize(GatewayRequest(ADMIN_API, "GET", "/tenants", header)) is None
+        request = GatewayRequest(ADMIN_API, "GET", "/tenants", header)
+        assert authorize(request) == Refused(None, method_arn(request))
 
 
 def test_a_platinum_tenant_is_metered_on_its_own_api_only(world: World,
@@ -87,7 +97,8 @@ def test_a_platinum_tenant_is_metered_on_its_own_api_only(world: World,
     own_api = api_name(tenant.tenant_id, "order")
     assert authorize(GatewayRequest(own_api, "GET", "/orders", token)) == (
         Authorized(tenant.record.api_key))
-    assert authorize(GatewayRequest(POOLED_PRODUCT, "GET", "/products", token)) is None
+    assert isinstance(authorize(GatewayRequest(POOLED_PRODUCT, "GET", "/products", token)),
+                      Refused)
 
 
 def test_the_key_table_is_the_gateways_own_and_cached(world: World, emulator_url: str) -> None:

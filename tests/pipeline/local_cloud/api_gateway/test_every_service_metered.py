@@ -92,6 +92,6 @@ def test_every_route_is_served_by_its_service_and_metered(
 
         gate = UsagePlanGate(authorize, UsagePlanEnforcer(
             {"the-key": ONE_A_DAY}.get, shared_deployments=(POOLED_DEPLOYMENT,)))
-        assert gate.refusal(route, method, "Bearer token") is None
-        assert gate.refusal(route, method, "Bearer token") == QUOTA_EXCEEDED, (method, path)
+        assert gate.decide(route, method, "Bearer token")[0] is None
+        assert gate.decide(route, method, "Bearer token")[0] == QUOTA_EXCEEDED, (method, path)
         assert asked[0] == GatewayRequest(api_id, method, path, "Bearer token")
