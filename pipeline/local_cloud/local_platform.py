@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,9 +153,8 @@ class LocalPlatform:
                          pooled_api=f"{self.gateway_url}/{POOLED_DEPLOYMENT}")
 
     def start(self) -> None:
-        if processes.port_in_use(self.gateway_port):
-            raise RuntimeError(f"port {self.gateway_port} is already in use: is the platform "
-                               f"already running? (choose another with GATEWAY_PORT=...)")
+        processes.require_free(self.gateway_port, Env.GATEWAY_PORT)
+        processes.require_free(self.emulator_port, Env.EMULATOR_PORT)
         try:
             self.emulator = start_emulator(self.emulator_port, self.paths.recording,
                                            self.paths.logs / "emulator.log")
@@ -289,6 +289,31 @@ class LocalPlatform:
         ])
 
 
+class AlreadyRunning(Exception):  # noqa: N818 - a state, read as "already running"
+    pass
+
+
+def stop_leftovers(paths: StatePaths, grace: float = 5.0) -> str | None:
+    """What a crashed run of this checkout left for this state folder (``processes.leftovers``)
+    is stopped, so this start finds its ports free; a platform still running refuses it
+    (``AlreadyRunning``). Returns what it did, for the user, or None if nothing was left."""
+    found = processes.leftovers(paths.root)
+    if found.running_platforms:
+        pids = ", ".join(str(pid) for pid in sorted(found.running_platforms))
+        raise AlreadyRunning(f"the platform is already running (pid {pids}) with the state "
+                             f"folder {paths.root}: stop it first")
+    if not found.stale:
+        return None
+    processes.kill_now(found.stale)
+    deadline = time.monotonic() + grace
+    while (any(processes.command_line(pid) for pid in found.stale)
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
+    paths.platform.unlink(missing_ok=True)  # the crashed run's
+    return (f"Stopped {len(found.stale)} processes left by a crashed run of this platform "
+            f"(pids {', '.join(str(pid) for pid in found.stale)}); starting cleanly.")
+
+
 def main() -> None:
     config = PlatformConfig.from_environ()
     try:
@@ -318,8 +343,15 @@ def main() -> None:
     for release_signal in releases:
         signal.signal(release_signal, request_release)
     platform.paths.root.mkdir(parents=True, exist_ok=True)
-    print("Starting the local platform ...", flush=True)
-    platform.start()
+    try:
+        cleaned = stop_leftovers(platform.paths)
+        if cleaned:
+            print(cleaned, flush=True)
+        print("Starting the local platform ...", flush=True)
+        platform.start()
+    except (processes.PortInUse, AlreadyRunning) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
     try:
         print(platform.summary(), flush=True)
         while not stopping.wait(0.5):
