@@ -16,13 +16,9 @@ import requests
 from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
 from pipeline.local_cloud.processes import free_port
 from tenant_context.config import Env
-from tenant_context.platform.definitions import (
-    SETTINGS_TABLE,
-    TENANT_DETAILS_TABLE,
-    TENANT_NAMES_TABLE,
-    TENANT_STACK_MAPPING_TABLE,
-)
+from tenant_context.platform.definitions import SETTINGS_TABLE
 from tenant_context.platform.platform_settings import read_settings
+from tests.support.created_resources import registration_footprint
 
 pytestmark = pytest.mark.platform
 
@@ -44,24 +40,9 @@ def sign_up(platform: RunningPlatform, name: str, tier: str) -> requests.Respons
 
 
 def everything_created(platform: RunningPlatform) -> dict[str, Any]:
-    aws = platform.aws
-    pooled_pool = read_settings(aws.dynamodb, SETTINGS_TABLE.name).pooled_pool.user_pool_id
-
-    def rows(table: str) -> int:
-        return sum(page["Count"] for page in aws.dynamodb.get_paginator("scan").paginate(
-            TableName=table, Select="COUNT"))
-
-    return {
-        "user pools": len(aws.cognito.list_user_pools(MaxResults=60)["UserPools"]),
-        "groups in the pooled pool": len(aws.cognito.list_groups(UserPoolId=pooled_pool,
-                                                                 Limit=60)["Groups"]),
-        "users in the pooled pool": len(aws.cognito.list_users(UserPoolId=pooled_pool)["Users"]),
-        "api keys": len(aws.apigateway.get_api_keys(limit=500)["items"]),
-        "tenant records": rows(TENANT_DETAILS_TABLE.name),
-        "name claims": rows(TENANT_NAMES_TABLE.name),
-        "deployment rows": rows(TENANT_STACK_MAPPING_TABLE.name),
-        "processes": sorted(platform.current_state()["pids"].values()),
-    }
+    pooled = read_settings(platform.aws.dynamodb, SETTINGS_TABLE.name).pooled_pool.user_pool_id
+    return {**registration_footprint(platform.aws, pooled),
+            "processes": sorted(platform.current_state()["pids"].values())}
 
 
 def test_past_the_limit_sign_ups_get_429_and_create_nothing(limited: RunningPlatform) -> None:

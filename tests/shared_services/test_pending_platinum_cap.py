@@ -10,11 +10,7 @@ import itertools
 import pytest
 
 from tenant_context.errors import TooManyRequestsError
-from tenant_context.platform.definitions import (
-    TENANT_DETAILS_TABLE,
-    TENANT_NAMES_TABLE,
-    TENANT_STACK_MAPPING_TABLE,
-)
+from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments
 from tenant_context.service.responses import error_response
 from tenant_context.tenancy import Tier
@@ -24,6 +20,7 @@ from tests.support.control_plane_parts import (
     RegistrationRequest,
     registrar_parts,
 )
+from tests.support.created_resources import registration_footprint
 from tests.support.world import World
 
 _serial = itertools.count()
@@ -35,26 +32,7 @@ def request(tier: Tier) -> RegistrationRequest:
 
 
 def everything_created(world: World) -> dict[str, int]:
-    """What any registration creates, counted across the emulator."""
-    aws = world.clients
-    pooled_pool = world.settings.pooled_pool.user_pool_id
-
-    def rows(table: str) -> int:
-        return sum(page["Count"] for page in aws.dynamodb.get_paginator("scan").paginate(
-            TableName=table, Select="COUNT"))
-
-    return {
-        "user pools": len(aws.cognito.list_user_pools(MaxResults=60)["UserPools"]),
-        "groups in the pooled pool": len(aws.cognito.list_groups(UserPoolId=pooled_pool,
-                                                                 Limit=60)["Groups"]),
-        "users in the pooled pool": sum(len(page["Users"]) for page in aws.cognito.get_paginator(
-            "list_users").paginate(UserPoolId=pooled_pool)),
-        "api keys": sum(len(page["items"]) for page in aws.apigateway.get_paginator(
-            "get_api_keys").paginate()),
-        "tenant records": rows(TENANT_DETAILS_TABLE.name),
-        "name claims": rows(TENANT_NAMES_TABLE.name),
-        "deployment rows": rows(TENANT_STACK_MAPPING_TABLE.name),
-    }
+    return registration_footprint(world.clients, world.settings.pooled_pool.user_pool_id)
 
 
 def test_at_the_cap_a_platinum_sign_up_is_refused_and_creates_nothing(world: World) -> None:
