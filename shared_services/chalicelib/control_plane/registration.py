@@ -5,11 +5,11 @@ own pool and client); the tenant admin user; the tenant's own API key on its tie
 (its fair share: ``tenant_context.platform.tenant_api_keys``); the tenant record; the admin's
 user record; the deployment request (Platinum). If any step fails, everything created is undone
 (every resource, API keys included, is named from the tenant id, so undo needs no log beyond a
-Platinum pool's id) and the caller
-gets a 503 it can retry. The name claim makes registrations of one name exclusive: of two
-concurrent ones exactly one proceeds; the other gets 409. Repeating a completed registration
-(same name and email) returns it instead of making a second tenant; an attempt that died half-way
-(a pending claim older than ``STALE_AFTER_SECONDS``) is undone and its name taken over.
+Platinum pool's id) and the caller gets a 503 it can retry. The name claim makes registrations
+of one name exclusive: of two concurrent ones exactly one proceeds; the other gets 409.
+Repeating a completed registration (same name and email) returns it instead of making a second
+tenant; an attempt that died half-way (a pending claim older than ``STALE_AFTER_SECONDS``) is
+undone and its name taken over.
 
 A Platinum sign-up is refused (429 with ``Retry-After``) before anything is created while
 ``pending_platinum_cap`` Platinum deployments are still provisioning: each one is a whole user
