@@ -1,74 +1,45 @@
 """The embedded AWS: moto in server mode on loopback, its state kept across restarts.
 
-moto keeps state in memory; its recorder appends every request it serves to a file and can
-replay that file into a fresh server. On start we (1) compact the recording, dropping requests
-that changed nothing (reads, logins, credential vending), so start-up time tracks the amount of
-data rather than the amount of traffic; (2) replay it with recording off; (3) switch recording
-on. Cognito ids are derived from request content (HASH strategy) so replayed pools and clients
-keep their ids.
+moto keeps state in memory; its recorder appends requests to a file and can replay that file
+into a fresh server. Our server (``emulator_server.py``) records only the requests that may
+change state, so reads, polls, logins and credential vending never reach the file. On start we
+(1) compact the recording, dropping any request that changed nothing (recordings of older
+runs); (2) replay it with recording off; (3) rewrite its DynamoDB item writes as the items the
+replay left, one PutItem per live item (an item written a thousand times is one line, a deleted
+item none: offboarding's erasure relies on this); (4) switch recording on. The recording is
+thus proportional to the live state plus the writes since the last start, never to the
+traffic. Cognito ids are derived from request content (HASH strategy) so replayed pools and
+clients keep their ids.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import subprocess
-import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.local_cloud import processes
+from pipeline.local_cloud.emulator_server import (
+    changes_state,
+    collapse_items,
+    decoded_body,
+    entry_of,
+    replace_file,
+)
 from tenant_context.config import Env
 
-# Requests that change no state: not worth replaying.
-_READ_TARGETS = frozenset({
-    "DynamoDB_20120810.GetItem", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query",
-    "DynamoDB_20120810.Scan", "DynamoDB_20120810.TransactGetItems",
-    "DynamoDB_20120810.DescribeTable", "DynamoDB_20120810.ListTables",
-    "DynamoDB_20120810.DescribeContinuousBackups", "DynamoDB_20120810.DescribeTimeToLive",
-    "AWSCognitoIdentityProviderService.InitiateAuth",
-    "AWSCognitoIdentityProviderService.AdminInitiateAuth",
-    # Fails on replay anyway (its session id is random); the login tool also sets the new
-    # password with AdminSetUserPassword, which replays.
-    "AWSCognitoIdentityProviderService.RespondToAuthChallenge",
-    "AWSCognitoIdentityProviderService.AdminRespondToAuthChallenge",
-    "AWSCognitoIdentityProviderService.GetUser",
-    "AWSCognitoIdentityProviderService.AdminGetUser",
-    "AWSCognitoIdentityProviderService.ListUsers",
-    "AWSCognitoIdentityProviderService.ListUsersInGroup",
-    "AWSCognitoIdentityProviderService.ListGroups",
-    "AWSCognitoIdentityProviderService.AdminListGroupsForUser",
-    "AWSCognitoIdentityProviderService.ListUserPools",
-    "AWSCognitoIdentityProviderService.DescribeUserPool",
-    "AWSCognitoIdentityProviderService.ListUserPoolClients",
-    "AWSCognitoIdentityProviderService.DescribeUserPoolClient",
-})
-_READ_QUERY_ACTIONS = (b"Action=AssumeRole", b"Action=GetCallerIdentity", b"Action=GetRole",
-                       b"Action=ListRoles", b"Action=GetRolePolicy", b"Action=DescribeStacks",
-                       b"Action=DescribeStackResources", b"Action=DescribeStackEvents",
-                       b"Action=ListStacks", b"Action=GetTemplate")
+# The recording is compacted while running each time it doubled, and grew by at least this.
+COMPACT_FLOOR = 1024 * 1024
+# glibc gives each thread that allocates (moto serves each request on a thread of its own)
+# an arena of its own, up to eight per core, each keeping its peak: two keep the emulator's
+# memory flat under traffic (see README, "Measured").
+_MALLOC_ARENAS = "2"
 
 
 def _changes_state(entry: dict[str, object]) -> bool:
-    if entry.get("method") in ("GET", "HEAD", "OPTIONS"):
-        return False
-    headers = entry.get("headers")
-    if isinstance(headers, dict) and headers.get("X-Amz-Target") in _READ_TARGETS:
-        return False
-    body = entry.get("body") or ""
-    raw = base64.b64decode(str(body)) if entry.get("body_encoded") else str(body).encode()
-    return not raw.startswith(_READ_QUERY_ACTIONS)
-
-
-def _entry(line: str) -> dict[str, object] | None:
-    """A recorded request, or None for a line torn by a hard kill mid-write."""
-    try:
-        entry = json.loads(line)
-    except ValueError:
-        return None
-    return entry if isinstance(entry, dict) else None
+    return changes_state(entry.get("method"), entry.get("headers"), decoded_body(entry))
 
 
 def compact_recording(recording: Path) -> tuple[int, int]:
@@ -76,12 +47,25 @@ def compact_recording(recording: Path) -> tuple[int, int]:
     lines = recording.read_text().splitlines()
     kept = []
     for line in lines:
-        entry = _entry(line)
+        entry = entry_of(line)
         if entry is not None and _changes_state(entry):
             kept.append(line)
-    temporary = recording.with_suffix(".compacting")
-    temporary.write_text("".join(f"{line}\n" for line in kept))
-    temporary.replace(recording)
+    replace_file(recording, kept)
+    return len(lines), len(kept)
+
+
+def collapse_recorded_items(recording: Path, url: str) -> tuple[int, int]:
+    """After the replay, before recording starts: the recording's DynamoDB item writes become
+    the items the emulator at ``url`` holds (``emulator_server.collapse_items``). Returns
+    (lines before, lines after)."""
+    def send(headers: dict[str, str], body: bytes) -> bytes:
+        request = urllib.request.Request(f"{url}/", data=body, method="POST", headers=headers)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return bytes(response.read())
+
+    lines = recording.read_text().splitlines()
+    kept = collapse_items(lines, send, f"{url}/")
+    replace_file(recording, kept)
     return len(lines), len(kept)
 
 
@@ -107,9 +91,11 @@ def start_emulator(port: int, recording: Path, log_file: Path) -> Emulator:
            if key != Env.MOTO_ENABLE_RECORDING}  # any value, even "False", would switch it on
     env |= {Env.MOTO_RECORDER_FILEPATH: str(recording),
             Env.MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY: "HASH",
-            Env.MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY: "HASH"}
-    moto_server = Path(sys.executable).with_name("moto_server")
-    process = processes.start([str(moto_server), "-H", processes.LOOPBACK, "-p", str(port)],
+            Env.MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY: "HASH",
+            Env.MALLOC_ARENA_MAX: _MALLOC_ARENAS}
+    server = Path(__file__).with_name("emulator_server.py")
+    process = processes.start([str(server), "-H", processes.LOOPBACK, "-p", str(port),
+                               "--compact-floor", str(COMPACT_FLOOR)],
                               log_file=log_file, env=env)
     emulator = Emulator(f"http://{processes.LOOPBACK}:{port}", process)
     try:
@@ -117,6 +103,7 @@ def start_emulator(port: int, recording: Path, log_file: Path) -> Emulator:
         if recording.exists() and recording.stat().st_size:
             compact_recording(recording)
             emulator.post("/moto-api/recorder/replay-recording")
+            collapse_recorded_items(recording, emulator.url)
         emulator.post("/moto-api/recorder/start-recording")
     except BaseException:
         emulator.stop()

@@ -1,0 +1,319 @@
+"""moto's server as the emulator runs it: moto's own ``moto_server``, with a recorder that
+writes only the requests that may change state.
+
+moto's recorder appends every request it serves. A running platform mostly reads (listings,
+the provisioner's poll every few seconds, sign-ins, credential vending), so the recording grew
+with the traffic (an idle platform: about 17 MB a day) although start-up compaction dropped the
+reads again. Filtering as they arrive keeps the recording proportional to the writes; the same
+rule decides what start-up compaction keeps (``emulator.py`` imports it from here).
+
+Run as a script (``lifeline.py`` runs it as it runs ``moto_server``): standard library and moto
+only, so it needs nothing of the checkout on its path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+# Requests that change no state: neither recorded nor replayed.
+READ_TARGETS = frozenset({
+    "DynamoDB_20120810.GetItem", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query",
+    "DynamoDB_20120810.Scan", "DynamoDB_20120810.TransactGetItems",
+    "DynamoDB_20120810.DescribeTable", "DynamoDB_20120810.ListTables",
+    "DynamoDB_20120810.DescribeContinuousBackups", "DynamoDB_20120810.DescribeTimeToLive",
+    "AWSCognitoIdentityProviderService.InitiateAuth",
+    "AWSCognitoIdentityProviderService.AdminInitiateAuth",
+    # Fails on replay anyway (its session id is random); the login tool also sets the new
+    # password with AdminSetUserPassword, which replays.
+    "AWSCognitoIdentityProviderService.RespondToAuthChallenge",
+    "AWSCognitoIdentityProviderService.AdminRespondToAuthChallenge",
+    "AWSCognitoIdentityProviderService.GetUser",
+    "AWSCognitoIdentityProviderService.AdminGetUser",
+    "AWSCognitoIdentityProviderService.ListUsers",
+    "AWSCognitoIdentityProviderService.ListUsersInGroup",
+    "AWSCognitoIdentityProviderService.ListGroups",
+    "AWSCognitoIdentityProviderService.AdminListGroupsForUser",
+    "AWSCognitoIdentityProviderService.ListUserPools",
+    "AWSCognitoIdentityProviderService.DescribeUserPool",
+    "AWSCognitoIdentityProviderService.ListUserPoolClients",
+    "AWSCognitoIdentityProviderService.DescribeUserPoolClient",
+})
+READ_QUERY_ACTIONS = (b"Action=AssumeRole", b"Action=GetCallerIdentity", b"Action=GetRole",
+                      b"Action=ListRoles", b"Action=GetRolePolicy", b"Action=DescribeStacks",
+                      b"Action=DescribeStackResources", b"Action=DescribeStackEvents",
+                      b"Action=ListStacks", b"Action=GetTemplate")
+
+
+def changes_state(method: object, headers: object, body: bytes) -> bool:
+    """Whether a request may change state (a read, a login or a credential never does)."""
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    # A dict when read back from the file, werkzeug's (case-insensitive) headers when served.
+    target = headers.get("X-Amz-Target") if hasattr(headers, "get") else None
+    if target in READ_TARGETS:
+        return False
+    return not body.startswith(READ_QUERY_ACTIONS)
+
+
+def install_filter(after_write: Callable[[], None] = lambda: None) -> None:
+    """Wrap moto's recorder: a request that changes nothing is not written. The body is read
+    here (as moto's recorder reads it) and handed back to the request unconsumed."""
+    from moto.moto_api import recorder
+
+    record = recorder._record_request
+
+    def record_changes(request: Any, body: bytes | None = None) -> None:
+        if not recorder._user_enabled:
+            return
+        if body is None:
+            try:
+                size = int(request.headers["Content-Length"])
+                body = request.environ["wsgi.input"].read(size)
+            except (AttributeError, KeyError, ValueError):
+                body = b""
+            if isinstance(body, str):
+                body = body.encode()
+            request.environ["wsgi.input"] = io.BytesIO(body)
+        if changes_state(request.method, request.headers, body or b""):
+            record(request, body=body)
+            after_write()
+
+    recorder._record_request = record_changes  # type: ignore[method-assign]
+
+
+def decoded_body(entry: Mapping[str, object]) -> bytes:
+    """A recorded request's body, as sent."""
+    body = entry.get("body") or ""
+    return base64.b64decode(str(body)) if entry.get("body_encoded") else str(body).encode()
+
+
+_DYNAMODB = "DynamoDB_20120810."
+# Item writes: what the live items replace at compaction.
+ITEM_WRITES = frozenset(f"{_DYNAMODB}{action}" for action in (
+    "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
+    "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"))
+_SCOPE = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
+# Sends a DynamoDB request (headers, JSON body) to the emulator; returns the answer's body.
+Send = Callable[[dict[str, str], bytes], bytes]
+
+
+def entry_of(line: str) -> dict[str, Any] | None:
+    """A recorded request, or None for a line torn by a hard kill mid-write."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _target(entry: dict[str, Any]) -> str:
+    headers = entry.get("headers")
+    return str(headers.get("X-Amz-Target", "")) if isinstance(headers, dict) else ""
+
+
+def _scope(entry: dict[str, Any]) -> tuple[str, str] | None:
+    """(access key, region) of a signed request: moto's account and region."""
+    headers = entry.get("headers")
+    found = _SCOPE.search(str(headers.get("Authorization", ""))) if isinstance(
+        headers, dict) else None
+    return (found.group(1), found.group(2)) if found else None
+
+
+def _paged(send: Send, headers: dict[str, str], action: str, body: dict[str, Any],
+           items: str, cursor: str, start: str) -> Iterator[Any]:
+    while True:
+        page = json.loads(send(headers | {"X-Amz-Target": f"{_DYNAMODB}{action}"},
+                               json.dumps(body).encode()))
+        yield from page.get(items, [])
+        if not page.get(cursor):
+            return
+        body = body | {start: page[cursor]}
+
+
+def _live_items(send: Send, url: str, template: dict[str, Any]) -> Iterator[str]:
+    """PutItem entries of every item the emulator holds for one account and region, signed
+    like the recorded request ``template`` (moto reads account and region from it)."""
+    headers = {str(name): str(value) for name, value in template["headers"].items()
+               if str(name).lower() not in ("content-length", "x-amz-target")}
+    for table in list(_paged(send, headers, "ListTables", {}, "TableNames",
+                             "LastEvaluatedTableName", "ExclusiveStartTableName")):
+        for item in _paged(send, headers, "Scan", {"TableName": table, "ConsistentRead": True},
+                           "Items", "LastEvaluatedKey", "ExclusiveStartKey"):
+            body = json.dumps({"TableName": table, "Item": item}).encode()
+            yield json.dumps({
+                "headers": headers | {"X-Amz-Target": f"{_DYNAMODB}PutItem"},
+                "method": "POST", "url": url,
+                "body": base64.b64encode(body).decode(), "body_encoded": True})
+
+
+def collapse_items(lines: list[str], send: Send, url: str) -> list[str]:
+    """The recording with its DynamoDB item writes replaced by the items the emulator holds
+    now (an item written a thousand times is one line, a deleted item none). Every other
+    request stays, in order: tables, pools, roles, stacks; the items come last, into the
+    tables as they ended up. Torn lines go. Nothing may write while this runs."""
+    kept: list[str] = []
+    templates: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in lines:
+        entry = entry_of(line)
+        if entry is None:
+            continue
+        target = _target(entry)
+        scope = _scope(entry) if target.startswith(_DYNAMODB) else None
+        if scope is not None:
+            templates.setdefault(scope, entry)
+        if target not in ITEM_WRITES:
+            kept.append(line)
+    for template in templates.values():
+        kept.extend(_live_items(send, url, template))
+    return kept
+
+
+def replace_file(path: Path, lines: list[str]) -> None:
+    """Written whole, then renamed: a kill mid-way leaves the old file."""
+    temporary = path.with_suffix(".compacting")
+    temporary.write_text("".join(f"{line}\n" for line in lines))
+    temporary.replace(path)
+
+
+class Gate:
+    """Requests pass together; compaction passes alone (it must see no write half-done, and
+    none may be appended to the file it replaces). A waiting compaction holds new requests
+    back, so a busy server still compacts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._passing = 0
+        self._closing = False
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        with self._lock:
+            self._lock.wait_for(lambda: not self._closing)
+            self._passing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._passing -= 1
+                self._lock.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._lock:
+            self._lock.wait_for(lambda: not self._closing)
+            self._closing = True
+            self._lock.wait_for(lambda: self._passing == 0)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._closing = False
+                self._lock.notify_all()
+
+
+class RunningCompaction:
+    """Compacts the recording while the server runs, each time it has grown by its own size
+    since the last compaction (and by at least ``floor`` bytes): the file stays under twice the
+    live state plus ``floor``, and the work done stays proportional to the writes."""
+
+    def __init__(self, app: Any, recording: Path, floor: int, url: str) -> None:
+        from werkzeug.test import Client
+
+        self.app, self.recording, self.floor, self.url = app, recording, floor, url
+        self.gate = Gate()
+        self.compacted_size = self._size()
+        self.compactions = 0
+        self._client = Client(app)
+        self._due = threading.Event()
+        threading.Thread(target=self._run, name="compaction", daemon=True).start()
+
+    def _size(self) -> int:
+        try:
+            return self.recording.stat().st_size
+        except OSError:
+            return 0
+
+    def wrap(self, app: Any) -> Any:
+        def gated(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            with self.gate.request():
+                answer = app(environ, start_response)
+                try:
+                    return list(answer)
+                finally:
+                    if hasattr(answer, "close"):
+                        answer.close()
+        return gated
+
+    def written(self) -> None:
+        """After each recorded request: compaction is due once the file doubled."""
+        if self._size() > self.compacted_size + max(self.floor, self.compacted_size):
+            self._due.set()
+
+    def _send(self, headers: dict[str, str], body: bytes) -> bytes:
+        answer = self._client.post("/", data=body, headers=headers)
+        if answer.status_code != 200:
+            raise RuntimeError(f"compaction: {answer.status_code} {answer.get_data()!r}")
+        return bytes(answer.get_data())
+
+    def compact(self) -> None:
+        with self.gate.alone():
+            lines = self.recording.read_text().splitlines() if self._size() else []
+            replace_file(self.recording, collapse_items(lines, self._send, self.url))
+            self.compacted_size = self._size()
+            self.compactions += 1
+
+    def _run(self) -> None:
+        while True:
+            self._due.wait()
+            self._due.clear()
+            try:
+                self.compact()
+            except Exception as error:  # the server keeps serving; next time may succeed
+                print(f"compaction failed: {error!r}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str]) -> None:
+    """``moto_server``'s arguments, plus ``--compact-floor BYTES``: compact the recording
+    while running (0: never)."""
+    import moto.server
+    from moto.moto_api import recorder
+
+    ours = argparse.ArgumentParser(add_help=False)
+    ours.add_argument("--compact-floor", type=int, default=0)
+    ours.add_argument("-H", "--host", default="127.0.0.1")
+    ours.add_argument("-p", "--port", type=int, default=5000)
+    options, _ = ours.parse_known_args(argv)
+    moto_argv = [arg for index, arg in enumerate(argv)
+                 if arg != "--compact-floor" and argv[index - 1:index] != ["--compact-floor"]]
+    if not options.compact_floor:
+        install_filter()
+        moto.server.main(moto_argv)
+        return
+    serve = moto.server.run_simple  # type: ignore[attr-defined]
+
+    def run_simple(host: str, port: int, app: Any, **settings: Any) -> None:
+        compaction = RunningCompaction(app, Path(recorder._location),
+                                       options.compact_floor, f"http://{host}:{port}/")
+        install_filter(compaction.written)
+        serve(host, port, compaction.wrap(app), **settings)
+
+    moto.server.run_simple = run_simple  # type: ignore[attr-defined,assignment]
+    moto.server.main(moto_argv)
+
+
+if __name__ == "__main__":
+    # Run as a script, its folder is first on the path: its modules must not shadow moto's.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != here]
+    main(sys.argv[1:])
