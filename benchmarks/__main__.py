@@ -7,9 +7,10 @@ from benchmarks import (
     bench_listing,
     bench_registration,
     bench_rollout,
+    bench_soak,
 )
 
 for benchmark in (bench_authorizer, bench_front_door, bench_listing, bench_cold_start,
-                  bench_registration, bench_rollout):
+                  bench_registration, bench_rollout, bench_soak):
     benchmark.main()
     print()

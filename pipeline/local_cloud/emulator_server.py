@@ -103,7 +103,7 @@ _DYNAMODB = "DynamoDB_20120810."
 ITEM_WRITES = frozenset(f"{_DYNAMODB}{action}" for action in (
     "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
     "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"))
-_SCOPE = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
+_SCOPE = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")  # access key, date, region
 # Sends a DynamoDB request (headers, JSON body) to the emulator; returns the answer's body.
 Send = Callable[[dict[str, str], bytes], bytes]
 
@@ -122,12 +122,12 @@ def _target(entry: dict[str, Any]) -> str:
     return str(headers.get("X-Amz-Target", "")) if isinstance(headers, dict) else ""
 
 
-def _scope(entry: dict[str, Any]) -> tuple[str, str] | None:
-    """(access key, region) of a signed request: moto's account and region."""
+def _region(entry: dict[str, Any]) -> str | None:
+    """The region a signed request names (its credential scope)."""
     headers = entry.get("headers")
     found = _SCOPE.search(str(headers.get("Authorization", ""))) if isinstance(
         headers, dict) else None
-    return (found.group(1), found.group(2)) if found else None
+    return found.group(2) if found else None
 
 
 def _paged(send: Send, headers: dict[str, str], action: str, body: dict[str, Any],
@@ -142,8 +142,8 @@ def _paged(send: Send, headers: dict[str, str], action: str, body: dict[str, Any
 
 
 def _live_items(send: Send, url: str, template: dict[str, Any]) -> Iterator[str]:
-    """PutItem entries of every item the emulator holds for one account and region, signed
-    like the recorded request ``template`` (moto reads account and region from it)."""
+    """PutItem entries of every item the emulator holds in one region, signed like the
+    recorded request ``template`` (moto reads account and region from it)."""
     headers = {str(name): str(value) for name, value in template["headers"].items()
                if str(name).lower() not in ("content-length", "x-amz-target")}
     for table in list(_paged(send, headers, "ListTables", {}, "TableNames",
@@ -163,15 +163,18 @@ def collapse_items(lines: list[str], send: Send, url: str) -> list[str]:
     request stays, in order: tables, pools, roles, stacks; the items come last, into the
     tables as they ended up. Torn lines go. Nothing may write while this runs."""
     kept: list[str] = []
-    templates: dict[tuple[str, str], dict[str, Any]] = {}
+    # One scan per region, signed as the region's first DynamoDB request (the platform's own
+    # key): every access key of the local platform, STS-vended ones too, is the one account's,
+    # and a scan per key would write each item once per key.
+    templates: dict[str, dict[str, Any]] = {}
     for line in lines:
         entry = entry_of(line)
         if entry is None:
             continue
         target = _target(entry)
-        scope = _scope(entry) if target.startswith(_DYNAMODB) else None
-        if scope is not None:
-            templates.setdefault(scope, entry)
+        region = _region(entry) if target.startswith(_DYNAMODB) else None
+        if region is not None:
+            templates.setdefault(region, entry)
         if target not in ITEM_WRITES:
             kept.append(line)
     for template in templates.values():

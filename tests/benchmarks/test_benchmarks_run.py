@@ -17,7 +17,8 @@ import pytest
 from pipeline.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.platform
-FIGURE = re.compile(r"p50 +[0-9.]+ ms|[0-9.]+ ms +[0-9.]+x boto3|[0-9.]+ min simulated")
+FIGURE = re.compile(r"p50 +[0-9.]+ ms|[0-9.]+ ms +[0-9.]+x boto3|[0-9.]+ min simulated"
+                    r"|[0-9.]+ requests/s +direct")
 
 # module -> (its sizes for a smoke run, a line its report must print)
 SMOKE: dict[str, tuple[dict[str, object], str]] = {
@@ -28,6 +29,8 @@ SMOKE: dict[str, tuple[dict[str, object], str]] = {
     "bench_registration": ({"RUNS": 2, "PLATINUM_RUNS": 1}, "Platinum registration"),
     "bench_rollout": ({"TENANTS": 6, "WAVES": {1: 1, 2: 2}, "STACK_SECONDS": 60.0},
                       "rollout (pooled + 3 waves)"),
+    "bench_soak": ({"SOAK_REQUESTS": 100, "EVERY": 50, "THROUGHPUT_REQUESTS": 8},
+                   "GET /products  concurrency"),
 }
 
 

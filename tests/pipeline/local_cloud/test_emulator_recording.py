@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from pipeline.local_cloud import processes
@@ -75,7 +76,10 @@ def test_deleted_items_leave_nothing_behind_after_a_restart(
         dynamodb.put_item(TableName="things", Item={"id": {"S": f"gone-{number}"},
                                                     "note": {"S": SECRET}})
         dynamodb.delete_item(TableName="things", Key={"id": {"S": f"gone-{number}"}})
-    dynamodb.put_item(TableName="things", Item={"id": {"S": "kept"}, "count": {"N": "0"}})
+    # Another access key (as STS vends them): the same account, each item still once.
+    other_key = boto3.client("dynamodb", endpoint_url=emulator.url, region_name="us-east-1",
+                             aws_access_key_id="ASIAOTHERKEY", aws_secret_access_key="local")
+    other_key.put_item(TableName="things", Item={"id": {"S": "kept"}, "count": {"N": "0"}})
     for _ in range(10):  # ten writes, one item
         dynamodb.update_item(TableName="things", Key={"id": {"S": "kept"}},
                              UpdateExpression="ADD #c :one",
