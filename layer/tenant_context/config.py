@@ -111,7 +111,6 @@ class Env(StrEnum):
     MOTO_RECORDER_FILEPATH = auto()
     MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY = auto()
     MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY = auto()
-    MALLOC_ARENA_MAX = auto()  # glibc's: the emulator's arenas (its memory stays flat)
 
 
 TableVariable = NewType("TableVariable", str)

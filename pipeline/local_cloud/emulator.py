@@ -32,10 +32,6 @@ from tenant_context.config import Env
 
 # The recording is compacted while running each time it doubled, and grew by at least this.
 COMPACT_FLOOR = 1024 * 1024
-# glibc gives each thread that allocates (moto serves each request on a thread of its own)
-# an arena of its own, up to eight per core, each keeping its peak: two keep the emulator's
-# memory flat under traffic (see README, "Measured").
-_MALLOC_ARENAS = "2"
 
 
 def _changes_state(entry: dict[str, object]) -> bool:
@@ -91,8 +87,7 @@ def start_emulator(port: int, recording: Path, log_file: Path) -> Emulator:
            if key != Env.MOTO_ENABLE_RECORDING}  # any value, even "False", would switch it on
     env |= {Env.MOTO_RECORDER_FILEPATH: str(recording),
             Env.MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY: "HASH",
-            Env.MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY: "HASH",
-            Env.MALLOC_ARENA_MAX: _MALLOC_ARENAS}
+            Env.MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY: "HASH"}
     server = Path(__file__).with_name("emulator_server.py")
     process = processes.start([str(server), "-H", processes.LOOPBACK, "-p", str(port),
                                "--compact-floor", str(COMPACT_FLOOR)],

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.platform
 
 REQUESTS = 2000
 EVERY = 500
-PLATEAU = 3 * MIB  # growth allowed over the second half
+PLATEAU = 4 * MIB  # growth allowed over the second half (measured: 2-2.5 MiB)
 
 
 def test_memory_and_recording_plateau_under_sustained_traffic(tmp_path: Path) -> None:
