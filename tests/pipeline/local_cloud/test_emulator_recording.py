@@ -106,8 +106,9 @@ def test_the_recording_is_compacted_while_running_without_losing_writes(
                   f"os.environ['MOTO_RECORDER_FILEPATH'] = {str(recording)!r}\n"
                   f"sys.argv = [{str(server)!r}, '-p', '{port}', '--compact-floor', '4096']\n"
                   f"runpy.run_path({str(server)!r}, run_name='__main__')\n")
-    process = subprocess.Popen([sys.executable, "-c", env_script],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    # A process group of its own: Emulator.stop ends the group (none is left behind).
+    process = subprocess.Popen([sys.executable, "-c", env_script], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT, start_new_session=True)
     emulator = Emulator(f"http://127.0.0.1:{port}", process)
     try:
         processes.wait_for_http(f"{emulator.url}/moto-api/", process)
@@ -124,6 +125,7 @@ def test_the_recording_is_compacted_while_running_without_losing_writes(
         assert recording.stat().st_size < 16 * 1024  # 180 writes of ~1.5 KB each, compacted
     finally:
         emulator.stop()
+        assert process.poll() is not None
     again = start_emulator(free_port(), recording, tmp_path / "emulator.log")
     try:
         assert items(again.url) == live == {
