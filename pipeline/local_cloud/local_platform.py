@@ -306,7 +306,7 @@ def stop_leftovers(paths: StatePaths, grace: float = 5.0) -> str | None:
         return None
     processes.kill_now(found.stale)
     deadline = time.monotonic() + grace
-    while (any(processes.command_line(pid) for pid in found.stale)
+    while (not all(processes.finished(pid) for pid in found.stale)
            and time.monotonic() < deadline):
         time.sleep(0.05)
     paths.platform.unlink(missing_ok=True)  # the crashed run's

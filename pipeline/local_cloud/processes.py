@@ -97,6 +97,25 @@ def command_line(pid: int) -> list[str] | None:
     return listed.stdout.split() if listed.returncode == 0 and listed.stdout.strip() else None
 
 
+def finished(pid: int) -> bool:
+    """Whether a process has let go of everything it held: gone, or a zombie. Not "its command
+    line is empty": Linux drops a dying process's memory (and so its ``cmdline``) before its
+    files, so its listening sockets can outlive its command line for a moment."""
+    if sys.platform.startswith("linux"):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return True
+        return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return command_line(pid) is None
+
+
 def parent_of(pid: int) -> int | None:
     """A process's parent now, None if it is gone."""
     if sys.platform.startswith("linux"):
