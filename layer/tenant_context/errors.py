@@ -52,6 +52,19 @@ class ConflictError(ApiError):
     status_code = 409
 
 
+class RetryableConflictError(ConflictError):
+    """The resource is in a state that refuses the request for now (a tenant's writes paused
+    while its items move, say); nothing was done, and ``Retry-After`` says when trying again
+    can succeed. 409, not 503: the state is expected, not a fault."""
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
 class TooManyRequestsError(ApiError):
     """A limit refused the request before anything was done; ``Retry-After`` tells a client
     (a browser, a script) when trying again can succeed, instead of it hammering on."""

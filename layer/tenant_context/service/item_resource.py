@@ -35,6 +35,7 @@ from tenant_context.service.validation import (
     parse_json_object,
     whole_number,
 )
+from tenant_context.service.write_gate import WRITE_GATES, WriteGates
 from tenant_context.tenant_services import TenantService
 
 _ETAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
@@ -101,6 +102,7 @@ class ItemResource:
     service: TenantService  # its registry entry: item kind, id attribute, what it reads
     view: Callable[[StoredItem], dict[str, Any]]
     read_body: BodyReader  # validated attributes from a request body, or a 400
+    write_gates: WriteGates = WRITE_GATES  # the process's one cache of tenants' write gates
 
     @functools.cached_property
     def _tables(self) -> TenantTables:
@@ -117,7 +119,8 @@ class ItemResource:
             raise ConfigurationError(f"{self.service.name} reads {kind.item} items, but its "
                                      "registry entry does not list them in reads")
         table_name = self.platform.config.require(kind.table_variable)
-        return TenantItems.of(self._tables, tenant, table_name, kind.id_attribute)
+        return TenantItems.of(self._tables, tenant, table_name, kind.id_attribute,
+                              self.write_gates)
 
     def _request(self) -> tuple[Request, TenantContext, TenantItems]:
         request = self.platform.request()
@@ -186,7 +189,13 @@ class ItemResource:
         found = Reply(f"the {noun.lower()}", item, versioned)
         if_match = (Parameter("If-Match", {"type": "string"},
                               'act only on this version ("<n>", from ETag): else 409'),)
-        conflict = {409: Reply("the item changed since the version given (or read)")}
+        gated = Reply("the tenant's writes are paused while its items move, or it moved to "
+                      "another deployment (the message says which): retry after Retry-After",
+                      headers={"Retry-After": "seconds"})
+        conflict = {409: Reply("the item changed since the version given (or read); or, with "
+                               "Retry-After, the tenant's writes are paused while its items "
+                               "move (or it moved): retry after Retry-After",
+                               headers={"Retry-After": "seconds, when writes are paused"})}
         malformed = {400: Reply("key: not a key this API returned (or a malformed If-Match)")}
         key = (Parameter("key", {"type": "string"}, "shardId:id, the item's key"),)
         return {
@@ -195,7 +204,8 @@ class ItemResource:
                                                              openapi.listing(item))},
                 query=openapi.paging_parameters(MAX_PAGE_SIZE)),
             ("POST", prefix): Operation(f"create one {noun.lower()}",
-                                        {201: Reply("created", item, versioned)}, body=body),
+                                        {201: Reply("created", item, versioned), 409: gated},
+                                        body=body),
             ("GET", f"{prefix}/{{key}}"): Operation(f"read one {noun.lower()}",
                                                     {200: found, **malformed}, path=key),
             ("PUT", f"{prefix}/{{key}}"): Operation(

@@ -29,7 +29,7 @@ CORS = CORSConfig(
     allow_origin="*",  # bearer tokens, not cookies: any origin may call with its own token
     allow_headers=["Authorization", "Content-Type", "If-Match", "X-Amz-Date", "X-Api-Key",
                    "X-Amz-Security-Token"],
-    expose_headers=["ETag"],
+    expose_headers=["ETag", "Retry-After"],  # Retry-After: not CORS-safelisted
     max_age=600,
 )
 

@@ -21,6 +21,11 @@ from tenant_context.service.tenant_tables import Isolation
 from tenant_context.tenancy import tenant_key_prefix
 
 SHARDS = {Isolation.POOLED: 2, Isolation.SILO: 4}
+MAX_SHARDS = max(SHARDS.values())
+"""Any shard number below this is a key some deployment wrote (keys survive a move)."""
+
+PARTITION_KEY = "shardId"
+"""The partition key of every tenant data table: ``<tenantId>-<shard>``."""
 
 
 def shard_count(isolation: Isolation) -> int:

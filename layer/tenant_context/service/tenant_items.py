@@ -9,6 +9,11 @@
   send no version (the web app) get the version read just before the write, which still
   catches a change made in between.
 - Keys naming another tenant's shard never reach DynamoDB (the layer's key guard): 404.
+- Keys survive a move between the pool (2 shards) and a silo (4): a key's shard part is only
+  checked to be one some deployment could have written; the item is addressed by the shard its
+  id gives here (``parse_key`` answers the canonical key), and responses show that key.
+- Every write first checks the tenant's write gate (``tenant_context.service.write_gate``):
+  while the tenant's items move, writes answer 409 with ``Retry-After``; reads never check it.
 """
 
 from __future__ import annotations
@@ -31,11 +36,18 @@ from tenant_context.errors import (
     TenantIsolationError,
 )
 from tenant_context.service.context import TenantContext
-from tenant_context.service.sharding import shard_count, shard_key, shard_of
+from tenant_context.service.sharding import (
+    MAX_SHARDS,
+    PARTITION_KEY,
+    shard_count,
+    shard_key,
+    shard_of,
+)
 from tenant_context.service.tenant_tables import ConditionFailed, TenantTable, TenantTables
+from tenant_context.service.write_gate import TableGate, WriteGates
 
 VERSION = "version"
-PARTITION_KEY = "shardId"
+__all__ = ["PARTITION_KEY", "VERSION", "ItemKey", "StoredItem", "TenantItems"]
 _SHARD_ID = re.compile(r"([0-9a-f]{32})-([0-9]{1,2})")
 _ITEM_ID = re.compile(r"[0-9a-f]{32}")
 _MAX_TOKEN_LENGTH = 128  # the tokens ``_encode`` writes are about 70 characters
@@ -59,19 +71,22 @@ class StoredItem:
 
 class TenantItems:
     def __init__(self, table: TenantTable, tenant_id: str, id_attribute: str,
-                 shards: int) -> None:
+                 shards: int, gate: TableGate) -> None:
         self._table = table
         self._tenant_id = tenant_id
         self._id = id_attribute
         self._shards = shards
+        self._gate = gate
 
     @classmethod
     def of(cls, tables: TenantTables, tenant: TenantContext, table_name: str,
-           id_attribute: str) -> TenantItems:
+           id_attribute: str, gates: WriteGates) -> TenantItems:
         """The tenant's items in a (products, orders ...) table, sharded as this deployment
-        isolates data."""
-        return cls(tables.table(tenant, table_name, PARTITION_KEY), tenant.tenant_id,
-                   id_attribute, shard_count(tables.isolation))
+        isolates data; writes pass the tenant's gate in that table (read through ``gates``,
+        the process's cache)."""
+        table = tables.table(tenant, table_name, PARTITION_KEY)
+        return cls(table, tenant.tenant_id, id_attribute, shard_count(tables.isolation),
+                   gates.of(table, table_name, tenant.tenant_id, id_attribute))
 
     # --- keys ---------------------------------------------------------------------------------
     def new_key(self) -> ItemKey:
@@ -82,15 +97,20 @@ class TenantItems:
         return ItemKey(shard_key(self._tenant_id, shard_of(item_id, self._shards)), item_id)
 
     def parse_key(self, raw: str, field: str = "key") -> ItemKey:
-        """A client's key (percent-decoded, as path parameters arrive encoded); malformed is
-        400, another tenant's is 404 (the guard, later)."""
+        """A client's key (percent-decoded, as path parameters arrive encoded), as the canonical
+        key of its item here; malformed is 400, another tenant's is 404.
+
+        The shard part may be any shard some deployment writes (below ``MAX_SHARDS``), not only
+        this one's: a key from before a move (2 pooled shards, 4 in a silo) still addresses its
+        item, because the item's shard follows from its id.
+        """
         shard_id, _, item_id = unquote(raw).partition(":")
         shard = _SHARD_ID.fullmatch(shard_id)
         if not shard or not _ITEM_ID.fullmatch(item_id):
             raise BadRequestError(f"{field}: not a key this API returned", fields=[field])
-        if shard.group(1) != self._tenant_id or int(shard.group(2)) >= self._shards:
+        if shard.group(1) != self._tenant_id or int(shard.group(2)) >= MAX_SHARDS:
             raise TenantIsolationError()  # 404 at once, before the body is even read
-        return ItemKey(shard_id, item_id)
+        return self.key_of(item_id)
 
     def _key(self, key: ItemKey) -> dict[str, str]:
         return {PARTITION_KEY: key.shard_id, self._id: key.item_id}
@@ -143,6 +163,7 @@ class TenantItems:
 
     # --- writes -------------------------------------------------------------------------------
     def create(self, key: ItemKey, attributes: Mapping[str, Any]) -> StoredItem:
+        self._gate.check_open()
         item = {**attributes, **self._key(key), VERSION: 1}
         try:
             self._table.put(item, condition="attribute_not_exists(#id)",
@@ -155,6 +176,7 @@ class TenantItems:
                 expected_version: int | None) -> StoredItem:
         """Replace an existing item's fields, if it is still at ``expected_version`` (or, with
         none given, at the version just read)."""
+        self._gate.check_open()
         version = expected_version if expected_version is not None else self.get(key).version
         item = {**attributes, **self._key(key), VERSION: version + 1}
         try:
@@ -166,6 +188,7 @@ class TenantItems:
         return self._stored(item)
 
     def delete(self, key: ItemKey, expected_version: int | None) -> None:
+        self._gate.check_open()
         condition, values = "attribute_exists(#id)", {}
         names = {"#id": self._id}
         if expected_version is not None:

@@ -14,6 +14,7 @@ from tenant_context.errors import ConfigurationError, ForbiddenError
 from tenant_context.service.context import TenantContext
 from tenant_context.service.tenant_items import TenantItems
 from tenant_context.service.tenant_tables import Isolation, TenantTables
+from tenant_context.service.write_gate import WriteGates
 from tenant_context.tenancy import Role, Tier
 
 MINE, THEIRS = "a" * 32, "b" * 32
@@ -58,10 +59,10 @@ def test_a_silo_refuses_other_tenants_before_asking_for_a_client(tier: Tier) -> 
     clients = ClientFactory()
     tables = TenantTables(Isolation.SILO, clients, MINE)
     with pytest.raises(ForbiddenError, match="serves another tenant") as refused:
-        TenantItems.of(tables, caller(THEIRS, tier), "products", "productId")
+        TenantItems.of(tables, caller(THEIRS, tier), "products", "productId", WriteGates())
     assert refused.value.status_code == 403
     assert clients.requests == 0
-    TenantItems.of(tables, caller(MINE), "products", "productId")
+    TenantItems.of(tables, caller(MINE), "products", "productId", WriteGates())
     assert clients.requests == 1
 
 
