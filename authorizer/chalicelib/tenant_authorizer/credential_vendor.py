@@ -1,7 +1,11 @@
 """Scoped credentials: STS AssumeRole with the caller's session policy, cached per
-(tenant, role) until shortly before they expire, not per token, and dropped as soon as the
-tenant is seen deactivated (``forget``): nothing of a deactivated tenant's stays in the cache
-for a later reactivation, or a mistake, to hand out.
+(tenant, role, pooled or silo data) until shortly before they expire, not per token, and
+dropped as soon as the tenant is seen deactivated (``forget``): nothing of a deactivated
+tenant's stays in the cache for a later reactivation, or a mistake, to hand out.
+
+The data part of the key follows the tenant record's tier: a tenant moved between the pool
+and its Platinum silo gets credentials for where its data is now, never its cached ones for
+where it was (``tests/authorizer/test_moved_tenants.py``).
 
 The refresh margin (300 s) exceeds API Gateway's authorizer cache TTL (60 s), so credentials
 handed out with a cached policy never expire while API Gateway still replays them.

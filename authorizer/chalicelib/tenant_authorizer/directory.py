@@ -29,7 +29,7 @@ costs one read, not four, and a warm one whose entries expire together still cos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +106,10 @@ class Directory:
             self._unknown_tenants.put(tenant_id, True)
         return record
 
+    def cached_tenant(self, tenant_id: str) -> TenantRecord | None:
+        """The tenant's record if the cache holds it fresh; None otherwise. Never reads."""
+        return self._tenant_cache.peek(tenant_id)
+
     def user(self, tenant_id: str, user_name: str) -> UserRecord | None:
         return self._user_cache.get_or_load((tenant_id, user_name),
                                             lambda: self._load_user(tenant_id, user_name))
@@ -115,11 +119,17 @@ class Directory:
             deployment_id, lambda: self._load_deployment(deployment_id))
 
     def read_ahead(self, *, user: tuple[str, str], tenant_id: str | None = None,
-                   deployment_id: str | None = None) -> None:
+                   deployment_ids: Sequence[str] = ()) -> None:
         """Fill every cache these lookups (and the gateway settings) would miss, with ONE batch
         read; what is fresh is not read again. Only for what a VERIFIED token says: the getters
         then answer from the caches, with their usual semantics (an id with no tenant record
-        goes to the unknown-tenant cache, never to the tenant cache)."""
+        goes to the unknown-tenant cache, never to the tenant cache).
+
+        Several deployment rows may be asked for when which one serves the tenant depends on
+        the tenant record read in the same batch (a pooled-pool user: its tenant may have moved
+        up to Platinum). Of several, an absent row is NOT filed as absent: that guess must not
+        hide, for a whole deployment TTL, a silo row written moments later (the tenant's silo
+        provisioned during its move); ``deployment`` reads it if the decision needs it."""
         tables = self._tables
         stale_settings = not self._settings_cache.fresh(SETTINGS_KEY)
         wanted = self._settings_keys() if stale_settings else []
@@ -127,14 +137,16 @@ class Directory:
         if not self._user_cache.fresh(user):
             wanted.append(user_key)
         tenant_key: Key | None = None
-        deployment_key: Key | None = None
+        deployment_keys: dict[str, Key] = {}
         if tenant_id is not None and not (self._unknown_tenants.fresh(tenant_id)
                                           or self._tenant_cache.fresh(tenant_id)):
             tenant_key = _key(tables.tenant_details, {"tenantId": tenant_id})
             wanted.append(tenant_key)
-        if deployment_id is not None and not self._deployment_cache.fresh(deployment_id):
-            deployment_key = _key(tables.tenant_stack_mapping, {"tenantId": deployment_id})
-            wanted.append(deployment_key)
+        for deployment_id in dict.fromkeys(deployment_ids):
+            if not self._deployment_cache.fresh(deployment_id):
+                deployment_keys[deployment_id] = _key(tables.tenant_stack_mapping,
+                                                      {"tenantId": deployment_id})
+                wanted.append(deployment_keys[deployment_id])
         if not wanted:
             return
         items = self._read(wanted)
@@ -149,10 +161,11 @@ class Directory:
                 self._tenant_cache.put(tenant_id, TenantRecord.from_item(found))
             else:
                 self._unknown_tenants.put(tenant_id, True)
-        if deployment_key is not None and deployment_id is not None:
+        for deployment_id, deployment_key in deployment_keys.items():
             found = items[deployment_key]
-            self._deployment_cache.put(deployment_id,
-                                       DeploymentRecord.from_item(found) if found else None)
+            if found or len(deployment_ids) == 1:
+                self._deployment_cache.put(deployment_id,
+                                           DeploymentRecord.from_item(found) if found else None)
 
     def _settings_keys(self) -> list[Key]:
         return [_key(self._tables.settings, {"settingName": name})

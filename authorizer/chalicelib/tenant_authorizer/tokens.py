@@ -1,10 +1,12 @@
 """Verifying a Cognito ID token against the pool that must have issued it.
 
-The pool is never taken from the token: ``iss`` must name one of the KNOWN pools (the
-operations pool, the pooled tenant pool, or the pool recorded for the Platinum tenant the token
-claims to belong to). The signing keys are fetched from that pool's JWKS URL built from
-configuration. Only then are ``iss``, ``aud`` (that pool's app client), ``token_use`` and
-``exp`` checked on the verified token, and only RS256 is accepted (``none`` and HS* never).
+The pool is never taken from the token: ``iss`` must name one of the KNOWN pools: the
+operations pool, the pooled tenant pool (its tenants' users, a tenant moved up to Platinum's
+included), or the pool recorded for the tenant the token claims to belong to (a Platinum
+tenant's own, which it keeps if it moves down to a pooled tier). The signing keys are fetched
+from that pool's JWKS URL built from configuration. Only then are ``iss``, ``aud`` (that
+pool's app client), ``token_use`` and ``exp`` checked on the verified token, and only RS256 is
+accepted (``none`` and HS* never).
 
 Nothing an unverified token says may cost a read when it can be avoided: for the two pools
 that are always known (from the function's configuration: ``KnownPools``) the signature is
@@ -16,6 +18,12 @@ repeats reads nor evicts real tenants.
 
 Cognito signs every pool of an account with its own keys; the emulator signs every pool with
 ONE key, so locally only the ``iss``/``aud`` checks tell pools apart. Both are always checked.
+
+A tenant's pool does not say where it is served: its RECORD's tier does (a move between the
+pool and a Platinum silo changes the tier and keeps the users where they are). So a pooled-pool
+user of a tenant moved up to Platinum is served by that tenant's silo only, and a user of a
+Platinum tenant's own pool whose tenant moved down, by the pooled deployment only; the pool and
+app client must still be the ones recorded for the tenant (``TenantRecord.user_pool_id``).
 
 Once the signature is verified, every record the decision needs (tenant, user, deployment row,
 gateway settings) is read in one batch (``Directory.read_ahead``), and the checks read the
@@ -146,13 +154,13 @@ class TokenVerifier:
         if pool_id == self._pools.operations.user_pool_id:
             client_id = self._pools.operations.app_client_id
             claims = self._decode(token, kid, pool_id, client_id)
-            self._read_ahead(OPERATIONS_TENANT_ID, claims, None)
+            self._read_ahead(OPERATIONS_TENANT_ID, claims)
             return KnownPool(pool_id, client_id, None), claims
         if pool_id == self._pools.pooled.user_pool_id:
             client_id = self._pools.pooled.app_client_id
             claims = self._decode(token, kid, pool_id, client_id)
-            # The pooled pool's tenants are pooled tenants: their deployment is the pooled one.
-            self._read_ahead(claims.get(TENANT_ID_ATTRIBUTE), claims, POOLED_DEPLOYMENT)
+            tenant_id = claims.get(TENANT_ID_ATTRIBUTE)
+            self._read_ahead(tenant_id, claims, self._pooled_pool_deployments(tenant_id))
             tenant = self._registered_tenant(claims.get(TENANT_ID_ATTRIBUTE), pool_id)
             if tenant.app_client_id != client_id:
                 raise Unauthorized(f"pool {pool_id} is not registered for tenant "
@@ -163,11 +171,25 @@ class TokenVerifier:
         # and client are valid.
         tenant = self._registered_tenant(unverified.get(TENANT_ID_ATTRIBUTE), pool_id)
         claims = self._decode(token, kid, pool_id, tenant.app_client_id)
-        self._read_ahead(tenant.tenant_id, claims, tenant.tier.deployment_for(tenant.tenant_id))
+        self._read_ahead(tenant.tenant_id, claims,
+                         (tenant.tier.deployment_for(tenant.tenant_id),))
         return KnownPool(pool_id, tenant.app_client_id, tenant), claims
 
+    def _pooled_pool_deployments(self, tenant_id: object) -> tuple[str, ...]:
+        """The deployment rows a pooled-pool user's decision may need. The pooled pool's
+        tenants are mostly pooled, but one moved up to Platinum keeps its users there and is
+        served by its own silo: the tenant record's tier decides. With that record fresh in the
+        cache, its deployment alone; else both the pooled row and the tenant's own, in the
+        batch that reads the record (no extra AWS call whichever it says)."""
+        if not is_tenant_id(tenant_id):
+            return ()
+        known = self._directory.cached_tenant(tenant_id)
+        if known is not None:
+            return (known.tier.deployment_for(tenant_id),)
+        return (POOLED_DEPLOYMENT, tenant_id)
+
     def _read_ahead(self, tenant_id: object, claims: dict[str, Any],
-                    deployment_id: str | None) -> None:
+                    deployment_ids: tuple[str, ...] = ()) -> None:
         """One batch read of what the checks below will look up, from VERIFIED claims only;
         claims the checks will refuse anyway select nothing."""
         user_name = claims.get("cognito:username")
@@ -177,7 +199,7 @@ class TokenVerifier:
             self._directory.read_ahead(user=(OPERATIONS_TENANT_ID, user_name))
         elif is_tenant_id(tenant_id):
             self._directory.read_ahead(user=(tenant_id, user_name), tenant_id=tenant_id,
-                                       deployment_id=deployment_id)
+                                       deployment_ids=deployment_ids)
 
     def _registered_tenant(self, tenant_id: object, pool_id: str) -> TenantRecord:
         if not is_tenant_id(tenant_id):

@@ -49,6 +49,13 @@ class TtlCache(Generic[K, V]):
             entry = self._entries.get(key)
             return entry is not None and entry[0] > self._clock()
 
+    def peek(self, key: K) -> V | None:
+        """The value if ``key``'s entry has not expired, else None; never loads, and does not
+        count as a use (for a cache whose values are never None, None means "not held")."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry[1] if entry is not None and entry[0] > self._clock() else None
+
     def put(self, key: K, value: V, *, now: float | None = None) -> None:
         expires = (self._clock() if now is None else now) + self._ttl
         with self._lock:
