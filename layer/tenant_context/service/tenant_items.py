@@ -44,7 +44,7 @@ from tenant_context.service.sharding import (
     shard_of,
 )
 from tenant_context.service.tenant_tables import ConditionFailed, TenantTable, TenantTables
-from tenant_context.service.write_gate import TableGate, WriteGates
+from tenant_context.service.write_gate import WRITE_GATES, TableGate, WriteGates
 
 VERSION = "version"
 __all__ = ["PARTITION_KEY", "VERSION", "ItemKey", "StoredItem", "TenantItems"]
@@ -80,10 +80,10 @@ class TenantItems:
 
     @classmethod
     def of(cls, tables: TenantTables, tenant: TenantContext, table_name: str,
-           id_attribute: str, gates: WriteGates) -> TenantItems:
+           id_attribute: str, gates: WriteGates = WRITE_GATES) -> TenantItems:
         """The tenant's items in a (products, orders ...) table, sharded as this deployment
-        isolates data; writes pass the tenant's gate in that table (read through ``gates``,
-        the process's cache)."""
+        isolates data; writes pass the tenant's gate in that table, read through ``gates``
+        (the process's one cache unless another is given: a test's, with its own clock)."""
         table = tables.table(tenant, table_name, PARTITION_KEY)
         return cls(table, tenant.tenant_id, id_attribute, shard_count(tables.isolation),
                    gates.of(table, table_name, tenant.tenant_id, id_attribute))
