@@ -23,9 +23,10 @@ from chalicelib.control_plane import request_bodies as bodies
 from chalicelib.control_plane.api_document import ADMIN_API
 from chalicelib.control_plane.composition import SERVING, ControlPlane
 from chalicelib.control_plane.deployment_records import handle_custom_resource
-from chalicelib.control_plane.tenant_management import Availability, tenant_config
+from chalicelib.control_plane.tenant_management import Availability, move_route, tenant_config
 from chalicelib.control_plane.views import (
     deployment_detail,
+    move_detail,
     tenant_detail,
     tenant_summary,
     user_detail,
@@ -171,6 +172,27 @@ def activate_tenant(tenant_id: str) -> Response:
     tenant = control().tenants(caller()).activate(bodies.tenant_id_in_path(tenant_id))
     return done("TenantActivated", "tenant activated", "Tenant Activated", tenant.tenant_id,
                 tenant.tier)
+
+
+@app.route("/tenant/move/{tenant_id}", methods=["POST"], **authorized)
+def request_move(tenant_id: str) -> Response:
+    wanted = bodies.MOVE.parse(current().raw_body)
+    tenants = control().tenants(caller())
+    move = tenants.request_move(bodies.tenant_id_in_path(tenant_id), wanted.tier)
+    record, move = tenants.move_of(bodies.tenant_id_in_path(tenant_id))
+    observe("TenantMoveRequested", "tenant move requested", record.tenant_id, record.tier)
+    location = move_route(record.tenant_id)
+    return json_response({"message": f"Moving the tenant from {move.from_tier} to "
+                                     f"{move.to_tier}: follow it with GET {location}",
+                          "move": move_detail(record, move), "location": location},
+                         202, {"Location": location})
+
+
+@app.route("/tenant/move/{tenant_id}", methods=["GET"], **authorized)
+def get_move(tenant_id: str) -> Response:
+    record, move = control().tenants(caller()).move_of(bodies.tenant_id_in_path(tenant_id))
+    observe("TenantMoveRead", "tenant move read", record.tenant_id, record.tier)
+    return json_response(move_detail(record, move))
 
 
 @app.route("/tenant/release-settings/{tenant_id}", methods=["PUT"], **authorized)

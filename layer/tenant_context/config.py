@@ -91,6 +91,11 @@ class Env(StrEnum):
     SIGNUP_RATE_TOTAL = auto()  # POST /registration from every address together per window
     SIGNUP_RATE_WINDOW_SECONDS = auto()
     PENDING_PLATINUM_CAP = auto()  # Platinum deployments still provisioning, at most
+    # Tenant moves between the pool and a silo (``pipeline.lifecycle``): how long the mover
+    # waits after pausing the tenant's writes (the write gate's cache plus a write in flight),
+    # and after switching its routing (the authorizer's caches) before removing the source.
+    MOVE_WRITE_SETTLE_SECONDS = auto()
+    MOVE_ROUTING_SETTLE_SECONDS = auto()
     # The apps' local stages only (never in a template).
     TENANT_AUTHORIZER = auto()  # "module:callable" registering a built-in one
     LOCAL_GATEWAY_API_ID = auto()  # the API id that API Gateway would pass

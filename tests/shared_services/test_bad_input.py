@@ -139,7 +139,7 @@ def test_admin_calls_refuse_bad_fields(admin_api: AdminApi, world: World) -> Non
         ("PUT", f"/tenant/{t}", admin, {"tenantTier": "Gold"}, ["tenantTier"]),
         ("PUT", f"/tenant/{t}", admin, {"tenantEmail": 7, "apiKey": "mine"},
          ["tenantEmail", "apiKey"]),
-        ("PUT", f"/tenant/{t}", system_admin, {"tenantTier": "Platinum"}, ["tenantTier"]),
+        ("PUT", f"/tenant/{t}", system_admin, {"tenantTier": ["Platinum"]}, ["tenantTier"]),
         ("PUT", f"/user/{tenant.admin.name}", admin, {"userRole": "Boss"}, ["userRole"]),
         ("PUT", f"/user/{tenant.admin.name}", admin, {}, ["userEmail", "userRole"]),
         ("PUT", f"/user/{tenant.admin.name}", admin, {"userRole": "SystemAdmin"}, ["userRole"]),

@@ -157,6 +157,12 @@ class Deployments:
                 ExpressionAttributeValues=to_item(
                     {":requested": DeploymentStatus.PROVISIONING.value}))
 
+    def delete(self, deployment_id: str) -> None:
+        """Forget a retired deployment (its stack and tables are gone): a tenant moved back
+        into the pool. Deleting a row that is not there is what was wanted."""
+        self._dynamodb.delete_item(TableName=self._table,
+                                   Key=to_item({"tenantId": deployment_id}))
+
     def set_desired_state(self, deployment_id: str, state: DesiredState) -> None:
         self._dynamodb.update_item(
             TableName=self._table, Key=to_item({"tenantId": deployment_id}),

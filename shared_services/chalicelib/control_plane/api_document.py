@@ -10,7 +10,12 @@ status of the REST contract (``../shared/spec/api-contract.md``) or of the READM
 from __future__ import annotations
 
 from chalicelib.control_plane import request_bodies as bodies
-from chalicelib.control_plane.views import TENANT_DETAIL, TENANT_SUMMARY, USER_DETAIL
+from chalicelib.control_plane.views import (
+    MOVE_DETAIL,
+    TENANT_DETAIL,
+    TENANT_SUMMARY,
+    USER_DETAIL,
+)
 from tenant_context.service.openapi import (
     MESSAGE,
     ApiDescription,
@@ -37,6 +42,10 @@ NOT_SERVING = Schema("DeploymentNotServing", {
     "type": "object", "required": ["message", "status"],
     "properties": {"message": {"type": "string"},
                    "status": {"type": "string", "enum": ["provisioning", "unavailable"]}}})
+MOVE_ACCEPTED = Schema("TenantMoveAccepted", {
+    "type": "object", "required": ["message", "move", "location"],
+    "properties": {"message": {"type": "string"}, "move": MOVE_DETAIL,
+                   "location": {"type": "string"}}})
 USERS_SWITCHED = Schema("UsersSwitched", {
     "type": "object", "required": ["message", "count"],
     "properties": {"message": {"type": "string"}, "count": {"type": "integer", "minimum": 0}}})
@@ -78,9 +87,22 @@ OPERATIONS = {
         path=TENANT_ID),
     ("PUT", "/tenant/{tenant_id}"): Operation(
         "change a tenant (a TenantAdmin: contact fields only)",
-        {200: DONE, 409: DUPLICATE}, body=bodies.TENANT_UPDATE, path=TENANT_ID),
+        {200: DONE, 409: Reply("a duplicate name; a move between the pool and Platinum "
+                               "(POST /tenant/move/{tenant_id}); or a move under way")},
+        body=bodies.TENANT_UPDATE, path=TENANT_ID),
     ("DELETE", "/tenant/{tenant_id}"): Operation(
-        "deactivate a tenant (data kept, users disabled)", {200: DONE}, path=TENANT_ID),
+        "deactivate a tenant (data kept, users disabled)",
+        {200: DONE, 409: Reply("a move is under way")}, path=TENANT_ID),
+    ("POST", "/tenant/move/{tenant_id}"): Operation(
+        "move a tenant between the pool and its own Platinum deployment (SystemAdmin): "
+        "accepted and carried out in the background",
+        {202: Reply("accepted: follow it at location", MOVE_ACCEPTED,
+                    {"Location": "the move's route"}),
+         409: Reply("deactivated, or a move already under way")},
+        body=bodies.MOVE, path=TENANT_ID),
+    ("GET", "/tenant/move/{tenant_id}"): Operation(
+        "a tenant's move, under way or the last one (staff)",
+        {200: Reply("the move", MOVE_DETAIL)}, path=TENANT_ID),
     ("PUT", "/tenant/activation/{tenant_id}"): Operation(
         "activate a tenant again (SystemAdmin)", {200: DONE}, path=TENANT_ID),
     ("PUT", "/tenant/release-settings/{tenant_id}"): Operation(

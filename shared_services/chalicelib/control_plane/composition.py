@@ -43,6 +43,7 @@ from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.platform.platform_settings import PlatformSettings, read_settings
 from tenant_context.platform.tenant_api_keys import TenantApiKeys
+from tenant_context.platform.tenant_moves import TenantMoves
 from tenant_context.service.context import TenantContext
 from tenant_context.service.tenant_tables import ClientFactory, DynamoDBClients
 
@@ -104,7 +105,9 @@ class ControlPlane:
         scoped = self._dynamodb_clients(caller.credentials)
         return TenantManagement(caller, self._tenant_store(scoped),
                                 self._tenant_store(self._own.dynamodb), self.users(caller),
-                                self.api_keys, self.deployments)
+                                self.api_keys, self.deployments,
+                                TenantMoves(self._own.dynamodb,
+                                            self._config.require(TENANT_DETAILS_TABLE.env_var)))
 
 
 class Serving:

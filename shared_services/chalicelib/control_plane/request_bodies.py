@@ -71,6 +71,11 @@ class UserChanges:
 
 
 @dataclass(frozen=True)
+class MoveBody:
+    tier: Tier
+
+
+@dataclass(frozen=True)
 class ReleaseSettingsBody:
     wave: int | str | None = None
     apply_latest_release: bool | None = None
@@ -123,6 +128,9 @@ NEW_USER = BodySchema(NewUser, (
     Choice("userRole", Role.parse, schema=ROLES),
     dataclasses.replace(TENANT_ID_FIELD, required=False),
 ))
+MOVE = BodySchema(MoveBody, (
+    Choice("tenantTier", Tier.parse, schema=TIERS),
+), renamed={"tenantTier": "tier"})
 RELEASE_SETTINGS = BodySchema(ReleaseSettingsBody, (
     Choice("wave", _wave, required=False, schema=WAVES),
     Choice("applyLatestRelease", _boolean, required=False, schema={"type": "boolean"}),

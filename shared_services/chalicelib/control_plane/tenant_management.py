@@ -2,7 +2,11 @@
 
 - SystemAdmin: every tenant; may change a tier within the pooled tiers (the tenant gets a new
   API key on the new tier's plan: ``tenant_context.platform.tenant_api_keys`` says why a key
-  cannot move) and rename a tenant; moving between pooled and Platinum is refused (400) for now.
+  cannot move) and rename a tenant. Moving between the pool and Platinum moves the tenant's data
+  to another deployment, which takes longer than a request may: it is requested through
+  ``POST /tenant/move/{id}`` (202; ``GET`` follows it) and carried out by a mover
+  (``pipeline.lifecycle``); ``PUT`` answers such a tier change with 409 naming that route, and
+  while a move is under way refuses tier changes and deactivation (409) too.
 - CustomerSupport: reads every tenant.
 - TenantAdmin: reads and changes the contact fields of its own tenant; not its tier or name.
   The web app sends the whole form back, so an unchanged tier or name passes; any other name
@@ -37,6 +41,7 @@ from tenant_context.errors import (
 )
 from tenant_context.platform.deployments import Deployments, ReleaseSettings
 from tenant_context.platform.tenant_api_keys import TenantApiKeys, TenantKey
+from tenant_context.platform.tenant_moves import MoveConflict, TenantMove, TenantMoves
 from tenant_context.platform.tenant_records import (
     DeploymentRecord,
     DeploymentStatus,
@@ -77,6 +82,10 @@ class TenantChanges:
     tier: Tier | None = None
 
 
+def move_route(tenant_id: str) -> str:
+    return f"/tenant/move/{tenant_id}"
+
+
 def tenant_config(store: TenantStore, deployments: Deployments, name: str) -> TenantConfig:
     """Public: which pool, client and API a tenant's users sign in to."""
     record = store.by_name(name)
@@ -96,13 +105,15 @@ def availability(deployment: DeploymentRecord | None) -> Availability:
 
 class TenantManagement:
     def __init__(self, caller: TenantContext, store: TenantStore, records: TenantStore,
-                 users: UserAccounts, keys: TenantApiKeys, deployments: Deployments) -> None:
+                 users: UserAccounts, keys: TenantApiKeys, deployments: Deployments,
+                 moves: TenantMoves) -> None:
         self._caller = caller
         self._store = store
         self._records = records  # the function's own role: the active flag
         self._users = users
         self._keys = keys
         self._deployments = deployments
+        self._moves = moves  # the function's own role: the move on the record
 
     def _tenant(self, tenant_id: str) -> TenantRecord:
         """The tenant, if the caller may see it (another tenant's is reported as not found)."""
@@ -151,6 +162,7 @@ class TenantManagement:
         new_key: TenantKey | None = None
         if changes.tier is not None and changes.tier is not record.tier:
             self._check_tier_change(record, changes.tier)
+            self._no_move_under_way(tenant_id, "change its tier")
             new_key = self._keys.move(tenant_id, record.api_key, changes.tier.value)
             values |= {"tenantTier": changes.tier.value, "apiKey": new_key.value}
         values["modifiedAt"] = utc_timestamp()
@@ -171,9 +183,47 @@ class TenantManagement:
             raise ForbiddenError("tenantTier: only the SaaS provider changes a tier",
                                  fields=["tenantTier"])
         if tier.is_pooled != record.tier.is_pooled:
-            raise BadRequestError(
-                f"tenantTier: moving between the pooled tiers and Platinum is not supported "
+            raise ConflictError(
+                f"tenantTier: moving between the pooled tiers and Platinum moves the tenant's "
+                f"data: request it with POST {move_route(record.tenant_id)} "
                 f"(tenant is {record.tier}, asked for {tier})", fields=["tenantTier"])
+
+    def _no_move_under_way(self, tenant_id: str, action: str) -> None:
+        move = self._moves.get(tenant_id)
+        if move is not None and move.step.active:
+            raise ConflictError(f"tenant {tenant_id} is moving to {move.to_tier} (now "
+                                f"{move.step}): cannot {action} until it is done; follow it "
+                                f"with GET {move_route(tenant_id)}")
+
+    # --- moves between the pool and Platinum --------------------------------------------------
+    def request_move(self, tenant_id: str, tier: Tier) -> TenantMove:
+        """Record a move for the mover to carry out (SystemAdmin)."""
+        self._require(Role.SYSTEM_ADMIN)
+        record = self._tenant(tenant_id)
+        if tier is record.tier:
+            raise BadRequestError(f"tenantTier: tenant {tenant_id} is already on {tier}",
+                                  fields=["tenantTier"])
+        if tier.is_pooled == record.tier.is_pooled:
+            raise BadRequestError(
+                f"tenantTier: {record.tier} -> {tier} stays in the pool and moves no data: "
+                f"change it with PUT /tenant/{tenant_id}", fields=["tenantTier"])
+        if not record.is_active:
+            raise ConflictError(f"tenant {tenant_id} is deactivated: activate it before "
+                                f"moving it")
+        self._no_move_under_way(tenant_id, "start another move")
+        try:
+            return self._moves.request(record, tier, self._caller.user_name)
+        except MoveConflict as conflict:
+            raise ConflictError(str(conflict)) from None
+
+    def move_of(self, tenant_id: str) -> tuple[TenantRecord, TenantMove]:
+        """The tenant's move, under way or last finished (staff)."""
+        self._require(Role.SYSTEM_ADMIN, Role.CUSTOMER_SUPPORT)
+        record = self._tenant(tenant_id)
+        move = self._moves.get(tenant_id)
+        if move is None:
+            raise NotFoundError(f"tenant {tenant_id} has never been moved")
+        return record, move
 
     def set_release_settings(self, tenant_id: str, settings: ReleaseSettings) -> TenantRecord:
         """A Platinum tenant's wave and pin in rollouts (SystemAdmin). A pooled tier's tenant
@@ -193,6 +243,7 @@ class TenantManagement:
     def deactivate(self, tenant_id: str) -> TenantRecord:
         self._require(Role.SYSTEM_ADMIN, Role.TENANT_ADMIN)
         record = self._tenant(tenant_id)
+        self._no_move_under_way(tenant_id, "deactivate it")
         self._records.update(tenant_id, {"isActive": False, "modifiedAt": utc_timestamp()})
         self._users.suspend_tenant(record)
         self._keys.set_enabled(tenant_id, False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.control_plane.user_management import UserView
+from tenant_context.platform.tenant_moves import MoveStep, TenantMove
 from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord
 from tenant_context.service.openapi import Schema
 from tenant_context.tenancy import Role, Tier
@@ -40,6 +41,15 @@ TENANT_DETAIL = Schema("TenantDetail", _TENANT_DETAIL | {"properties": {
     **_TENANT_DETAIL["properties"],
     "deployment": {"anyOf": [{"type": "null"}, DEPLOYMENT_DETAIL],
                    "description": "staff only: the tenant's deployment"}}})
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+_STEP = {"type": "string", "enum": [step.value for step in MoveStep]}
+MOVE_DETAIL = Schema("TenantMove", _record({
+    "tenantId": _TEXT, "moveId": _TEXT, "fromTier": _TIER, "toTier": _TIER, "step": _STEP,
+    "steps": {"type": "array", "items": _STEP}, "writesPaused": {"type": "boolean"},
+    "requestedBy": _TEXT, "requestedAt": _TEXT, "updatedAt": _TEXT,
+    "finishedAt": _MAYBE_TEXT, "copied": _COUNTS, "removed": _COUNTS,
+    "writesPausedSeconds": {"type": ["number", "null"], "minimum": 0},
+    "attempts": {"type": "integer", "minimum": 0}, "error": _MAYBE_TEXT}))
 USER_DETAIL = Schema("UserDetail", _record({
     "user_name": _TEXT, "email": _TEXT,
     "user_role": {"type": "string", "enum": [role.value for role in Role]},
@@ -88,3 +98,16 @@ def user_detail(view: UserView) -> dict[str, Any]:
             "status": cognito.status if cognito else "UNKNOWN",
             "created": (cognito.created if cognito else "") or record.created_at,
             "modified": (cognito.modified if cognito else "") or record.modified_at}
+
+
+def move_detail(tenant: TenantRecord, move: TenantMove) -> dict[str, Any]:
+    """A move as staff follow it: where it is, what it copied and removed, its last failure."""
+    return {"tenantId": tenant.tenant_id, "moveId": move.move_id,
+            "fromTier": move.from_tier.value, "toTier": move.to_tier.value,
+            "step": move.step.value, "steps": [step.value for step in move.steps],
+            "writesPaused": move.writes_paused, "requestedBy": move.requested_by,
+            "requestedAt": move.requested_at, "updatedAt": move.updated_at,
+            "finishedAt": move.finished_at or None, "copied": dict(move.copied),
+            "removed": dict(move.removed), "writesPausedSeconds": move.paused_seconds,
+            "attempts": move.attempts,
+            "error": move.error or None}
