@@ -42,7 +42,7 @@ class Side:
 
 
 class TenantItemCopier:
-    def __init__(self, dynamodb: DynamoDBClient, tenant_id: str, *, page_size: int = 500,
+    def __init__(self, dynamodb: DynamoDBClient, tenant_id: str, *, page_size: int = 1000,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._dynamodb = dynamodb
         self._tenant_id = tenant_id

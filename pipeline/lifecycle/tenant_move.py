@@ -66,6 +66,9 @@ if TYPE_CHECKING:
 AWS_WRITE_SETTLE_SECONDS = 61.0
 # On AWS: API Gateway's authorizer cache (60 s) plus the authorizer's tenant cache (30 s).
 AWS_ROUTING_SETTLE_SECONDS = 90.0
+# The authorizer's cache of deployment rows (60 s): a row it read while the tenant's own
+# deployment was still provisioning names no API yet; the switch waits until it has run out.
+AWS_DEPLOYMENT_SETTLE_SECONDS = 60.0
 PAUSED_RETRY_AFTER_SECONDS = 5  # what a paused write is told: the copy is usually this quick
 
 
@@ -73,12 +76,25 @@ PAUSED_RETRY_AFTER_SECONDS = 5  # what a paused write is told: the copy is usual
 class MoveTimings:
     write_settle: float = AWS_WRITE_SETTLE_SECONDS
     routing_settle: float = AWS_ROUTING_SETTLE_SECONDS
+    deployment_settle: float = AWS_DEPLOYMENT_SETTLE_SECONDS
     poll: float = 2.0  # how often a waiting step looks again (a deployment coming up)
 
     @classmethod
     def from_config(cls, config: PlatformConfig) -> MoveTimings:
         return cls(config.seconds(Env.MOVE_WRITE_SETTLE_SECONDS, AWS_WRITE_SETTLE_SECONDS),
-                   config.seconds(Env.MOVE_ROUTING_SETTLE_SECONDS, AWS_ROUTING_SETTLE_SECONDS))
+                   config.seconds(Env.MOVE_ROUTING_SETTLE_SECONDS, AWS_ROUTING_SETTLE_SECONDS),
+                   config.seconds(Env.AUTHORIZER_DEPLOYMENT_TTL_SECONDS,
+                                  AWS_DEPLOYMENT_SETTLE_SECONDS))
+
+
+def move_sides(tenant_id: str, upward: bool) -> list[tuple[Side, Side]]:
+    """(source, target) table per tenant service: the pool's and the tenant's own."""
+    pooled = (POOLED_DEPLOYMENT, SHARDS[Isolation.POOLED])
+    silo = (tenant_id, SHARDS[Isolation.SILO])
+    source, target = (pooled, silo) if upward else (silo, pooled)
+    return [(Side(service, data_table(service, source[0]).name, source[1]),
+             Side(service, data_table(service, target[0]).name, target[1]))
+            for service in TENANT_SERVICES]
 
 
 @dataclass(frozen=True)
@@ -180,13 +196,7 @@ class TenantMover:
 
     # --- where the tenant's items are ---------------------------------------------------------
     def _sides(self, tenant_id: str, move: TenantMove) -> list[tuple[Side, Side]]:
-        """(source, target) per tenant service."""
-        pooled = (POOLED_DEPLOYMENT, SHARDS[Isolation.POOLED])
-        silo = (tenant_id, SHARDS[Isolation.SILO])
-        source, target = (pooled, silo) if move.upward else (silo, pooled)
-        return [(Side(service, data_table(service, source[0]).name, source[1]),
-                 Side(service, data_table(service, target[0]).name, target[1]))
-                for service in TENANT_SERVICES]
+        return move_sides(tenant_id, move.upward)
 
     def _set_gates(self, tenant_id: str, sides: list[Side], state: GateState,
                    move: TenantMove) -> None:
@@ -229,7 +239,12 @@ class TenantMover:
             self._deployments.set_desired_state(record.tenant_id, DesiredState.RUNNING)
         return self._timings.poll
 
-    def _pausing(self, record: TenantRecord, move: TenantMove) -> _Next:
+    def _pausing(self, record: TenantRecord, move: TenantMove) -> _Next | float:
+        """Up: first the authorizers' cached rows of the new deployment run out (writes still
+        flow meanwhile), so it is known to them by the time the record switches to it."""
+        remaining = self._waited(move, self._timings.deployment_settle if move.upward else 0)
+        if remaining:
+            return remaining
         sides = self._sides(record.tenant_id, move)
         self._set_gates(record.tenant_id, [source for source, _ in sides], GateState.PAUSED,
                         move)

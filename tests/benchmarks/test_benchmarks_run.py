@@ -18,7 +18,7 @@ from pipeline.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.platform
 FIGURE = re.compile(r"p50 +[0-9.]+ ms|[0-9.]+ ms +[0-9.]+x boto3|[0-9.]+ min simulated"
-                    r"|[0-9.]+ requests/s +direct")
+                    r"|[0-9.]+ requests/s +direct|[0-9.]+ items/s")
 
 # module -> (its sizes for a smoke run, a line its report must print)
 SMOKE: dict[str, tuple[dict[str, object], str]] = {
@@ -31,6 +31,7 @@ SMOKE: dict[str, tuple[dict[str, object], str]] = {
                       "rollout (pooled + 3 waves)"),
     "bench_soak": ({"SOAK_REQUESTS": 100, "EVERY": 50, "THROUGHPUT_REQUESTS": 8},
                    "GET /products  concurrency"),
+    "bench_tenant_move": ({"ITEMS": 200, "BASELINE_ITEMS": 50}, "ours: batched copy"),
 }
 
 

@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_sts import STSClient
 
+# Defaults of the caches whose TTLs bound how soon a tier move is seen (the directory's notes);
+# the tenant movers wait them out.
+TENANT_TTL_SECONDS = 30.0
+DEPLOYMENT_TTL_SECONDS = 60.0
+
 
 def policy_resources(config: PlatformConfig) -> PolicyResources:
     """Table ARNs for the session policies; partition and account come from the role's ARN."""
@@ -97,13 +102,14 @@ def build_authorizer(config: PlatformConfig, *, dynamodb: DynamoDBClient | None 
         ),
         settings_cache=TtlCache(config.seconds(Env.AUTHORIZER_SETTINGS_TTL_SECONDS, 300),
                                 clock=clock),
-        tenant_cache=TtlCache(config.seconds(Env.AUTHORIZER_TENANT_TTL_SECONDS, 30), clock=clock),
+        tenant_cache=TtlCache(config.seconds(Env.AUTHORIZER_TENANT_TTL_SECONDS,
+                                             TENANT_TTL_SECONDS), clock=clock),
         unknown_tenant_cache=TtlCache(
             config.seconds(Env.AUTHORIZER_UNKNOWN_TENANT_TTL_SECONDS, 5), clock=clock,
             max_entries=1024),
         user_cache=TtlCache(config.seconds(Env.AUTHORIZER_USER_TTL_SECONDS, 30), clock=clock),
-        deployment_cache=TtlCache(config.seconds(Env.AUTHORIZER_DEPLOYMENT_TTL_SECONDS, 60),
-                                  clock=clock),
+        deployment_cache=TtlCache(config.seconds(Env.AUTHORIZER_DEPLOYMENT_TTL_SECONDS,
+                                                 DEPLOYMENT_TTL_SECONDS), clock=clock),
     )
 
     def policy_for(role: Role, tenant_id: str, pooled_data: bool) -> dict[str, Any]:

@@ -91,7 +91,7 @@ class TenantMove:
     @property
     def writes_paused(self) -> bool:
         """Between the pause and the switch the tenant's writes are refused (409)."""
-        return self.step in (MoveStep.PAUSING, MoveStep.COPYING, MoveStep.SWITCHING)
+        return bool(self.paused_at) and not self.switched_at
 
     @property
     def paused_seconds(self) -> float | None:

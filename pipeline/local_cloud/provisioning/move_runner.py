@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from chalicelib.tenant_authorizer.factory import DEPLOYMENT_TTL_SECONDS, TENANT_TTL_SECONDS
 from pipeline.lifecycle.tenant_move import MoveStepError, MoveTimings, TenantMover
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.platform.aws_clients import AwsClients
@@ -32,18 +33,21 @@ from tenant_context.platform.tenant_moves import TenantMoves
 
 _log = logging.getLogger(__name__)
 # Locally a write takes milliseconds (no function timeout to wait out): the write gate's cache
-# (1 s) and a margin. Routing: the front door's authorizer keeps tenant records for its
-# default TTL (30 s); nothing else caches an authorizer's answer locally.
+# (1 s) and a margin. Routing: only the front door's authorizer caches, tenant records and
+# deployment rows for its TTLs (``make local``'s environment sets them, as it does for the
+# authorizer); a second more for the request in flight.
 LOCAL_WRITE_SETTLE_SECONDS = 2.0
-LOCAL_ROUTING_SETTLE_SECONDS = 31.0
 
 
 def local_timings(config: PlatformConfig) -> MoveTimings:
-    """The local platform's waits (``make local``'s environment may shorten them)."""
+    """The local platform's waits, from the authorizer's cache settings in ``config``."""
+    tenant_ttl = config.seconds(Env.AUTHORIZER_TENANT_TTL_SECONDS, TENANT_TTL_SECONDS)
+    deployment_ttl = config.seconds(Env.AUTHORIZER_DEPLOYMENT_TTL_SECONDS,
+                                    DEPLOYMENT_TTL_SECONDS)
     return MoveTimings(
         config.seconds(Env.MOVE_WRITE_SETTLE_SECONDS, LOCAL_WRITE_SETTLE_SECONDS),
-        config.seconds(Env.MOVE_ROUTING_SETTLE_SECONDS, LOCAL_ROUTING_SETTLE_SECONDS),
-        poll=0.5)
+        config.seconds(Env.MOVE_ROUTING_SETTLE_SECONDS, tenant_ttl + 1),
+        deployment_ttl + 1, poll=0.5)
 
 
 def local_mover(clients: AwsClients, timings: MoveTimings) -> tuple[TenantMoves, TenantMover]:

@@ -39,7 +39,7 @@ from tenant_context.tenant_services import TENANT_SERVICES, TenantService
 from tests.support.moto_server import clients_for
 from tests.support.world import Tenant, World
 
-NO_WAIT = MoveTimings(write_settle=0.0, routing_settle=0.0, poll=0.0)
+NO_WAIT = MoveTimings(write_settle=0.0, routing_settle=0.0, deployment_settle=0.0, poll=0.0)
 
 
 class InjectedFaultError(Exception):
