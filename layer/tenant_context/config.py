@@ -77,6 +77,7 @@ class Env(StrEnum):
     # The tenant pipeline's functions on AWS (its stack sets them).
     RELEASE_BUCKET = auto()  # releases/<id>/: templates and artifacts
     DEPLOY_STACK_STATE_MACHINE_ARN = auto()  # what the table's stream starts
+    TENANT_MOVE_STATE_MACHINE_ARN = auto()  # what the tenant-details table's stream starts
     CLOUDFORMATION_ROLE_ARN = auto()  # the role CloudFormation deploys tenants' stacks with
     LOG_RETENTION_DAYS = auto()  # what tenants' stacks keep their logs for
     # The release build (CodeBuild; its buildspec reads them).

@@ -1,15 +1,20 @@
-"""The tenant pipeline's Lambda functions: the table's stream handler and the deploy-stack and
-rollout state machines' tasks. Built from the function's environment once per container (the stack
-sets it); everything they do is ``provisioning_events``' and ``stack_tasks``'."""
+"""The tenant pipeline's Lambda functions: the tables' stream handlers (deployments, tenant moves)
+and the deploy-stack, rollout and tenant-move state machines' tasks. Built from the function's
+environment once per container (the stack sets it); everything they do is
+``provisioning_events``', ``stack_tasks``', ``rollout_tasks``', ``move_events``' and
+``move_tasks``'."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
 
+from pipeline.aws_pipeline.move_events import start_moves
+from pipeline.aws_pipeline.move_tasks import MoveTasks
 from pipeline.aws_pipeline.provisioning_events import start_deployments
 from pipeline.aws_pipeline.rollout_tasks import RolloutTasks
 from pipeline.aws_pipeline.stack_tasks import StackTasks, run_task
@@ -18,8 +23,13 @@ from pipeline.deploy.aws.calls import Boto3Calls
 from pipeline.deploy.aws.change_sets import Stacks
 from pipeline.deploy.aws.release_store import ReleaseStore
 from pipeline.deploy.aws.stack_settings import StackSettings
+from pipeline.lifecycle.tenant_move import MoveTimings, TenantMover
+from pipeline.stacks.state_machines import POLL_SECONDS
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.platform_settings import read_settings
+from tenant_context.platform.tenant_api_keys import TenantApiKeys
+from tenant_context.platform.tenant_moves import TenantMoves
 
 logger = Logger(service="tenant-pipeline")
 TEMPLATES_PREFIX = "templates"  # large templates CloudFormation reads by URL
@@ -73,4 +83,45 @@ def stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                 _state_machine())
     logger.info("deployments started", extra={"started": started.started,
                                                "duplicates": started.duplicates})
+    return {"started": started.started, "duplicates": started.duplicates}
+
+
+@functools.cache
+def _move_tasks() -> MoveTasks:
+    """The mover as AWS runs it: the control-plane tables the stack names, the usage plans'
+    ids from the settings table (as the admin API reads them), AWS's settle times, and a
+    deployment coming up looked at every ``POLL_SECONDS`` (the deploy-stack machine's own pace:
+    a look every 2 s would fill the execution's history)."""
+    config = PlatformConfig.from_environ()
+    session = boto3.Session()
+    dynamodb = session.client("dynamodb")
+    settings_table = config.require(Env.SETTINGS_TABLE)
+    moves = TenantMoves(dynamodb, config.require(Env.TENANT_DETAILS_TABLE))
+    keys = TenantApiKeys(session.client("apigateway"),
+                         lambda: read_settings(dynamodb, settings_table).usage_plan_ids)
+    timings = dataclasses.replace(MoveTimings.from_config(config), poll=float(POLL_SECONDS))
+    return MoveTasks(moves, TenantMover(
+        dynamodb, session.client("cloudformation"), moves,
+        Deployments(dynamodb, config.require(Env.TENANT_STACK_MAPPING_TABLE)), keys, timings,
+        report=logger.info))
+
+
+@logger.inject_lambda_context
+def move_task(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The tenant-move state machine's task: ``{"tenantId", "moveId"}`` -> one step
+    (``MoveStepError`` and every other exception are the task's error, by class name)."""
+    return _move_tasks().advance(event)
+
+
+@functools.cache
+def _move_state_machine() -> str:
+    return PlatformConfig.from_environ().require(Env.TENANT_MOVE_STATE_MACHINE_ARN)
+
+
+@logger.inject_lambda_context
+def move_stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = start_moves(event.get("Records", []), boto3.client("stepfunctions"),
+                          _move_state_machine())
+    logger.info("tenant moves started", extra={"started": started.started,
+                                                "duplicates": started.duplicates})
     return {"started": started.started, "duplicates": started.duplicates}

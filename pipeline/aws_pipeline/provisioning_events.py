@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tenant_context.attribute_values import from_item
 from tenant_context.tenancy import is_tenant_id
@@ -44,7 +44,7 @@ class DeploymentRequest:
                            "cause": self.cause})
 
 
-def _image(record: Mapping[str, Any], which: str) -> dict[str, Any]:
+def image(record: Mapping[str, Any], which: str) -> dict[str, Any]:
     image = record.get("dynamodb", {}).get(which)
     return from_item(image) if image else {}
 
@@ -52,7 +52,7 @@ def _image(record: Mapping[str, Any], which: str) -> dict[str, Any]:
 def request_of(record: Mapping[str, Any]) -> DeploymentRequest | None:
     """The deployment a stream record asks for, if any."""
     event = record.get("eventName")
-    new, old = _image(record, "NewImage"), _image(record, "OldImage")
+    new, old = image(record, "NewImage"), image(record, "OldImage")
     deployment_id = str(new.get("tenantId", ""))
     if event not in ("INSERT", "MODIFY") or not is_tenant_id(deployment_id):
         return None  # a removal, the pooled row, or a key that is not a tenant's
@@ -79,17 +79,23 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
     return f"{state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
 
 
-def start_deployments(records: Iterable[Mapping[str, Any]], sfn: SFNClient,
-                      state_machine_arn: str) -> Started:
+class ExecutionRequest(Protocol):
+    """What a stream record asks Step Functions to run: an execution's name and input."""
+
+    @property
+    def execution_name(self) -> str: ...
+
+    def execution_input(self) -> str: ...
+
+
+def start_executions(requests: Iterable[ExecutionRequest], sfn: SFNClient,
+                     state_machine_arn: str) -> Started:
     """One execution per request. An execution of the same name already there is a duplicate
     delivery: looked up first, and StartExecution refuses (or answers with) an existing name
     anyway. Anything else failing raises: Lambda retries the batch, and the requests already
     started are then duplicates."""
     started, duplicates = [], []
-    for record in records:
-        request = request_of(record)
-        if request is None:
-            continue
+    for request in requests:
         try:
             sfn.describe_execution(
                 executionArn=execution_arn(state_machine_arn, request.execution_name))
@@ -104,3 +110,10 @@ def start_deployments(records: Iterable[Mapping[str, Any]], sfn: SFNClient,
         except sfn.exceptions.ExecutionAlreadyExists:
             duplicates.append(request.execution_name)
     return Started(started, duplicates)
+
+
+def start_deployments(records: Iterable[Mapping[str, Any]], sfn: SFNClient,
+                      state_machine_arn: str) -> Started:
+    """A deploy-stack execution for each record that asks for a deployment."""
+    requests = [request for request in map(request_of, records) if request is not None]
+    return start_executions(requests, sfn, state_machine_arn)

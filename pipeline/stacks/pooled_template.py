@@ -170,6 +170,7 @@ def _plan_apis(plan: str) -> list[str]:
 
 
 TENANT_STACK_MAPPING_STREAM_OUTPUT = "TenantStackMappingStreamArn"
+TENANT_DETAILS_STREAM_OUTPUT = "TenantDetailsStreamArn"
 
 
 def api_key_logical_id(plan: str) -> str:
@@ -214,6 +215,9 @@ def pooled_stack_resources() -> Template:
         # What the tenant pipeline's stack follows to provision Platinum tenants.
         TENANT_STACK_MAPPING_STREAM_OUTPUT: {"Value": cfn.get_att(
             TENANT_STACK_MAPPING_TABLE.logical_id, "StreamArn")},
+        # ... and to carry out the tenant moves the admin API records.
+        TENANT_DETAILS_STREAM_OUTPUT: {"Value": cfn.get_att(
+            TENANT_DETAILS_TABLE.logical_id, "StreamArn")},
     }
     return combined({"Resources": resources, "Outputs": outputs}, api_gateway_account(),
                     signup_limits())

@@ -17,6 +17,14 @@ on the notification topic; ``aws stepfunctions send-task-success`` or ``send-tas
 A failed stack counts against ``failureThreshold``: past it, its wave stops (the stacks not yet
 started never start) and no later wave runs. Whatever happens, the report is built and, when the
 rollout stopped, published on the notification topic.
+
+tenant-move: one tenant's move between the pool and its own deployment, started by the
+tenant-details table's stream (``pipeline.aws_pipeline.move_events``) with the tenant and the
+move id. Advance (one idempotent step of ``pipeline.lifecycle.tenant_move``), then either done,
+or wait what the step asked for (a deployment coming up, writes or routing settling) and
+advance again. A failing step is retried with backoff; past that, or after ``MAX_ADVANCES``
+advances, the execution fails and the move stays at its step (recorded on the tenant record
+with its error), to be resumed by a new execution with the same input (``RESUME``).
 """
 
 from __future__ import annotations
@@ -40,6 +48,22 @@ LAMBDA_RETRY = {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaExce
                                 "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
                 "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2.0}
 CAUGHT = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
+MOVE_TASKS = "${MoveTasksFunctionArn}"
+# A step that failed (``MoveStepError``, a function timeout, anything the task raised) is run
+# again a few times: every step is idempotent, and many failures pass (a throttled table, a
+# deployment's row written late). A move that is not there (``LookupError``) is not retried.
+MOVE_RETRIES = [
+    {"ErrorEquals": ["LookupError"], "MaxAttempts": 0},
+    LAMBDA_RETRY,
+    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 4, "BackoffRate": 3.0},
+]
+# Each advance adds about ten events to the execution's history (at most 25,000): a move
+# needs about ten advances plus one a POLL_SECONDS while its deployment comes up (the
+# deploy-stack machine gives up after two hours: 240 looks).
+MAX_ADVANCES = 1000
+RESUME = ("aws stepfunctions start-execution --state-machine-arn <TenantMoveStateMachineArn> "
+          "--name <moveId>-resume-<n> --input '{\"tenantId\": \"<tenantId>\", "
+          "\"moveId\": \"<moveId>\"}'")
 
 State = dict[str, Any]
 
@@ -205,4 +229,41 @@ def rollout_definition() -> State:
                                "CausePath": "$.error.Cause"},
         },
         "TimeoutSeconds": 7 * 24 * 3600,
+    }
+
+
+def tenant_move_definition() -> State:
+    stays = ("the move stays at its step, recorded on the tenant record with its error "
+             "(GET /tenant/move/<tenantId>); once the cause is fixed, resume it from there: ")
+    return {
+        "Comment": "One tenant's move between the pool and its own deployment, a step at a time",
+        "StartAt": "Begin",
+        "States": {
+            "Begin": {"Type": "Pass", "Result": {"value": 0}, "ResultPath": "$.advances",
+                      "Next": "Advance"},
+            "Advance": {"Type": "Task", "Resource": MOVE_TASKS,
+                        "Parameters": {"tenantId.$": "$.tenantId", "moveId.$": "$.moveId"},
+                        "ResultPath": "$.advance", "Retry": MOVE_RETRIES,
+                        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                   "Next": "StepFailed"}],
+                        "Next": "IsDone"},
+            "IsDone": {"Type": "Choice", "Choices": [
+                {"Variable": "$.advance.done", "BooleanEquals": True, "Next": "Moved"}],
+                "Default": "CountAdvance"},
+            "CountAdvance": {"Type": "Pass",
+                             "Parameters": {"value.$": "States.MathAdd($.advances.value, 1)"},
+                             "ResultPath": "$.advances", "Next": "TooManyAdvances"},
+            "TooManyAdvances": {"Type": "Choice", "Choices": [
+                {"Variable": "$.advances.value", "NumericGreaterThan": MAX_ADVANCES,
+                 "Next": "StillMoving"}], "Default": "WaitForStep"},
+            "WaitForStep": {"Type": "Wait", "SecondsPath": "$.advance.wait", "Next": "Advance"},
+            "Moved": {"Type": "Succeed"},
+            "StepFailed": {"Type": "Fail", "Error": "MoveStepFailed",
+                           "Cause": f"A step kept failing (its error is in this execution's "
+                                    f"history): {stays}{RESUME}"},
+            "StillMoving": {"Type": "Fail", "Error": "MoveTooLong",
+                            "Cause": f"The move was still under way after {MAX_ADVANCES} "
+                                     f"advances: {stays}{RESUME}"},
+        },
+        "TimeoutSeconds": 12 * 3600,
     }

@@ -14,6 +14,16 @@ tenant with no operator and rolls releases out to the fleet, on AWS's own engine
 - The rollout state machine rolls a published release out (plan, the pooled stack, the waves
   as nested deploy-stack executions); a stopped rollout, and every wave waiting for approval,
   is published on the notification topic (subscribe staff's addresses to it).
+- The tenant-details table's stream (the pooled stack's output) triggers the move stream
+  function, which starts one tenant-move execution per move the admin API recorded (filtered
+  to records whose new image holds a move at ``requested``). The tenant-move state machine
+  runs the move-tasks function (one step of ``pipeline.lifecycle.tenant_move`` a call) between
+  the waits the steps ask for. That function moves the tenant's items, so it may read and
+  write the tenant services' tables (``serverless-saas-<item>-*``; delete only a silo's, never
+  the pooled ones), the tenant record, the deployment rows and the settings; issue and delete
+  API keys and link them to plans; and delete tenants' stacks (``stack-*``), which
+  CloudFormation deletes with the role the stack was deployed with (no ``iam:PassRole``
+  needed for a role already on the stack).
 - The release bucket keeps published releases (``releases/<id>/``) and large templates;
   versioned, encrypted, never public.
 """
@@ -26,15 +36,39 @@ from pipeline.stacks import cloudformation as cfn
 from pipeline.stacks.cloudformation import LAYER_RUNTIME
 from pipeline.stacks.inventory import POOLED_STACK_NAME
 from pipeline.stacks.logging_template import DEFAULT_RETENTION_DAYS, LOG_RETENTION, RETENTION_DAYS
-from pipeline.stacks.state_machines import deploy_stack_definition, rollout_definition
+from pipeline.stacks.state_machines import (
+    deploy_stack_definition,
+    rollout_definition,
+    tenant_move_definition,
+)
 from tenant_context.config import Env
-from tenant_context.platform.definitions import PLATFORM, TENANT_STACK_MAPPING_TABLE
+from tenant_context.platform.definitions import (
+    PLATFORM,
+    SETTINGS_TABLE,
+    TENANT_DETAILS_TABLE,
+    TENANT_STACK_MAPPING_TABLE,
+    TableDefinition,
+    data_table,
+)
+from tenant_context.platform.tenant_moves import MOVE_ATTRIBUTE, MoveStep
+from tenant_context.tenancy import POOLED_DEPLOYMENT
+from tenant_context.tenant_services import TENANT_SERVICES
 
 PIPELINE_STACK_NAME = f"{PLATFORM}-tenant-pipeline"
 RELEASE_BUCKET_OUTPUT, ROLLOUT_OUTPUT = "ReleaseBucketName", "RolloutStateMachineArn"
 FUNCTIONS_ZIP = "./tenant-pipeline-functions.zip"
 TENANT_STACKS = "stack-*"  # every Platinum tenant's stack (and, for reading, the pooled one)
 STREAM_ARN, LAYER_ARN = "TenantStackMappingStreamArn", "LayerArn"
+DETAILS_STREAM_ARN = "TenantDetailsStreamArn"
+MOVE_OUTPUT = "TenantMoveStateMachineArn"
+# The tenant-move settle times on AWS (``pipeline.lifecycle.tenant_move``'s AWS defaults; a
+# test keeps them equal): parameters, so an account with other cache lifetimes can set them.
+MOVE_SETTLE_PARAMETERS = {"MoveWriteSettleSeconds": (Env.MOVE_WRITE_SETTLE_SECONDS, 61),
+                          "MoveRoutingSettleSeconds": (Env.MOVE_ROUTING_SETTLE_SECONDS, 90)}
+# Only records whose new image holds a requested move reach the move stream function.
+REQUESTED_MOVE_FILTER = ('{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"'
+                         + MOVE_ATTRIBUTE + '": {"M": {"step": {"S": ["'
+                         + MoveStep.REQUESTED.value + '"]}}}}}}')
 DEPLOYER_ROLE = "StackDeployerRole"  # CloudFormation's, for the stacks the pipeline deploys
 Template = dict[str, Any]
 
@@ -287,9 +321,85 @@ def _state_machine(name: str, definition: dict[str, Any], substitutions: dict[st
     }
 
 
-def _table_arn() -> dict[str, str]:
+def _table_arn(name: str = TENANT_STACK_MAPPING_TABLE.name) -> dict[str, str]:
     return _sub(f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:"
-                f"table/{TENANT_STACK_MAPPING_TABLE.name}")
+                f"table/{name}")
+
+
+def _tables(definitions: list[TableDefinition]) -> list[dict[str, str]]:
+    return [_table_arn(definition.name) for definition in definitions]
+
+
+def _apigateway_arn(path: str) -> dict[str, str]:
+    return _sub(f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}::{path}")
+
+
+def move_tasks_statements() -> list[dict[str, Any]]:
+    """The move-tasks function's rights: what ``TenantMover`` calls, on the platform's names."""
+    pooled_data = [data_table(service, POOLED_DEPLOYMENT) for service in TENANT_SERVICES]
+    every_data_table = [_table_arn(f"{PLATFORM}-{service.item}-*") for service in TENANT_SERVICES]
+    return [
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+         "Resource": _tables([TENANT_DETAILS_TABLE])},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem",
+                                       "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+         "Resource": _tables([TENANT_STACK_MAPPING_TABLE])},
+        {"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": _tables([SETTINGS_TABLE])},
+        # The tenant's items in the pool's tables and its own (and a silo's tables deleted
+        # once its items are back in the pool) ...
+        {"Effect": "Allow", "Action": [
+            "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+            "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteTable"],
+         "Resource": every_data_table},
+        # ... never the pool's own tables.
+        {"Effect": "Deny", "Action": ["dynamodb:DeleteTable"], "Resource": _tables(pooled_data)},
+        {"Effect": "Allow", "Action": ["apigateway:GET", "apigateway:POST", "apigateway:DELETE"],
+         "Resource": [_apigateway_arn("/apikeys"), _apigateway_arn("/apikeys/*"),
+                      _apigateway_arn("/usageplans/*/keys"),
+                      _apigateway_arn("/usageplans/*/keys/*")]},
+        {"Effect": "Allow", "Action": ["cloudformation:DeleteStack",
+                                       "cloudformation:DescribeStacks"],
+         "Resource": [_stack_arn(TENANT_STACKS)]},
+    ]
+
+
+def _move_resources() -> dict[str, Any]:
+    """Tenant moves: the tenant-details stream's function, the state machine, its task."""
+    move_executions = _sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+                           "execution:${TenantMoveStateMachine.Name}:*")
+    return {
+        "MoveTasksFunction": _function(
+            "pipeline.aws_pipeline.lambda_entry.move_task",
+            "The tenant-move state machine's task: one step of a tenant's move", {
+                Env.TENANT_DETAILS_TABLE.value: TENANT_DETAILS_TABLE.name,
+                Env.TENANT_STACK_MAPPING_TABLE.value: TENANT_STACK_MAPPING_TABLE.name,
+                Env.SETTINGS_TABLE.value: SETTINGS_TABLE.name,
+                **{variable.value: cfn.ref(parameter)
+                   for parameter, (variable, _) in MOVE_SETTLE_PARAMETERS.items()}},
+            move_tasks_statements(), Timeout=900, MemorySize=1024),
+        "MoveStreamFunction": _function(
+            "pipeline.aws_pipeline.lambda_entry.move_stream_handler",
+            "Starts a tenant-move execution for each move the admin API records",
+            {Env.TENANT_MOVE_STATE_MACHINE_ARN.value: cfn.ref("TenantMoveStateMachine")},
+            [{"Effect": "Allow", "Action": ["states:StartExecution"],
+              "Resource": [cfn.ref("TenantMoveStateMachine")]},
+             {"Effect": "Allow", "Action": ["states:DescribeExecution"],
+              "Resource": [move_executions]},
+             {"Effect": "Allow", "Action": ["sqs:SendMessage"],
+              "Resource": [cfn.get_att("StreamFailures", "Arn")]}],
+            Events={"TenantRecords": {"Type": "DynamoDB", "Properties": {
+                "Stream": cfn.ref(DETAILS_STREAM_ARN), "StartingPosition": "LATEST",
+                "BatchSize": 10, "MaximumRetryAttempts": 10,
+                "BisectBatchOnFunctionError": True,
+                "DestinationConfig": {"OnFailure": {
+                    "Destination": cfn.get_att("StreamFailures", "Arn")}},
+                "FilterCriteria": {"Filters": [{"Pattern": REQUESTED_MOVE_FILTER}]}}}}),
+        **_state_machine("TenantMove", tenant_move_definition(), {
+            "MoveTasksFunctionArn": cfn.get_att("MoveTasksFunction", "Arn")}, [
+            {"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+             "Resource": [cfn.get_att("MoveTasksFunction", "Arn"),
+                          _sub("${MoveTasksFunction.Arn}:*")]}]),
+    }
 
 
 def pipeline_template() -> Template:
@@ -315,6 +425,7 @@ def pipeline_template() -> Template:
                           "execution:${DeployStackStateMachine.Name}:*")
     resources: dict[str, Any] = {
         **_release_resources(),
+        **_move_resources(),
         "ReleaseBucket": {"Type": "AWS::S3::Bucket", **cfn.RETAIN, "Properties": {
             "VersioningConfiguration": {"Status": "Enabled"},
             "NotificationConfiguration": {"EventBridgeConfiguration": {
@@ -405,12 +516,18 @@ def pipeline_template() -> Template:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
         "Description": "Serverless SaaS tenant pipeline: Platinum tenants' stacks provisioned "
-                       "from the tenant-stack-mapping table",
+                       "from the tenant-stack-mapping table, tenant moves from the "
+                       "tenant-details table",
         "Parameters": {
             STREAM_ARN: {"Type": "String", "Description": "The pooled stack's "
                                                           "TenantStackMappingStreamArn output"},
+            DETAILS_STREAM_ARN: {"Type": "String", "Description": "The pooled stack's "
+                                                                  "TenantDetailsStreamArn output"},
             LAYER_ARN: {"Type": "String", "Description": "The pooled stack's "
                                                          "TenantContextLayerArn output"},
+            **{parameter: {"Type": "Number", "Default": str(seconds), "MinValue": 0,
+                           "Description": f"A tenant move's {variable.value}"}
+               for parameter, (variable, seconds) in MOVE_SETTLE_PARAMETERS.items()},
             LOG_RETENTION: {"Type": "Number", "Default": str(DEFAULT_RETENTION_DAYS),
                             "AllowedValues": [str(days) for days in RETENTION_DAYS]},
             "MaxConcurrency": {"Type": "Number", "Default": "4", "MinValue": 1,
@@ -437,5 +554,6 @@ def pipeline_template() -> Template:
             "DeployStackStateMachineArn": {"Value": cfn.ref("DeployStackStateMachine")},
             ROLLOUT_OUTPUT: {"Value": cfn.ref("RolloutStateMachine")},
             "NotificationTopicArn": {"Value": cfn.ref("NotificationTopic")},
+            MOVE_OUTPUT: {"Value": cfn.ref("TenantMoveStateMachine")},
         },
     }

@@ -90,9 +90,11 @@ def _attribute_definitions(table: TableDefinition) -> list[dict[str, str]]:
 
 SETTINGS_TABLE = TableDefinition(
     "SettingsTable", Env.SETTINGS_TABLE, f"{PLATFORM}-settings", KeyAttribute("settingName"))
+# Its stream starts a tenant's move on AWS (a ``tenantMove`` the admin API recorded, at
+# ``requested``): both images, to tell a new move from a step of one under way.
 TENANT_DETAILS_TABLE = TableDefinition(
     "TenantDetailsTable", Env.TENANT_DETAILS_TABLE, f"{PLATFORM}-tenant-details",
-    KeyAttribute("tenantId"))
+    KeyAttribute("tenantId"), stream="NEW_AND_OLD_IMAGES")
 # One item per tenant name (lower-cased): a conditional write makes names unique, a strongly
 # consistent read finds a tenant by name right after sign-up, and the item records how far a
 # registration got, so an interrupted one can be undone. (An index could do none of these.)

@@ -16,10 +16,19 @@ from typing import Any
 import pytest
 from samtranslator.translator.transform import transform
 
+from pipeline.lifecycle.tenant_move import AWS_ROUTING_SETTLE_SECONDS, AWS_WRITE_SETTLE_SECONDS
 from pipeline.packaging.tenant_pipeline_package import package_tenant_pipeline
 from pipeline.stacks.baseline_template import LAYER_ZIP
-from pipeline.stacks.state_machines import deploy_stack_definition, rollout_definition
-from pipeline.stacks.tenant_pipeline_template import DEPLOYER_PERMISSIONS
+from pipeline.stacks.state_machines import (
+    deploy_stack_definition,
+    rollout_definition,
+    tenant_move_definition,
+)
+from pipeline.stacks.tenant_pipeline_template import (
+    DEPLOYER_PERMISSIONS,
+    MOVE_SETTLE_PARAMETERS,
+    REQUESTED_MOVE_FILTER,
+)
 from tenant_context.config import Env
 from tests.support.lambda_runtime import (
     LambdaFunction,
@@ -33,6 +42,8 @@ from tests.support.packaged import Packaged
 pytestmark = pytest.mark.usefixtures("sam_region")
 PARAMETERS = {"TenantStackMappingStreamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/"
                                              "t/stream/2026-12-01T00:00:00.000",
+              "TenantDetailsStreamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/"
+                                        "d/stream/2026-12-01T00:00:00.000",
               "LayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:tenant-context:1"}
 
 
@@ -90,11 +101,18 @@ def test_sam_translates_it_into_aws_own_engines(translated: dict[str, Any]) -> N
     kinds = {resource["Type"] for resource in translated["Resources"].values()}
     assert {"AWS::StepFunctions::StateMachine", "AWS::Lambda::Function",
             "AWS::Lambda::EventSourceMapping", "AWS::S3::Bucket", "AWS::SQS::Queue"} <= kinds
-    (mapping,) = [resource["Properties"] for resource in translated["Resources"].values()
-                  if resource["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert mapping["FilterCriteria"] == {"Filters": [
+    mappings = {json.dumps(resource["Properties"]["EventSourceArn"]): resource["Properties"]
+                for resource in translated["Resources"].values()
+                if resource["Type"] == "AWS::Lambda::EventSourceMapping"}
+    rows = mappings[json.dumps({"Ref": "TenantStackMappingStreamArn"})]
+    assert rows["FilterCriteria"] == {"Filters": [
         {"Pattern": '{"eventName": ["INSERT", "MODIFY"]}'}]}
-    assert mapping["BisectBatchOnFunctionError"] is True
+    moves = mappings[json.dumps({"Ref": "TenantDetailsStreamArn"})]
+    assert moves["FilterCriteria"] == {"Filters": [{"Pattern": REQUESTED_MOVE_FILTER}]}
+    assert len(mappings) == 2
+    for mapping in mappings.values():
+        assert mapping["BisectBatchOnFunctionError"] is True
+        assert mapping["MaximumRetryAttempts"] == 10
     assert "Transform" not in translated
 
 
@@ -140,7 +158,8 @@ def _check_graph(machine: dict[str, Any]) -> None:
     assert targets == set(states)
 
 
-@pytest.mark.parametrize("definition", [deploy_stack_definition, rollout_definition])
+@pytest.mark.parametrize("definition", [deploy_stack_definition, rollout_definition,
+                                        tenant_move_definition])
 def test_every_state_leads_somewhere_and_is_reached(
         definition: Callable[[], dict[str, Any]]) -> None:
     _check_graph(definition())
@@ -153,7 +172,7 @@ def test_the_functions_import_from_their_zip_and_the_layer_alone(
     template = json.loads(packaged_pipeline.read_text())
     found = functions(template)
     assert {properties["Handler"].rsplit(".", 1)[1] for _, properties in found} == {
-        "stack_task", "stream_handler", "rollout_task"}
+        "stack_task", "stream_handler", "rollout_task", "move_task", "move_stream_handler"}
     for name, properties in found:
         code = unpacked(packaged_pipeline.parent / properties["CodeUri"], tmp_path / name)
         result = LambdaFunction(code, layer, runtime, properties["Handler"],
@@ -179,3 +198,86 @@ def test_cloudformations_role_covers_every_resource_type_it_deploys(
     services = {kind.split("::")[1] for kind in kinds}
     assert services <= set(IAM_SERVICE), services - set(IAM_SERVICE)
     assert {IAM_SERVICE[service] for service in services} - {None} <= set(DEPLOYER_PERMISSIONS)
+
+
+def _role_statements(translated: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    role = translated["Resources"][f"{function}Role"]["Properties"]
+    return _statements(role.get("Policies", []))
+
+
+def _allowed(statements: list[dict[str, Any]], action: str) -> list[str]:
+    """Every resource (as JSON text) an Allow statement grants the action on."""
+    return [json.dumps(resource) for statement in statements
+            if statement["Effect"] == "Allow" and action in _listed(statement["Action"])
+            for resource in _listed(statement["Resource"])]
+
+
+def test_the_move_task_may_move_a_tenant_and_nothing_more(translated: dict[str, Any]) -> None:
+    """What ``TenantMover`` calls, on the platform's names: the tenant record, the deployment
+    rows, the settings (the plans' ids), the tenant services' tables (a silo's deleted, never
+    the pool's), the tenant's API keys and their plans, tenants' stacks deleted."""
+    statements = _role_statements(translated, "MoveTasksFunction")
+    granted: dict[str, set[str]] = {}
+    for statement in statements:
+        for resource in _listed(statement["Resource"]):
+            for action in _listed(statement["Action"]):
+                if statement["Effect"] == "Allow" and action.startswith("dynamodb:"):
+                    table = json.dumps(resource).split(":table/")[1].removesuffix('"}')
+                    granted.setdefault(table, set()).add(action.removeprefix("dynamodb:"))
+    items = {"Query", "GetItem", "PutItem", "DeleteItem", "BatchGetItem", "BatchWriteItem",
+             "DeleteTable"}
+    assert granted == {
+        "serverless-saas-tenant-details": {"GetItem", "UpdateItem"},
+        "serverless-saas-tenant-stack-mapping": {"GetItem", "PutItem", "UpdateItem",
+                                                 "DeleteItem"},
+        "serverless-saas-settings": {"Scan"},
+        "serverless-saas-product-*": items, "serverless-saas-order-*": items}
+    (denied,) = [statement for statement in statements if statement["Effect"] == "Deny"]
+    assert denied["Action"] == ["dynamodb:DeleteTable"]
+    assert sorted(json.dumps(resource).split("table/")[1] for resource in denied["Resource"]
+                  ) == ['serverless-saas-order-pooled"}', 'serverless-saas-product-pooled"}']
+    for verb in ("GET", "POST", "DELETE"):
+        assert sorted(resource.split("}::")[1] for resource in _allowed(
+            statements, f"apigateway:{verb}")) == [
+            '/apikeys"}', '/apikeys/*"}', '/usageplans/*/keys"}', '/usageplans/*/keys/*"}']
+    assert not _allowed(statements, "apigateway:PATCH")
+    assert _allowed(statements, "cloudformation:DeleteStack") == [json.dumps(
+        {"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:"
+                    "stack/stack-*/*"})]
+    assert not _allowed(statements, "iam:PassRole")  # the stack's own role deletes it
+    actions = {action for statement in statements for action in _listed(statement["Action"])}
+    assert not {action for action in actions if action.startswith(("states:", "s3:", "lambda:"))}
+
+
+def test_the_move_task_runs_a_step_with_aws_settle_times(translated: dict[str, Any]) -> None:
+    function = translated["Resources"]["MoveTasksFunction"]["Properties"]
+    assert function["Timeout"] == 900  # a copy of every item is one step
+    variables = function["Environment"]["Variables"]
+    assert variables[Env.TENANT_DETAILS_TABLE] == "serverless-saas-tenant-details"
+    assert variables[Env.TENANT_STACK_MAPPING_TABLE] == "serverless-saas-tenant-stack-mapping"
+    assert variables[Env.SETTINGS_TABLE] == "serverless-saas-settings"
+    defaults = {variable: float(translated["Parameters"][parameter]["Default"])
+                for parameter, (variable, _) in MOVE_SETTLE_PARAMETERS.items()}
+    assert defaults == {Env.MOVE_WRITE_SETTLE_SECONDS: AWS_WRITE_SETTLE_SECONDS,
+                        Env.MOVE_ROUTING_SETTLE_SECONDS: AWS_ROUTING_SETTLE_SECONDS}
+    for parameter, (variable, _) in MOVE_SETTLE_PARAMETERS.items():
+        assert variables[variable] == {"Ref": parameter}
+
+
+def test_the_move_state_machine_starts_only_from_the_move_stream_function(
+        translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    machine = resources["TenantMoveStateMachine"]["Properties"]
+    assert machine["DefinitionSubstitutions"] == {
+        "MoveTasksFunctionArn": {"Fn::GetAtt": ["MoveTasksFunction", "Arn"]}}
+    starters = {name.removesuffix("Role") for name, resource in resources.items()
+                if resource["Type"] == "AWS::IAM::Role" and json.dumps(
+                    {"Ref": "TenantMoveStateMachine"}) in _allowed(
+                    _statements(resource["Properties"].get("Policies", [])),
+                    "states:StartExecution")}
+    assert starters == {"MoveStreamFunction"}
+    stream = resources["MoveStreamFunction"]["Properties"]
+    assert stream["Environment"]["Variables"] == {
+        Env.TENANT_MOVE_STATE_MACHINE_ARN: {"Ref": "TenantMoveStateMachine"}}
+    assert translated["Outputs"]["TenantMoveStateMachineArn"] == {
+        "Value": {"Ref": "TenantMoveStateMachine"}}
