@@ -1,10 +1,10 @@
 """``make deploy-pipeline TARGET=aws``: the tenant pipeline's stack, beside the pooled one.
 
-It follows the pooled stack's tenant-stack-mapping table (its stream) and runs the layer the
-pooled stack published, so both are read from the pooled stack's outputs: the pooled stack comes
-first. Deploying it again updates it in place (a change set), as any stack here. Once it is up,
-the working tree's release is published in its bucket, so the first Platinum sign-up has a
-release to be deployed with before any rollout ran.
+It follows the pooled stack's tenant-stack-mapping and tenant-details tables (their streams)
+and runs the layer the pooled stack published, so all are read from the pooled stack's outputs:
+the pooled stack comes first. Deploying it again updates it in place (a change set), as any
+stack here. Once it is up, the working tree's release is published in its bucket, so the first
+Platinum sign-up has a release to be deployed with before any rollout ran.
 """
 
 from __future__ import annotations
@@ -20,8 +20,12 @@ from pipeline.deploy.aws.packaged import PackagedTemplates
 from pipeline.deploy.aws.publish_release import publish, releases_in_use
 from pipeline.deploy.aws.stack_settings import StackSettings
 from pipeline.stacks.inventory import POOLED_STACK_NAME
-from pipeline.stacks.pooled_template import TENANT_STACK_MAPPING_STREAM_OUTPUT
+from pipeline.stacks.pooled_template import (
+    TENANT_DETAILS_STREAM_OUTPUT,
+    TENANT_STACK_MAPPING_STREAM_OUTPUT,
+)
 from pipeline.stacks.tenant_pipeline_template import (
+    DETAILS_STREAM_ARN,
     LAYER_ARN,
     PIPELINE_STACK_NAME,
     RELEASE_BUCKET_OUTPUT,
@@ -66,7 +70,8 @@ def deploy_pipeline(template_file: Path, stacks: Stacks, settings: StackSettings
                     pipeline: PipelineSettings, first: FirstRelease) -> Summary:
     pooled = stacks.outputs(POOLED_STACK_NAME)
     deployed = stacks.deploy_packaged(PIPELINE_STACK_NAME, template_file, {
-        STREAM_ARN: pooled[TENANT_STACK_MAPPING_STREAM_OUTPUT], LAYER_ARN: pooled[LAYER_OUTPUT],
+        STREAM_ARN: pooled[TENANT_STACK_MAPPING_STREAM_OUTPUT],
+        DETAILS_STREAM_ARN: pooled[TENANT_DETAILS_STREAM_OUTPUT], LAYER_ARN: pooled[LAYER_OUTPUT],
         **settings.silo_parameters(), **pipeline.parameters()})
     outputs = deployed.outputs
     summary = Summary("Tenant pipeline is up:" if deployed.changed
