@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib.util
 import io
 import json
 import os
@@ -24,7 +25,15 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.local_cloud import recording_compaction
+else:  # by its path: run as a script, this file has nothing of the checkout on its path
+    _spec = importlib.util.spec_from_file_location(
+        "recording_compaction", Path(__file__).with_name("recording_compaction.py"))
+    recording_compaction = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(recording_compaction)
 
 # Requests that change no state: neither recorded nor replayed.
 READ_TARGETS = frozenset({
@@ -157,11 +166,15 @@ def _live_items(send: Send, url: str, template: dict[str, Any]) -> Iterator[str]
                 "body": base64.b64encode(body).decode(), "body_encoded": True})
 
 
-def collapse_items(lines: list[str], send: Send, url: str) -> list[str]:
+def collapse_items(lines: list[str], send: Send, url: str,
+                   call: recording_compaction.Call | None = None) -> list[str]:
     """The recording with its DynamoDB item writes replaced by the items the emulator holds
     now (an item written a thousand times is one line, a deleted item none). Every other
     request stays, in order: tables, pools, roles, stacks; the items come last, into the
-    tables as they ended up. Torn lines go. Nothing may write while this runs."""
+    tables as they ended up. Torn lines go. Nothing may write while this runs. Requests about
+    pools, users, groups, keys, tables or stacks that are gone go too (``recording_compaction``;
+    ``call`` reaches the emulator, by default over HTTP at ``url``)."""
+    lines = recording_compaction.without_gone(lines, call or recording_compaction.http_call(url))
     kept: list[str] = []
     # One scan per region, signed as the region's first DynamoDB request (the platform's own
     # key): every access key of the local platform, STS-vended ones too, is the one account's,
@@ -272,7 +285,8 @@ class RunningCompaction:
     def compact(self) -> None:
         with self.gate.alone():
             lines = self.recording.read_text().splitlines() if self._size() else []
-            replace_file(self.recording, collapse_items(lines, self._send, self.url))
+            replace_file(self.recording, collapse_items(
+                lines, self._send, self.url, recording_compaction.client_call(self._client)))
             self.compacted_size = self._size()
             self.compactions += 1
 
@@ -309,7 +323,8 @@ def main(argv: list[str]) -> None:
         compaction = RunningCompaction(app, Path(recorder._location),
                                        options.compact_floor, f"http://{host}:{port}/")
         install_filter(compaction.written)
-        serve(host, port, compaction.wrap(app), **settings)
+        serve(host, port, recording_compaction.on_demand(compaction.wrap(app), compaction.compact),
+              **settings)
 
     moto.server.run_simple = run_simple  # type: ignore[attr-defined,assignment]
     moto.server.main(moto_argv)
