@@ -41,16 +41,15 @@ from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.moto_server import clients_for, running_emulator
 from tests.support.world import World
 
-ITEMS = 10_000  # products (the orders: a tenth of it)
+ITEMS = 10_000  # of the first tenant service (products); every other one: a tenth of it
 BASELINE_ITEMS = 2_000  # the one-by-one copy is slow: its rate is what it is compared on
 WRITE_SETTLE = 2.0  # the local platform's
-PRODUCT = TENANT_SERVICES.named("product")
 
 
 def seed(clients: AwsClients, tenant_id: str, products: int) -> None:
     shards = SHARDS[Isolation.POOLED]
-    for service, count in ((PRODUCT, products), (TENANT_SERVICES.named("order"),
-                                                 products // 10)):
+    for index, service in enumerate(TENANT_SERVICES):
+        count = products if index == 0 else products // 10
         table = data_table(service, POOLED_DEPLOYMENT).name
         rows = [{"shardId": shard_key(tenant_id, shard_of(item_id, shards)),
                  service.id_attribute: item_id, "version": 1, "name": f"item {n}",
@@ -124,7 +123,7 @@ def main() -> None:
                                                 "http://127.0.0.1:1/pooled"),
                              credentials, "admin@example.com")
         world = World(clients, baseline.settings, credentials)
-        total = ITEMS + ITEMS // 10
+        total = ITEMS + (len(TENANT_SERVICES) - 1) * (ITEMS // 10)
         print(f"Moving a tenant's {total} items from the pool to its own tables "
               f"(same emulator, same run)")
 

@@ -23,10 +23,12 @@ from chalicelib.control_plane import request_bodies as bodies
 from chalicelib.control_plane.api_document import ADMIN_API
 from chalicelib.control_plane.composition import SERVING, ControlPlane
 from chalicelib.control_plane.deployment_records import handle_custom_resource
+from chalicelib.control_plane.offboarding_requests import offboarding_route
 from chalicelib.control_plane.tenant_management import Availability, move_route, tenant_config
 from chalicelib.control_plane.views import (
     deployment_detail,
     move_detail,
+    offboarding_detail,
     tenant_detail,
     tenant_summary,
     user_detail,
@@ -193,6 +195,36 @@ def get_move(tenant_id: str) -> Response:
     record, move = control().tenants(caller()).move_of(bodies.tenant_id_in_path(tenant_id))
     observe("TenantMoveRead", "tenant move read", record.tenant_id, record.tier)
     return json_response(move_detail(record, move))
+
+
+@app.route("/tenant/offboarding/{tenant_id}", methods=["POST"], **authorized)
+def request_offboarding(tenant_id: str) -> Response:
+    confirmed = bodies.OFFBOARDING.parse(current().raw_body)
+    tenant = bodies.tenant_id_in_path(tenant_id)
+    offboarding = control().offboarding(caller()).request(tenant, confirmed.confirm_tenant_name)
+    observe("TenantOffboardingRequested", "tenant offboarding requested", tenant, None)
+    location = offboarding_route(tenant)
+    detail = offboarding_detail(tenant, offboarding)
+    return json_response({"message": f"Tenant deactivated; its data is exported and erased "
+                                     f"after {detail['graceUntil']} unless undone with DELETE "
+                                     f"{location}", "offboarding": detail,
+                          "location": location}, 202, {"Location": location})
+
+
+@app.route("/tenant/offboarding/{tenant_id}", methods=["GET"], **authorized)
+def get_offboarding(tenant_id: str) -> Response:
+    tenant = bodies.tenant_id_in_path(tenant_id)
+    offboarding = control().offboarding(caller()).get(tenant)
+    observe("TenantOffboardingRead", "tenant offboarding read", tenant, None)
+    return json_response(offboarding_detail(tenant, offboarding))
+
+
+@app.route("/tenant/offboarding/{tenant_id}", methods=["DELETE"], **authorized)
+def cancel_offboarding(tenant_id: str) -> Response:
+    tenant = bodies.tenant_id_in_path(tenant_id)
+    offboarding = control().offboarding(caller()).cancel(tenant)
+    observe("TenantOffboardingCancelled", "tenant offboarding cancelled", tenant, None)
+    return json_response(offboarding_detail(tenant, offboarding))
 
 
 @app.route("/tenant/release-settings/{tenant_id}", methods=["PUT"], **authorized)

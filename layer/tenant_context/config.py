@@ -97,6 +97,8 @@ class Env(StrEnum):
     # and after switching its routing (the authorizer's caches) before removing the source.
     MOVE_WRITE_SETTLE_SECONDS = auto()
     MOVE_ROUTING_SETTLE_SECONDS = auto()
+    # Offboarding: how long a requested offboarding can be undone (the admin function reads it).
+    OFFBOARDING_GRACE_SECONDS = auto()
     # The apps' local stages only (never in a template).
     TENANT_AUTHORIZER = auto()  # "module:callable" registering a built-in one
     LOCAL_GATEWAY_API_ID = auto()  # the API id that API Gateway would pass

@@ -118,6 +118,17 @@ class TenantItemCopier:
             removed += len(page)
         return removed
 
+    def remove_all(self, side: Side) -> int:
+        """Delete every item of the tenant in ``side`` (offboarding's erasure); how many."""
+        removed = 0
+        id_attribute = side.service.id_attribute
+        for page in self.pages(side):
+            self._write(side.table, [{"DeleteRequest": {"Key": {
+                PARTITION_KEY: item[PARTITION_KEY], id_attribute: item[id_attribute]}}}
+                for item in page])
+            removed += len(page)
+        return removed
+
     def _target_versions(self, target: Side, item_ids: Sequence[str]) -> dict[str, int]:
         id_attribute = target.service.id_attribute
         found: dict[str, int] = {}

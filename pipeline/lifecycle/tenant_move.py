@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.lifecycle.item_copy import Side, TenantItemCopier
 from tenant_context.attribute_values import to_item
 from tenant_context.config import Env, PlatformConfig
-from tenant_context.platform.definitions import data_table
+from tenant_context.platform.definitions import data_table, deployment_data_tables
 from tenant_context.platform.deployments import Deployments, stack_name
 from tenant_context.platform.tenant_api_keys import TenantApiKeys, tenant_key_name
 from tenant_context.platform.tenant_moves import MoveConflict, MoveStep, TenantMove, TenantMoves
@@ -95,6 +95,20 @@ def move_sides(tenant_id: str, upward: bool) -> list[tuple[Side, Side]]:
     return [(Side(service, data_table(service, source[0]).name, source[1]),
              Side(service, data_table(service, target[0]).name, target[1]))
             for service in TENANT_SERVICES]
+
+
+def remove_own_deployment(dynamodb: DynamoDBClient, cloudformation: CloudFormationClient,
+                          deployments: Deployments, tenant_id: str) -> int:
+    """A tenant's own deployment gone: its tables (CloudFormation retains them, so they are
+    deleted first, by name), its stack, its row; how many tables there were. Safe to repeat."""
+    deleted = 0
+    for table in deployment_data_tables(tenant_id):
+        with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
+            dynamodb.delete_table(TableName=table.name)
+            deleted += 1
+    cloudformation.delete_stack(StackName=stack_name(tenant_id))
+    deployments.delete(tenant_id)
+    return deleted
 
 
 @dataclass(frozen=True)
@@ -309,9 +323,7 @@ class TenantMover:
         for source, target in self._sides(tenant_id, move):
             with contextlib.suppress(self._dynamodb.exceptions.ResourceNotFoundException):
                 removed[source.service.item] = copier.reconcile_and_remove(source, target)
-            with contextlib.suppress(self._dynamodb.exceptions.ResourceNotFoundException):
-                self._dynamodb.delete_table(TableName=source.table)
-        self._cloudformation.delete_stack(StackName=stack_name(tenant_id))
-        self._deployments.delete(tenant_id)
+        remove_own_deployment(self._dynamodb, self._cloudformation, self._deployments,
+                              tenant_id)
         self._report(f"tenant {tenant_id}: its own deployment retired ({removed})")
         return self._next(move, removed=removed, finished_at=utc_timestamp())

@@ -61,7 +61,12 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import (
     LocalUrls,
     bootstrap,
 )
-from pipeline.local_cloud.provisioning.move_runner import MoveRunner, local_mover, local_timings
+from pipeline.local_cloud.provisioning.lifecycle_runner import (
+    LifecycleRunner,
+    local_mover,
+    local_offboarder,
+    local_timings,
+)
 from pipeline.local_cloud.provisioning.silo_launcher import SiloDeployment, SiloLauncher
 from pipeline.local_cloud.provisioning.tenant_provisioner import Provisioner
 from pipeline.local_cloud.state import StatePaths
@@ -134,7 +139,7 @@ class LocalPlatform:
     services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     baseline: BaselineResult | None = None
     provisioner: Provisioner[SiloDeployment] | None = None
-    mover: MoveRunner | None = None
+    lifecycle: LifecycleRunner | None = None
     routes: RouteTable = field(default_factory=RouteTable)
     # The apps' environment, which holds this start's hand-off secret: never printed or written.
     service_env: dict[str, str] = field(default_factory=dict, repr=False)
@@ -193,9 +198,10 @@ class LocalPlatform:
             self.front_door.start()
             self._write_state()
             self.provisioner.start_polling(PROVISIONER_POLL_SECONDS, self._write_state)
-            self.mover = MoveRunner(*local_mover(clients, local_timings(
-                PlatformConfig.from_environ())))
-            self.mover.start_polling(PROVISIONER_POLL_SECONDS)
+            self.lifecycle = LifecycleRunner([
+                local_mover(clients, local_timings(PlatformConfig.from_environ())),
+                local_offboarder(clients, self.paths.exports)])
+            self.lifecycle.start_polling(PROVISIONER_POLL_SECONDS)
         except BaseException:
             self.stop()
             raise
@@ -224,8 +230,8 @@ class LocalPlatform:
     def _changed(self, deployment: str) -> None:
         if deployment == ADMIN_DEPLOYMENT and self.provisioner:
             self.provisioner.nudge()  # registrations and (de)activations reach it at once
-        if deployment == ADMIN_DEPLOYMENT and self.mover:
-            self.mover.nudge()  # a move requested
+        if deployment == ADMIN_DEPLOYMENT and self.lifecycle:
+            self.lifecycle.nudge()  # a move or an offboarding requested
 
     def _started(self) -> tuple[Emulator, BaselineResult]:
         if self.emulator is None or self.baseline is None:
@@ -255,9 +261,9 @@ class LocalPlatform:
             written.replace(self.paths.platform)
 
     def stop(self) -> None:
-        if self.mover:  # before the provisioner it waits on
-            self.mover.stop()
-            self.mover = None
+        if self.lifecycle:  # before the provisioner a move waits on
+            self.lifecycle.stop()
+            self.lifecycle = None
         if self.provisioner:  # first: its thread may still rewrite platform.json
             self.provisioner.stop()
             self.provisioner = None

@@ -30,7 +30,7 @@ from tenant_context.platform.definitions import (
 )
 from tenant_context.platform.invitations import CredentialsFile, temporary_password
 from tenant_context.platform.platform_settings import PoolRef, read_settings
-from tenant_context.platform.tenant_records import TenantRecord
+from tenant_context.platform.tenant_records import tenant_record
 
 if TYPE_CHECKING:
     from types_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -83,9 +83,9 @@ def resolve_pool(dynamodb: DynamoDBClient, tenant_name: str | None) -> PoolRef:
     tenant: Mapping[str, Any] = dynamodb.get_item(
         TableName=TENANT_DETAILS_TABLE.name, ConsistentRead=True,
         Key=to_item({"tenantId": tenant_id})) if tenant_id else {}
-    if "Item" not in tenant:
+    record = tenant_record(from_item(tenant["Item"]) if "Item" in tenant else None)
+    if record is None:
         raise LoginError(f"no tenant named {tenant_name!r}")
-    record = TenantRecord.from_item(from_item(tenant["Item"]))
     return PoolRef(record.user_pool_id, record.app_client_id)
 
 

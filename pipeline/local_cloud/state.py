@@ -40,6 +40,11 @@ class StatePaths:
         return self.root / "logs"
 
     @property
+    def exports(self) -> Path:
+        """Offboarded tenants' exports (what AWS hands over as an expiring link)."""
+        return self.root / "exports"
+
+    @property
     def release_requests(self) -> Path:
         """One empty file per Platinum deployment a release asks for, named by its tenant id;
         the platform takes (removes) them when signalled. None there: every deployment."""

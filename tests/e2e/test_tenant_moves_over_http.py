@@ -45,8 +45,8 @@ pytestmark = pytest.mark.platform
 PRODUCTS, ORDERS = 1000, 200
 SHORT_CACHES = {Env.AUTHORIZER_TENANT_TTL_SECONDS.value: "3",
                 Env.AUTHORIZER_DEPLOYMENT_TTL_SECONDS.value: "3"}
-PRODUCT = TENANT_SERVICES.named("product")
-ORDER = TENANT_SERVICES.named("order")
+PRODUCT = TENANT_SERVICES.named("product")  # what the live client creates, as a user does
+OTHERS = [service for service in TENANT_SERVICES if service is not PRODUCT]
 
 
 def bulk_load(platform: RunningPlatform, tenant_id: str) -> None:
@@ -59,11 +59,12 @@ def bulk_load(platform: RunningPlatform, tenant_id: str) -> None:
                         PRODUCT.id_attribute: pid, "version": 1, "name": f"product {n}",
                         "price": Decimal(n), "sku": f"SKU-{n}", "category": "bulk"}
                        for n, pid in enumerate(product_ids)],
-             ORDER: [{"shardId": shard_key(tenant_id, shard_of(oid, shards)),
-                      ORDER.id_attribute: oid, "version": 1 + n % 3, "orderName": f"order {n}",
-                      "orderProducts": [{PRODUCT.id_attribute: product_ids[n], "price": 1,
-                                         "quantity": 2}]}
-                     for n, oid in enumerate(uuid.uuid4().hex for _ in range(ORDERS))]}
+             **{other: [{"shardId": shard_key(tenant_id, shard_of(oid, shards)),
+                         other.id_attribute: oid, "version": 1 + n % 3, "note": f"item {n}",
+                         "lines": [{PRODUCT.id_attribute: product_ids[n], "price": 1,
+                                    "quantity": 2}]}
+                        for n, oid in enumerate(uuid.uuid4().hex for _ in range(ORDERS))]
+                for other in OTHERS}}
     for service, rows in items.items():
         table = data_table(service, POOLED_DEPLOYMENT).name
         for start in range(0, len(rows), 25):
@@ -171,7 +172,7 @@ def test_a_live_tenant_moves_to_platinum_and_back_with_nothing_lost(tmp_path: Pa
         other_before = tenant_items(platform, other["tenant id"], POOLED_DEPLOYMENT)
         dry = make(tmp_path, "migrate-tenant", f"TENANT_ID={tenant_id}", "TIER=Platinum",
                    "DRY_RUN=1")
-        assert f"{PRODUCTS} product, {ORDERS} order" in dry, dry
+        assert f"{PRODUCTS} product, " in dry, dry
         clients = [Client(platform.admin_api, name, platform.token(summary["tenant admin"],
                                                                    name), platform.pooled_api)
                    for name, summary in (("Moving Co", mover), ("Staying Co", other))]
@@ -216,7 +217,7 @@ def test_a_live_tenant_moves_to_platinum_and_back_with_nothing_lost(tmp_path: Pa
             assert {key: after[kind][key] for key in items} == items, kind
         assert set(mine.created) <= set(after[PRODUCT.item]), "an acknowledged write was lost"
         assert len(after[PRODUCT.item]) == PRODUCTS + len(mine.created)
-        assert len(after[ORDER.item]) == ORDERS
+        assert all(len(after[other.item]) == ORDERS for other in OTHERS)
         assert tenant_items(platform, tenant_id, tenant_id) == {s.item: {} for s in
                                                                 TENANT_SERVICES}
         existing = set(platform.aws.dynamodb.list_tables()["TableNames"])

@@ -38,7 +38,12 @@ from tenant_context.attribute_values import from_item, to_item
 from tenant_context.errors import ConfigurationError
 from tenant_context.platform.definitions import OPERATIONS_PLAN_NAME
 from tenant_context.platform.platform_settings import ADMIN_API_IDS, api_ids, api_key_setting
-from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord, UserRecord
+from tenant_context.platform.tenant_records import (
+    DeploymentRecord,
+    TenantRecord,
+    UserRecord,
+    tenant_record,
+)
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -156,10 +161,10 @@ class Directory:
             found = items[user_key]
             self._user_cache.put(user, UserRecord.from_item(found) if found else None)
         if tenant_key is not None and tenant_id is not None:
-            found = items[tenant_key]
-            if found:
-                self._tenant_cache.put(tenant_id, TenantRecord.from_item(found))
-            else:
+            record = tenant_record(items[tenant_key])
+            if record is not None:
+                self._tenant_cache.put(tenant_id, record)
+            else:  # none, or an offboarded tenant's tombstone
                 self._unknown_tenants.put(tenant_id, True)
         for deployment_id, deployment_key in deployment_keys.items():
             found = items[deployment_key]
@@ -214,8 +219,7 @@ class Directory:
         return from_item(item) if item else None
 
     def _load_tenant(self, tenant_id: str) -> TenantRecord | None:
-        item = self._get(self._tables.tenant_details, tenant_id)
-        return TenantRecord.from_item(item) if item else None
+        return tenant_record(self._get(self._tables.tenant_details, tenant_id))
 
     def _load_user(self, tenant_id: str, user_name: str) -> UserRecord | None:
         item = self._get(self._tables.tenant_user_mapping, tenant_id, userName=user_name)

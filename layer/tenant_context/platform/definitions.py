@@ -254,6 +254,11 @@ POOLED_TENANT_POOL = UserPoolDefinition(
     f"{PLATFORM}-pooled-tenants-client")
 
 
+def tenant_group(tenant_id: str) -> str:
+    """A pooled tenant's users' group in the pooled pool."""
+    return f"tenant-{tenant_id}"
+
+
 def tenant_pool(tenant_id: str) -> UserPoolDefinition:
     """A Platinum tenant's own pool: same settings as the pooled one, its own name."""
     return UserPoolDefinition("TenantUserPool", f"{PLATFORM}-tenant-{tenant_id}",

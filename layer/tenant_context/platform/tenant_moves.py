@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tenant_context.attribute_values import from_item, to_item
-from tenant_context.platform.tenant_records import TenantRecord, utc_timestamp
+from tenant_context.platform.tenant_records import TenantRecord, tenant_record, utc_timestamp
 from tenant_context.tenancy import Tier
 
 if TYPE_CHECKING:
@@ -143,11 +143,12 @@ class TenantMoves:
         item = self._dynamodb.get_item(TableName=self._table,
                                        Key=to_item({"tenantId": tenant_id}),
                                        ConsistentRead=True).get("Item")
-        if not item:
+        values = from_item(item) if item else None
+        record = tenant_record(values)
+        if values is None or record is None:
             return None
-        values = from_item(item)
         move = values.get(MOVE_ATTRIBUTE)
-        return TenantRecord.from_item(values), TenantMove.from_item(move) if move else None
+        return record, TenantMove.from_item(move) if move else None
 
     def get(self, tenant_id: str) -> TenantMove | None:
         found = self.record(tenant_id)

@@ -21,6 +21,22 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+TOMBSTONE_ATTRIBUTE = "offboardedAt"  # present only on an offboarded tenant's tombstone
+
+
+def is_tombstone(item: Mapping[str, Any]) -> bool:
+    return TOMBSTONE_ATTRIBUTE in item
+
+
+def tenant_record(item: Mapping[str, Any] | None) -> TenantRecord | None:
+    """A tenant's record from its stored row (plain values): None for no row, and for the
+    tombstone an offboarded tenant leaves (``tenant_context.platform.tenant_offboarding``),
+    which is no tenant any more: every reader treats it as absent."""
+    if not item or is_tombstone(item):
+        return None
+    return TenantRecord.from_item(item)
+
+
 @dataclass(frozen=True)
 class TenantRecord:
     tenant_id: str

@@ -1,13 +1,14 @@
-"""The local platform's mover: carries out the tenant moves the admin API records.
+"""The local platform's part of a tenant's lifecycle: carries out the moves and offboardings
+the admin API records (on AWS the tenant pipeline's state machines do).
 
-The admin API records a move on the tenant record and answers 202; nothing calls a mover, so
-this thread looks for moves under way (a small scan of the tenant table) when the front door
-reports a change to the admin API (``nudge``) and otherwise every few seconds, and advances
-each one (``pipeline.lifecycle.tenant_move``) until it must wait: for its deployment to come up
-(the provisioner, another thread of ``make local``, brings it up from the row the move
-requested), or for writes or routing to settle. A failed step is logged, recorded on the move
-and tried again after ``retry_delay``: the move resumes where it stopped, as it does after the
-platform is killed and started again.
+The admin API records a move or an offboarding on the tenant record and answers 202; nothing
+calls the engine, so this thread looks for work under way (a small scan of the tenant table per
+kind) when the front door reports a change to the admin API (``nudge``) and otherwise every few
+seconds, and advances each (``pipeline.lifecycle``) until it must wait: for a deployment to come
+up (the provisioner, another thread of ``make local``, brings it up from the row a move
+requested), for writes or routing to settle, for a grace period to end. A failed step is logged,
+recorded and tried again after ``retry_delay``: the work resumes where it stopped, as it does
+after the platform is killed and started again.
 """
 
 from __future__ import annotations
@@ -15,21 +16,33 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 from chalicelib.tenant_authorizer.factory import DEPLOYMENT_TTL_SECONDS, TENANT_TTL_SECONDS
-from pipeline.lifecycle.tenant_move import MoveStepError, MoveTimings, TenantMover
+from pipeline.lifecycle.exports import FileExports
+from pipeline.lifecycle.offboarding import (
+    OffboardingTables,
+    RemainsCheck,
+    TenantOffboarder,
+)
+from pipeline.lifecycle.tenant_move import MoveTimings, TenantMover
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import (
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
+    TENANT_USER_MAPPING_TABLE,
 )
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.platform_settings import read_settings
 from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.platform.tenant_moves import TenantMoves
+from tenant_context.platform.tenant_offboarding import TenantOffboardings
 
 _log = logging.getLogger(__name__)
 # Locally a write takes milliseconds (no function timeout to wait out): the write gate's cache
@@ -50,70 +63,105 @@ def local_timings(config: PlatformConfig) -> MoveTimings:
         deployment_ttl + 1, poll=0.5)
 
 
-def local_mover(clients: AwsClients, timings: MoveTimings) -> tuple[TenantMoves, TenantMover]:
-    """The mover as the local platform runs it: the emulator's tables and keys, progress to
+def local_mover(clients: AwsClients, timings: MoveTimings) -> Work:
+    """Moves as the local platform runs them: the emulator's tables and keys, progress to
     the platform's log."""
     moves = TenantMoves(clients.dynamodb, TENANT_DETAILS_TABLE.name)
-    keys = TenantApiKeys(clients.apigateway, lambda: read_settings(
+    mover = TenantMover(clients.dynamodb, clients.cloudformation, moves,
+                        Deployments(clients.dynamodb, TENANT_STACK_MAPPING_TABLE.name),
+                        _keys(clients), timings, report=_log.info)
+    return Work("move", moves.active, mover.advance)
+
+
+def local_offboarder(clients: AwsClients, exports: Path,
+                     checks: Sequence[RemainsCheck] = ()) -> Work:
+    """Offboardings as the local platform runs them: exports as files under ``exports``."""
+    offboarder = TenantOffboarder(
+        clients.dynamodb, clients.cognito, clients.cloudformation, _keys(clients),
+        lambda: read_settings(clients.dynamodb, SETTINGS_TABLE.name),
+        OffboardingTables(TENANT_DETAILS_TABLE.name, TENANT_NAMES_TABLE.name,
+                          TENANT_USER_MAPPING_TABLE.name, TENANT_STACK_MAPPING_TABLE.name),
+        FileExports(exports), checks=checks, report=_log.info)
+    offboardings = TenantOffboardings(clients.dynamodb, TENANT_DETAILS_TABLE.name)
+    return Work("offboarding", offboardings.active, offboarder.advance)
+
+
+def _keys(clients: AwsClients) -> TenantApiKeys:
+    return TenantApiKeys(clients.apigateway, lambda: read_settings(
         clients.dynamodb, SETTINGS_TABLE.name).usage_plan_ids)
-    return moves, TenantMover(clients.dynamodb, clients.cloudformation, moves,
-                              Deployments(clients.dynamodb, TENANT_STACK_MAPPING_TABLE.name),
-                              keys, timings, report=_log.info)
 
 
-class MoveRunner:
-    def __init__(self, moves: TenantMoves, mover: TenantMover, *, retry_delay: float = 5.0,
+class Step(Protocol):
+    @property
+    def done(self) -> bool: ...
+
+    @property
+    def wait(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Work:
+    """One kind of lifecycle work: which tenants have it under way, and one step of it."""
+
+    kind: str
+    active: Callable[[], list[str]]
+    advance: Callable[[str], Step]
+
+
+class LifecycleRunner:
+    def __init__(self, work: Sequence[Work], *, retry_delay: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._moves = moves
-        self._mover = mover
+        self._work = work
         self._retry_delay = retry_delay
         self._clock = clock
-        self._not_before: dict[str, float] = {}  # tenant id -> next useful advance
+        self._not_before: dict[tuple[str, str], float] = {}  # (kind, tenant) -> next advance
         self._stopping = threading.Event()
         self._nudged = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_pass(self) -> float | None:
-        """Advance every move under way as far as it goes now; seconds until one can go on
-        (None: no move under way)."""
-        try:
-            tenant_ids = self._moves.active()
-        except Exception:
-            _log.exception("could not read the moves under way; trying again shortly")
-            return self._retry_delay
+        """Advance all work under way as far as it goes now; seconds until some can go on
+        (None: nothing under way)."""
         soonest: float | None = None
-        for tenant_id in tenant_ids:
-            if self._stopping.is_set():
-                return None
-            wait: float | None = self._not_before.get(tenant_id, 0.0) - self._clock()
-            if wait is not None and wait <= 0:
-                wait = self._advance(tenant_id)
-            if wait is not None:
-                soonest = wait if soonest is None else min(soonest, wait)
+        for work in self._work:
+            try:
+                tenant_ids = work.active()
+            except Exception:
+                _log.exception("could not read the %ss under way; trying again shortly",
+                               work.kind)
+                tenant_ids = []
+                soonest = self._retry_delay
+            for tenant_id in tenant_ids:
+                if self._stopping.is_set():
+                    return None
+                key = (work.kind, tenant_id)
+                wait: float | None = self._not_before.get(key, 0.0) - self._clock()
+                if wait is not None and wait <= 0:
+                    wait = self._advance(work, tenant_id)
+                if wait is not None:
+                    soonest = wait if soonest is None else min(soonest, wait)
         return soonest
 
-    def _advance(self, tenant_id: str) -> float | None:
+    def _advance(self, work: Work, tenant_id: str) -> float | None:
+        key = (work.kind, tenant_id)
         try:
             while not self._stopping.is_set():
-                step = self._mover.advance(tenant_id)
+                step = work.advance(tenant_id)
                 if step.done:
-                    _log.info("tenant %s: moved to %s", tenant_id, step.move.to_tier)
-                    self._not_before.pop(tenant_id, None)
+                    _log.info("tenant %s: %s done", tenant_id, work.kind)
+                    self._not_before.pop(key, None)
                     return None
                 if step.wait:
-                    self._not_before[tenant_id] = self._clock() + step.wait
+                    self._not_before[key] = self._clock() + step.wait
                     return step.wait
-        except MoveStepError:
-            _log.exception("tenant %s: a move step failed; trying again in %.0f s", tenant_id,
-                           self._retry_delay)
         except Exception:
-            _log.exception("tenant %s: advancing its move failed; trying again in %.0f s",
-                           tenant_id, self._retry_delay)
-        self._not_before[tenant_id] = self._clock() + self._retry_delay
+            _log.exception("tenant %s: a %s step failed; trying again in %.0f s", tenant_id,
+                           work.kind, self._retry_delay)
+        self._not_before[key] = self._clock() + self._retry_delay
         return self._retry_delay
 
     def nudge(self) -> None:
-        """Look now rather than at the next poll (a move may have been requested)."""
+        """Look now rather than at the next poll (work may have been requested)."""
         self._nudged.set()
 
     def start_polling(self, interval: float) -> None:
@@ -127,7 +175,7 @@ class MoveRunner:
                 soonest = self.run_pass()
                 wait = interval if soonest is None else max(0.05, soonest)
 
-        self._thread = threading.Thread(target=poll, name="mover", daemon=True)
+        self._thread = threading.Thread(target=poll, name="lifecycle", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -25,7 +25,7 @@ from tenant_context.platform.tenant_api_keys import (
     ensure_on_plan,
     key_tenant_and_plan,
 )
-from tenant_context.platform.tenant_records import TenantRecord
+from tenant_context.platform.tenant_records import TenantRecord, tenant_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -70,7 +70,10 @@ def _tenant_records(dynamodb: DynamoDBClient) -> Iterator[TenantRecord]:
     request: dict[str, Any] = {"TableName": TENANT_DETAILS_TABLE.name, "ConsistentRead": True}
     while True:
         response = dynamodb.scan(**request)
-        yield from (TenantRecord.from_item(from_item(item)) for item in response.get("Items", []))
+        for item in response.get("Items", []):
+            record = tenant_record(from_item(item))
+            if record is not None:  # not an offboarded tenant's tombstone
+                yield record
         if "LastEvaluatedKey" not in response:
             return
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from chalicelib.control_plane import request_bodies as bodies
 from chalicelib.control_plane.views import (
     MOVE_DETAIL,
+    OFFBOARDING_DETAIL,
     TENANT_DETAIL,
     TENANT_SUMMARY,
     USER_DETAIL,
@@ -45,6 +46,10 @@ NOT_SERVING = Schema("DeploymentNotServing", {
 MOVE_ACCEPTED = Schema("TenantMoveAccepted", {
     "type": "object", "required": ["message", "move", "location"],
     "properties": {"message": {"type": "string"}, "move": MOVE_DETAIL,
+                   "location": {"type": "string"}}})
+OFFBOARDING_ACCEPTED = Schema("TenantOffboardingAccepted", {
+    "type": "object", "required": ["message", "offboarding", "location"],
+    "properties": {"message": {"type": "string"}, "offboarding": OFFBOARDING_DETAIL,
                    "location": {"type": "string"}}})
 USERS_SWITCHED = Schema("UsersSwitched", {
     "type": "object", "required": ["message", "count"],
@@ -100,6 +105,20 @@ OPERATIONS = {
                     {"Location": "the move's route"}),
          409: Reply("deactivated, or a move already under way")},
         body=bodies.MOVE, path=TENANT_ID),
+    ("POST", "/tenant/offboarding/{tenant_id}"): Operation(
+        "offboard a tenant (SystemAdmin, typing its name to confirm): deactivated at once, "
+        "exported and erased after the grace period",
+        {202: Reply("accepted: follow it at location", OFFBOARDING_ACCEPTED,
+                    {"Location": "the offboarding's route"}),
+         409: Reply("already offboarded or being offboarded, or a move under way")},
+        body=bodies.OFFBOARDING, path=TENANT_ID),
+    ("GET", "/tenant/offboarding/{tenant_id}"): Operation(
+        "a tenant's offboarding: its audit, export and erasure report (staff)",
+        {200: Reply("the offboarding", OFFBOARDING_DETAIL)}, path=TENANT_ID),
+    ("DELETE", "/tenant/offboarding/{tenant_id}"): Operation(
+        "undo an offboarding within its grace period (SystemAdmin): the tenant is active again",
+        {200: Reply("undone", OFFBOARDING_DETAIL),
+         409: Reply("the grace period is over: erasure has begun")}, path=TENANT_ID),
     ("GET", "/tenant/move/{tenant_id}"): Operation(
         "a tenant's move, under way or the last one (staff)",
         {200: Reply("the move", MOVE_DETAIL)}, path=TENANT_ID),

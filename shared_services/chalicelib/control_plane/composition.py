@@ -25,6 +25,10 @@ from typing import TYPE_CHECKING
 
 from chalicelib.control_plane.deployment_records import DeploymentRecords
 from chalicelib.control_plane.identity import Identity
+from chalicelib.control_plane.offboarding_requests import (
+    DEFAULT_GRACE_SECONDS,
+    OffboardingRequests,
+)
 from chalicelib.control_plane.registration import Registrar
 from chalicelib.control_plane.tenant_management import TenantManagement
 from chalicelib.control_plane.tenant_store import TenantStore
@@ -44,6 +48,7 @@ from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.platform.platform_settings import PlatformSettings, read_settings
 from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.platform.tenant_moves import TenantMoves
+from tenant_context.platform.tenant_offboarding import TenantOffboardings
 from tenant_context.service.context import TenantContext
 from tenant_context.service.tenant_tables import ClientFactory, DynamoDBClients
 
@@ -100,6 +105,13 @@ class ControlPlane:
         scoped = self._dynamodb_clients(caller.credentials)
         return UserAccounts(caller, self._user_store(scoped), self._user_store(self._own.dynamodb),
                             self._tenant_store(scoped), self.identity, self.settings)
+
+    def offboarding(self, caller: TenantContext) -> OffboardingRequests:
+        return OffboardingRequests(
+            caller, self.tenants(caller),
+            TenantOffboardings(self._own.dynamodb,
+                               self._config.require(TENANT_DETAILS_TABLE.env_var)),
+            self._config.seconds(Env.OFFBOARDING_GRACE_SECONDS, DEFAULT_GRACE_SECONDS))
 
     def tenants(self, caller: TenantContext) -> TenantManagement:
         scoped = self._dynamodb_clients(caller.credentials)

@@ -36,7 +36,7 @@ from tenant_context.platform.definitions import SETTINGS_TABLE, TENANT_DETAILS_T
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.platform_settings import PlatformSettings, PoolRef, read_settings
 from tenant_context.platform.tenant_api_keys import TenantApiKeys, TenantKey
-from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord
+from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord, tenant_record
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 
 if TYPE_CHECKING:
@@ -138,13 +138,16 @@ class DeploymentRecords:
         item = self._dynamodb.get_item(TableName=self._tenant_details,
                                        Key=to_item({"tenantId": tenant_id}),
                                        ConsistentRead=True).get("Item")
-        return TenantRecord.from_item(from_item(item)) if item else None
+        return tenant_record(from_item(item) if item else None)
 
     def _tenant_records(self) -> Iterator[TenantRecord]:
         pages = self._dynamodb.get_paginator("scan").paginate(
             TableName=self._tenant_details, ConsistentRead=True)
         for page in pages:
-            yield from (TenantRecord.from_item(from_item(item)) for item in page["Items"])
+            for item in page["Items"]:
+                record = tenant_record(from_item(item))
+                if record is not None:  # not an offboarded tenant's tombstone
+                    yield record
 
     def _tenant_deployment(self, properties: Properties) -> str:
         tenant_id = properties["TenantId"]

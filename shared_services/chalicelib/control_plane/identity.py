@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tenant_context.errors import ConflictError
-from tenant_context.platform.definitions import USER_ROLE_ATTRIBUTE, tenant_pool
+from tenant_context.platform.definitions import USER_ROLE_ATTRIBUTE, tenant_group, tenant_pool
 from tenant_context.platform.invitations import CredentialsFile, create_user_request
 from tenant_context.platform.platform_settings import PoolRef
 from tenant_context.tenancy import Role
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
         ListUsersInGroupResponseTypeDef,
         ListUsersResponseTypeDef,
     )
-
-
-def tenant_group(tenant_id: str) -> str:
-    return f"tenant-{tenant_id}"
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,11 @@ class MoveBody:
 
 
 @dataclass(frozen=True)
+class OffboardingBody:
+    confirm_tenant_name: str
+
+
+@dataclass(frozen=True)
 class ReleaseSettingsBody:
     wave: int | str | None = None
     apply_latest_release: bool | None = None
@@ -131,6 +136,9 @@ NEW_USER = BodySchema(NewUser, (
 MOVE = BodySchema(MoveBody, (
     Choice("tenantTier", Tier.parse, schema=TIERS),
 ), renamed={"tenantTier": "tier"})
+OFFBOARDING = BodySchema(OffboardingBody, (
+    Text("confirmTenantName", min_length=1, max_length=64),
+))
 RELEASE_SETTINGS = BodySchema(ReleaseSettingsBody, (
     Choice("wave", _wave, required=False, schema=WAVES),
     Choice("applyLatestRelease", _boolean, required=False, schema={"type": "boolean"}),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tenant_context.attribute_values import from_item, set_clause, to_item
 from tenant_context.errors import BadRequestError, ConflictError
 from tenant_context.platform.definitions import tenant_name_key
-from tenant_context.platform.tenant_records import TenantRecord
+from tenant_context.platform.tenant_records import TenantRecord, tenant_record
 from tenant_context.tenancy import Tier
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ class TenantStore:
         item = self._dynamodb.get_item(TableName=self._details,
                                        Key=to_item({"tenantId": tenant_id}),
                                        ConsistentRead=True).get("Item")
-        return TenantRecord.from_item(from_item(item)) if item else None
+        return tenant_record(from_item(item) if item else None)
 
     def by_name(self, name: str) -> TenantRecord | None:
         claim = self.read_claim(tenant_name_key(name))
@@ -186,8 +186,9 @@ class TenantStore:
             if limit:
                 request["Limit"] = limit - len(tenants)
             response = self._dynamodb.scan(**request)
-            tenants += [TenantRecord.from_item(from_item(item))
-                        for item in response.get("Items", [])]
+            tenants += [record for record in (tenant_record(from_item(item))
+                                              for item in response.get("Items", []))
+                        if record is not None]  # an offboarded tenant's tombstone is none
             last_key = response.get("LastEvaluatedKey")
             if not last_key or (limit and len(tenants) >= limit):
                 return tenants, _encode_token(last_key) if last_key else None

@@ -30,7 +30,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from chalicelib.control_plane.identity import CognitoUser, Identity, tenant_group
+from chalicelib.control_plane.identity import CognitoUser, Identity
 from chalicelib.control_plane.tenant_store import TenantStore
 from chalicelib.control_plane.user_store import UserStore
 from tenant_context.errors import (
@@ -40,6 +40,7 @@ from tenant_context.errors import (
     NotFoundError,
     ServiceUnavailableError,
 )
+from tenant_context.platform.definitions import tenant_group
 from tenant_context.platform.platform_settings import PlatformSettings
 from tenant_context.platform.tenant_records import TenantRecord, UserRecord, utc_timestamp
 from tenant_context.service.context import TenantContext

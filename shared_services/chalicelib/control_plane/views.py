@@ -6,10 +6,12 @@ OpenAPI document names them, and the fuzz of that document checks every answer a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.control_plane.user_management import UserView
 from tenant_context.platform.tenant_moves import MoveStep, TenantMove
+from tenant_context.platform.tenant_offboarding import OffboardingStep, TenantOffboarding
 from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord
 from tenant_context.service.openapi import Schema
 from tenant_context.tenancy import Role, Tier
@@ -49,6 +51,14 @@ MOVE_DETAIL = Schema("TenantMove", _record({
     "requestedBy": _TEXT, "requestedAt": _TEXT, "updatedAt": _TEXT,
     "finishedAt": _MAYBE_TEXT, "copied": _COUNTS, "removed": _COUNTS,
     "writesPausedSeconds": {"type": ["number", "null"], "minimum": 0},
+    "attempts": {"type": "integer", "minimum": 0}, "error": _MAYBE_TEXT}))
+OFFBOARDING_DETAIL = Schema("TenantOffboarding", _record({
+    "tenantId": _TEXT, "offboardingId": _TEXT,
+    "step": {"type": "string", "enum": [step.value for step in OffboardingStep]},
+    "requestedBy": _TEXT, "requestedAt": _TEXT, "graceUntil": _TEXT,
+    "audit": {"type": "array", "items": _record({"at": _TEXT, "by": _TEXT, "action": _TEXT})},
+    "exportLocation": _MAYBE_TEXT, "exportLink": _MAYBE_TEXT, "exportExpiresAt": _MAYBE_TEXT,
+    "exported": _COUNTS, "erased": _COUNTS, "remaining": _COUNTS,
     "attempts": {"type": "integer", "minimum": 0}, "error": _MAYBE_TEXT}))
 USER_DETAIL = Schema("UserDetail", _record({
     "user_name": _TEXT, "email": _TEXT,
@@ -111,3 +121,19 @@ def move_detail(tenant: TenantRecord, move: TenantMove) -> dict[str, Any]:
             "removed": dict(move.removed), "writesPausedSeconds": move.paused_seconds,
             "attempts": move.attempts,
             "error": move.error or None}
+
+
+def offboarding_detail(tenant_id: str, offboarding: TenantOffboarding) -> dict[str, Any]:
+    """An offboarding as staff follow it: its audit, export and erasure report."""
+    return {"tenantId": tenant_id, "offboardingId": offboarding.offboarding_id,
+            "step": offboarding.step.value, "requestedBy": offboarding.requested_by,
+            "requestedAt": offboarding.requested_at,
+            "graceUntil": datetime.fromtimestamp(offboarding.grace_until, UTC).isoformat(
+                timespec="seconds"),
+            "audit": [entry.to_item() for entry in offboarding.audit],
+            "exportLocation": offboarding.export_location or None,
+            "exportLink": offboarding.export_link or None,
+            "exportExpiresAt": offboarding.export_expires_at or None,
+            "exported": dict(offboarding.exported), "erased": dict(offboarding.erased),
+            "remaining": dict(offboarding.remaining), "attempts": offboarding.attempts,
+            "error": offboarding.error or None}
