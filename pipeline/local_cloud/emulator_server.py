@@ -7,6 +7,10 @@ with the traffic (an idle platform: about 17 MB a day) although start-up compact
 reads again. Filtering as they arrive keeps the recording proportional to the writes; the same
 rule decides what start-up compaction keeps (``emulator.py`` imports it from here).
 
+moto's memory is bounded here too (``bound_model_tracking``, ``TokenPruner``): what grew with
+the traffic was moto keeping every model object it ever made, and every Cognito token it
+issued.
+
 Run as a script (``lifeline.py`` runs it as it runs ``moto_server``): standard library and moto
 only, so it needs nothing of the checkout on its path.
 """
@@ -22,7 +26,9 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -300,6 +306,129 @@ class RunningCompaction:
                 print(f"compaction failed: {error!r}", file=sys.stderr, flush=True)
 
 
+class LiveInstances:
+    """What moto's ``instances_tracked`` becomes: the instances still alive, weakly held.
+
+    moto appends every model object it creates to a list on its class, for its
+    ``/moto-api/data.json`` dashboard only, and never lets go: every DynamoDB item written, and
+    every deep copy of the items a query or scan returns, stayed in memory for good (the
+    emulator grew about 1.3 MiB per 1,000 requests of constant data, more with longer
+    listings). Weak references keep the dashboard true to the live state while letting the
+    copies go; dead references are dropped each time the list doubles, so it stays under
+    twice the live objects."""
+
+    def __init__(self, instances: Iterable[object] = ()) -> None:
+        self._lock = threading.Lock()
+        self._references: list[weakref.ref[object]] = []
+        self._prune_at = 64
+        for instance in instances:
+            self.append(instance)
+
+    def append(self, instance: object) -> None:
+        try:
+            reference = weakref.ref(instance)
+        except TypeError:  # a class without weak references: not listed on the dashboard
+            return
+        with self._lock:
+            self._references.append(reference)
+            if len(self._references) >= self._prune_at:
+                self._references = [ref for ref in self._references if ref() is not None]
+                self._prune_at = max(64, 2 * len(self._references))
+
+    def __iter__(self) -> Iterator[object]:
+        with self._lock:
+            references = list(self._references)
+        return iter([instance for ref in references if (instance := ref()) is not None])
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._references)
+
+
+def bound_model_tracking() -> None:
+    """moto's model classes track their instances in a ``LiveInstances`` from now on (each
+    class's own list is replaced at its first new instance: moto creates the classes as it
+    imports each service, and its reset puts plain lists back)."""
+    from moto.core.common_models import BaseModel
+
+    create = BaseModel.__new__
+
+    def new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(cls.__dict__.get("instances_tracked"), LiveInstances):
+            cls.instances_tracked = LiveInstances(  # type: ignore[attr-defined]
+                cls.__dict__.get("instances_tracked", ()))
+        return create(cls, *args, **kwargs)
+
+    BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign]
+
+
+_MISSING = object()
+
+
+def token_expiry(token: str) -> float | None:
+    """A JWT's ``exp`` claim (unverified: the emulator issued it), or None if unreadable."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
+
+
+def prune_tokens(pool: Any, now: float, cap: int) -> int:
+    """Drop from one moto user pool the tokens that can no longer serve, returns how many.
+
+    moto keeps every access, ID and refresh token it issues in dicts on the pool, forever:
+    each sign-in (and refresh) added three. Access and ID tokens past their ``exp`` go (moto
+    never checks expiry; Cognito and our authorizer refuse them). Beyond ``cap`` per kind,
+    the oldest go first (the dicts keep issue order): refresh tokens carry no expiry in moto,
+    and a long run of sign-ins would otherwise keep every one. The newest ``cap`` of each
+    kind stay, so any token a client is still using (its latest sign-ins) keeps working."""
+    dropped = 0
+    for name in ("access_tokens", "id_tokens", "refresh_tokens"):
+        tokens = getattr(pool, name, None)
+        if not isinstance(tokens, dict):
+            continue
+        issued = list(tokens)  # a snapshot: requests may add tokens meanwhile
+        stale = set(issued[:max(0, len(issued) - cap)])
+        if name != "refresh_tokens":
+            stale.update(token for token in issued
+                         if (expiry := token_expiry(token)) is not None and expiry <= now)
+        for token in stale:
+            if tokens.pop(token, _MISSING) is not _MISSING:  # a revoked refresh token is None
+                dropped += 1
+    return dropped
+
+
+class TokenPruner:
+    """Prunes every moto user pool's tokens every ``interval`` seconds (``prune_tokens``)."""
+
+    def __init__(self, interval: float = 60.0, cap: int = 1000) -> None:
+        self.interval, self.cap = interval, cap
+        self.pruned = 0
+
+    def prune(self) -> int:
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        now, dropped = time.time(), 0
+        for backends in list(cognitoidp_backends.values()):
+            for backend in list(backends.values()):
+                for pool in list(backend.user_pools.values()):
+                    dropped += prune_tokens(pool, now, self.cap)
+        self.pruned += dropped
+        return dropped
+
+    def start(self) -> None:
+        def run() -> None:
+            while True:
+                time.sleep(self.interval)
+                try:
+                    self.prune()
+                except Exception as error:  # the server keeps serving; next time may succeed
+                    print(f"token pruning failed: {error!r}", file=sys.stderr, flush=True)
+        threading.Thread(target=run, name="token-pruning", daemon=True).start()
+
+
 def main(argv: list[str]) -> None:
     """``moto_server``'s arguments, plus ``--compact-floor BYTES``: compact the recording
     while running (0: never)."""
@@ -311,6 +440,8 @@ def main(argv: list[str]) -> None:
     ours.add_argument("-H", "--host", default="127.0.0.1")
     ours.add_argument("-p", "--port", type=int, default=5000)
     options, _ = ours.parse_known_args(argv)
+    bound_model_tracking()
+    TokenPruner().start()
     moto_argv = [arg for index, arg in enumerate(argv)
                  if arg != "--compact-floor" and argv[index - 1:index] != ["--compact-floor"]]
     if not options.compact_floor:
