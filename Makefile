@@ -54,7 +54,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token web-config deploy-pooled onboard-tenant migrate-tenant deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit node-packages lint typecheck layer package bench clean constraints
+.PHONY: help venv local token web-config deploy-pooled onboard-tenant migrate-tenant offboard-tenant deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit node-packages lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -101,6 +101,11 @@ onboard-tenant: $(STAMP) ## onboard a tenant: NAME=... EMAIL=... TIER=... [TARGE
 migrate-tenant: $(STAMP) ## move a live tenant between the pool and its own Platinum deployment (local): TENANT_ID=... TIER=... [DRY_RUN=1]
 	@$(PY) -m pipeline.deploy.local.local_tenant_move $(call given,TENANT_ID,--tenant-id) \
 	  $(call given,TIER,--tier) $(if $(filter-out 0 no false,$(DRY_RUN)),--dry-run)
+
+offboard-tenant: $(STAMP) ## offboard a tenant (local; export, then erase after the grace period): TENANT_ID=... CONFIRM="<tenant name>" [DRY_RUN=1] [UNDO=1]
+	@$(PY) -m pipeline.deploy.local.local_tenant_offboarding $(call given,TENANT_ID,--tenant-id) \
+	  $(call given,CONFIRM,--confirm) $(if $(filter-out 0 no false,$(DRY_RUN)),--dry-run) \
+	  $(if $(filter-out 0 no false,$(UNDO)),--undo)
 
 deploy-tenants: $(STAMP) ## every Platinum tenant's stack as recorded (release; after deactivation) [TARGET=aws BUCKET=... REGION=... TENANT_ID=... DRY_RUN=1]
 	@$(PY) -m pipeline.deploy tenants $(DEPLOY_OPTIONS) \

@@ -132,6 +132,7 @@ class TenantOffboarder:
                  cloudformation: CloudFormationClient, keys: TenantApiKeys,
                  settings: Callable[[], PlatformSettings], tables: OffboardingTables,
                  exports: ExportStore, *, checks: Sequence[RemainsCheck] = (),
+                 user_erased: Callable[[str, str], None] = lambda pool, user: None,
                  clock: Callable[[], float] = time.time,
                  report: Callable[[str], None] = lambda line: None) -> None:
         self._dynamodb = dynamodb
@@ -142,6 +143,7 @@ class TenantOffboarder:
         self._tables = tables
         self._exports = exports
         self._checks = checks
+        self._user_erased = user_erased  # what else holds a user (locally: its password)
         self._clock = clock
         self._report = report
         self._offboardings = TenantOffboardings(dynamodb, tables.tenant_details, clock=clock)
@@ -302,6 +304,7 @@ class TenantOffboarder:
                                      self._cognito.exceptions.ResourceNotFoundException):
                 self._cognito.admin_delete_user(UserPoolId=str(row["userPoolId"]),
                                                 Username=str(row["userName"]))
+            self._user_erased(str(row["userPoolId"]), str(row["userName"]))
             self._dynamodb.delete_item(TableName=self._tables.tenant_user_mapping,
                                        Key=to_item({"tenantId": tenant_id,
                                                     "userName": row["userName"]}))
@@ -332,13 +335,15 @@ class TenantOffboarder:
         return self._next(tenant_id, offboarding, "verified: nothing left", remaining=remaining)
 
     def _needles(self, tenant_id: str, offboarding: TenantOffboarding) -> list[str]:
-        """What only the tenant's data contains: its id, and its users' names and emails and
-        its items' ids (from the export, which holds them until it expires)."""
+        """What only the tenant's data contains: its id, its users' names (unique in a pool)
+        and its items' ids, from the export (which holds them until it expires). Not emails
+        or names of people: another tenant's user may have the same, and finding theirs would
+        say nothing about this tenant's erasure (its users are found by user name)."""
         needles = [tenant_id]
         with contextlib.suppress(Exception):  # no export to read: the id alone
             document = json.loads(self._exports.read(offboarding.export_location))
             for user in document.get("users", []):
-                needles += [str(user[key]) for key in ("userName", "email") if user.get(key)]
+                needles += [str(user["userName"])] if user.get("userName") else []
             for service in TENANT_SERVICES:
                 needles += [str(item[service.id_attribute]) for item in
                             document.get("items", {}).get(service.item, [])]

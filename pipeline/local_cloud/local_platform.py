@@ -55,6 +55,7 @@ from pipeline.local_cloud.chalice_local import (
     start_services,
 )
 from pipeline.local_cloud.cognito.endpoint import CognitoEndpoint, local_cognito_endpoint
+from pipeline.local_cloud.cognito.passwords import ResetCodes
 from pipeline.local_cloud.emulator import Emulator, start_emulator
 from pipeline.local_cloud.provisioning.baseline_bootstrap import (
     BaselineResult,
@@ -63,9 +64,11 @@ from pipeline.local_cloud.provisioning.baseline_bootstrap import (
 )
 from pipeline.local_cloud.provisioning.lifecycle_runner import (
     LifecycleRunner,
+    LocalStateCheck,
     local_mover,
     local_offboarder,
     local_timings,
+    offboarding_work,
 )
 from pipeline.local_cloud.provisioning.silo_launcher import SiloDeployment, SiloLauncher
 from pipeline.local_cloud.provisioning.tenant_provisioner import Provisioner
@@ -200,7 +203,10 @@ class LocalPlatform:
             self.provisioner.start_polling(PROVISIONER_POLL_SECONDS, self._write_state)
             self.lifecycle = LifecycleRunner([
                 local_mover(clients, local_timings(PlatformConfig.from_environ())),
-                local_offboarder(clients, self.paths.exports)])
+                offboarding_work(clients, local_offboarder(
+                    clients, self.paths.exports, credentials, checks=[LocalStateCheck(
+                        self.emulator.url, self.paths.recording,
+                        [credentials.path, ResetCodes.beside(credentials).path])]))])
             self.lifecycle.start_polling(PROVISIONER_POLL_SECONDS)
         except BaseException:
             self.stop()

@@ -68,6 +68,12 @@ class CredentialsFile:
         entry = json.loads(self.path.read_text()).get(f"{user_pool_id}/{user_name}")
         return entry if isinstance(entry, dict) else None
 
+    def forget(self, user_pool_id: str, user_name: str) -> None:
+        """The user is gone (an offboarding's erasure): so is its password."""
+        if self.path.exists():
+            with self._locked() as entries:
+                entries.pop(f"{user_pool_id}/{user_name}", None)
+
 
 def create_user_request(user_pool_id: Any, user_name: str, email: Any, role: Role,
                         tenant_id: str, local_file: CredentialsFile | None

@@ -16,31 +16,16 @@ import argparse
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
-from typing import Any
 
+from pipeline.deploy.local.admin_calls import call, system_admin_token
 from pipeline.lifecycle.item_copy import TenantItemCopier
 from pipeline.lifecycle.tenant_move import move_sides
 from pipeline.local_cloud.local_platform import emulator_clients
-from pipeline.local_cloud.sign_in import LoginError, resolve_pool, sign_in
+from pipeline.local_cloud.sign_in import LoginError
 from pipeline.local_cloud.state import NotRunning, StatePaths
-from tenant_context.platform.definitions import SYSTEM_ADMIN_USER_NAME, TENANT_DETAILS_TABLE
-from tenant_context.platform.invitations import CredentialsFile
+from tenant_context.platform.definitions import TENANT_DETAILS_TABLE
 from tenant_context.platform.tenant_moves import DOWN_STEPS, UP_STEPS, TenantMoves
 from tenant_context.tenancy import Tier, is_tenant_id
-
-
-def _call(method: str, url: str, token: str, body: dict[str, Any] | None = None
-          ) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def dry_run(paths: StatePaths, tenant_id: str, tier: Tier) -> int:
@@ -75,7 +60,7 @@ def follow(admin_api: str, token: str, tenant_id: str, timeout: float,
     started = time.monotonic()
     seen: tuple[str, str, str] | None = None
     while True:
-        status, move = _call("GET", f"{admin_api}/tenant/move/{tenant_id}", token)
+        status, move = call("GET", f"{admin_api}/tenant/move/{tenant_id}", token)
         if status != 200:
             print(f"Reading the move failed ({status}): {move}", file=sys.stderr)
             return 1
@@ -129,15 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.dry_run:
         return dry_run(paths, args.tenant_id, tier)
-    clients = emulator_clients(state["emulatorUrl"])
     try:
-        token = sign_in(clients.cognito, resolve_pool(clients.dynamodb, None),
-                        SYSTEM_ADMIN_USER_NAME, CredentialsFile(paths.credentials))["IdToken"]
+        token = system_admin_token(paths, state)
     except LoginError as error:
         print(error, file=sys.stderr)
         return 1
     admin_api = state["adminApiUrl"]
-    status, answer = _call("POST", f"{admin_api}/tenant/move/{args.tenant_id}", token,
+    status, answer = call("POST", f"{admin_api}/tenant/move/{args.tenant_id}", token,
                            {"tenantTier": tier.value})
     if status != 202:
         print(f"Move refused ({status}): {answer.get('message')}", file=sys.stderr)

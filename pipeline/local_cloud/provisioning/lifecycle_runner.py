@@ -29,6 +29,8 @@ from pipeline.lifecycle.offboarding import (
     TenantOffboarder,
 )
 from pipeline.lifecycle.tenant_move import MoveTimings, TenantMover
+from pipeline.local_cloud.cognito.passwords import ResetCodes
+from pipeline.local_cloud.recording_compaction import compact_now, recording_mentions
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import (
@@ -39,10 +41,12 @@ from tenant_context.platform.definitions import (
     TENANT_USER_MAPPING_TABLE,
 )
 from tenant_context.platform.deployments import Deployments
+from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.platform.platform_settings import read_settings
 from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.platform.tenant_moves import TenantMoves
 from tenant_context.platform.tenant_offboarding import TenantOffboardings
+from tenant_context.platform.tenant_records import TOMBSTONE_ATTRIBUTE
 
 _log = logging.getLogger(__name__)
 # Locally a write takes milliseconds (no function timeout to wait out): the write gate's cache
@@ -73,17 +77,54 @@ def local_mover(clients: AwsClients, timings: MoveTimings) -> Work:
     return Work("move", moves.active, mover.advance)
 
 
-def local_offboarder(clients: AwsClients, exports: Path,
-                     checks: Sequence[RemainsCheck] = ()) -> Work:
-    """Offboardings as the local platform runs them: exports as files under ``exports``."""
-    offboarder = TenantOffboarder(
+def local_offboarder(clients: AwsClients, exports: Path, credentials: CredentialsFile,
+                     checks: Sequence[RemainsCheck] = ()) -> TenantOffboarder:
+    """The offboarder as the local platform runs it: exports as files under ``exports``; an
+    erased user's password and reset code leave the local password store too."""
+    reset_codes = ResetCodes.beside(credentials)
+
+    def forget(pool_id: str, user_name: str) -> None:
+        credentials.forget(pool_id, user_name)
+        if reset_codes.path.exists():
+            reset_codes.discard(pool_id, user_name)
+
+    return TenantOffboarder(
         clients.dynamodb, clients.cognito, clients.cloudformation, _keys(clients),
         lambda: read_settings(clients.dynamodb, SETTINGS_TABLE.name),
         OffboardingTables(TENANT_DETAILS_TABLE.name, TENANT_NAMES_TABLE.name,
                           TENANT_USER_MAPPING_TABLE.name, TENANT_STACK_MAPPING_TABLE.name),
-        FileExports(exports), checks=checks, report=_log.info)
+        FileExports(exports), checks=checks, user_erased=forget, report=_log.info)
+
+
+def offboarding_work(clients: AwsClients, offboarder: TenantOffboarder) -> Work:
     offboardings = TenantOffboardings(clients.dynamodb, TENANT_DETAILS_TABLE.name)
     return Work("offboarding", offboardings.active, offboarder.advance)
+
+
+class LocalStateCheck:
+    """The local platform's own places to look after an erasure: the emulator's recording,
+    compacted first (deleted users, pools, keys, tables and items leave it then), and the
+    local password store (credentials, reset codes) must no longer mention the tenant's id,
+    users, emails or items."""
+
+    def __init__(self, emulator_url: str, recording: Path, files: Sequence[Path]) -> None:
+        self._emulator_url = emulator_url
+        self._recording = recording
+        self._files = files
+
+    def __call__(self, needles: Sequence[str]) -> dict[str, int]:
+        compact_now(self._emulator_url)
+        mentions = recording_mentions(self._recording, needles, excused=_tombstone)
+        found = {"emulator recording lines": sum(mentions.values())}
+        for path in self._files:
+            text = path.read_text() if path.exists() else ""
+            found[f"mentions in {path.name}"] = sum(text.count(needle) for needle in needles)
+        return found
+
+
+def _tombstone(text: str) -> bool:
+    """The tombstone's own write (kept by design: the tenant's id, no data of its own)."""
+    return TENANT_DETAILS_TABLE.name in text and TOMBSTONE_ATTRIBUTE in text
 
 
 def _keys(clients: AwsClients) -> TenantApiKeys:
