@@ -86,6 +86,11 @@ def stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"started": started.started, "duplicates": started.duplicates}
 
 
+# Copying per run of the move task (its timeout is 15 minutes): the rest of a run is margin
+# for the step's other calls and for recording where the copy goes on.
+COPY_BUDGET_SECONDS = 600.0
+
+
 @functools.cache
 def _move_tasks() -> MoveTasks:
     """The mover as AWS runs it: the control-plane tables the stack names, the usage plans'
@@ -103,7 +108,7 @@ def _move_tasks() -> MoveTasks:
     return MoveTasks(moves, TenantMover(
         dynamodb, session.client("cloudformation"), moves,
         Deployments(dynamodb, config.require(Env.TENANT_STACK_MAPPING_TABLE)), keys, timings,
-        report=logger.info))
+        budget=COPY_BUDGET_SECONDS, report=logger.info))
 
 
 @logger.inject_lambda_context

@@ -12,11 +12,10 @@ An execution follows the move it was started for (``moveId``): if the record nam
 move (this one finished, and staff asked for another, which its own execution carries out),
 the execution is done with nothing advanced, so two executions never drive one move.
 
-Every step is bounded by one Lambda run (15 minutes): the copy (``copying``) and the removal
-(``cleaning``, ``retiring``) handle the tenant's items in one advance, about 2,000 items a second
-locally; a tenant whose items take longer fails the step on the function's timeout, and the
-retries (each copy overwrites with the same content) get no further. Chunked copying would need
-the mover to record where it stopped (``pipeline.lifecycle``'s to decide; see the README).
+Every advance is bounded by one Lambda run (15 minutes): the copy (``copying``) runs for at most
+``COPY_BUDGET_SECONDS`` per advance and records where it stopped, and the next advance goes on
+from there (the move stays at ``copying``, ``wait`` 1); the removal (``cleaning``, ``retiring``)
+deletes what it has read, so a run cut short by the timeout leaves less for its retry.
 """
 
 from __future__ import annotations

@@ -13,10 +13,11 @@ of a shared table), so it cannot touch another tenant's items.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tenant_context.service.sharding import shard_key, shard_of
 from tenant_context.service.tenant_items import PARTITION_KEY, VERSION
@@ -30,6 +31,21 @@ _GET_BATCH = 100  # BatchGetItem's limit
 _RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # unprocessed items (throttling)
 
 Item = dict[str, Any]  # in DynamoDB's attribute-value format
+
+
+class Position(NamedTuple):
+    """Where a paged read of a tenant's items goes on: a shard and the key to start after."""
+
+    shard: int
+    key: dict[str, Any] | None
+
+    def encoded(self) -> str:
+        return json.dumps({"shard": self.shard, "key": self.key}, sort_keys=True)
+
+    @classmethod
+    def decoded(cls, text: str) -> Position:
+        data = json.loads(text)
+        return cls(int(data["shard"]), data.get("key"))
 
 
 @dataclass(frozen=True)
@@ -53,8 +69,16 @@ class TenantItemCopier:
     def pages(self, side: Side) -> Iterator[list[Item]]:
         """The tenant's items of one table, a page at a time (strongly consistent: the copy
         starts after the writes were paused, and must see every acknowledged one)."""
-        for shard in range(side.shards):
-            start: dict[str, Any] | None = None
+        for page, _ in self.positioned_pages(side):
+            yield page
+
+    def positioned_pages(self, side: Side, start: Position | None = None
+                         ) -> Iterator[tuple[list[Item], Position | None]]:
+        """Pages from ``start`` on, each with where the next one begins (None after the last):
+        what lets a copy bounded in time (a Lambda run) go on where it stopped."""
+        first_shard, first_key = start or Position(0, None)
+        for shard in range(first_shard, side.shards):
+            key = first_key if shard == first_shard else None
             while True:
                 request: dict[str, Any] = {
                     "TableName": side.table, "ConsistentRead": True, "Limit": self._page_size,
@@ -62,13 +86,15 @@ class TenantItemCopier:
                     "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
                     "ExpressionAttributeValues": {
                         ":pk": {"S": shard_key(self._tenant_id, shard)}}}
-                if start:
-                    request["ExclusiveStartKey"] = start
+                if key:
+                    request["ExclusiveStartKey"] = key
                 page = self._dynamodb.query(**request)
-                if page.get("Items"):
-                    yield [dict(item) for item in page["Items"]]
-                start = page.get("LastEvaluatedKey")
-                if not start:
+                key = page.get("LastEvaluatedKey")
+                after = Position(shard, dict(key)) if key else (
+                    Position(shard + 1, None) if shard + 1 < side.shards else None)
+                if page.get("Items") or after is None:
+                    yield [dict(item) for item in page.get("Items", [])], after
+                if not key:
                     break
 
     def versions(self, side: Side) -> dict[str, int]:
@@ -87,16 +113,23 @@ class TenantItemCopier:
             "S": shard_key(self._tenant_id, shard_of(item_id, target.shards))}}
 
     def copy(self, source: Side, target: Side,
-             progress: Callable[[int], None] | None = None) -> int:
-        """Every item of the tenant in ``source`` written to ``target``; how many."""
+             progress: Callable[[int], None] | None = None, *, start: Position | None = None,
+             until: Callable[[], bool] = lambda: False) -> tuple[int, Position | None]:
+        """The tenant's items in ``source`` from ``start`` on written to ``target``, page by
+        page, stopping early once ``until()`` says so; how many, and where the rest begins
+        (None: all copied)."""
         copied = 0
-        for page in self.pages(source):
-            self._write(target.table, [{"PutRequest": {"Item": self.rekeyed(item, target)}}
-                                       for item in page])
+        for page, after in self.positioned_pages(source, start):
+            if page:
+                self._write(target.table, [{"PutRequest": {"Item": self.rekeyed(item,
+                                                                                  target)}}
+                                           for item in page])
             copied += len(page)
             if progress:
                 progress(copied)
-        return copied
+            if after is not None and until():
+                return copied, after
+        return copied, None
 
     def reconcile_and_remove(self, source: Side, target: Side) -> int:
         """Delete the tenant's items from ``source``, first copying any that ``target`` lacks

@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pipeline.lifecycle.item_copy import Side, TenantItemCopier
+from pipeline.lifecycle.item_copy import Position, Side, TenantItemCopier
 from tenant_context.attribute_values import to_item
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.platform.definitions import data_table, deployment_data_tables
@@ -70,6 +70,7 @@ AWS_ROUTING_SETTLE_SECONDS = 90.0
 # deployment was still provisioning names no API yet; the switch waits until it has run out.
 AWS_DEPLOYMENT_SETTLE_SECONDS = 60.0
 PAUSED_RETRY_AFTER_SECONDS = 5  # what a paused write is told: the copy is usually this quick
+COPIED = "done"  # a kind's cursor once all its items are copied
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ class MoveStepError(Exception):
 class TenantMover:
     def __init__(self, dynamodb: DynamoDBClient, cloudformation: CloudFormationClient,
                  moves: TenantMoves, deployments: Deployments, keys: TenantApiKeys,
-                 timings: MoveTimings, *, clock: Callable[[], float] = time.time,
+                 timings: MoveTimings, *, budget: float | None = None,
+                 clock: Callable[[], float] = time.time,
                  report: Callable[[str], None] = lambda line: None) -> None:
         self._dynamodb = dynamodb
         self._cloudformation = cloudformation
@@ -147,6 +149,7 @@ class TenantMover:
         self._deployments = deployments
         self._keys = keys
         self._timings = timings
+        self._budget = budget  # seconds of copying per advance (None: all of it at once)
         self._clock = clock
         self._report = report
 
@@ -189,7 +192,9 @@ class TenantMover:
             if outcome.undo:
                 outcome.undo()  # the record still names what it named: keep nothing else
             raise
-        self._report(f"tenant {tenant_id}: {move.step} done -> {changed.step}")
+        self._report(f"tenant {tenant_id}: {move.step} done -> {changed.step}"
+                     if changed.step is not move.step else
+                     f"tenant {tenant_id}: {move.step} goes on (copied {dict(changed.copied)})")
         return Advance(changed)
 
     def _record_failure(self, tenant_id: str, move: TenantMove, error: Exception) -> None:
@@ -267,19 +272,38 @@ class TenantMover:
         return self._next(move, paused_at=move.paused_at or self._clock())
 
     def _copying(self, record: TenantRecord, move: TenantMove) -> _Next | float:
+        """Every item copied, in runs of at most ``budget`` seconds when one is set (a Lambda
+        has 15 minutes): a run that stops early records where each kind's copy goes on and
+        stays at this step, so the next run continues (copies are idempotent, so a run that
+        dies before recording is simply done again)."""
         remaining = self._waited(move, self._timings.write_settle)
         if remaining:
             return remaining
         copier = TenantItemCopier(self._dynamodb, record.tenant_id)
-        copied: dict[str, int] = {}
+        deadline = self._clock() + self._budget if self._budget else None
+
+        def out_of_time() -> bool:
+            return deadline is not None and self._clock() >= deadline
+
+        copied, cursor = dict(move.copied), dict(move.cursor)
         for source, target in self._sides(record.tenant_id, move):
             kind = source.service.item
+            if cursor.get(kind) == COPIED:
+                continue
+            start = Position.decoded(cursor[kind]) if kind in cursor else None
+            done_before = copied.get(kind, 0)
 
-            def progress(count: int, kind: str = kind) -> None:
-                self._report(f"tenant {record.tenant_id}: {count} {kind} items copied")
+            def progress(count: int, kind: str = kind, before: int = done_before) -> None:
+                self._report(f"tenant {record.tenant_id}: {before + count} {kind} items copied")
 
-            copied[kind] = copier.copy(source, target, progress)
-        return self._next(move, copied=copied)
+            count, rest = copier.copy(source, target, progress, start=start,
+                                      until=out_of_time)
+            copied[kind] = done_before + count
+            if rest is not None:  # out of time: the next run goes on from here
+                cursor[kind] = rest.encoded()
+                return _Next(dataclasses.replace(move, copied=copied, cursor=cursor))
+            cursor[kind] = COPIED
+        return self._next(move, copied=copied, cursor={})
 
     def _switching(self, record: TenantRecord, move: TenantMove) -> _Next:
         sides = self._sides(record.tenant_id, move)

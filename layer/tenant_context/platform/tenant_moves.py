@@ -69,6 +69,9 @@ class TenantMove:
     step_started_at: float = 0.0  # epoch seconds: waits (settling) count from here
     copied: Mapping[str, int] = field(default_factory=dict)  # item kind -> items copied
     removed: Mapping[str, int] = field(default_factory=dict)  # item kind -> source items gone
+    # Item kind -> where its copy goes on ("done" once copied): a copy is done in bounded runs
+    # (a Lambda's), each taking up where the last stopped.
+    cursor: Mapping[str, str] = field(default_factory=dict)
     paused_at: float = 0.0  # epoch seconds: the tenant's writes refused from here ...
     switched_at: float = 0.0  # ... to here (the record names the target)
     attempts: int = 0  # failed attempts at the current step
@@ -111,6 +114,7 @@ class TenantMove:
             step_started_at=float(item.get("stepStartedAt", 0)),
             copied={str(k): int(v) for k, v in (item.get("copied") or {}).items()},
             removed={str(k): int(v) for k, v in (item.get("removed") or {}).items()},
+            cursor={str(k): str(v) for k, v in (item.get("cursor") or {}).items()},
             paused_at=float(item.get("pausedAt", 0)),
             switched_at=float(item.get("switchedAt", 0)),
             attempts=int(item.get("attempts", 0)), error=str(item.get("error", "")),
@@ -122,7 +126,8 @@ class TenantMove:
                 "requestedBy": self.requested_by, "requestedAt": self.requested_at,
                 "updatedAt": self.updated_at, "stepStartedAt": str(self.step_started_at),
                 "copied": dict(self.copied), "removed": dict(self.removed),
-                "pausedAt": str(self.paused_at), "switchedAt": str(self.switched_at),
+                "cursor": dict(self.cursor), "pausedAt": str(self.paused_at),
+                "switchedAt": str(self.switched_at),
                 "attempts": self.attempts, "error": self.error,
                 "finishedAt": self.finished_at}
 

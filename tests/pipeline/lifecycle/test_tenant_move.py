@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.lifecycle.tenant_move import MoveStepError
+from pipeline.lifecycle.tenant_move import MoveStepError, TenantMover
 from tenant_context.errors import RetryableConflictError
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.definitions import (
@@ -31,6 +31,7 @@ from tenant_context.tenancy import POOLED_DEPLOYMENT, Tier
 from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.moto_server import clients_for
 from tests.support.tenant_lifecycle import (
+    NO_WAIT,
     FaultyCalls,
     InjectedFaultError,
     deploy_requested_silos,
@@ -219,3 +220,34 @@ def test_moves_are_one_at_a_time(world: World, clients: AwsClients) -> None:
     with pytest.raises(MoveConflict):  # a stale record (its tier changed) is refused too
         moves.request(dataclasses.replace(tenant.record, tier=Tier.PREMIUM), Tier.PLATINUM,
                       "admin")
+
+
+def test_a_copy_bounded_in_time_goes_on_where_it_stopped(world: World,
+                                                        clients: AwsClients) -> None:
+    """As on AWS, where each advance is a Lambda run: here every run may copy one page."""
+    tenant = world.pooled_tenant(Tier.BASIC)
+    tenant_id = tenant.tenant_id
+    put_items(clients, tenant_id, POOLED_DEPLOYMENT, 5)
+    original = items_of(clients, tenant_id, POOLED_DEPLOYMENT)
+    moves, _ = mover_for(clients, world)
+    ticks = iter(range(1_000_000))
+    mover = TenantMover(clients.dynamodb, clients.cloudformation, moves,
+                        Deployments(clients.dynamodb, TENANT_STACK_MAPPING_TABLE.name),
+                        TenantApiKeys(clients.apigateway, lambda: world.settings.usage_plan_ids),
+                        NO_WAIT, budget=0.5, clock=lambda: float(next(ticks)))
+    moves.request(tenant.record, Tier.PLATINUM, "admin")
+    runs_copying = 0
+    for _ in range(100):
+        move = moves.get(tenant_id)
+        assert move is not None
+        if move.step is MoveStep.DONE:
+            break
+        if move.step is MoveStep.PROVISIONING:
+            deploy_requested_silos(clients)
+        runs_copying += move.step is MoveStep.COPYING
+        mover.advance(tenant_id)
+    assert runs_copying > len(TENANT_SERVICES)  # it did stop and go on
+    assert items_of(clients, tenant_id, tenant_id) == original
+    done = moves.get(tenant_id)
+    assert done is not None
+    assert done.copied == {service.item: 5 for service in TENANT_SERVICES}
