@@ -78,6 +78,8 @@ class Env(StrEnum):
     RELEASE_BUCKET = auto()  # releases/<id>/: templates and artifacts
     DEPLOY_STACK_STATE_MACHINE_ARN = auto()  # what the table's stream starts
     TENANT_MOVE_STATE_MACHINE_ARN = auto()  # what the tenant-details table's stream starts
+    TENANT_OFFBOARDING_STATE_MACHINE_ARN = auto()  # the same stream's offboardings
+    EXPORT_BUCKET = auto()  # offboarded tenants' exports (exports/<tenantId>/), 7 days
     CLOUDFORMATION_ROLE_ARN = auto()  # the role CloudFormation deploys tenants' stacks with
     LOG_RETENTION_DAYS = auto()  # what tenants' stacks keep their logs for
     # The release build (CodeBuild; its buildspec reads them).

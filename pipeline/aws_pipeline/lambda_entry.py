@@ -1,8 +1,8 @@
-"""The tenant pipeline's Lambda functions: the tables' stream handlers (deployments, tenant moves)
-and the deploy-stack, rollout and tenant-move state machines' tasks. Built from the function's
-environment once per container (the stack sets it); everything they do is
-``provisioning_events``', ``stack_tasks``', ``rollout_tasks``', ``move_events``' and
-``move_tasks``'."""
+"""The tenant pipeline's Lambda functions: the tables' stream handlers (deployments, tenant
+moves, offboardings) and the deploy-stack, rollout, tenant-move and tenant-offboarding state
+machines' tasks. Built from the function's environment once per container (the stack sets it);
+everything they do is ``provisioning_events``', ``stack_tasks``', ``rollout_tasks``',
+``move_events``', ``move_tasks``', ``offboarding_events``' and ``offboarding_tasks``'."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
 from pipeline.aws_pipeline.move_events import start_moves
 from pipeline.aws_pipeline.move_tasks import MoveTasks
+from pipeline.aws_pipeline.offboarding_events import start_offboardings
+from pipeline.aws_pipeline.offboarding_tasks import OffboardingTasks
 from pipeline.aws_pipeline.provisioning_events import start_deployments
 from pipeline.aws_pipeline.rollout_tasks import RolloutTasks
 from pipeline.aws_pipeline.stack_tasks import StackTasks, run_task
@@ -23,6 +26,8 @@ from pipeline.deploy.aws.calls import Boto3Calls
 from pipeline.deploy.aws.change_sets import Stacks
 from pipeline.deploy.aws.release_store import ReleaseStore
 from pipeline.deploy.aws.stack_settings import StackSettings
+from pipeline.lifecycle.exports import S3Exports
+from pipeline.lifecycle.offboarding import OffboardingTables, TenantOffboarder
 from pipeline.lifecycle.tenant_move import MoveTimings, TenantMover
 from pipeline.stacks.state_machines import POLL_SECONDS
 from tenant_context.config import Env, PlatformConfig
@@ -30,6 +35,7 @@ from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.platform_settings import read_settings
 from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.platform.tenant_moves import TenantMoves
+from tenant_context.platform.tenant_offboarding import TenantOffboardings
 
 logger = Logger(service="tenant-pipeline")
 TEMPLATES_PREFIX = "templates"  # large templates CloudFormation reads by URL
@@ -128,5 +134,53 @@ def move_stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     started = start_moves(event.get("Records", []), boto3.client("stepfunctions"),
                           _move_state_machine())
     logger.info("tenant moves started", extra={"started": started.started,
+                                                "duplicates": started.duplicates})
+    return {"started": started.started, "duplicates": started.duplicates}
+
+
+@functools.cache
+def _offboarding_tasks() -> OffboardingTasks:
+    """The offboarder as AWS runs it: the control-plane tables the stack names, the pools and
+    plans from the settings table (read when a step needs them, as the move task does),
+    exports in the stack's export bucket (links signed with SigV4, the only signature a link
+    of days accepts), progress to the function's log. No extra remains
+    check: on AWS the verification's scans are the whole check (locally the emulator's
+    recording is one more place)."""
+    config = PlatformConfig.from_environ()
+    session = boto3.Session()
+    dynamodb = session.client("dynamodb")
+    settings_table = config.require(Env.SETTINGS_TABLE)
+    tables = OffboardingTables(config.require(Env.TENANT_DETAILS_TABLE),
+                               config.require(Env.TENANT_NAMES_TABLE),
+                               config.require(Env.TENANT_USER_MAPPING_TABLE),
+                               config.require(Env.TENANT_STACK_MAPPING_TABLE))
+    keys = TenantApiKeys(session.client("apigateway"),
+                         lambda: read_settings(dynamodb, settings_table).usage_plan_ids)
+    offboarder = TenantOffboarder(
+        dynamodb, session.client("cognito-idp"), session.client("cloudformation"), keys,
+        lambda: read_settings(dynamodb, settings_table), tables,
+        S3Exports(session.client("s3", config=Config(signature_version="s3v4")),
+                  config.require(Env.EXPORT_BUCKET)), report=logger.info)
+    return OffboardingTasks(TenantOffboardings(dynamodb, tables.tenant_details), offboarder)
+
+
+@logger.inject_lambda_context
+def offboarding_task(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The tenant-offboarding state machine's task: ``{"tenantId", "offboardingId"}`` -> one
+    step (``OffboardingStepError`` and every other exception are the task's error, by class
+    name)."""
+    return _offboarding_tasks().advance(event)
+
+
+@functools.cache
+def _offboarding_state_machine() -> str:
+    return PlatformConfig.from_environ().require(Env.TENANT_OFFBOARDING_STATE_MACHINE_ARN)
+
+
+@logger.inject_lambda_context
+def offboarding_stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = start_offboardings(event.get("Records", []), boto3.client("stepfunctions"),
+                                 _offboarding_state_machine())
+    logger.info("offboardings started", extra={"started": started.started,
                                                 "duplicates": started.duplicates})
     return {"started": started.started, "duplicates": started.duplicates}

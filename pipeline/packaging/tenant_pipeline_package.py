@@ -2,11 +2,11 @@
 (``pipeline.stacks.tenant_pipeline_template``) beside the zip of its functions.
 
 The functions run the deployer itself, so their zip holds the pipeline's deploying code (the
-aws deployer, the rollout, the tenant mover, the stacks' definitions and the pipeline's own
-tasks), rebuilt reproducibly with its bytecode like every other function; ``tenant_context``
-and Powertools come from the ONE layer, boto3 from the runtime, and Chalice's runtime
-(``chalice/app.py``, which the layer's errors build on) is copied in as ``chalice package``
-copies it into every app's zip.
+aws deployer, the rollout, the tenant mover and offboarder, the stacks' definitions and the
+pipeline's own tasks), rebuilt reproducibly with its bytecode like every other function;
+``tenant_context`` and Powertools come from the ONE layer, boto3 from the runtime, and
+Chalice's runtime (``chalice/app.py``, which the layer's errors build on) is copied in as
+``chalice package`` copies it into every app's zip.
 What builds and runs things locally (packaging, the local cloud, the scaffold, the CLIs) is left
 out.
 """

@@ -25,6 +25,18 @@ or wait what the step asked for (a deployment coming up, writes or routing settl
 advance again. A failing step is retried with backoff; past that, or after ``MAX_ADVANCES``
 advances, the execution fails and the move stays at its step (recorded on the tenant record
 with its error), to be resumed by a new execution with the same input (``RESUME``).
+
+tenant-offboarding: one tenant's offboarding, started by the same stream
+(``pipeline.aws_pipeline.offboarding_events``) with the tenant and the offboarding id, the
+same shape as tenant-move. Advance (one idempotent step of ``pipeline.lifecycle.offboarding``:
+the grace period looked at, the export, the erasure, the verification), then done (finished or
+undone), or wait what the step asked for and advance again. The grace period is days and one
+Wait state covers it (a standard execution may wait up to its year; the task caps a wait at
+``MAX_WAIT_SECONDS`` so the erasure still fits in it). A failing step is retried longer than a
+move's (``OFFBOARDING_RETRIES``: nothing waits on an offboarding, and the verification keeps
+finding the silo's stack until CloudFormation has deleted it, minutes); past that the execution
+fails and the offboarding stays at its step, resumed by a new execution
+(``OFFBOARDING_RESUME``).
 """
 
 from __future__ import annotations
@@ -266,4 +278,67 @@ def tenant_move_definition() -> State:
                                      f"advances: {stays}{RESUME}"},
         },
         "TimeoutSeconds": 12 * 3600,
+    }
+
+
+OFFBOARDING_TASKS = "${OffboardingTasksFunctionArn}"
+# A standard execution lives at most a year; the task waits at most a day less, so an
+# offboarding whose grace ends at the longest wait still has a day to be exported and erased.
+OFFBOARDING_TIMEOUT_SECONDS = 365 * 24 * 3600
+MAX_WAIT_SECONDS = OFFBOARDING_TIMEOUT_SECONDS - 24 * 3600
+# 30 s, then 1, 2, 4, 8 and 16 minutes (about half an hour in all): a silo's stack deletion
+# (its APIs, functions, deployment groups and log groups), which the verification waits for by
+# failing, takes minutes; an offboarding that is not there (``LookupError``) is not retried.
+OFFBOARDING_RETRIES = [
+    {"ErrorEquals": ["LookupError"], "MaxAttempts": 0},
+    LAMBDA_RETRY,
+    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 30, "MaxAttempts": 6, "BackoffRate": 2.0},
+]
+# About five advances (the grace, the export, the erasure, the verification) and one a second
+# while the record changes under the offboarder (``OffboardingConflict``): a loop ends here.
+MAX_OFFBOARDING_ADVANCES = 100
+OFFBOARDING_RESUME = (
+    "aws stepfunctions start-execution --state-machine-arn "
+    "<TenantOffboardingStateMachineArn> --name <offboardingId>-resume-<n> --input "
+    "'{\"tenantId\": \"<tenantId>\", \"offboardingId\": \"<offboardingId>\"}'")
+
+
+def tenant_offboarding_definition() -> State:
+    stays = ("the offboarding stays at its step, recorded on the tenant record with its error "
+             "(GET /tenant/offboarding/<tenantId>); once the cause is fixed, resume it from "
+             "there: ")
+    return {
+        "Comment": "One tenant's offboarding: the grace period, the export, the erasure and "
+                   "its verification, a step at a time",
+        "StartAt": "Begin",
+        "States": {
+            "Begin": {"Type": "Pass", "Result": {"value": 0}, "ResultPath": "$.advances",
+                      "Next": "Advance"},
+            "Advance": {"Type": "Task", "Resource": OFFBOARDING_TASKS,
+                        "Parameters": {"tenantId.$": "$.tenantId",
+                                       "offboardingId.$": "$.offboardingId"},
+                        "ResultPath": "$.advance", "Retry": OFFBOARDING_RETRIES,
+                        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                   "Next": "StepFailed"}],
+                        "Next": "IsDone"},
+            "IsDone": {"Type": "Choice", "Choices": [
+                {"Variable": "$.advance.done", "BooleanEquals": True, "Next": "Offboarded"}],
+                "Default": "CountAdvance"},
+            "CountAdvance": {"Type": "Pass",
+                             "Parameters": {"value.$": "States.MathAdd($.advances.value, 1)"},
+                             "ResultPath": "$.advances", "Next": "TooManyAdvances"},
+            "TooManyAdvances": {"Type": "Choice", "Choices": [
+                {"Variable": "$.advances.value", "NumericGreaterThan": MAX_OFFBOARDING_ADVANCES,
+                 "Next": "StillOffboarding"}], "Default": "WaitForStep"},
+            "WaitForStep": {"Type": "Wait", "SecondsPath": "$.advance.wait", "Next": "Advance"},
+            "Offboarded": {"Type": "Succeed"},
+            "StepFailed": {"Type": "Fail", "Error": "OffboardingStepFailed",
+                           "Cause": f"A step kept failing (its error is in this execution's "
+                                    f"history): {stays}{OFFBOARDING_RESUME}"},
+            "StillOffboarding": {"Type": "Fail", "Error": "OffboardingTooLong",
+                                 "Cause": f"The offboarding was still under way after "
+                                          f"{MAX_OFFBOARDING_ADVANCES} advances: {stays}"
+                                          f"{OFFBOARDING_RESUME}"},
+        },
+        "TimeoutSeconds": OFFBOARDING_TIMEOUT_SECONDS,
     }

@@ -24,8 +24,29 @@ tenant with no operator and rolls releases out to the fleet, on AWS's own engine
   API keys and link them to plans; and delete tenants' stacks (``stack-*``), which
   CloudFormation deletes with the role the stack was deployed with (no ``iam:PassRole``
   needed for a role already on the stack).
+- The same stream triggers the offboarding stream function (a reader of its own: see
+  ``pipeline.aws_pipeline.offboarding_events``), which starts one tenant-offboarding execution
+  per offboarding the admin API recorded (filtered to records whose new image holds an
+  offboarding at ``grace``). That machine runs the offboarding-tasks function (one step of
+  ``pipeline.lifecycle.offboarding`` a call) and waits out the grace period in one Wait state.
+  The function erases a tenant, so it may: read and write the tenant record (and replace it by
+  its tombstone); delete the tenant's name claim, user rows and deployment row; read the
+  settings; read the tenant services' tables and delete a silo's (never the pool's), and query,
+  scan (the verification) and delete items in the pooled ones; delete users, the tenant's group
+  and a silo's pool in Cognito (never the operations pool's staff, group or pool, nor the
+  pooled pool: stack parameters name both); list and delete API keys; delete tenants' stacks;
+  and put and read exports under ``exports/`` in the export bucket.
 - The release bucket keeps published releases (``releases/<id>/``) and large templates;
   versioned, encrypted, never public.
+- The export bucket keeps offboarded tenants' exports (``exports/<tenantId>/<offboardingId>
+  .json``) for ``EXPORT_DAYS``, the longest a presigned link to one can live. A bucket of its
+  own rather than a prefix of the release bucket: the release bucket is versioned (a deleted
+  or expired export would stay on as a noncurrent version, a copy of a tenant's data the
+  erasure promised away) and read by the release build and CloudFormation's role, while this
+  one is unversioned (expired means gone), read by the offboarding task alone, and its one
+  lifecycle rule is the export's lifetime. Encrypted, never public, TLS only, ACLs off; kept
+  if the stack is deleted (an export not yet handed over outlives it, and its lifecycle rule
+  goes on deleting).
 """
 
 from __future__ import annotations
@@ -40,17 +61,23 @@ from pipeline.stacks.state_machines import (
     deploy_stack_definition,
     rollout_definition,
     tenant_move_definition,
+    tenant_offboarding_definition,
 )
 from tenant_context.config import Env
 from tenant_context.platform.definitions import (
+    OPERATIONS_POOL,
     PLATFORM,
+    POOLED_TENANT_POOL,
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
+    TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
+    TENANT_USER_MAPPING_TABLE,
     TableDefinition,
     data_table,
 )
 from tenant_context.platform.tenant_moves import MOVE_ATTRIBUTE, MoveStep
+from tenant_context.platform.tenant_offboarding import OFFBOARDING_ATTRIBUTE, OffboardingStep
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 from tenant_context.tenant_services import TENANT_SERVICES
 
@@ -69,6 +96,18 @@ MOVE_SETTLE_PARAMETERS = {"MoveWriteSettleSeconds": (Env.MOVE_WRITE_SETTLE_SECON
 REQUESTED_MOVE_FILTER = ('{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"'
                          + MOVE_ATTRIBUTE + '": {"M": {"step": {"S": ["'
                          + MoveStep.REQUESTED.value + '"]}}}}}}')
+# Only records whose new image holds an offboarding in its grace period reach the offboarding
+# stream function (a new one among them: the function compares the old image's id).
+GRACE_OFFBOARDING_FILTER = ('{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"'
+                            + OFFBOARDING_ATTRIBUTE + '": {"M": {"step": {"S": ["'
+                            + OffboardingStep.GRACE.value + '"]}}}}}}')
+OFFBOARDING_OUTPUT, EXPORT_BUCKET_OUTPUT = "TenantOffboardingStateMachineArn", "ExportBucketName"
+EXPORTS_PREFIX = "exports/"  # ``pipeline.lifecycle.exports``' keys
+EXPORT_DAYS = 7  # a presigned link's longest life (SigV4); a test keeps them equal
+# The pooled stack's pools (its outputs of the same names): the offboarding task may delete a
+# silo's pool and users, never the platform's own pools (nor staff).
+OPERATIONS_POOL_ID = f"{OPERATIONS_POOL.logical_id}Id"
+POOLED_POOL_ID = f"{POOLED_TENANT_POOL.logical_id}Id"
 DEPLOYER_ROLE = "StackDeployerRole"  # CloudFormation's, for the stacks the pipeline deploys
 Template = dict[str, Any]
 
@@ -363,6 +402,125 @@ def move_tasks_statements() -> list[dict[str, Any]]:
     ]
 
 
+def _user_pool_arn(pool_id: str) -> dict[str, str]:
+    return _sub(f"arn:${{AWS::Partition}}:cognito-idp:${{AWS::Region}}:${{AWS::AccountId}}:"
+                f"userpool/{pool_id}")
+
+
+def offboarding_tasks_statements() -> list[dict[str, Any]]:
+    """The offboarding-tasks function's rights: what ``TenantOffboarder`` calls, on the
+    platform's names."""
+    pooled_data = _tables([data_table(service, POOLED_DEPLOYMENT) for service in TENANT_SERVICES])
+    every_data_table = [_table_arn(f"{PLATFORM}-{service.item}-*") for service in TENANT_SERVICES]
+    return [
+        # The record (its offboarding's steps, then its tombstone) ...
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem",
+                                       "dynamodb:PutItem"],
+         "Resource": _tables([TENANT_DETAILS_TABLE])},
+        # ... its name claim (released; the scan: the verification's count of claims left) ...
+        {"Effect": "Allow", "Action": ["dynamodb:DeleteItem", "dynamodb:Scan"],
+         "Resource": _tables([TENANT_NAMES_TABLE])},
+        # ... its users' rows, its deployment row, the settings (the pools and plans).
+        {"Effect": "Allow", "Action": ["dynamodb:Query", "dynamodb:DeleteItem"],
+         "Resource": _tables([TENANT_USER_MAPPING_TABLE])},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:DeleteItem"],
+         "Resource": _tables([TENANT_STACK_MAPPING_TABLE])},
+        {"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": _tables([SETTINGS_TABLE])},
+        # The tenant's items read for the export wherever they are, a silo's tables deleted ...
+        {"Effect": "Allow", "Action": ["dynamodb:Query", "dynamodb:DeleteTable"],
+         "Resource": every_data_table},
+        # ... its items deleted from the pool's (and the verification's filtered scans) ...
+        {"Effect": "Allow", "Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem",
+                                       "dynamodb:Scan"],
+         "Resource": pooled_data},
+        # ... never the pool's tables themselves.
+        {"Effect": "Deny", "Action": ["dynamodb:DeleteTable"], "Resource": pooled_data},
+        # The verification's look for a silo's tables (ListTables names no resource).
+        {"Effect": "Allow", "Action": ["dynamodb:ListTables"], "Resource": "*"},
+        # Users, the tenant's group in the pooled pool, a silo's pool: pools have generated
+        # ids, so every pool of the account and region, less the platform's own below.
+        {"Effect": "Allow", "Action": [
+            "cognito-idp:AdminGetUser", "cognito-idp:AdminDeleteUser", "cognito-idp:ListUsers",
+            "cognito-idp:GetGroup", "cognito-idp:DeleteGroup", "cognito-idp:DeleteUserPool"],
+         "Resource": [_user_pool_arn("*")]},
+        {"Effect": "Allow", "Action": ["cognito-idp:ListUserPools"], "Resource": "*"},
+        {"Effect": "Deny", "Action": ["cognito-idp:DeleteUserPool"],
+         "Resource": [_user_pool_arn(f"${{{OPERATIONS_POOL_ID}}}"),
+                      _user_pool_arn(f"${{{POOLED_POOL_ID}}}")]},
+        {"Effect": "Deny", "Action": ["cognito-idp:AdminDeleteUser", "cognito-idp:DeleteGroup"],
+         "Resource": [_user_pool_arn(f"${{{OPERATIONS_POOL_ID}}}")]},
+        {"Effect": "Allow", "Action": ["apigateway:GET"],
+         "Resource": [_apigateway_arn("/apikeys")]},
+        {"Effect": "Allow", "Action": ["apigateway:DELETE"],
+         "Resource": [_apigateway_arn("/apikeys/*")]},
+        {"Effect": "Allow", "Action": ["cloudformation:DeleteStack",
+                                       "cloudformation:DescribeStacks"],
+         "Resource": [_stack_arn(TENANT_STACKS)]},
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+         "Resource": [_sub(f"${{ExportBucket.Arn}}/{EXPORTS_PREFIX}*")]},
+    ]
+
+
+def _offboarding_resources() -> dict[str, Any]:
+    """Offboardings: the export bucket, the tenant-details stream's second function, the state
+    machine, its task."""
+    executions = _sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+                      "execution:${TenantOffboardingStateMachine.Name}:*")
+    bucket_arn = cfn.get_att("ExportBucket", "Arn")
+    return {
+        "ExportBucket": {"Type": "AWS::S3::Bucket", **cfn.RETAIN, "Properties": {
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": [
+                {"Id": "exports", "Status": "Enabled", "Prefix": EXPORTS_PREFIX,
+                 "ExpirationInDays": EXPORT_DAYS},
+                {"Id": "unfinished-uploads", "Status": "Enabled", "Prefix": "",
+                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}}},
+        "ExportBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": cfn.ref("ExportBucket"), "PolicyDocument": {"Statement": [{
+                "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [bucket_arn, _sub("${ExportBucket.Arn}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
+        "OffboardingTasksFunction": _function(
+            "pipeline.aws_pipeline.lambda_entry.offboarding_task",
+            "The tenant-offboarding state machine's task: one step of a tenant's offboarding", {
+                Env.TENANT_DETAILS_TABLE.value: TENANT_DETAILS_TABLE.name,
+                Env.TENANT_NAMES_TABLE.value: TENANT_NAMES_TABLE.name,
+                Env.TENANT_USER_MAPPING_TABLE.value: TENANT_USER_MAPPING_TABLE.name,
+                Env.TENANT_STACK_MAPPING_TABLE.value: TENANT_STACK_MAPPING_TABLE.name,
+                Env.SETTINGS_TABLE.value: SETTINGS_TABLE.name,
+                Env.EXPORT_BUCKET.value: cfn.ref("ExportBucket")},
+            offboarding_tasks_statements(), Timeout=900, MemorySize=1024),
+        "OffboardingStreamFunction": _function(
+            "pipeline.aws_pipeline.lambda_entry.offboarding_stream_handler",
+            "Starts a tenant-offboarding execution for each offboarding the admin API records",
+            {Env.TENANT_OFFBOARDING_STATE_MACHINE_ARN.value:
+                cfn.ref("TenantOffboardingStateMachine")},
+            [{"Effect": "Allow", "Action": ["states:StartExecution"],
+              "Resource": [cfn.ref("TenantOffboardingStateMachine")]},
+             {"Effect": "Allow", "Action": ["states:DescribeExecution"],
+              "Resource": [executions]},
+             {"Effect": "Allow", "Action": ["sqs:SendMessage"],
+              "Resource": [cfn.get_att("StreamFailures", "Arn")]}],
+            Events={"TenantOffboardings": {"Type": "DynamoDB", "Properties": {
+                "Stream": cfn.ref(DETAILS_STREAM_ARN), "StartingPosition": "LATEST",
+                "BatchSize": 10, "MaximumRetryAttempts": 10,
+                "BisectBatchOnFunctionError": True,
+                "DestinationConfig": {"OnFailure": {
+                    "Destination": cfn.get_att("StreamFailures", "Arn")}},
+                "FilterCriteria": {"Filters": [{"Pattern": GRACE_OFFBOARDING_FILTER}]}}}}),
+        **_state_machine("TenantOffboarding", tenant_offboarding_definition(), {
+            "OffboardingTasksFunctionArn": cfn.get_att("OffboardingTasksFunction", "Arn")}, [
+            {"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+             "Resource": [cfn.get_att("OffboardingTasksFunction", "Arn"),
+                          _sub("${OffboardingTasksFunction.Arn}:*")]}]),
+    }
+
+
 def _move_resources() -> dict[str, Any]:
     """Tenant moves: the tenant-details stream's function, the state machine, its task."""
     move_executions = _sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
@@ -426,6 +584,7 @@ def pipeline_template() -> Template:
     resources: dict[str, Any] = {
         **_release_resources(),
         **_move_resources(),
+        **_offboarding_resources(),
         "ReleaseBucket": {"Type": "AWS::S3::Bucket", **cfn.RETAIN, "Properties": {
             "VersioningConfiguration": {"Status": "Enabled"},
             "NotificationConfiguration": {"EventBridgeConfiguration": {
@@ -516,8 +675,8 @@ def pipeline_template() -> Template:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
         "Description": "Serverless SaaS tenant pipeline: Platinum tenants' stacks provisioned "
-                       "from the tenant-stack-mapping table, tenant moves from the "
-                       "tenant-details table",
+                       "from the tenant-stack-mapping table, tenant moves and offboardings "
+                       "from the tenant-details table",
         "Parameters": {
             STREAM_ARN: {"Type": "String", "Description": "The pooled stack's "
                                                           "TenantStackMappingStreamArn output"},
@@ -525,6 +684,9 @@ def pipeline_template() -> Template:
                                                                   "TenantDetailsStreamArn output"},
             LAYER_ARN: {"Type": "String", "Description": "The pooled stack's "
                                                          "TenantContextLayerArn output"},
+            **{pool: {"Type": "String", "Description": f"The pooled stack's {pool} output "
+                                                       f"(an offboarding never deletes it)"}
+               for pool in (OPERATIONS_POOL_ID, POOLED_POOL_ID)},
             **{parameter: {"Type": "Number", "Default": str(seconds), "MinValue": 0,
                            "Description": f"A tenant move's {variable.value}"}
                for parameter, (variable, seconds) in MOVE_SETTLE_PARAMETERS.items()},
@@ -555,5 +717,7 @@ def pipeline_template() -> Template:
             ROLLOUT_OUTPUT: {"Value": cfn.ref("RolloutStateMachine")},
             "NotificationTopicArn": {"Value": cfn.ref("NotificationTopic")},
             MOVE_OUTPUT: {"Value": cfn.ref("TenantMoveStateMachine")},
+            OFFBOARDING_OUTPUT: {"Value": cfn.ref("TenantOffboardingStateMachine")},
+            EXPORT_BUCKET_OUTPUT: {"Value": cfn.ref("ExportBucket")},
         },
     }

@@ -1,7 +1,8 @@
 """``make deploy-pipeline TARGET=aws``: the tenant pipeline's stack, beside the pooled one.
 
-It follows the pooled stack's tenant-stack-mapping and tenant-details tables (their streams)
-and runs the layer the pooled stack published, so all are read from the pooled stack's outputs:
+It follows the pooled stack's tenant-stack-mapping and tenant-details tables (their streams),
+runs the layer the pooled stack published and keeps offboardings off the pooled stack's user
+pools, so all are read from the pooled stack's outputs:
 the pooled stack comes first. Deploying it again updates it in place (a change set), as any
 stack here. Once it is up, the working tree's release is published in its bucket, so the first
 Platinum sign-up has a release to be deployed with before any rollout ran.
@@ -27,7 +28,9 @@ from pipeline.stacks.pooled_template import (
 from pipeline.stacks.tenant_pipeline_template import (
     DETAILS_STREAM_ARN,
     LAYER_ARN,
+    OPERATIONS_POOL_ID,
     PIPELINE_STACK_NAME,
+    POOLED_POOL_ID,
     RELEASE_BUCKET_OUTPUT,
     ROLLOUT_OUTPUT,
     STREAM_ARN,
@@ -72,6 +75,8 @@ def deploy_pipeline(template_file: Path, stacks: Stacks, settings: StackSettings
     deployed = stacks.deploy_packaged(PIPELINE_STACK_NAME, template_file, {
         STREAM_ARN: pooled[TENANT_STACK_MAPPING_STREAM_OUTPUT],
         DETAILS_STREAM_ARN: pooled[TENANT_DETAILS_STREAM_OUTPUT], LAYER_ARN: pooled[LAYER_OUTPUT],
+        # The platform's pools, which the offboarding task may never delete (same names).
+        **{pool: pooled[pool] for pool in (OPERATIONS_POOL_ID, POOLED_POOL_ID)},
         **settings.silo_parameters(), **pipeline.parameters()})
     outputs = deployed.outputs
     summary = Summary("Tenant pipeline is up:" if deployed.changed

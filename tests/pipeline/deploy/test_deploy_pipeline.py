@@ -43,6 +43,11 @@ def test_a_dry_run_deploys_it_from_the_pooled_stacks_outputs(
                       '"<stack-pooled.TenantStackMappingStreamArn>"',
                       '"ParameterKey":"LayerArn","ParameterValue":'
                       '"<stack-pooled.TenantContextLayerArn>"',
+                      # The platform's pools, which an offboarding may never delete.
+                      '"ParameterKey":"OperationsUserPoolId","ParameterValue":'
+                      '"<stack-pooled.OperationsUserPoolId>"',
+                      '"ParameterKey":"PooledTenantUserPoolId","ParameterValue":'
+                      '"<stack-pooled.PooledTenantUserPoolId>"',
                       '"ParameterKey":"MaxConcurrency","ParameterValue":"8"',
                       '"ParameterKey":"ApproveWaves","ParameterValue":"true"'):
         assert parameter in change_set, change_set

@@ -2,7 +2,8 @@
 machine's definition included), SAM-translatable, no IAM statement that allows every action of
 a service, CloudFormation driven only on the platform's tenant stacks, a definition whose every
 state is reachable and leads somewhere, and functions that import from their zip and the layer
-alone, as Lambda lays them out."""
+alone, as Lambda lays them out. The offboarding task's exact rights and the export bucket's
+properties too."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from samtranslator.translator.transform import transform
 
+from pipeline.lifecycle.exports import LINK_SECONDS
 from pipeline.lifecycle.tenant_move import AWS_ROUTING_SETTLE_SECONDS, AWS_WRITE_SETTLE_SECONDS
 from pipeline.packaging.tenant_pipeline_package import package_tenant_pipeline
 from pipeline.stacks.baseline_template import LAYER_ZIP
@@ -23,9 +25,12 @@ from pipeline.stacks.state_machines import (
     deploy_stack_definition,
     rollout_definition,
     tenant_move_definition,
+    tenant_offboarding_definition,
 )
 from pipeline.stacks.tenant_pipeline_template import (
     DEPLOYER_PERMISSIONS,
+    EXPORT_DAYS,
+    GRACE_OFFBOARDING_FILTER,
     MOVE_SETTLE_PARAMETERS,
     REQUESTED_MOVE_FILTER,
 )
@@ -44,7 +49,9 @@ PARAMETERS = {"TenantStackMappingStreamArn": "arn:aws:dynamodb:us-east-1:1234567
                                              "t/stream/2026-12-01T00:00:00.000",
               "TenantDetailsStreamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/"
                                         "d/stream/2026-12-01T00:00:00.000",
-              "LayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:tenant-context:1"}
+              "LayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:tenant-context:1",
+              "OperationsUserPoolId": "us-east-1_operations",
+              "PooledTenantUserPoolId": "us-east-1_pooled"}
 
 
 class _NoAwsPolicies:
@@ -101,15 +108,21 @@ def test_sam_translates_it_into_aws_own_engines(translated: dict[str, Any]) -> N
     kinds = {resource["Type"] for resource in translated["Resources"].values()}
     assert {"AWS::StepFunctions::StateMachine", "AWS::Lambda::Function",
             "AWS::Lambda::EventSourceMapping", "AWS::S3::Bucket", "AWS::SQS::Queue"} <= kinds
-    mappings = {json.dumps(resource["Properties"]["EventSourceArn"]): resource["Properties"]
+    mappings = {resource["Properties"]["FunctionName"]["Ref"]: resource["Properties"]
                 for resource in translated["Resources"].values()
                 if resource["Type"] == "AWS::Lambda::EventSourceMapping"}
-    rows = mappings[json.dumps({"Ref": "TenantStackMappingStreamArn"})]
-    assert rows["FilterCriteria"] == {"Filters": [
+    assert {name: mapping["EventSourceArn"] for name, mapping in mappings.items()} == {
+        "StreamFunction": {"Ref": "TenantStackMappingStreamArn"},
+        "MoveStreamFunction": {"Ref": "TenantDetailsStreamArn"},
+        # A second reader of the tenant-details stream (its own place in it): the most a
+        # DynamoDB stream serves without throttling.
+        "OffboardingStreamFunction": {"Ref": "TenantDetailsStreamArn"}}
+    assert mappings["StreamFunction"]["FilterCriteria"] == {"Filters": [
         {"Pattern": '{"eventName": ["INSERT", "MODIFY"]}'}]}
-    moves = mappings[json.dumps({"Ref": "TenantDetailsStreamArn"})]
-    assert moves["FilterCriteria"] == {"Filters": [{"Pattern": REQUESTED_MOVE_FILTER}]}
-    assert len(mappings) == 2
+    assert mappings["MoveStreamFunction"]["FilterCriteria"] == {
+        "Filters": [{"Pattern": REQUESTED_MOVE_FILTER}]}
+    assert mappings["OffboardingStreamFunction"]["FilterCriteria"] == {
+        "Filters": [{"Pattern": GRACE_OFFBOARDING_FILTER}]}
     for mapping in mappings.values():
         assert mapping["BisectBatchOnFunctionError"] is True
         assert mapping["MaximumRetryAttempts"] == 10
@@ -159,7 +172,7 @@ def _check_graph(machine: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("definition", [deploy_stack_definition, rollout_definition,
-                                        tenant_move_definition])
+                                        tenant_move_definition, tenant_offboarding_definition])
 def test_every_state_leads_somewhere_and_is_reached(
         definition: Callable[[], dict[str, Any]]) -> None:
     _check_graph(definition())
@@ -172,7 +185,8 @@ def test_the_functions_import_from_their_zip_and_the_layer_alone(
     template = json.loads(packaged_pipeline.read_text())
     found = functions(template)
     assert {properties["Handler"].rsplit(".", 1)[1] for _, properties in found} == {
-        "stack_task", "stream_handler", "rollout_task", "move_task", "move_stream_handler"}
+        "stack_task", "stream_handler", "rollout_task", "move_task", "move_stream_handler",
+        "offboarding_task", "offboarding_stream_handler"}
     for name, properties in found:
         code = unpacked(packaged_pipeline.parent / properties["CodeUri"], tmp_path / name)
         result = LambdaFunction(code, layer, runtime, properties["Handler"],
@@ -281,3 +295,155 @@ def test_the_move_state_machine_starts_only_from_the_move_stream_function(
         Env.TENANT_MOVE_STATE_MACHINE_ARN: {"Ref": "TenantMoveStateMachine"}}
     assert translated["Outputs"]["TenantMoveStateMachineArn"] == {
         "Value": {"Ref": "TenantMoveStateMachine"}}
+
+
+def _user_pool(pool: str) -> str:
+    return json.dumps({"Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:"
+                                  f"${{AWS::AccountId}}:userpool/{pool}"})
+
+
+def test_the_offboarding_task_may_erase_a_tenant_and_nothing_more(
+        translated: dict[str, Any]) -> None:
+    """What ``TenantOffboarder`` calls, on the platform's names: the tenant record (and its
+    tombstone), its name claim, user rows and deployment row, the settings, the tenant
+    services' tables (read everywhere, items deleted and scanned only in the pool's, a silo's
+    tables deleted, never the pool's), users, groups and a silo's pool (never the platform's
+    pools), the tenant's API keys, tenants' stacks, and its exports."""
+    statements = _role_statements(translated, "OffboardingTasksFunction")
+    granted: dict[str, set[str]] = {}
+    for statement in statements:
+        for resource in _listed(statement["Resource"]):
+            for action in _listed(statement["Action"]):
+                if statement["Effect"] == "Allow" and action.startswith("dynamodb:") and \
+                        resource != "*":
+                    table = json.dumps(resource).split(":table/")[1].removesuffix('"}')
+                    granted.setdefault(table, set()).add(action.removeprefix("dynamodb:"))
+    pooled = {"Query", "DeleteTable", "BatchWriteItem", "DeleteItem", "Scan"}
+    assert granted == {
+        "serverless-saas-tenant-details": {"GetItem", "UpdateItem", "PutItem"},
+        "serverless-saas-tenant-names": {"DeleteItem", "Scan"},
+        "serverless-saas-tenant-user-mapping": {"Query", "DeleteItem"},
+        "serverless-saas-tenant-stack-mapping": {"GetItem", "DeleteItem"},
+        "serverless-saas-settings": {"Scan"},
+        "serverless-saas-product-*": {"Query", "DeleteTable"},
+        "serverless-saas-order-*": {"Query", "DeleteTable"},
+        "serverless-saas-product-pooled": pooled - {"Query", "DeleteTable"},
+        "serverless-saas-order-pooled": pooled - {"Query", "DeleteTable"}}
+    assert _allowed(statements, "dynamodb:ListTables") == ['"*"']  # it names no resource
+    denied = {(action, json.dumps(resource)) for statement in statements
+              if statement["Effect"] == "Deny" for action in _listed(statement["Action"])
+              for resource in _listed(statement["Resource"])}
+    pooled_tables = {json.dumps({"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:"
+                                            f"${{AWS::AccountId}}:table/{name}"})
+                     for name in ("serverless-saas-product-pooled",
+                                  "serverless-saas-order-pooled")}
+    operations, pooled_pool = _user_pool("${OperationsUserPoolId}"), _user_pool(
+        "${PooledTenantUserPoolId}")
+    assert denied == {("dynamodb:DeleteTable", table) for table in pooled_tables} | {
+        ("cognito-idp:DeleteUserPool", operations),
+        ("cognito-idp:DeleteUserPool", pooled_pool),
+        ("cognito-idp:AdminDeleteUser", operations), ("cognito-idp:DeleteGroup", operations)}
+    for action in ("AdminGetUser", "AdminDeleteUser", "ListUsers", "GetGroup", "DeleteGroup",
+                   "DeleteUserPool"):
+        assert _allowed(statements, f"cognito-idp:{action}") == [_user_pool("*")], action
+    assert _allowed(statements, "cognito-idp:ListUserPools") == ['"*"']
+    assert [resource.split("}::")[1] for resource in _allowed(statements, "apigateway:GET")
+            ] == ['/apikeys"}']
+    assert [resource.split("}::")[1]
+            for resource in _allowed(statements, "apigateway:DELETE")] == ['/apikeys/*"}']
+    for action in ("DeleteStack", "DescribeStacks"):
+        assert _allowed(statements, f"cloudformation:{action}") == [json.dumps(
+            {"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:"
+                        "${AWS::AccountId}:stack/stack-*/*"})]
+    exports = [json.dumps({"Fn::Sub": "${ExportBucket.Arn}/exports/*"})]
+    assert _allowed(statements, "s3:PutObject") == exports
+    assert _allowed(statements, "s3:GetObject") == exports
+    actions = {action for statement in statements if statement["Effect"] == "Allow"
+               for action in _listed(statement["Action"])}
+    assert actions == {
+        *(f"dynamodb:{action}" for action in (
+            "GetItem", "UpdateItem", "PutItem", "DeleteItem", "Scan", "Query", "DeleteTable",
+            "BatchWriteItem", "ListTables")),
+        *(f"cognito-idp:{action}" for action in (
+            "AdminGetUser", "AdminDeleteUser", "ListUsers", "GetGroup", "DeleteGroup",
+            "DeleteUserPool", "ListUserPools")),
+        "apigateway:GET", "apigateway:DELETE", "cloudformation:DeleteStack",
+        "cloudformation:DescribeStacks", "s3:PutObject", "s3:GetObject"}
+
+
+def test_the_offboarding_task_runs_a_step_with_the_platforms_names(
+        translated: dict[str, Any]) -> None:
+    function = translated["Resources"]["OffboardingTasksFunction"]["Properties"]
+    assert function["Timeout"] == 900  # the export and the erasure are a step each
+    assert function["MemorySize"] == 1024  # the export is one document in memory
+    assert function["Handler"] == "pipeline.aws_pipeline.lambda_entry.offboarding_task"
+    assert function["Environment"]["Variables"] == {
+        Env.TENANT_DETAILS_TABLE: "serverless-saas-tenant-details",
+        Env.TENANT_NAMES_TABLE: "serverless-saas-tenant-names",
+        Env.TENANT_USER_MAPPING_TABLE: "serverless-saas-tenant-user-mapping",
+        Env.TENANT_STACK_MAPPING_TABLE: "serverless-saas-tenant-stack-mapping",
+        Env.SETTINGS_TABLE: "serverless-saas-settings",
+        Env.EXPORT_BUCKET: {"Ref": "ExportBucket"}}
+
+
+def test_the_export_bucket_keeps_exports_only_as_long_as_their_links(
+        translated: dict[str, Any]) -> None:
+    """Unversioned (an expired export leaves no old version behind), encrypted, never public,
+    ACLs off, TLS only, ``exports/`` expiring when the longest presigned link does, kept if the
+    stack goes (its rule goes on deleting)."""
+    assert EXPORT_DAYS * 24 * 3600 == LINK_SECONDS
+    resources = translated["Resources"]
+    bucket = resources["ExportBucket"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    properties = bucket["Properties"]
+    assert "VersioningConfiguration" not in properties
+    assert properties["BucketEncryption"] == {"ServerSideEncryptionConfiguration": [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True}
+    assert properties["OwnershipControls"] == {
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    rules = {rule["Id"]: rule for rule in properties["LifecycleConfiguration"]["Rules"]}
+    assert rules["exports"] == {"Id": "exports", "Status": "Enabled", "Prefix": "exports/",
+                                "ExpirationInDays": 7}
+    assert rules["unfinished-uploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 1}
+    (tls,) = resources["ExportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert tls == {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                   "Resource": [{"Fn::GetAtt": ["ExportBucket", "Arn"]},
+                                {"Fn::Sub": "${ExportBucket.Arn}/*"}],
+                   "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    readers = {name.removesuffix("Role") for name, resource in resources.items()
+               if resource["Type"] == "AWS::IAM::Role" and "ExportBucket" in json.dumps(
+                   resource["Properties"].get("Policies", []))}
+    assert readers == {"OffboardingTasksFunction"}
+    assert translated["Outputs"]["ExportBucketName"] == {"Value": {"Ref": "ExportBucket"}}
+
+
+def test_the_offboarding_state_machine_starts_only_from_its_stream_function(
+        translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    machine = resources["TenantOffboardingStateMachine"]["Properties"]
+    assert machine["DefinitionSubstitutions"] == {
+        "OffboardingTasksFunctionArn": {"Fn::GetAtt": ["OffboardingTasksFunction", "Arn"]}}
+    assert machine["StateMachineType"] == "STANDARD"  # waits of days; express ones last 5 min
+    starters = {name.removesuffix("Role"): _allowed(
+                    _statements(resource["Properties"].get("Policies", [])),
+                    "states:StartExecution")
+                for name, resource in resources.items() if resource["Type"] == "AWS::IAM::Role"}
+    assert {name for name, arns in starters.items() if json.dumps(
+        {"Ref": "TenantOffboardingStateMachine"}) in arns} == {"OffboardingStreamFunction"}
+    assert starters["OffboardingStreamFunction"] == [
+        json.dumps({"Ref": "TenantOffboardingStateMachine"})]  # and no other machine
+    stream = resources["OffboardingStreamFunction"]["Properties"]
+    assert stream["Environment"]["Variables"] == {
+        Env.TENANT_OFFBOARDING_STATE_MACHINE_ARN: {"Ref": "TenantOffboardingStateMachine"}}
+    invoked = _allowed(_statements(resources["TenantOffboardingStateMachineRole"][
+        "Properties"]["Policies"]), "lambda:InvokeFunction")
+    assert invoked == [json.dumps({"Fn::GetAtt": ["OffboardingTasksFunction", "Arn"]}),
+                       json.dumps({"Fn::Sub": "${OffboardingTasksFunction.Arn}:*"})]
+    assert translated["Outputs"]["TenantOffboardingStateMachineArn"] == {
+        "Value": {"Ref": "TenantOffboardingStateMachine"}}
+    for pool in ("OperationsUserPoolId", "PooledTenantUserPoolId"):
+        assert translated["Parameters"][pool]["Type"] == "String"
