@@ -24,7 +24,7 @@ import contextlib
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
 
 EXPORT_FORMAT = "serverless-saas-tenant-export/1"
+STACK_DELETION_POLL_SECONDS = 30.0  # a silo's stack takes minutes to delete on AWS
 # Cognito attributes handed over (never passwords, which Cognito does not give out anyway).
 EXPORTED_USER_ATTRIBUTES = ("email", "email_verified", "name", "phone_number")
 
@@ -321,6 +322,8 @@ class TenantOffboarder:
 
     def _verifying(self, tenant_id: str, row: Mapping[str, Any],
                    offboarding: TenantOffboarding) -> TenantOffboarding | float:
+        if self._stack_deleting(stack_name(tenant_id)):
+            return STACK_DELETION_POLL_SECONDS  # CloudFormation is still at it: not a failure
         remaining = self.remains(tenant_id, row)
         needles = self._needles(tenant_id, offboarding)
         for check in self._checks:
@@ -361,9 +364,8 @@ class TenantOffboarder:
                 ExpressionAttributeNames={"#pk": PARTITION_KEY},
                 ExpressionAttributeValues={":prefix": {"S": prefix}})
             found[f"items in {table.name}"] = sum(page.get("Count", 0) for page in pages)
-        existing = set(self._table_names())
-        found["own tables"] = len({t.name for t in deployment_data_tables(tenant_id)}
-                                  & existing)
+        found["own tables"] = sum(self._table_exists(table.name)
+                                  for table in deployment_data_tables(tenant_id))
         found["own stack"] = int(self._stack_exists(stack_name(tenant_id)))
         found["deployment row"] = int(self._deployments.get(tenant_id) is not None)
         found["user rows"] = len(list(self._user_rows(tenant_id)))
@@ -394,9 +396,20 @@ class TenantOffboarder:
         for page in pages:
             yield from (from_item(item) for item in page.get("Items", []))
 
-    def _table_names(self) -> Iterable[str]:
-        for page in self._dynamodb.get_paginator("list_tables").paginate():
-            yield from page.get("TableNames", [])
+    def _table_exists(self, name: str) -> bool:
+        """By name (no right to list every table is needed); one being deleted still counts."""
+        try:
+            self._dynamodb.describe_table(TableName=name)
+        except self._dynamodb.exceptions.ResourceNotFoundException:
+            return False
+        return True
+
+    def _stack_deleting(self, name: str) -> bool:
+        try:
+            stacks = self._cloudformation.describe_stacks(StackName=name)["Stacks"]
+        except self._cloudformation.exceptions.ClientError:
+            return False
+        return any(stack["StackStatus"] == "DELETE_IN_PROGRESS" for stack in stacks)
 
     def _stack_exists(self, name: str) -> bool:
         try:

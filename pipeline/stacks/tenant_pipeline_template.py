@@ -426,8 +426,10 @@ def offboarding_tasks_statements() -> list[dict[str, Any]]:
         {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:DeleteItem"],
          "Resource": _tables([TENANT_STACK_MAPPING_TABLE])},
         {"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": _tables([SETTINGS_TABLE])},
-        # The tenant's items read for the export wherever they are, a silo's tables deleted ...
-        {"Effect": "Allow", "Action": ["dynamodb:Query", "dynamodb:DeleteTable"],
+        # The tenant's items read for the export wherever they are, a silo's tables deleted
+        # (and looked for by name in the verification) ...
+        {"Effect": "Allow", "Action": ["dynamodb:Query", "dynamodb:DeleteTable",
+                                       "dynamodb:DescribeTable"],
          "Resource": every_data_table},
         # ... its items deleted from the pool's (and the verification's filtered scans) ...
         {"Effect": "Allow", "Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem",
@@ -435,8 +437,6 @@ def offboarding_tasks_statements() -> list[dict[str, Any]]:
          "Resource": pooled_data},
         # ... never the pool's tables themselves.
         {"Effect": "Deny", "Action": ["dynamodb:DeleteTable"], "Resource": pooled_data},
-        # The verification's look for a silo's tables (ListTables names no resource).
-        {"Effect": "Allow", "Action": ["dynamodb:ListTables"], "Resource": "*"},
         # Users, the tenant's group in the pooled pool, a silo's pool: pools have generated
         # ids, so every pool of the account and region, less the platform's own below.
         {"Effect": "Allow", "Action": [

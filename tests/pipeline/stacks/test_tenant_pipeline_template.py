@@ -325,11 +325,11 @@ def test_the_offboarding_task_may_erase_a_tenant_and_nothing_more(
         "serverless-saas-tenant-user-mapping": {"Query", "DeleteItem"},
         "serverless-saas-tenant-stack-mapping": {"GetItem", "DeleteItem"},
         "serverless-saas-settings": {"Scan"},
-        "serverless-saas-product-*": {"Query", "DeleteTable"},
-        "serverless-saas-order-*": {"Query", "DeleteTable"},
-        "serverless-saas-product-pooled": pooled - {"Query", "DeleteTable"},
-        "serverless-saas-order-pooled": pooled - {"Query", "DeleteTable"}}
-    assert _allowed(statements, "dynamodb:ListTables") == ['"*"']  # it names no resource
+        "serverless-saas-product-*": {"Query", "DeleteTable", "DescribeTable"},
+        "serverless-saas-order-*": {"Query", "DeleteTable", "DescribeTable"},
+        "serverless-saas-product-pooled": pooled - {"Query", "DeleteTable", "DescribeTable"},
+        "serverless-saas-order-pooled": pooled - {"Query", "DeleteTable", "DescribeTable"}}
+    assert _allowed(statements, "dynamodb:ListTables") == []  # tables are looked for by name
     denied = {(action, json.dumps(resource)) for statement in statements
               if statement["Effect"] == "Deny" for action in _listed(statement["Action"])
               for resource in _listed(statement["Resource"])}
@@ -363,7 +363,7 @@ def test_the_offboarding_task_may_erase_a_tenant_and_nothing_more(
     assert actions == {
         *(f"dynamodb:{action}" for action in (
             "GetItem", "UpdateItem", "PutItem", "DeleteItem", "Scan", "Query", "DeleteTable",
-            "BatchWriteItem", "ListTables")),
+            "BatchWriteItem", "DescribeTable")),
         *(f"cognito-idp:{action}" for action in (
             "AdminGetUser", "AdminDeleteUser", "ListUsers", "GetGroup", "DeleteGroup",
             "DeleteUserPool", "ListUserPools")),
