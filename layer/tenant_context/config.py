@@ -60,6 +60,7 @@ class Env(StrEnum):
     TENANT_NAMES_TABLE = auto()
     TENANT_USER_MAPPING_TABLE = auto()
     TENANT_STACK_MAPPING_TABLE = auto()
+    USAGE_TABLE = auto()  # usage per tenant per hour and day (the usage meter, its readers)
     # Each tenant service's table: ``table_variable`` (not members: the registry names them).
     # The tenant authorizer.
     TENANT_ACCESS_ROLE_ARN = auto()

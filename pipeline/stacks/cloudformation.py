@@ -42,6 +42,9 @@ def table(definition: TableDefinition) -> Resource:
     properties = definition.create_table_request()
     if definition.stream:  # CloudFormation names only the view type
         properties["StreamSpecification"] = {"StreamViewType": definition.stream}
+    time_to_live = definition.time_to_live_request()
+    if time_to_live:  # a property of the table here, a call of its own locally
+        properties["TimeToLiveSpecification"] = time_to_live["TimeToLiveSpecification"]
     return {"Type": "AWS::DynamoDB::Table", **RETAIN, "Properties": {
         **properties,
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},

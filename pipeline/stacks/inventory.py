@@ -7,6 +7,7 @@ from tenant_context.platform.definitions import (
     ADMIN_API,
     CONTROL_PLANE_TABLES,
     OPERATIONS_POOL,
+    PLATFORM_TABLES,
     POOLED_DATA_TABLES,
     POOLED_TENANT_POOL,
     api_name,
@@ -14,7 +15,7 @@ from tenant_context.platform.definitions import (
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 from tenant_context.tenant_services import TENANT_SERVICES
 
-TABLES = (*CONTROL_PLANE_TABLES, *POOLED_DATA_TABLES)
+TABLES = (*CONTROL_PLANE_TABLES, *PLATFORM_TABLES, *POOLED_DATA_TABLES)
 USER_POOLS = (OPERATIONS_POOL, POOLED_TENANT_POOL)
 POOLED_STACK_NAME = "stack-pooled"
 

@@ -47,6 +47,11 @@ class TableDefinition:
     sort_key: KeyAttribute | None = None
     indexes: tuple[Index, ...] = ()
     stream: str | None = None  # a stream's view type: something follows the table's changes
+    # An attribute holding an item's expiry (epoch seconds): DynamoDB deletes expired items
+    # within days, at no write cost. ``CreateTable`` cannot say it: CloudFormation renders it
+    # as the table's ``TimeToLiveSpecification``, the local bootstrap applies
+    # ``time_to_live_request`` after creating the table.
+    time_to_live: str | None = None
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -71,6 +76,13 @@ class TableDefinition:
             request["StreamSpecification"] = {"StreamEnabled": True,
                                               "StreamViewType": self.stream}
         return request
+
+    def time_to_live_request(self) -> dict[str, Any] | None:
+        """``UpdateTimeToLive`` parameters, or None for a table whose items never expire."""
+        if self.time_to_live is None:
+            return None
+        return {"TableName": self.name, "TimeToLiveSpecification": {
+            "AttributeName": self.time_to_live, "Enabled": True}}
 
 
 def _key_schema(partition: KeyAttribute, sort: KeyAttribute | None) -> list[dict[str, str]]:
@@ -113,6 +125,19 @@ TENANT_STACK_MAPPING_TABLE = TableDefinition(
 
 CONTROL_PLANE_TABLES = (SETTINGS_TABLE, TENANT_DETAILS_TABLE, TENANT_NAMES_TABLE,
                         TENANT_USER_MAPPING_TABLE, TENANT_STACK_MAPPING_TABLE)
+
+# Usage per tenant per hour (``H#2026-12-01T19``) and per day (``D#2026-12-01``), UTC: numbers
+# only ever ADDed by the usage meter (``service/usage_meter``), read by ``platform/
+# usage_records`` (keys and attribute names: ``tenant_context.usage_periods``). Hourly rows
+# expire after 35 days (``expiresAt``); daily rows are kept, billing needs months. The pooled
+# stack holds it, next to the control plane's tables but not among them: no function is handed
+# it or granted it yet (the writers and the admin API get their rights when they are wired),
+# and no tenant's session policy ever names it.
+USAGE_TABLE = TableDefinition(
+    "TenantUsageTable", Env.USAGE_TABLE, f"{PLATFORM}-tenant-usage", KeyAttribute("tenantId"),
+    KeyAttribute("period"), time_to_live="expiresAt")
+# The pooled stack's tables that are neither the control plane's nor tenant data.
+PLATFORM_TABLES = (USAGE_TABLE,)
 
 
 def tenant_name_key(name: str) -> str:
@@ -169,8 +194,9 @@ def _data_tables_apart_from_the_control_plane() -> None:
     plane's: checked for the registered services when the definitions load."""
     problems = [describe([conflict]) for conflict in control_plane_conflicts(TENANT_SERVICES)]
     # IAM's ``*`` also matches "/": an index's ARN (``<table>/index/<name>``) counts too.
-    control_resources = [resource for table in CONTROL_PLANE_TABLES for resource in (
-        table.name, *(f"{table.name}/index/{index.name}" for index in table.indexes))]
+    control_resources = [
+        resource for table in (*CONTROL_PLANE_TABLES, *PLATFORM_TABLES) for resource in (
+            table.name, *(f"{table.name}/index/{index.name}" for index in table.indexes))]
     for deployment in (POOLED_DEPLOYMENT, SAMPLE_TENANT_ID):
         problems += [f"{resource} matches the tenant data pattern "
                      f"{data_table_pattern(deployment)}" for resource in control_resources

@@ -12,7 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pipeline.local_cloud.provisioning.emulated_stack import deploy_tables, table_names
+from pipeline.local_cloud.provisioning.emulated_stack import (
+    apply_time_to_live,
+    deploy_tables,
+    table_names,
+)
 from pipeline.local_cloud.provisioning.tenant_key_restore import restore_tenant_keys
 from pipeline.stacks.inventory import ADMIN_API_NAMES, POOLED_API_NAMES, POOLED_STACK_NAME, TABLES
 from tenant_context.platform.aws_clients import AwsClients
@@ -87,10 +91,12 @@ def bootstrap(clients: AwsClients, urls: LocalUrls, credentials: CredentialsFile
 
 
 def ensure_tables(dynamodb: DynamoDBClient, tables: Iterable[TableDefinition]) -> None:
+    tables = list(tables)
     existing = set(table_names(dynamodb))
     for table in tables:
         if table.name not in existing:
             dynamodb.create_table(**table.create_table_request())
+    apply_time_to_live(dynamodb, tables)
 
 
 def local_policy_resources() -> PolicyResources:

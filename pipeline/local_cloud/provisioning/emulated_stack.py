@@ -49,11 +49,28 @@ def deploy_tables(cloudformation: CloudFormationClient, dynamodb: DynamoDBClient
     """Create or update ``stack_name`` with the tables. A table that already exists outside the
     stack (a state folder from before stacks were used) is left as it is: CloudFormation cannot
     adopt it, and replacing it would lose data."""
+    tables = list(tables)
     owned = _stack_tables(cloudformation, stack_name)
     existing = set(table_names(dynamodb))
     wanted = [table for table in tables if table.name in owned or table.name not in existing]
     if wanted:
         deploy_stack(cloudformation, stack_name, tables_template(wanted))
+    apply_time_to_live(dynamodb, tables)
+
+
+def apply_time_to_live(dynamodb: DynamoDBClient, tables: Iterable[TableDefinition]) -> None:
+    """Each table's time to live, as the template's ``TimeToLiveSpecification`` sets it on AWS:
+    the emulator's CloudFormation ignores that property. Looks before it writes (a read is never
+    recorded), so a restart records nothing. The emulator deletes no expired item: the
+    attribute is there, the deletion is AWS's."""
+    for table in tables:
+        request = table.time_to_live_request()
+        if request is None:
+            continue
+        status = dynamodb.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
+        if (status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING")
+                or status.get("AttributeName") != table.time_to_live):
+            dynamodb.update_time_to_live(**request)
 
 
 def deploy_stack(cloudformation: CloudFormationClient, stack_name: str, template: Template,

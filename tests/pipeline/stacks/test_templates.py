@@ -134,6 +134,9 @@ def test_every_table_is_retained_with_point_in_time_recovery(packaged: Packaged,
         assert properties["PointInTimeRecoverySpecification"] == {
             "PointInTimeRecoveryEnabled": True}
         assert properties["KeySchema"] == table.create_table_request()["KeySchema"]
+        time_to_live = table.time_to_live_request()  # the usage table's hourly rows expire
+        assert properties.get("TimeToLiveSpecification") == (
+            time_to_live["TimeToLiveSpecification"] if time_to_live else None)
         name = properties["TableName"]
         assert name == (table.name if deployment == "pooled" else {"Fn::Sub": table.name})
 
