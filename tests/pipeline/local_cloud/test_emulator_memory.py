@@ -9,6 +9,8 @@ import base64
 import copy
 import gc
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -27,6 +29,7 @@ from pipeline.local_cloud.emulator_server import (
     prune_tokens,
     token_expiry,
 )
+from pipeline.project import PROJECT_ROOT
 
 
 class Thing:
@@ -110,6 +113,17 @@ def test_expired_tokens_and_the_oldest_beyond_the_cap_are_pruned() -> None:
 
 
 def test_pruning_moto_pools_keeps_the_latest_sign_in_working() -> None:
+    """In an interpreter of its own: ``mock_aws`` resets moto's backends, which in this process
+    hold the session's shared emulator too (a threaded moto server), and ``TokenPruner`` prunes
+    every pool it finds."""
+    script = ("import tests.pipeline.local_cloud.test_emulator_memory as module\n"
+              "module.sign_ins_pruned()\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def sign_ins_pruned() -> None:
     with mock_aws():
         cognito = boto3.client("cognito-idp", region_name="us-east-1")
         pool = cognito.create_user_pool(PoolName="pool")["UserPool"]["Id"]
