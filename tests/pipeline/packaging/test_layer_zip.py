@@ -30,7 +30,9 @@ def test_layer_zip_holds_the_package_under_python(packaged: Packaged) -> None:
         names = archive.namelist()
     assert all(name.startswith("python/") for name in names)
     source = sorted(path.relative_to(PROJECT_ROOT / "layer").as_posix()
-                    for path in (PROJECT_ROOT / "layer" / "tenant_context").rglob("*.py"))
+                    for pattern in ("*.py", "*.json")  # data files too: the prices
+                    for path in (PROJECT_ROOT / "layer" / "tenant_context").rglob(pattern))
+    assert "tenant_context/platform/prices.json" in source
     for module in source:
         assert f"python/{module}" in names
     for dependency in ("aws_lambda_powertools/__init__.py", "jwt/__init__.py",
