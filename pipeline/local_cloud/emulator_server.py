@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,10 +107,9 @@ def install_filter(after_write: Callable[[], None] = lambda: None) -> None:
     recorder._record_request = record_changes  # type: ignore[method-assign]
 
 
-def decoded_body(entry: Mapping[str, object]) -> bytes:
-    """A recorded request's body, as sent."""
-    body = entry.get("body") or ""
-    return base64.b64decode(str(body)) if entry.get("body_encoded") else str(body).encode()
+# How a recorded request reads back: one reading, the compaction module's.
+decoded_body = recording_compaction.decoded_body
+entry_of = recording_compaction.entry_of
 
 
 _DYNAMODB = "DynamoDB_20120810."
@@ -121,15 +120,6 @@ ITEM_WRITES = frozenset(f"{_DYNAMODB}{action}" for action in (
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")  # access key, date, region
 # Sends a DynamoDB request (headers, JSON body) to the emulator; returns the answer's body.
 Send = Callable[[dict[str, str], bytes], bytes]
-
-
-def entry_of(line: str) -> dict[str, Any] | None:
-    """A recorded request, or None for a line torn by a hard kill mid-write."""
-    try:
-        entry = json.loads(line)
-    except ValueError:
-        return None
-    return entry if isinstance(entry, dict) else None
 
 
 def _target(entry: dict[str, Any]) -> str:

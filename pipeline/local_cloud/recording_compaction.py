@@ -66,7 +66,7 @@ Reference = tuple[str, str, tuple[str, ...]]
 # --- reading the recording -----------------------------------------------------------------
 
 def entry_of(line: str) -> dict[str, Any] | None:
-    """A recorded request, or None for a torn line."""
+    """A recorded request, or None for a line torn by a hard kill mid-write."""
     try:
         entry = json.loads(line)
     except ValueError:
@@ -75,7 +75,7 @@ def entry_of(line: str) -> dict[str, Any] | None:
 
 
 def decoded_body(entry: Mapping[str, object]) -> bytes:
-    """A recorded request's body, as sent (as ``emulator_server.decoded_body`` decodes it)."""
+    """A recorded request's body, as sent."""
     body = entry.get("body") or ""
     return base64.b64decode(str(body)) if entry.get("body_encoded") else str(body).encode()
 

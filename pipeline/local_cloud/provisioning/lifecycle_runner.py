@@ -14,7 +14,6 @@ after the platform is killed and started again.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from pipeline.lifecycle.offboarding import (
 )
 from pipeline.lifecycle.tenant_move import MoveTimings, TenantMover
 from pipeline.local_cloud.cognito.passwords import ResetCodes
+from pipeline.local_cloud.provisioning.poller import Poller
 from pipeline.local_cloud.recording_compaction import compact_now, recording_mentions
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.platform.aws_clients import AwsClients
@@ -156,9 +156,8 @@ class LifecycleRunner:
         self._retry_delay = retry_delay
         self._clock = clock
         self._not_before: dict[tuple[str, str], float] = {}  # (kind, tenant) -> next advance
-        self._stopping = threading.Event()
-        self._nudged = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Poller("lifecycle", self.run_pass)
+        self._stopping = self._poller.stopping
 
     def run_pass(self) -> float | None:
         """Advance all work under way as far as it goes now; seconds until some can go on
@@ -203,26 +202,11 @@ class LifecycleRunner:
 
     def nudge(self) -> None:
         """Look now rather than at the next poll (work may have been requested)."""
-        self._nudged.set()
+        self._poller.nudge()
 
     def start_polling(self, interval: float) -> None:
-        def poll() -> None:
-            wait = 0.0
-            while True:
-                self._nudged.wait(min(interval, wait))
-                self._nudged.clear()
-                if self._stopping.is_set():
-                    return
-                soonest = self.run_pass()
-                wait = interval if soonest is None else max(0.05, soonest)
-
-        self._thread = threading.Thread(target=poll, name="lifecycle", daemon=True)
-        self._thread.start()
+        self._poller.start(interval)
 
     def stop(self) -> None:
         """Stop after the step under way (a step left half done is run again next start)."""
-        self._stopping.set()
-        self._nudged.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._poller.stop()

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, Protocol, TypeVar
 
 from pipeline.local_cloud.api_gateway.front_door import Upstream
+from pipeline.local_cloud.provisioning.poller import Poller
 from tenant_context.platform.tenant_records import DeploymentRecord, DeploymentStatus, DesiredState
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 
@@ -92,10 +93,9 @@ class Provisioner(Generic[Running]):
         self._lock = threading.Lock()  # guards _running
         self._workers = ThreadPoolExecutor(max_workers=parallel,
                                            thread_name_prefix="deployment")
-        self._stopping = threading.Event()
-        self._nudged = threading.Event()
         self._releases: set[str] = set()  # running deployments to replace with new processes
-        self._thread: threading.Thread | None = None
+        self._on_change: Callable[[], None] = lambda: None
+        self._poller = Poller("provisioner", self._poll)
 
     def url(self, tenant_id: str) -> str:
         return f"{self._gateway_url}/{tenant_id}"
@@ -221,33 +221,24 @@ class Provisioner(Generic[Running]):
 
     def nudge(self) -> None:
         """Reconcile now rather than at the next poll (the table may have changed)."""
-        self._nudged.set()
+        self._poller.nudge()
 
     def start_polling(self, interval: float, on_change: Callable[[], None]) -> None:
         """Reconcile every ``interval`` seconds, or at once when nudged, on a background
         thread, calling ``on_change`` after a pass that started or stopped something."""
-        def poll() -> None:
-            while True:
-                self._nudged.wait(interval)
-                self._nudged.clear()
-                if self._stopping.is_set():
-                    return
-                if self.reconcile():
-                    try:
-                        on_change()
-                    except Exception:
-                        _log.exception("reporting a deployment change failed")
+        self._on_change = on_change
+        self._poller.start(interval)
 
-        self._thread = threading.Thread(target=poll, name="provisioner", daemon=True)
-        self._thread.start()
+    def _poll(self) -> None:
+        if self.reconcile():
+            try:
+                self._on_change()
+            except Exception:
+                _log.exception("reporting a deployment change failed")
 
     def stop(self) -> None:
         """Stop polling (after the pass under way), then every deployment it started."""
-        self._stopping.set()
-        self._nudged.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._poller.stop()
         self._workers.shutdown()
         for tenant_id in list(self._running):
             self._stop(tenant_id)
