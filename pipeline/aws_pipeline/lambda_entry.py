@@ -2,7 +2,7 @@
 moves, offboardings) and the deploy-stack, rollout, tenant-move and tenant-offboarding state
 machines' tasks. Built from the function's environment once per container (the stack sets it);
 everything they do is ``provisioning_events``', ``stack_tasks``', ``rollout_tasks``',
-``move_events``', ``move_tasks``', ``offboarding_events``' and ``offboarding_tasks``'."""
+``lifecycle_events``' and ``lifecycle_tasks``'."""
 
 from __future__ import annotations
 
@@ -14,11 +14,18 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
-from pipeline.aws_pipeline.move_events import start_moves
-from pipeline.aws_pipeline.move_tasks import MoveTasks
-from pipeline.aws_pipeline.offboarding_events import start_offboardings
-from pipeline.aws_pipeline.offboarding_tasks import OffboardingTasks
-from pipeline.aws_pipeline.provisioning_events import start_deployments
+from pipeline.aws_pipeline.lifecycle_events import (
+    MOVES,
+    OFFBOARDINGS,
+    TenantWork,
+    start_requested,
+)
+from pipeline.aws_pipeline.lifecycle_tasks import (
+    AdvancingTask,
+    advancing_moves,
+    advancing_offboardings,
+)
+from pipeline.aws_pipeline.provisioning_events import Started, start_deployments
 from pipeline.aws_pipeline.rollout_tasks import RolloutTasks
 from pipeline.aws_pipeline.stack_tasks import StackTasks, run_task
 from pipeline.deploy.aws.artifacts import DeploymentBucket
@@ -79,17 +86,28 @@ def rollout_task(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @functools.cache
-def _state_machine() -> str:
-    return PlatformConfig.from_environ().require(Env.DEPLOY_STACK_STATE_MACHINE_ARN)
+def _state_machine(setting: Env) -> str:
+    """A state machine's ARN, from the setting the stack names it in."""
+    return PlatformConfig.from_environ().require(setting)
+
+
+def _reported(what: str, started: Started) -> dict[str, Any]:
+    """A stream handler's answer, logged: what it started and what was already started."""
+    logger.info(f"{what} started", extra={"started": started.started,
+                                          "duplicates": started.duplicates})
+    return {"started": started.started, "duplicates": started.duplicates}
+
+
+def _start_work(kind: TenantWork, event: dict[str, Any], setting: Env) -> Started:
+    return start_requested(kind, event.get("Records", []), boto3.client("stepfunctions"),
+                           _state_machine(setting))
 
 
 @logger.inject_lambda_context
 def stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = start_deployments(event.get("Records", []), boto3.client("stepfunctions"),
-                                _state_machine())
-    logger.info("deployments started", extra={"started": started.started,
-                                               "duplicates": started.duplicates})
-    return {"started": started.started, "duplicates": started.duplicates}
+    return _reported("deployments", start_deployments(
+        event.get("Records", []), boto3.client("stepfunctions"),
+        _state_machine(Env.DEPLOY_STACK_STATE_MACHINE_ARN)))
 
 
 # Copying per run of the move task (its timeout is 15 minutes): the rest of a run is margin
@@ -98,7 +116,7 @@ COPY_BUDGET_SECONDS = 600.0
 
 
 @functools.cache
-def _move_tasks() -> MoveTasks:
+def _move_tasks() -> AdvancingTask:
     """The mover as AWS runs it: the control-plane tables the stack names, the usage plans'
     ids from the settings table (as the admin API reads them), AWS's settle times, and a
     deployment coming up looked at every ``POLL_SECONDS`` (the deploy-stack machine's own pace:
@@ -111,7 +129,7 @@ def _move_tasks() -> MoveTasks:
     keys = TenantApiKeys(session.client("apigateway"),
                          lambda: read_settings(dynamodb, settings_table).usage_plan_ids)
     timings = dataclasses.replace(MoveTimings.from_config(config), poll=float(POLL_SECONDS))
-    return MoveTasks(moves, TenantMover(
+    return advancing_moves(moves, TenantMover(
         dynamodb, session.client("cloudformation"), moves,
         Deployments(dynamodb, config.require(Env.TENANT_STACK_MAPPING_TABLE)), keys, timings,
         budget=COPY_BUDGET_SECONDS, report=logger.info))
@@ -124,22 +142,14 @@ def move_task(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _move_tasks().advance(event)
 
 
-@functools.cache
-def _move_state_machine() -> str:
-    return PlatformConfig.from_environ().require(Env.TENANT_MOVE_STATE_MACHINE_ARN)
-
-
 @logger.inject_lambda_context
 def move_stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = start_moves(event.get("Records", []), boto3.client("stepfunctions"),
-                          _move_state_machine())
-    logger.info("tenant moves started", extra={"started": started.started,
-                                                "duplicates": started.duplicates})
-    return {"started": started.started, "duplicates": started.duplicates}
+    return _reported("tenant moves",
+                     _start_work(MOVES, event, Env.TENANT_MOVE_STATE_MACHINE_ARN))
 
 
 @functools.cache
-def _offboarding_tasks() -> OffboardingTasks:
+def _offboarding_tasks() -> AdvancingTask:
     """The offboarder as AWS runs it: the control-plane tables the stack names, the pools and
     plans from the settings table (read when a step needs them, as the move task does),
     exports in the stack's export bucket (links signed with SigV4, the only signature a link
@@ -161,7 +171,8 @@ def _offboarding_tasks() -> OffboardingTasks:
         lambda: read_settings(dynamodb, settings_table), tables,
         S3Exports(session.client("s3", config=Config(signature_version="s3v4")),
                   config.require(Env.EXPORT_BUCKET)), report=logger.info)
-    return OffboardingTasks(TenantOffboardings(dynamodb, tables.tenant_details), offboarder)
+    return advancing_offboardings(TenantOffboardings(dynamodb, tables.tenant_details),
+                                  offboarder)
 
 
 @logger.inject_lambda_context
@@ -172,15 +183,7 @@ def offboarding_task(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _offboarding_tasks().advance(event)
 
 
-@functools.cache
-def _offboarding_state_machine() -> str:
-    return PlatformConfig.from_environ().require(Env.TENANT_OFFBOARDING_STATE_MACHINE_ARN)
-
-
 @logger.inject_lambda_context
 def offboarding_stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = start_offboardings(event.get("Records", []), boto3.client("stepfunctions"),
-                                 _offboarding_state_machine())
-    logger.info("offboardings started", extra={"started": started.started,
-                                                "duplicates": started.duplicates})
-    return {"started": started.started, "duplicates": started.duplicates}
+    return _reported("offboardings",
+                     _start_work(OFFBOARDINGS, event, Env.TENANT_OFFBOARDING_STATE_MACHINE_ARN))

@@ -19,16 +19,17 @@ started never start) and no later wave runs. Whatever happens, the report is bui
 rollout stopped, published on the notification topic.
 
 tenant-move: one tenant's move between the pool and its own deployment, started by the
-tenant-details table's stream (``pipeline.aws_pipeline.move_events``) with the tenant and the
-move id. Advance (one idempotent step of ``pipeline.lifecycle.tenant_move``), then either done,
+tenant-details table's stream (``pipeline.aws_pipeline.lifecycle_events``) with the tenant and
+the move id. Advance (one idempotent step of ``pipeline.lifecycle.tenant_move``), then either done,
 or wait what the step asked for (a deployment coming up, writes or routing settling) and
 advance again. A failing step is retried with backoff; past that, or after ``MAX_ADVANCES``
 advances, the execution fails and the move stays at its step (recorded on the tenant record
 with its error), to be resumed by a new execution with the same input (``RESUME``).
 
 tenant-offboarding: one tenant's offboarding, started by the same stream
-(``pipeline.aws_pipeline.offboarding_events``) with the tenant and the offboarding id, the
-same shape as tenant-move. Advance (one idempotent step of ``pipeline.lifecycle.offboarding``:
+(``pipeline.aws_pipeline.lifecycle_events``) with the tenant and the offboarding id, the
+same shape as tenant-move (one builder, ``_advancing_definition``, the differences its
+parameters). Advance (one idempotent step of ``pipeline.lifecycle.offboarding``:
 the grace period looked at, the export, the erasure, the verification), then done (finished or
 undone), or wait what the step asked for and advance again. The grace period is days and one
 Wait state covers it (a standard execution may wait up to its year; the task caps a wait at
@@ -244,41 +245,55 @@ def rollout_definition() -> State:
     }
 
 
-def tenant_move_definition() -> State:
-    stays = ("the move stays at its step, recorded on the tenant record with its error "
-             "(GET /tenant/move/<tenantId>); once the cause is fixed, resume it from there: ")
+def _advancing_definition(*, comment: str, resource: str, id_field: str, retry: list[State],
+                          max_advances: int, work: str, done: str, still: str, stays: str,
+                          resume: str, timeout: int) -> State:
+    """Advance, then done, or count the advance, wait what the step asked for and advance
+    again: the tenant-move and tenant-offboarding machines' one shape (``work`` names the work
+    in the errors and causes: ``Move`` gives ``MoveStepFailed`` and ``MoveTooLong``)."""
     return {
-        "Comment": "One tenant's move between the pool and its own deployment, a step at a time",
+        "Comment": comment,
         "StartAt": "Begin",
         "States": {
             "Begin": {"Type": "Pass", "Result": {"value": 0}, "ResultPath": "$.advances",
                       "Next": "Advance"},
-            "Advance": {"Type": "Task", "Resource": MOVE_TASKS,
-                        "Parameters": {"tenantId.$": "$.tenantId", "moveId.$": "$.moveId"},
-                        "ResultPath": "$.advance", "Retry": MOVE_RETRIES,
+            "Advance": {"Type": "Task", "Resource": resource,
+                        "Parameters": {"tenantId.$": "$.tenantId",
+                                       f"{id_field}.$": f"$.{id_field}"},
+                        "ResultPath": "$.advance", "Retry": retry,
                         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
                                    "Next": "StepFailed"}],
                         "Next": "IsDone"},
             "IsDone": {"Type": "Choice", "Choices": [
-                {"Variable": "$.advance.done", "BooleanEquals": True, "Next": "Moved"}],
+                {"Variable": "$.advance.done", "BooleanEquals": True, "Next": done}],
                 "Default": "CountAdvance"},
             "CountAdvance": {"Type": "Pass",
                              "Parameters": {"value.$": "States.MathAdd($.advances.value, 1)"},
                              "ResultPath": "$.advances", "Next": "TooManyAdvances"},
             "TooManyAdvances": {"Type": "Choice", "Choices": [
-                {"Variable": "$.advances.value", "NumericGreaterThan": MAX_ADVANCES,
-                 "Next": "StillMoving"}], "Default": "WaitForStep"},
+                {"Variable": "$.advances.value", "NumericGreaterThan": max_advances,
+                 "Next": still}], "Default": "WaitForStep"},
             "WaitForStep": {"Type": "Wait", "SecondsPath": "$.advance.wait", "Next": "Advance"},
-            "Moved": {"Type": "Succeed"},
-            "StepFailed": {"Type": "Fail", "Error": "MoveStepFailed",
+            done: {"Type": "Succeed"},
+            "StepFailed": {"Type": "Fail", "Error": f"{work}StepFailed",
                            "Cause": f"A step kept failing (its error is in this execution's "
-                                    f"history): {stays}{RESUME}"},
-            "StillMoving": {"Type": "Fail", "Error": "MoveTooLong",
-                            "Cause": f"The move was still under way after {MAX_ADVANCES} "
-                                     f"advances: {stays}{RESUME}"},
+                                    f"history): {stays}{resume}"},
+            still: {"Type": "Fail", "Error": f"{work}TooLong",
+                    "Cause": f"The {work.lower()} was still under way after {max_advances} "
+                             f"advances: {stays}{resume}"},
         },
-        "TimeoutSeconds": 12 * 3600,
+        "TimeoutSeconds": timeout,
     }
+
+
+def tenant_move_definition() -> State:
+    return _advancing_definition(
+        comment="One tenant's move between the pool and its own deployment, a step at a time",
+        resource=MOVE_TASKS, id_field="moveId", retry=MOVE_RETRIES, max_advances=MAX_ADVANCES,
+        work="Move", done="Moved", still="StillMoving",
+        stays="the move stays at its step, recorded on the tenant record with its error "
+              "(GET /tenant/move/<tenantId>); once the cause is fixed, resume it from there: ",
+        resume=RESUME, timeout=12 * 3600)
 
 
 OFFBOARDING_TASKS = "${OffboardingTasksFunctionArn}"
@@ -304,41 +319,13 @@ OFFBOARDING_RESUME = (
 
 
 def tenant_offboarding_definition() -> State:
-    stays = ("the offboarding stays at its step, recorded on the tenant record with its error "
-             "(GET /tenant/offboarding/<tenantId>); once the cause is fixed, resume it from "
-             "there: ")
-    return {
-        "Comment": "One tenant's offboarding: the grace period, the export, the erasure and "
-                   "its verification, a step at a time",
-        "StartAt": "Begin",
-        "States": {
-            "Begin": {"Type": "Pass", "Result": {"value": 0}, "ResultPath": "$.advances",
-                      "Next": "Advance"},
-            "Advance": {"Type": "Task", "Resource": OFFBOARDING_TASKS,
-                        "Parameters": {"tenantId.$": "$.tenantId",
-                                       "offboardingId.$": "$.offboardingId"},
-                        "ResultPath": "$.advance", "Retry": OFFBOARDING_RETRIES,
-                        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                                   "Next": "StepFailed"}],
-                        "Next": "IsDone"},
-            "IsDone": {"Type": "Choice", "Choices": [
-                {"Variable": "$.advance.done", "BooleanEquals": True, "Next": "Offboarded"}],
-                "Default": "CountAdvance"},
-            "CountAdvance": {"Type": "Pass",
-                             "Parameters": {"value.$": "States.MathAdd($.advances.value, 1)"},
-                             "ResultPath": "$.advances", "Next": "TooManyAdvances"},
-            "TooManyAdvances": {"Type": "Choice", "Choices": [
-                {"Variable": "$.advances.value", "NumericGreaterThan": MAX_OFFBOARDING_ADVANCES,
-                 "Next": "StillOffboarding"}], "Default": "WaitForStep"},
-            "WaitForStep": {"Type": "Wait", "SecondsPath": "$.advance.wait", "Next": "Advance"},
-            "Offboarded": {"Type": "Succeed"},
-            "StepFailed": {"Type": "Fail", "Error": "OffboardingStepFailed",
-                           "Cause": f"A step kept failing (its error is in this execution's "
-                                    f"history): {stays}{OFFBOARDING_RESUME}"},
-            "StillOffboarding": {"Type": "Fail", "Error": "OffboardingTooLong",
-                                 "Cause": f"The offboarding was still under way after "
-                                          f"{MAX_OFFBOARDING_ADVANCES} advances: {stays}"
-                                          f"{OFFBOARDING_RESUME}"},
-        },
-        "TimeoutSeconds": OFFBOARDING_TIMEOUT_SECONDS,
-    }
+    return _advancing_definition(
+        comment="One tenant's offboarding: the grace period, the export, the erasure and its "
+                "verification, a step at a time",
+        resource=OFFBOARDING_TASKS, id_field="offboardingId", retry=OFFBOARDING_RETRIES,
+        max_advances=MAX_OFFBOARDING_ADVANCES, work="Offboarding", done="Offboarded",
+        still="StillOffboarding",
+        stays="the offboarding stays at its step, recorded on the tenant record with its error "
+              "(GET /tenant/offboarding/<tenantId>); once the cause is fixed, resume it from "
+              "there: ",
+        resume=OFFBOARDING_RESUME, timeout=OFFBOARDING_TIMEOUT_SECONDS)

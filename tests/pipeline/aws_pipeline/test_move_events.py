@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.aws_pipeline.move_events import MoveRequest, move_request_of, start_moves
+from pipeline.aws_pipeline.lifecycle_events import MOVES, WorkRequest, request_of, start_requested
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from pipeline.stacks.state_machines import tenant_move_definition
 from pipeline.stacks.tenant_pipeline_template import REQUESTED_MOVE_FILTER
@@ -24,6 +24,7 @@ from tenant_context.platform.definitions import TENANT_DETAILS_TABLE
 from tenant_context.platform.tenant_moves import MoveStep, TenantMove, TenantMoves
 from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.tenancy import Tier
+from tests.support.tenant_details_stream import Stream, matches
 
 TENANT = "a" * 32
 
@@ -47,8 +48,9 @@ def _tenant(**values: Any) -> dict[str, Any]:
 
 
 def test_a_new_move_asks_for_its_execution_named_after_the_move() -> None:
-    request = move_request_of(_record("MODIFY", _tenant(tenantMove=_move()), _tenant()))
-    assert request == MoveRequest(TENANT, "m" * 32, "Basic", "Platinum")
+    request = request_of(MOVES, _record("MODIFY", _tenant(tenantMove=_move()), _tenant()))
+    assert request == WorkRequest(TENANT, "m" * 32, "moveId",
+                               (("fromTier", "Basic"), ("toTier", "Platinum")))
     assert request.execution_name == "m" * 32
     assert json.loads(request.execution_input()) == {
         "tenantId": TENANT, "moveId": "m" * 32, "fromTier": "Basic", "toTier": "Platinum"}
@@ -56,14 +58,14 @@ def test_a_new_move_asks_for_its_execution_named_after_the_move() -> None:
 
 def test_a_move_replacing_a_finished_one_is_new() -> None:
     finished = _move(MoveStep.DONE, "f" * 32)
-    request = move_request_of(_record("MODIFY", _tenant(tenantMove=_move()),
+    request = request_of(MOVES, _record("MODIFY", _tenant(tenantMove=_move()),
                                       _tenant(tenantMove=finished)))
     assert request is not None
-    assert request.move_id == "m" * 32
+    assert request.work_id == "m" * 32
 
 
 def test_an_inserted_record_with_a_requested_move_asks_for_it() -> None:
-    assert move_request_of(_record("INSERT", _tenant(tenantMove=_move()))) is not None
+    assert request_of(MOVES, _record("INSERT", _tenant(tenantMove=_move()))) is not None
 
 
 @pytest.mark.parametrize(("record", "why"), [
@@ -82,7 +84,7 @@ def test_an_inserted_record_with_a_requested_move_asks_for_it() -> None:
     (_record("INSERT", _tenant()), "a registration"),
 ])
 def test_records_that_ask_for_no_move(record: dict[str, Any], why: str) -> None:
-    assert move_request_of(record) is None, why
+    assert request_of(MOVES, record) is None, why
 
 
 @pytest.mark.parametrize(("record", "why"), [
@@ -99,32 +101,7 @@ def test_records_that_ask_for_no_move(record: dict[str, Any], why: str) -> None:
     (_record("MODIFY", _tenant(tenantMove={**_move(), "step": 3})), "a step that is no step"),
 ])
 def test_malformed_records_ask_for_nothing(record: dict[str, Any], why: str) -> None:
-    assert move_request_of(record) is None, why
-
-
-def _matches(pattern: Any, value: Any) -> bool:
-    """Lambda's event filtering for the forms the filter uses: lists of exact values, maps."""
-    if isinstance(pattern, list):
-        return value in pattern
-    return isinstance(value, dict) and all(
-        key in value and _matches(each, value[key]) for key, each in pattern.items())
-
-
-class Stream:
-    """The tenant-details table's stream, read from where the last read stopped."""
-
-    def __init__(self) -> None:
-        self._streams = boto3.client("dynamodbstreams")
-        arn = boto3.client("dynamodb").describe_table(
-            TableName=TENANT_DETAILS_TABLE.name)["Table"]["LatestStreamArn"]
-        shard = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-        self._iterator = self._streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")["ShardIterator"]
-
-    def records(self) -> list[dict[str, Any]]:
-        answer = self._streams.get_records(ShardIterator=self._iterator)
-        self._iterator = answer["NextShardIterator"]
-        return list(answer["Records"])
+    assert request_of(MOVES, record) is None, why
 
 
 @pytest.fixture
@@ -142,13 +119,13 @@ def test_a_requested_move_starts_one_execution_and_its_steps_none(machine: str) 
     record = TenantRecord(tenant_id, f"Tenant {tenant_id[:6]}", Tier.BASIC, True, "pool",
                           "client", "key")
     dynamodb.put_item(TableName=TENANT_DETAILS_TABLE.name, Item=to_item(record.to_item()))
-    assert start_moves(stream.records(), sfn, machine).started == []  # a registration
+    assert start_requested(MOVES, stream.records(), sfn, machine).started == []  # a registration
 
     moves = TenantMoves(dynamodb, TENANT_DETAILS_TABLE.name)
     move = moves.request(record, Tier.PLATINUM, "admin")
     requested = stream.records()
-    assert [_matches(json.loads(REQUESTED_MOVE_FILTER), each) for each in requested] == [True]
-    started = start_moves(requested, sfn, machine)
+    assert [matches(json.loads(REQUESTED_MOVE_FILTER), each) for each in requested] == [True]
+    started = start_requested(MOVES, requested, sfn, machine)
     assert started.started == [move.move_id]
     (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
     assert execution["name"] == move.move_id
@@ -156,7 +133,7 @@ def test_a_requested_move_starts_one_execution_and_its_steps_none(machine: str) 
                       ) == {"tenantId": tenant_id, "moveId": move.move_id,
                             "fromTier": "Basic", "toTier": "Platinum"}
 
-    again = start_moves(requested, sfn, machine)  # Lambda retried the batch
+    again = start_requested(MOVES, requested, sfn, machine)  # Lambda retried the batch
     assert (again.started, again.duplicates) == ([], [move.move_id])
 
     # The mover's steps (and a failure it records) pass the filter no more, and start nothing.
@@ -164,6 +141,6 @@ def test_a_requested_move_starts_one_execution_and_its_steps_none(machine: str) 
     moves.update(tenant_id, keying, dataclasses.replace(keying, attempts=1, error="boom"))
     stepped = stream.records()
     assert len(stepped) == 2
-    assert not any(_matches(json.loads(REQUESTED_MOVE_FILTER), each) for each in stepped)
-    assert start_moves(stepped, sfn, machine).started == []
+    assert not any(matches(json.loads(REQUESTED_MOVE_FILTER), each) for each in stepped)
+    assert start_requested(MOVES, stepped, sfn, machine).started == []
     assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1

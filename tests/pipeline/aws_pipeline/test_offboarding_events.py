@@ -16,11 +16,12 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.aws_pipeline.move_events import move_request_of
-from pipeline.aws_pipeline.offboarding_events import (
-    OffboardingRequest,
-    offboarding_request_of,
-    start_offboardings,
+from pipeline.aws_pipeline.lifecycle_events import (
+    MOVES,
+    OFFBOARDINGS,
+    WorkRequest,
+    request_of,
+    start_requested,
 )
 from pipeline.local_cloud.provisioning.baseline_bootstrap import BaselineResult
 from pipeline.stacks.state_machines import tenant_offboarding_definition
@@ -38,7 +39,7 @@ from tenant_context.platform.tenant_offboarding import (
 )
 from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.tenancy import Tier
-from tests.pipeline.aws_pipeline.test_move_events import Stream, _matches
+from tests.support.tenant_details_stream import Stream, matches
 
 TENANT, OFFBOARDING_ID = "a" * 32, "o" * 32
 
@@ -65,26 +66,27 @@ def _tenant(**values: Any) -> dict[str, Any]:
 
 def test_a_new_offboarding_asks_for_its_execution_named_after_it() -> None:
     record = _record("MODIFY", _tenant(tenantOffboarding=_offboarding()), _tenant())
-    request = offboarding_request_of(record)
-    assert request == OffboardingRequest(TENANT, OFFBOARDING_ID, "staff@example.com")
+    request = request_of(OFFBOARDINGS, record)
+    assert request == WorkRequest(TENANT, OFFBOARDING_ID, "offboardingId",
+                               (("requestedBy", "staff@example.com"),))
     assert request.execution_name == OFFBOARDING_ID
     assert json.loads(request.execution_input()) == {
         "tenantId": TENANT, "offboardingId": OFFBOARDING_ID,
         "requestedBy": "staff@example.com"}
-    assert _matches(json.loads(GRACE_OFFBOARDING_FILTER), record)
-    assert move_request_of(record) is None  # the move function's records are not these
+    assert matches(json.loads(GRACE_OFFBOARDING_FILTER), record)
+    assert request_of(MOVES, record) is None  # the move function's records are not these
 
 
 def test_an_offboarding_asked_again_after_an_undo_is_new() -> None:
     undone = _offboarding(OffboardingStep.CANCELLED, "c" * 32)
-    request = offboarding_request_of(_record("MODIFY", _tenant(tenantOffboarding=_offboarding()),
+    request = request_of(OFFBOARDINGS, _record("MODIFY", _tenant(tenantOffboarding=_offboarding()),
                                              _tenant(tenantOffboarding=undone)))
     assert request is not None
-    assert request.offboarding_id == OFFBOARDING_ID
+    assert request.work_id == OFFBOARDING_ID
 
 
 def test_an_inserted_record_in_its_grace_period_asks_for_it() -> None:
-    request = offboarding_request_of(_record("INSERT", _tenant(tenantOffboarding=_offboarding())))
+    request = request_of(OFFBOARDINGS, _record("INSERT", _tenant(tenantOffboarding=_offboarding())))
     assert request is not None
 
 
@@ -122,7 +124,7 @@ def test_an_inserted_record_in_its_grace_period_asks_for_it() -> None:
     (_record("INSERT", _tenant()), "a registration"),
 ])
 def test_records_that_ask_for_no_offboarding(record: dict[str, Any], why: str) -> None:
-    assert offboarding_request_of(record) is None, why
+    assert request_of(OFFBOARDINGS, record) is None, why
 
 
 @pytest.mark.parametrize(("record", "why"), [
@@ -144,7 +146,7 @@ def test_records_that_ask_for_no_offboarding(record: dict[str, Any], why: str) -
      "a step that is no step"),
 ])
 def test_malformed_records_ask_for_nothing(record: dict[str, Any], why: str) -> None:
-    assert offboarding_request_of(record) is None, why
+    assert request_of(OFFBOARDINGS, record) is None, why
 
 
 @pytest.fixture
@@ -156,7 +158,7 @@ def machine(baseline: BaselineResult) -> str:
 
 
 def _passes(records: list[dict[str, Any]]) -> list[bool]:
-    return [_matches(json.loads(GRACE_OFFBOARDING_FILTER), each) for each in records]
+    return [matches(json.loads(GRACE_OFFBOARDING_FILTER), each) for each in records]
 
 
 def test_a_requested_offboarding_starts_one_execution_and_its_steps_none(machine: str) -> None:
@@ -166,14 +168,15 @@ def test_a_requested_offboarding_starts_one_execution_and_its_steps_none(machine
     record = TenantRecord(tenant_id, f"Tenant {tenant_id[:6]}", Tier.BASIC, True, "pool",
                           "client", "key")
     dynamodb.put_item(TableName=TENANT_DETAILS_TABLE.name, Item=to_item(record.to_item()))
-    assert start_offboardings(stream.records(), sfn, machine).started == []  # a registration
+    registered = stream.records()
+    assert start_requested(OFFBOARDINGS, registered, sfn, machine).started == []
 
     offboardings = TenantOffboardings(dynamodb, TENANT_DETAILS_TABLE.name)
     offboarding = offboardings.request(record, "staff@example.com", 3600)
     requested = stream.records()
     assert _passes(requested) == [True]
-    assert [move_request_of(each) for each in requested] == [None]
-    started = start_offboardings(requested, sfn, machine)
+    assert [request_of(MOVES, each) for each in requested] == [None]
+    started = start_requested(OFFBOARDINGS, requested, sfn, machine)
     assert started.started == [offboarding.offboarding_id]
     (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
     assert execution["name"] == offboarding.offboarding_id
@@ -181,7 +184,7 @@ def test_a_requested_offboarding_starts_one_execution_and_its_steps_none(machine
                       ) == {"tenantId": tenant_id, "offboardingId": offboarding.offboarding_id,
                             "requestedBy": "staff@example.com"}
 
-    again = start_offboardings(requested, sfn, machine)  # Lambda retried the batch
+    again = start_requested(OFFBOARDINGS, requested, sfn, machine)  # Lambda retried the batch
     assert (again.started, again.duplicates) == ([], [offboarding.offboarding_id])
 
     # A failure the offboarder records passes the filter (still at grace) but starts nothing;
@@ -191,10 +194,10 @@ def test_a_requested_offboarding_starts_one_execution_and_its_steps_none(machine
     offboardings.cancel(tenant_id, failed, "staff@example.com")
     changed = stream.records()
     assert _passes(changed) == [True, False]
-    assert start_offboardings(changed, sfn, machine).started == []
+    assert start_requested(OFFBOARDINGS, changed, sfn, machine).started == []
 
     # Asked again after the undo: a new id, a second execution.
     renewed = offboardings.request(record, "staff@example.com", 3600)
-    assert start_offboardings(stream.records(), sfn, machine).started == [
+    assert start_requested(OFFBOARDINGS, stream.records(), sfn, machine).started == [
         renewed.offboarding_id]
     assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 2

@@ -1,9 +1,9 @@
 """The tenant-move state machine, walked through every path with the real task
-(``MoveTasks.advance``, as the Lambda entry runs it: an exception is the task's error, named by
-its class) over a scripted mover: done at once, waits then done, a failing step retried (then
-done, or failed saying how to resume), a move that is not there failed at once, a superseded
-execution ending, and a move that never ends stopped before the execution's history fills up.
-The mover itself (every step against the emulator) is ``tests/pipeline/lifecycle``'s."""
+(``advancing_moves``' ``advance``, as the Lambda entry runs it: an exception is the task's
+error, named by its class) over a scripted mover: done at once, waits then done, a failing step
+retried (then done, or failed saying how to resume), a move that is not there failed at once, a
+superseded execution ending, and a move that never ends stopped before the execution's history
+fills up. The mover itself (every step against the emulator) is ``tests/pipeline/lifecycle``'s."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.aws_pipeline.move_tasks import SUPERSEDED, MoveTasks
+from pipeline.aws_pipeline.lifecycle_tasks import SUPERSEDED, advancing_moves
 from pipeline.lifecycle.tenant_move import Advance, MoveStepError
 from pipeline.stacks.state_machines import (
     MAX_ADVANCES,
@@ -59,7 +59,7 @@ class ScriptedMover:
 
     def walk(self, throttled: int = 0) -> Outcome:
         """``throttled``: advances Lambda throttles (its own transient error) before running."""
-        tasks = MoveTasks(self, self)
+        tasks = advancing_moves(self, self)
         pending = [throttled]
 
         def lambda_task(resource: str, parameters: Any) -> Any:

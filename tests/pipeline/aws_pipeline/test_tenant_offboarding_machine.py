@@ -1,10 +1,10 @@
 """The tenant-offboarding state machine, walked through every path with the real task
-(``OffboardingTasks.advance``, as the Lambda entry runs it: an exception is the task's error,
-named by its class) over a scripted offboarder: done at once, the grace period waited out in
-one Wait then done, an undo ending it, a failing step retried (then done, or failed saying how
-to resume), an offboarding that is not there failed at once, a superseded execution ending, and
-one that never ends stopped before the execution's history fills up. The offboarder itself
-(every step against the emulator) is ``tests/pipeline/lifecycle``'s."""
+(``advancing_offboardings``' ``advance``, as the Lambda entry runs it: an exception is the
+task's error, named by its class) over a scripted offboarder: done at once, the grace period
+waited out in one Wait then done, an undo ending it, a failing step retried (then done, or
+failed saying how to resume), an offboarding that is not there failed at once, a superseded
+execution ending, and one that never ends stopped before the execution's history fills up. The
+offboarder itself (every step against the emulator) is ``tests/pipeline/lifecycle``'s."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.aws_pipeline.offboarding_tasks import SUPERSEDED, OffboardingTasks
+from pipeline.aws_pipeline.lifecycle_tasks import SUPERSEDED, advancing_offboardings
 from pipeline.lifecycle.offboarding import Advance, OffboardingStepError
 from pipeline.stacks.state_machines import (
     MAX_OFFBOARDING_ADVANCES,
@@ -65,7 +65,7 @@ class ScriptedOffboarder:
 
     def walk(self, throttled: int = 0) -> Outcome:
         """``throttled``: advances Lambda throttles (its own transient error) before running."""
-        tasks = OffboardingTasks(self, self)
+        tasks = advancing_offboardings(self, self)
         pending = [throttled]
 
         def lambda_task(resource: str, parameters: Any) -> Any:
