@@ -8,8 +8,6 @@ fills up. The mover itself (every step against the emulator) is ``tests/pipeline
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from pipeline.aws_pipeline.lifecycle_tasks import SUPERSEDED, advancing_moves
 from pipeline.lifecycle.tenant_move import Advance, MoveStepError
@@ -20,7 +18,7 @@ from pipeline.stacks.state_machines import (
 )
 from tenant_context.platform.tenant_moves import MoveStep, TenantMove
 from tenant_context.tenancy import Tier
-from tests.support.state_machine_walker import Outcome, TaskError, Walker
+from tests.support.scripted_worker import Machine, ScriptedWorker
 
 TENANT, MOVE_ID = "a" * 32, "m" * 32
 Script = Callable[[TenantMove], Advance]  # one advance: the step's outcome, or raises
@@ -38,44 +36,16 @@ def waiting(step: MoveStep, seconds: float) -> Advance:
     return Advance(_move(step), seconds)
 
 
-@dataclass
-class ScriptedMover:
-    """Answers each advance from the script, in turn (the last one again when it runs out)."""
+MACHINE: Machine[TenantMove, Advance] = Machine(
+    tenant_move_definition(), MOVE_TASKS,
+    {"tenantId": TENANT, "moveId": MOVE_ID, "fromTier": "Basic", "toTier": "Platinum"},
+    "moveId", advancing_moves)
 
-    script: list[Callable[[], Advance]]
-    advanced: int = 0
-    record_move_id: str = MOVE_ID
-    answers: list[dict[str, Any]] = field(default_factory=list)
 
-    def get(self, tenant_id: str) -> TenantMove | None:
-        assert tenant_id == TENANT
-        return _move(MoveStep.REQUESTED, self.record_move_id)
-
-    def advance(self, tenant_id: str) -> Advance:
-        assert tenant_id == TENANT
-        step = self.script[min(self.advanced, len(self.script) - 1)]
-        self.advanced += 1
-        return step()
-
-    def walk(self, throttled: int = 0) -> Outcome:
-        """``throttled``: advances Lambda throttles (its own transient error) before running."""
-        tasks = advancing_moves(self, self)
-        pending = [throttled]
-
-        def lambda_task(resource: str, parameters: Any) -> Any:
-            assert resource == MOVE_TASKS
-            if pending[0]:
-                pending[0] -= 1
-                raise TaskError("Lambda.TooManyRequestsException", "Rate exceeded")
-            try:
-                answer = tasks.advance(parameters)
-            except Exception as error:  # as Lambda reports it: the exception's class name
-                raise TaskError(type(error).__name__, str(error)) from error
-            self.answers.append(answer)
-            return answer
-
-        return Walker(tenant_move_definition(), lambda_task).run(
-            {"tenantId": TENANT, "moveId": MOVE_ID, "fromTier": "Basic", "toTier": "Platinum"})
+def ScriptedMover(script: list[Callable[[], Advance]],  # noqa: N802 - stands for a class
+                  record_move_id: str = MOVE_ID) -> ScriptedWorker[TenantMove, Advance]:
+    return ScriptedWorker(MACHINE, lambda move_id: _move(MoveStep.REQUESTED, move_id), script,
+                          record_move_id)
 
 
 def failing(message: str = "the copy failed") -> Callable[[], Advance]:

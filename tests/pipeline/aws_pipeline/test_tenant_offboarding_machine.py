@@ -9,8 +9,6 @@ offboarder itself (every step against the emulator) is ``tests/pipeline/lifecycl
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from pipeline.aws_pipeline.lifecycle_tasks import SUPERSEDED, advancing_offboardings
 from pipeline.lifecycle.offboarding import Advance, OffboardingStepError
@@ -22,7 +20,7 @@ from pipeline.stacks.state_machines import (
     tenant_offboarding_definition,
 )
 from tenant_context.platform.tenant_offboarding import OffboardingStep, TenantOffboarding
-from tests.support.state_machine_walker import Outcome, TaskError, Walker
+from tests.support.scripted_worker import Machine, ScriptedWorker
 
 TENANT, OFFBOARDING_ID = "a" * 32, "o" * 32
 THREE_DAYS = 3 * 24 * 3600.0
@@ -44,46 +42,17 @@ def failing(message: str = "the export failed") -> Callable[[], Advance]:
     return fail
 
 
-@dataclass
-class ScriptedOffboarder:
-    """Answers each advance from the script, in turn (the last one again when it runs out)."""
+MACHINE: Machine[TenantOffboarding, Advance] = Machine(
+    tenant_offboarding_definition(), OFFBOARDING_TASKS,
+    {"tenantId": TENANT, "offboardingId": OFFBOARDING_ID, "requestedBy": "staff@example.com"},
+    "offboardingId", advancing_offboardings)
 
-    script: list[Callable[[], Advance]]
-    advanced: int = 0
-    record_offboarding_id: str = OFFBOARDING_ID
-    answers: list[dict[str, Any]] = field(default_factory=list)
 
-    def get(self, tenant_id: str) -> TenantOffboarding | None:
-        assert tenant_id == TENANT
-        return _offboarding(OffboardingStep.GRACE, self.record_offboarding_id)
-
-    def advance(self, tenant_id: str) -> Advance:
-        assert tenant_id == TENANT
-        step = self.script[min(self.advanced, len(self.script) - 1)]
-        self.advanced += 1
-        return step()
-
-    def walk(self, throttled: int = 0) -> Outcome:
-        """``throttled``: advances Lambda throttles (its own transient error) before running."""
-        tasks = advancing_offboardings(self, self)
-        pending = [throttled]
-
-        def lambda_task(resource: str, parameters: Any) -> Any:
-            assert resource == OFFBOARDING_TASKS
-            assert parameters == {"tenantId": TENANT, "offboardingId": OFFBOARDING_ID}
-            if pending[0]:
-                pending[0] -= 1
-                raise TaskError("Lambda.TooManyRequestsException", "Rate exceeded")
-            try:
-                answer = tasks.advance(parameters)
-            except Exception as error:  # as Lambda reports it: the exception's class name
-                raise TaskError(type(error).__name__, str(error)) from error
-            self.answers.append(answer)
-            return answer
-
-        return Walker(tenant_offboarding_definition(), lambda_task).run(
-            {"tenantId": TENANT, "offboardingId": OFFBOARDING_ID,
-             "requestedBy": "staff@example.com"})
+def ScriptedOffboarder(script: list[Callable[[], Advance]],  # noqa: N802 - stands for a class
+                       record_offboarding_id: str = OFFBOARDING_ID
+                       ) -> ScriptedWorker[TenantOffboarding, Advance]:
+    return ScriptedWorker(MACHINE, lambda offboarding_id: _offboarding(
+        OffboardingStep.GRACE, offboarding_id), script, record_offboarding_id)
 
 
 def test_an_offboarding_done_at_once_succeeds() -> None:
