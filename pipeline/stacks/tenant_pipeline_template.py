@@ -25,7 +25,7 @@ tenant with no operator and rolls releases out to the fleet, on AWS's own engine
   CloudFormation deletes with the role the stack was deployed with (no ``iam:PassRole``
   needed for a role already on the stack).
 - The same stream triggers the offboarding stream function (a reader of its own: see
-  ``pipeline.aws_pipeline.offboarding_events``), which starts one tenant-offboarding execution
+  ``pipeline.aws_pipeline.lifecycle_events``), which starts one tenant-offboarding execution
   per offboarding the admin API recorded (filtered to records whose new image holds an
   offboarding at ``grace``). That machine runs the offboarding-tasks function (one step of
   ``pipeline.lifecycle.offboarding`` a call) and waits out the grace period in one Wait state.
