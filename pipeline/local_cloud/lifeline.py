@@ -11,8 +11,9 @@ SIGTERM when its parent dies (``PR_SET_PDEATHSIG``) - when the parent asks for i
 follows the THREAD that started the child, so only children of a long-lived thread may have it.
 
 Run as ``python -P lifeline.py <fd> <parent pid> <0|1: parent-death signal> <log file> <script>
-[args...]``: the script (a console script of the virtualenv: ``chalice``, ``moto_server``) runs in
-this very process, so the pid the platform records is the server's own. The parent's pid and the
+[args...]`` (or ``-m <module> [args...]`` in place of the script: a test's platform): the script
+(a console script of the virtualenv: ``chalice``, ``moto_server``) runs in this very process, so
+the pid the platform records is the server's own. The parent's pid and the
 log file (in the state folder) stay in the command line: a later start recognizes by them what a
 crashed run left (``processes.leftovers``).
 Standard library only, and ``-P``: nothing of this folder may shadow what the script imports.
@@ -60,6 +61,11 @@ def main(argv: list[str]) -> None:
     if death_signal == "1":
         _parent_death_signal(int(parent_pid))
     threading.Thread(target=_watch, args=(int(fd),), name="lifeline", daemon=True).start()
+    if script == "-m":  # a module, as ``python -m`` runs it (the platform itself, for a test)
+        module, *args = args
+        sys.argv = [module, *args]
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        return
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as running the script would
     runpy.run_path(script, run_name="__main__")

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.local_cloud import processes
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.sign_in import resolve_pool, sign_in
 from pipeline.project import PROJECT_ROOT, source_path
@@ -116,9 +116,10 @@ def running_platform(state_dir: Path, emulator_port: int, gateway_port: int,
     ``environment``: settings as ``make local`` reads them from the shell (sign-up limits a
     suite registering many tenants raises, for example)."""
     env = platform_environment(state_dir, emulator_port, gateway_port, root, environment)
-    process = subprocess.Popen([sys.executable, "-m", "pipeline.local_cloud"],
-                               cwd=root, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    # Tied to this process: a test run killed (a CI timeout) takes its platform down with it.
+    command, fd = processes.tied(["-m", "pipeline.local_cloud"], state_dir / "platform.log")
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, pass_fds=(fd,))
     state_file = state_dir / "platform.json"
     pids = [process.pid]
     try:

@@ -66,18 +66,24 @@ def _lifeline() -> int:
         return _lifeline_read_end
 
 
+def tied(command: Sequence[str], log_file: Path) -> tuple[list[str], int]:
+    """``command`` (a Python script, or ``-m`` and a module) run through ``lifeline.py`` so that
+    it never outlives this process, and the pipe end to pass it. Only commands started from the
+    main thread ask for Linux's parent-death signal, which follows the thread that started the
+    child (the provisioner's worker threads may come and go)."""
+    fd = _lifeline()
+    death_signal = "1" if threading.current_thread() is threading.main_thread() else "0"
+    return [sys.executable, "-P", str(LIFELINE), str(fd), str(os.getpid()), death_signal,
+            str(log_file.resolve()), *command], fd
+
+
 def start(command: Sequence[str], *, log_file: Path, cwd: Path | None = None,
           env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """A child in its own session, so a terminal's Ctrl-C reaches only the platform, which then
-    stops its children in order; tied to this process by ``lifeline.py`` (``command[0]`` is a
-    Python script, a console script of the virtualenv), so that it never outlives it. Only
-    children of the main thread ask for Linux's parent-death signal, which follows the thread
-    that started the child (the provisioner's worker threads may come and go)."""
+    stops its children in order; tied to this process (``tied``: ``command[0]`` is a Python
+    script, a console script of the virtualenv), so that it never outlives it."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = _lifeline()
-    death_signal = "1" if threading.current_thread() is threading.main_thread() else "0"
-    wrapped = [sys.executable, "-P", str(LIFELINE), str(fd), str(os.getpid()), death_signal,
-               str(log_file.resolve()), *command]
+    wrapped, fd = tied(command, log_file)
     with open(log_file, "ab") as log:
         return subprocess.Popen(wrapped, cwd=cwd, env=dict(env or os.environ), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True,
@@ -157,10 +163,13 @@ class Leftovers:
 def leftovers(state_root: Path) -> Leftovers:
     """Found by command line: this checkout's ``lifeline.py`` with a log file in the folder. A
     child whose parent is still the one it names belongs to a running platform; any other was
-    left by one that died (and its lifeline did not end it)."""
+    left by one that died (and its lifeline did not end it). The asking process is never its
+    own leftover (a test's platform runs tied to the test, with its log in the folder)."""
     root = f"{state_root.resolve()}{os.sep}"
     stale, running = [], set()
     for pid in all_pids():
+        if pid == os.getpid():
+            continue
         args = command_line(pid) or []
         at = args.index(str(LIFELINE)) if str(LIFELINE) in args else -1
         if at < 0 or len(args) < at + 5 or not args[at + 4].startswith(root):

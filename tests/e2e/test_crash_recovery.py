@@ -8,13 +8,14 @@ during a write load) serves both tests, so the module starts the platform twice 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ import requests
 from pipeline.local_cloud import processes
 from pipeline.local_cloud.platform_runner import (
     RunningPlatform,
+    alive,
     platform_environment,
     wait_until_started,
 )
@@ -173,3 +175,40 @@ def test_the_next_start_stops_what_a_crashed_run_left_and_loses_no_acknowledged_
             assert process.wait(timeout=60) == 0
             assert "Stopped." in crash.output.read_text()
             assert processes.leftovers(crash.state_dir) == processes.Leftovers((), frozenset())
+
+
+def test_a_test_run_killed_takes_its_platform_down(tmp_path: Path) -> None:
+    """``running_platform`` ties the platform to the test process (as the platform ties its
+    own children): a test run killed (a CI timeout, kill -9) leaves no platform behind."""
+    emulator_port, gateway_port = processes.free_port(), processes.free_port()
+    script = (
+        "import json, sys, time\n"
+        "from pathlib import Path\n"
+        "from pipeline.local_cloud.platform_runner import running_platform\n"
+        f"with running_platform(Path({str(tmp_path)!r}), {emulator_port}, {gateway_port})"
+        " as platform:\n"
+        "    print(json.dumps(platform.state['pids']), flush=True)\n"
+        "    time.sleep(600)\n")
+    runner = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT,
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert runner.stdout is not None
+        started = json.loads(runner.stdout.readline())
+        assert started, "the platform did not start"
+        runner.kill()  # SIGKILL: no finally, no cleanup of its own
+        runner.wait()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and (
+                any(processes_alive(started.values()))
+                or processes.port_in_use(gateway_port) or processes.port_in_use(emulator_port)):
+            time.sleep(0.2)
+        assert not any(processes_alive(started.values())), started
+        assert not processes.port_in_use(gateway_port)
+        assert not processes.port_in_use(emulator_port)
+    finally:
+        found = processes.leftovers(tmp_path)
+        processes.kill_now([*found.stale, *found.running_platforms])
+
+
+def processes_alive(pids: Iterable[int]) -> list[bool]:
+    return [alive(int(pid)) for pid in pids]
