@@ -9,6 +9,7 @@ import base64
 import copy
 import gc
 import json
+import os
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from pipeline.local_cloud.emulator_server import (
     token_expiry,
 )
 from pipeline.project import PROJECT_ROOT
+from tenant_context.config import Env
 
 
 class Thing:
@@ -118,7 +120,12 @@ def test_pruning_moto_pools_keeps_the_latest_sign_in_working() -> None:
     every pool it finds."""
     script = ("import tests.pipeline.local_cloud.test_emulator_memory as module\n"
               "module.sign_ins_pruned()\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT,
+    # Not the session emulator's endpoint (the suite's environment may name it): mock_aws's own.
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(Env.AWS_ENDPOINT_URL.value)}
+    env |= {Env.AWS_ACCESS_KEY_ID: "testing", Env.AWS_SECRET_ACCESS_KEY: "testing",
+            Env.AWS_DEFAULT_REGION: "us-east-1"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
