@@ -17,15 +17,19 @@ import json
 import sys
 import time
 
-from pipeline.deploy.local.admin_calls import call, system_admin_token
+from pipeline.deploy.local.admin_calls import (
+    CommandError,
+    call,
+    running_platform_for,
+    system_admin_token,
+)
 from pipeline.lifecycle.item_copy import TenantItemCopier
 from pipeline.lifecycle.tenant_move import move_sides
 from pipeline.local_cloud.local_platform import emulator_clients
-from pipeline.local_cloud.sign_in import LoginError
-from pipeline.local_cloud.state import NotRunning, StatePaths
+from pipeline.local_cloud.state import StatePaths
 from tenant_context.platform.definitions import TENANT_DETAILS_TABLE
 from tenant_context.platform.tenant_moves import DOWN_STEPS, UP_STEPS, TenantMoves
-from tenant_context.tenancy import Tier, is_tenant_id
+from tenant_context.tenancy import Tier
 
 
 def dry_run(paths: StatePaths, tenant_id: str, tier: Tier) -> int:
@@ -97,28 +101,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait", type=float, default=900,
                         help="seconds to follow the move before leaving it to the platform")
     args = parser.parse_args(argv)
-    if not is_tenant_id(args.tenant_id):
-        print(f"TENANT_ID: {args.tenant_id!r} is not a tenant id (32 hexadecimal characters)",
-              file=sys.stderr)
-        return 2
     try:
         tier = Tier.parse(args.tier)
     except ValueError as error:
         print(f"TIER: {error}", file=sys.stderr)
         return 2
-    paths = StatePaths.from_environ()
     try:
-        state = paths.running()
-    except NotRunning as error:
-        print(error, file=sys.stderr)
-        return 2
-    if args.dry_run:
-        return dry_run(paths, args.tenant_id, tier)
-    try:
+        paths, state = running_platform_for(args.tenant_id)
+        if args.dry_run:
+            return dry_run(paths, args.tenant_id, tier)
         token = system_admin_token(paths, state)
-    except LoginError as error:
+    except CommandError as error:
         print(error, file=sys.stderr)
-        return 1
+        return error.code
     admin_api = state["adminApiUrl"]
     status, answer = call("POST", f"{admin_api}/tenant/move/{args.tenant_id}", token,
                            {"tenantTier": tier.value})

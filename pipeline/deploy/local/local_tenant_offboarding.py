@@ -19,13 +19,16 @@ import sys
 import time
 from typing import Any
 
-from pipeline.deploy.local.admin_calls import call, system_admin_token
+from pipeline.deploy.local.admin_calls import (
+    CommandError,
+    call,
+    running_platform_for,
+    system_admin_token,
+)
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.provisioning.lifecycle_runner import local_offboarder
-from pipeline.local_cloud.sign_in import LoginError
-from pipeline.local_cloud.state import NotRunning, StatePaths
+from pipeline.local_cloud.state import StatePaths
 from tenant_context.platform.invitations import CredentialsFile
-from tenant_context.tenancy import is_tenant_id
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -89,23 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait", type=float, default=120,
                         help="seconds to follow it before leaving it to the platform")
     args = parser.parse_args(argv)
-    if not is_tenant_id(args.tenant_id):
-        print(f"TENANT_ID: {args.tenant_id!r} is not a tenant id (32 hexadecimal characters)",
-              file=sys.stderr)
-        return 2
-    paths = StatePaths.from_environ()
     try:
-        state = paths.running()
-    except NotRunning as error:
-        print(error, file=sys.stderr)
-        return 2
-    if args.dry_run:
-        return dry_run(paths, state, args.tenant_id)
-    try:
+        paths, state = running_platform_for(args.tenant_id)
+        if args.dry_run:
+            return dry_run(paths, state, args.tenant_id)
         token = system_admin_token(paths, state)
-    except LoginError as error:
+    except CommandError as error:
         print(error, file=sys.stderr)
-        return 1
+        return error.code
     route = f"{state['adminApiUrl']}/tenant/offboarding/{args.tenant_id}"
     if args.undo:
         status, answer = call("DELETE", route, token)
