@@ -24,7 +24,7 @@ from tenant_context.platform.definitions import TENANT_DETAILS_TABLE
 from tenant_context.platform.tenant_moves import MoveStep, TenantMove, TenantMoves
 from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.tenancy import Tier
-from tests.support.tenant_details_stream import Stream, matches
+from tests.support.table_stream import Stream, matches
 
 TENANT = "a" * 32
 

@@ -39,7 +39,7 @@ from tenant_context.platform.tenant_offboarding import (
 )
 from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.tenancy import Tier
-from tests.support.tenant_details_stream import Stream, matches
+from tests.support.table_stream import Stream, matches
 
 TENANT, OFFBOARDING_ID = "a" * 32, "o" * 32
 

@@ -19,23 +19,7 @@ from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
 from tenant_context.platform.deployments import Deployments, ReleaseSettings
 from tenant_context.platform.tenant_records import DesiredState, ReleaseResult
 from tenant_context.tenancy import POOLED_DEPLOYMENT
-
-
-class Stream:
-    """The table's stream, read from where the last read stopped."""
-
-    def __init__(self) -> None:
-        self._streams = boto3.client("dynamodbstreams")
-        arn = boto3.client("dynamodb").describe_table(
-            TableName=TENANT_STACK_MAPPING_TABLE.name)["Table"]["LatestStreamArn"]
-        shard = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-        self._iterator = self._streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")["ShardIterator"]
-
-    def records(self) -> list[dict[str, Any]]:
-        answer = self._streams.get_records(ShardIterator=self._iterator)
-        self._iterator = answer["NextShardIterator"]
-        return list(answer["Records"])
+from tests.support.table_stream import Stream
 
 
 @pytest.fixture
@@ -56,7 +40,7 @@ def executions(machine: str) -> list[dict[str, Any]]:
 
 def test_each_wanted_change_starts_one_deployment_and_nothing_else_does(machine: str) -> None:
     deployments = Deployments(boto3.client("dynamodb"), TENANT_STACK_MAPPING_TABLE.name)
-    stream = Stream()
+    stream = Stream(TENANT_STACK_MAPPING_TABLE.name)
     sfn = boto3.client("stepfunctions")
     tenant_id = secrets.token_hex(16)
 

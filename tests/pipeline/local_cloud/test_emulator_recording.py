@@ -8,12 +8,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 
 from pipeline.local_cloud import processes
 from pipeline.local_cloud.emulator import Emulator, start_emulator
@@ -22,20 +20,6 @@ from pipeline.local_cloud.processes import free_port
 from tests.support.moto_server import clients_for
 
 SECRET = "erase-me-4711"  # in the deleted items only
-
-
-@pytest.fixture
-def recording(tmp_path: Path) -> Path:
-    return tmp_path / "recording.jsonl"
-
-
-@pytest.fixture
-def emulator(tmp_path: Path, recording: Path) -> Iterator[Emulator]:
-    started = start_emulator(free_port(), recording, tmp_path / "emulator.log")
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def make_table(url: str) -> None:

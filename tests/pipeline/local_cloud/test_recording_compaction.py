@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +31,6 @@ GONE = ("pool-of-gone-tenant", "alice-gone@example.com", "carol-gone@example.com
 KEPT = ("pool-kept", "bob-kept@example.com", "dave-again@example.com", "group-kept",
         "key-kept", KEPT_VALUE, "table-kept", "stack-kept", "silo-table-kept",
         "stack-retained", "retained-table")
-
-
-@pytest.fixture
-def recording(tmp_path: Path) -> Path:
-    return tmp_path / "recording.jsonl"
-
-
-@pytest.fixture
-def emulator(tmp_path: Path, recording: Path) -> Iterator[Emulator]:
-    started = start_emulator(free_port(), recording, tmp_path / "emulator.log")
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def table_request(name: str) -> dict[str, Any]:

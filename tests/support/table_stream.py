@@ -1,6 +1,7 @@
-"""The tenant-details table's DynamoDB stream as the emulator produces it, and Lambda's event
-filtering of its records: what the move and offboarding stream tests both read (the records
-their functions would be given, and whether the stack's filters let them through)."""
+"""A table's DynamoDB stream as the emulator produces it (the tenant-details table's by
+default), and Lambda's event filtering of its records: what the stream functions' tests read
+(the records their functions would be given, and whether the stack's filters let them
+through)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ def matches(pattern: Any, value: Any) -> bool:
 
 
 class Stream:
-    """The tenant-details table's stream, read from where the last read stopped."""
+    """A table's stream, read from where the last read stopped."""
 
-    def __init__(self) -> None:
+    def __init__(self, table: str = TENANT_DETAILS_TABLE.name) -> None:
         self._streams = boto3.client("dynamodbstreams")
         arn = boto3.client("dynamodb").describe_table(
-            TableName=TENANT_DETAILS_TABLE.name)["Table"]["LatestStreamArn"]
+            TableName=table)["Table"]["LatestStreamArn"]
         shard = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
         self._iterator = self._streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")["ShardIterator"]
