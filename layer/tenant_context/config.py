@@ -61,6 +61,7 @@ class Env(StrEnum):
     TENANT_USER_MAPPING_TABLE = auto()
     TENANT_STACK_MAPPING_TABLE = auto()
     USAGE_TABLE = auto()  # usage per tenant per hour and day (the usage meter, its readers)
+    USAGE_FLUSH_SECONDS = auto()  # how long a process holds usage before writing it (60)
     # Each tenant service's table: ``table_variable`` (not members: the registry names them).
     # The tenant authorizer.
     TENANT_ACCESS_ROLE_ARN = auto()

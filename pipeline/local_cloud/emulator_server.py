@@ -7,9 +7,10 @@ with the traffic (an idle platform: about 17 MB a day) although start-up compact
 reads again. Filtering as they arrive keeps the recording proportional to the writes; the same
 rule decides what start-up compaction keeps (``emulator.py`` imports it from here).
 
-moto's memory is bounded here too (``bound_model_tracking``, ``TokenPruner``): what grew with
-the traffic was moto keeping every model object it ever made, and every Cognito token it
-issued.
+The DynamoDB capacity each response reports is entered per tenant (``capacity_ledger``, read
+at ``GET /_local/capacity``). moto's memory is bounded here too (``bound_model_tracking``,
+``TokenPruner``): what grew with the traffic was moto keeping every model object it ever made,
+and every Cognito token it issued.
 
 Run as a script (``lifeline.py`` runs it as it runs ``moto_server``): standard library and moto
 only, so it needs nothing of the checkout on its path.
@@ -34,12 +35,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipeline.local_cloud import recording_compaction
-else:  # by its path: run as a script, this file has nothing of the checkout on its path
-    _spec = importlib.util.spec_from_file_location(
-        "recording_compaction", Path(__file__).with_name("recording_compaction.py"))
-    recording_compaction = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(recording_compaction)
+    from pipeline.local_cloud import capacity_ledger, recording_compaction
+else:  # by path: run as a script, this file has nothing of the checkout on its path
+    def _beside(name: str) -> Any:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(
+            f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    recording_compaction = _beside("recording_compaction")
+    capacity_ledger = _beside("capacity_ledger")
 
 # Requests that change no state: neither recorded nor replayed.
 READ_TARGETS = frozenset({
@@ -434,18 +440,19 @@ def main(argv: list[str]) -> None:
     TokenPruner().start()
     moto_argv = [arg for index, arg in enumerate(argv)
                  if arg != "--compact-floor" and argv[index - 1:index] != ["--compact-floor"]]
-    if not options.compact_floor:
-        install_filter()
-        moto.server.main(moto_argv)
-        return
     serve = moto.server.run_simple  # type: ignore[attr-defined]
+    ledger = capacity_ledger.CapacityLedger()
 
     def run_simple(host: str, port: int, app: Any, **settings: Any) -> None:
+        if not options.compact_floor:
+            install_filter()
+            serve(host, port, ledger.wrap(app), **settings)
+            return
         compaction = RunningCompaction(app, Path(recorder._location),
                                        options.compact_floor, f"http://{host}:{port}/")
         install_filter(compaction.written)
-        serve(host, port, recording_compaction.on_demand(compaction.wrap(app), compaction.compact),
-              **settings)
+        serve(host, port, ledger.wrap(recording_compaction.on_demand(
+            compaction.wrap(app), compaction.compact)), **settings)
 
     moto.server.run_simple = run_simple  # type: ignore[attr-defined,assignment]
     moto.server.main(moto_argv)

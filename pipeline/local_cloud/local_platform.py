@@ -42,7 +42,12 @@ import boto3
 
 from pipeline.local_cloud import processes
 from pipeline.local_cloud.api_gateway.authorization import authorizer_step, emulator_authorizer
-from pipeline.local_cloud.api_gateway.front_door import FrontDoor, RouteTable, Upstream
+from pipeline.local_cloud.api_gateway.front_door import (
+    FrontDoor,
+    RouteTable,
+    ThrottleMeter,
+    Upstream,
+)
 from pipeline.local_cloud.api_gateway.handoff import HandOff, new_secret
 from pipeline.local_cloud.api_gateway.signup_limits import SignupGate, SignupLimiter
 from pipeline.local_cloud.api_gateway.usage_plans import GatewayKeyPlans, UsagePlanEnforcer
@@ -78,10 +83,12 @@ from pipeline.stacks.web_config import WebConfig
 from tenant_context.config import Env, PlatformConfig, SignupLimits
 from tenant_context.errors import ConfigurationError
 from tenant_context.platform.aws_clients import AwsClients
-from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE
+from tenant_context.platform.definitions import TENANT_STACK_MAPPING_TABLE, USAGE_TABLE
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.invitations import CredentialsFile
 from tenant_context.platform.platform_settings import PoolRef
+from tenant_context.service.request_metering import PeriodicFlush
+from tenant_context.service.usage_meter import DEFAULT_FLUSH_SECONDS, UsageMeter
 from tenant_context.tenancy import POOLED_DEPLOYMENT
 
 REGION = "us-east-1"
@@ -143,6 +150,7 @@ class LocalPlatform:
     baseline: BaselineResult | None = None
     provisioner: Provisioner[SiloDeployment] | None = None
     lifecycle: LifecycleRunner | None = None
+    throttle_flush: PeriodicFlush | None = None
     routes: RouteTable = field(default_factory=RouteTable)
     # The apps' environment, which holds this start's hand-off secret: never printed or written.
     service_env: dict[str, str] = field(default_factory=dict, repr=False)
@@ -197,7 +205,8 @@ class LocalPlatform:
                                               shared_deployments=(ADMIN_DEPLOYMENT,
                                                                   POOLED_DEPLOYMENT)),
                 signups=SignupGate(SignupLimiter(self.signup_limits), ADMIN_DEPLOYMENT),
-                after_change=self._changed, handoff=handoff)
+                after_change=self._changed, handoff=handoff,
+                throttles=ThrottleMeter(self._throttle_meter(clients, env)))
             self.front_door.start()
             self._write_state()
             self.provisioner.start_polling(PROVISIONER_POLL_SECONDS, self._write_state)
@@ -218,7 +227,8 @@ class LocalPlatform:
         running = start_services([ServiceLaunch(app, env, self.paths.logs / f"{app.directory}.log")
                                   for app, _ in apps])
         self.services.update({service.app.directory: service.process for service in running})
-        return tuple(Upstream(service.app.path_prefixes, service.port, api_id)
+        return tuple(Upstream(service.app.path_prefixes, service.port, api_id,
+                              service.app.document_path)
                      for service, (_, api_id) in zip(running, apps, strict=True))
 
     def release(self) -> None:
@@ -232,6 +242,14 @@ class LocalPlatform:
             for process in old:
                 processes.stop(process)
         self._write_state()
+
+    def _throttle_meter(self, clients: AwsClients, env: Mapping[str, str]) -> UsageMeter:
+        """The front door's meter of the 429s it answers, written as often as the apps'."""
+        seconds = PlatformConfig.from_environ(env).seconds(Env.USAGE_FLUSH_SECONDS,
+                                                           DEFAULT_FLUSH_SECONDS)
+        meter = UsageMeter(clients.dynamodb, USAGE_TABLE.name, flush_every_seconds=seconds)
+        self.throttle_flush = PeriodicFlush(meter, seconds).start(exit_hooks=False)
+        return meter
 
     def _changed(self, deployment: str) -> None:
         if deployment == ADMIN_DEPLOYMENT and self.provisioner:
@@ -276,6 +294,9 @@ class LocalPlatform:
         if self.front_door:
             self.front_door.stop()
             self.front_door = None
+        if self.throttle_flush:  # after the front door: its last 429s are written too
+            self.throttle_flush.stop()
+            self.throttle_flush = None
         if self.cognito:
             self.cognito.stop()
             self.cognito = None

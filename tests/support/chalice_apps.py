@@ -20,6 +20,7 @@ from chalice.test import Client
 from pipeline.project import PROJECT_ROOT
 
 _loaded: dict[str, Chalice] = {}
+_modules: dict[str, Any] = {}  # the app modules loaded, by the same key
 
 ClientFor = Callable[[str], Client]  # the ``client_for`` fixture: a test client per app folder
 
@@ -53,4 +54,10 @@ def load_app(directory: str, *, name: str | None = None,
         for variable in overrides or {}:
             os.environ.pop(variable, None)
         _loaded[key] = module.app
+        _modules[key] = module
     return _loaded[key]
+
+
+def loaded_module(key: str) -> Any:
+    """The module ``load_app`` loaded under ``key`` (its ``platform``, for one)."""
+    return _modules[key]

@@ -1,9 +1,9 @@
 """One call that gives a Chalice app the platform's cross-cutting behaviour.
 
 Errors map to the contract's responses (``tenant_context.service.responses``); the Powertools
-decorators run as Chalice middleware; each authorized request binds its tenant to logs and traces;
-views read their own request from ``PlatformApp.request`` (never ``app.current_request``, see
-there).
+decorators run as Chalice middleware; each authorized request binds its tenant to logs and
+traces, and a tenant's request is metered (``request_metering``); views read their own request
+from ``PlatformApp.request`` (never ``app.current_request``, see there).
 """
 
 from __future__ import annotations
@@ -22,8 +22,14 @@ from tenant_context.config import PlatformConfig
 from tenant_context.errors import UnauthorizedError
 from tenant_context.service.context import request_tenant
 from tenant_context.service.observability import Observability
+from tenant_context.service.request_metering import (
+    PeriodicFlush,
+    meter_from_config,
+    metering_middleware,
+)
 from tenant_context.service.responses import CORS, error_middleware
 from tenant_context.service.route_authorizer import route_authorizer
+from tenant_context.service.usage_meter import UsageMeter
 
 # The request this thread is handling. Chalice keeps ``app.current_request`` on the app object,
 # shared by every thread: ``chalice local`` serves requests on concurrent threads, where a view
@@ -40,7 +46,7 @@ def _remember_request(event: Request, get_response: Callable[[Request], Response
         _current_request.reset(token)
 
 
-def wire(app: Chalice, observability: Observability) -> None:
+def wire(app: Chalice, observability: Observability, usage: UsageMeter | None = None) -> None:
     logger, tracer = observability.logger, observability.tracer
     app.register_middleware(ConvertToMiddleware(
         functools.partial(logger.inject_lambda_context, clear_state=True)))
@@ -56,6 +62,8 @@ def wire(app: Chalice, observability: Observability) -> None:
             observability.unbind()
 
     app.register_middleware(bind_tenant, "http")
+    if usage is not None:  # outside the error mapping: it records the status sent
+        app.register_middleware(metering_middleware(usage), "http")
     app.register_middleware(error_middleware, "http")
     app.register_middleware(_remember_request, "http")
 
@@ -68,6 +76,7 @@ class PlatformApp:
     config: PlatformConfig
     observability: Observability
     authorizer: Any  # the route authorizer: the shared tenant authorizer, in both worlds
+    usage: UsageMeter | None = None  # what tenants' requests consume (None: no usage table)
 
     @staticmethod
     def request() -> Request:
@@ -91,5 +100,8 @@ def platform_app(name: str, config: PlatformConfig | None = None) -> PlatformApp
     # configures as JSON; Chalice adding its plain-text handler there would mix the two.
     app = Chalice(app_name=name, configure_logs=False)
     observability = Observability(service=name)
-    wire(app, observability)
-    return PlatformApp(app, config, observability, route_authorizer(app, config))
+    usage = meter_from_config(config)
+    wire(app, observability, usage)
+    if usage is not None:
+        PeriodicFlush(usage, usage.flush_every_seconds).start()
+    return PlatformApp(app, config, observability, route_authorizer(app, config), usage)

@@ -120,7 +120,7 @@ class ItemResource:
                                      "registry entry does not list them in reads")
         table_name = self.platform.config.require(kind.table_variable)
         return TenantItems.of(self._tables, tenant, table_name, kind.id_attribute,
-                              self.write_gates)
+                              self.write_gates, kind=kind.item)
 
     def _request(self) -> tuple[Request, TenantContext, TenantItems]:
         request = self.platform.request()

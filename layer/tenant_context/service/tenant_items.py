@@ -80,11 +80,13 @@ class TenantItems:
 
     @classmethod
     def of(cls, tables: TenantTables, tenant: TenantContext, table_name: str,
-           id_attribute: str, gates: WriteGates = WRITE_GATES) -> TenantItems:
+           id_attribute: str, gates: WriteGates = WRITE_GATES, *,
+           kind: str | None = None) -> TenantItems:
         """The tenant's items in a (products, orders ...) table, sharded as this deployment
         isolates data; writes pass the tenant's gate in that table, read through ``gates``
-        (the process's one cache unless another is given: a test's, with its own clock)."""
-        table = tables.table(tenant, table_name, PARTITION_KEY)
+        (the process's one cache unless another is given: a test's, with its own clock).
+        ``kind`` (``product``) names the items in the tenant's usage (stored items, bytes)."""
+        table = tables.table(tenant, table_name, PARTITION_KEY, kind=kind)
         return cls(table, tenant.tenant_id, id_attribute, shard_count(tables.isolation),
                    gates.of(table, table_name, tenant.tenant_id, id_attribute))
 

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
-from tenant_context.attribute_values import from_item, to_item
+from tenant_context.attribute_values import from_item, item_size, to_item
 from tenant_context.config import Env, PlatformConfig
 from tenant_context.errors import ConfigurationError, ForbiddenError, TenantIsolationError
 from tenant_context.service.context import ScopedCredentials, TenantContext
+from tenant_context.service.request_usage import RequestUsage, current_usage
 from tenant_context.tenancy import tenant_key_prefix
 
 if TYPE_CHECKING:
@@ -59,19 +60,44 @@ class TenantTable:
     """One table, seen through one tenant's eyes."""
 
     def __init__(self, client: DynamoDBClient, table_name: str, partition_key: str,
-                 guard: TenantKeyGuard) -> None:
+                 guard: TenantKeyGuard, *, usage: RequestUsage | None = None,
+                 kind: str | None = None) -> None:
+        """``usage``: the request's, which every call then adds its consumed capacity to, and
+        every write the change in stored items and bytes of ``kind`` (``product``)."""
         self._client = client
         self._table_name = table_name
         self._partition_key = partition_key
         self._guard = guard
+        self._usage = usage
+        self._kind = kind
+
+    def _metered(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self._usage is not None:
+            request["ReturnConsumedCapacity"] = "TOTAL"
+        return request
+
+    def _consumed(self, response: Mapping[str, Any], *, write: bool) -> None:
+        if self._usage is not None:
+            self._usage.consumed(response, write=write)
+
+    def _stored(self, response: Mapping[str, Any], written: Mapping[str, Any] | None) -> None:
+        """The change a put (``written``) or a delete (None) made, from the old item
+        DynamoDB returned (``ReturnValues ALL_OLD``)."""
+        if self._usage is None or self._kind is None:
+            return
+        old = response.get("Attributes")
+        items = (1 if written is not None else 0) - (1 if old else 0)
+        size = (item_size(written) if written is not None else 0) - (item_size(old) if old else 0)
+        self._usage.stored(self._kind, items, size)
 
     def _key(self, key: Mapping[str, Any]) -> dict[str, Any]:
         self._guard.check(key.get(self._partition_key))
         return to_item(key)
 
     def get(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
-        response = self._client.get_item(TableName=self._table_name, Key=self._key(key),
-                                          ConsistentRead=True)
+        response = self._client.get_item(**self._metered(
+            {"TableName": self._table_name, "Key": self._key(key), "ConsistentRead": True}))
+        self._consumed(response, write=False)
         item = response.get("Item")
         return from_item(item) if item else None
 
@@ -80,26 +106,32 @@ class TenantTable:
             values: Mapping[str, Any] | None = None) -> None:
         """Raises ``ConditionFailed`` (with the stored item, if any) when ``condition`` fails."""
         self._guard.check(item.get(self._partition_key))
-        request: dict[str, Any] = {"TableName": self._table_name, "Item": to_item(item)}
+        written = to_item(item)
+        request: dict[str, Any] = {"TableName": self._table_name, "Item": written}
         _add_expression(request, condition, names, values)
-        self._conditional(self._client.put_item, request)
+        self._stored(self._conditional(self._client.put_item, request), written)
 
     def delete(self, key: Mapping[str, Any], *, condition: str | None = None,
                names: Mapping[str, str] | None = None,
                values: Mapping[str, Any] | None = None) -> None:
         request: dict[str, Any] = {"TableName": self._table_name, "Key": self._key(key)}
         _add_expression(request, condition, names, values)
-        self._conditional(self._client.delete_item, request)
+        self._stored(self._conditional(self._client.delete_item, request), None)
 
-    def _conditional(self, call: Callable[..., Any], request: dict[str, Any]) -> None:
+    def _conditional(self, call: Callable[..., Any], request: dict[str, Any]
+                     ) -> Mapping[str, Any]:
         if "ConditionExpression" in request:
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        if self._usage is not None and self._kind is not None:
+            request["ReturnValues"] = "ALL_OLD"  # the stored change, at no extra cost
         try:
-            call(**request)
+            response: Mapping[str, Any] = call(**self._metered(request))
         except self._client.exceptions.ConditionalCheckFailedException as error:
             # ALL_OLD adds the stored item to the error, which the stubs' error shape lacks.
             stored = cast("dict[str, Any]", error.response).get("Item")
             raise ConditionFailed(from_item(stored) if stored else None) from None
+        self._consumed(response, write=True)
+        return response
 
     def get_many(self, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """The items that exist among ``keys`` (any order), in batches of 100."""
@@ -109,7 +141,9 @@ class TenantTable:
             pending: dict[str, Any] = {self._table_name: {"Keys": checked[start:start + 100],
                                                           "ConsistentRead": True}}
             while pending:
-                response = self._client.batch_get_item(RequestItems=pending)
+                response = self._client.batch_get_item(**self._metered(
+                    {"RequestItems": pending}))
+                self._consumed(response, write=False)
                 found += [from_item(item)
                           for item in response.get("Responses", {}).get(self._table_name, [])]
                 pending = response.get("UnprocessedKeys") or {}
@@ -132,7 +166,8 @@ class TenantTable:
         if start_key:
             self._guard.check(start_key.get(self._partition_key))
             request["ExclusiveStartKey"] = to_item(start_key)
-        response = self._client.query(**request)
+        response = self._client.query(**self._metered(request))
+        self._consumed(response, write=False)
         last_key = response.get("LastEvaluatedKey")
         return ([from_item(item) for item in response.get("Items", [])],
                 from_item(last_key) if last_key else None)
@@ -234,7 +269,10 @@ class TenantTables:
         silo_tenant_id = config.silo_tenant_id if isolation is Isolation.SILO else None
         return cls(isolation, DynamoDBClients(config.region), silo_tenant_id)
 
-    def table(self, tenant: TenantContext, table_name: str, partition_key: str) -> TenantTable:
+    def table(self, tenant: TenantContext, table_name: str, partition_key: str, *,
+              kind: str | None = None) -> TenantTable:
+        """The table as ``tenant`` may use it; within a metered request (``request_usage``)
+        its calls add to the request's usage, and its writes to ``kind``'s stored items."""
         if self.isolation is Isolation.POOLED:
             if tenant.credentials is None:
                 raise ConfigurationError("pooled data access needs scoped credentials from "
@@ -244,4 +282,5 @@ class TenantTables:
             if tenant.tenant_id != self._silo_tenant_id:
                 raise ForbiddenError("this deployment serves another tenant")
             client = self._clients(None)
-        return TenantTable(client, table_name, partition_key, TenantKeyGuard(tenant.tenant_id))
+        return TenantTable(client, table_name, partition_key, TenantKeyGuard(tenant.tenant_id),
+                           usage=current_usage(), kind=kind)

@@ -177,6 +177,10 @@ class UsageMeter:
             return (utc(self._clock()) - self._last_flush).total_seconds() >= self._flush_seconds
 
     @property
+    def flush_every_seconds(self) -> float:
+        return self._flush_seconds
+
+    @property
     def pending_rows(self) -> int:
         """Rows (tenant, period) with counts not yet written."""
         with self._lock:

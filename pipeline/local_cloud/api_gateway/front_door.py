@@ -18,6 +18,10 @@ for that request, so the upstream does not authorize again. Whatever it is given
 the hand-off header from every incoming request: only the front door's own seal reaches a
 service.
 
+Given a ``ThrottleMeter``, the 429s it answers are metered to the tenant the authorizer named,
+under the route template (``route_templates``): the local source of throttled requests in
+the tenants' usage, as the API stages' access logs are on AWS.
+
 Given a sign-up gate, it limits ``POST /registration`` of the admin API per source address and
 overall before anything else (as the pooled stack's WAF does in front of API Gateway on AWS:
 ``signup_limits``), answering 429 with ``Retry-After``.
@@ -44,10 +48,14 @@ from pipeline.local_cloud.api_gateway.authorization import (
     method_arn,
 )
 from pipeline.local_cloud.api_gateway.handoff import HANDOFF_HEADER, HandOff
+from pipeline.local_cloud.api_gateway.route_templates import RouteTemplates
 from pipeline.local_cloud.api_gateway.signup_limits import SignupGate
 from pipeline.local_cloud.api_gateway.usage_plans import Refusal, UsagePlanEnforcer
 from pipeline.local_cloud.processes import LOOPBACK
+from tenant_context.errors import UnauthorizedError
+from tenant_context.service.context import TenantContext
 from tenant_context.service.responses import cors_headers
+from tenant_context.service.usage_meter import THROTTLED_STATUS, UsageMeter
 
 _log = logging.getLogger(__name__)
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
@@ -67,6 +75,7 @@ class Upstream:
     path_prefixes: tuple[str, ...]  # e.g. ("/product",) matches /product and /products/...
     port: int
     api_id: str  # the app's local API id (LOCAL_GATEWAY_API_ID): what its authorizer is asked
+    document_path: str = ""  # its OpenAPI document: the routes a refused request is metered by
     in_flight: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(MAX_IN_FLIGHT_PER_SERVICE),
         compare=False, repr=False)
@@ -121,6 +130,26 @@ class RouteTable:
 
 
 @dataclass(frozen=True)
+class ThrottleMeter:
+    """Where the 429s the front door answers itself are metered: they never reach an app, so
+    no service function records them (on AWS they come from the access logs instead)."""
+
+    usage: UsageMeter
+    routes: RouteTemplates = field(default_factory=RouteTemplates)
+
+    def throttled(self, route: Route, method: str, decision: Decision | None) -> None:
+        if not isinstance(decision, Authorized) or decision.response is None:
+            return
+        try:
+            tenant = TenantContext.from_authorizer_context(decision.response.get("context", {}))
+        except UnauthorizedError:
+            return
+        if not tenant.is_operations:
+            self.usage.record(tenant.tenant_id,
+                              self.routes.route(route.upstream, method, route.path), 429)
+
+
+@dataclass(frozen=True)
 class UsagePlanGate:
     authorize: AuthorizationStep
     usage_plans: UsagePlanEnforcer
@@ -166,11 +195,14 @@ class FrontDoor:
                  usage_plans: UsagePlanEnforcer | None = None,
                  signups: SignupGate | None = None,
                  after_change: ChangeListener | None = None,
-                 handoff: HandOff | None = None) -> None:
+                 handoff: HandOff | None = None,
+                 throttles: ThrottleMeter | None = None) -> None:
         """``after_change`` hears of every change an API accepted (2xx to POST, PUT, PATCH or
         DELETE), before the answer is sent: the local deployer acts on a registration or a
         deactivation at once instead of at its next poll. ``handoff`` seals the authorizer's
-        decision for the upstream (the same secret as the upstreams' environment)."""
+        decision for the upstream (the same secret as the upstreams' environment).
+        ``throttles`` meters the 429s the usage plans answer to the tenant the authorizer
+        named."""
         if (authorize is None) != (usage_plans is None):
             raise ValueError("usage plans are applied to what the authorizer returns: "
                              "give both or neither")
@@ -180,6 +212,7 @@ class FrontDoor:
         gate = UsagePlanGate(authorize, usage_plans) if authorize and usage_plans else None
         handler = type("FrontDoorHandler", (_Handler,), {
             "routes": routes, "gate": gate, "signups": signups, "handoff": handoff,
+            "throttles": throttles,
             "after_change": staticmethod(after_change) if after_change else None})
         self._server = _Server((LOOPBACK, port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -205,6 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
     gate: UsagePlanGate | None
     signups: SignupGate | None
     handoff: HandOff | None
+    throttles: ThrottleMeter | None
     after_change: ChangeListener | None
     protocol_version = "HTTP/1.1"
     # Headers and body leave in separate writes; with Nagle's algorithm the body then waits for
@@ -252,6 +286,8 @@ class _Handler(BaseHTTPRequestHandler):
             refusal, decision = self.gate.decide(target, self.command,
                                                  self.headers.get("Authorization"))
             if refusal is not None:
+                if self.throttles is not None and refusal.status == THROTTLED_STATUS:
+                    self.throttles.throttled(target, self.command, decision)
                 self._reply(refusal.status, refusal.body(),
                             {"x-amzn-ErrorType": refusal.error_type})
                 return

@@ -78,7 +78,8 @@ class SiloLauncher:
             for service, api_id in zip(TENANT_SERVICES, api_ids, strict=True)])
         return SiloDeployment(
             tenant_id, running, frozenset(api_ids),
-            tuple(Upstream(service.app.path_prefixes, service.port, api_id)
+            tuple(Upstream(service.app.path_prefixes, service.port, api_id,
+                           service.app.document_path)
                   for service, api_id in zip(running, api_ids, strict=True)))
 
     def stop(self, deployment: SiloDeployment) -> None:
