@@ -33,6 +33,9 @@ from chalicelib.control_plane.views import (
     tenant_summary,
     user_detail,
 )
+from chalicelib.metering.access_log_usage import meter_batch
+from tenant_context.config import Env
+from tenant_context.errors import ConfigurationError
 from tenant_context.service.chalice_app import platform_app
 from tenant_context.service.context import TenantContext, request_tenant
 from tenant_context.service.openapi import serve_document
@@ -87,6 +90,22 @@ def deployment_records(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # Built inside the handler's try: a configuration or client failure must still answer
     # CloudFormation (FAILED, with the reason) rather than leave the stack waiting.
     return handle_custom_resource(event, lambda: control().deployment_records())
+
+
+# --- the usage plans' 429s, from the APIs' access logs (a log subscription, not a route) ---
+
+@app.lambda_function(name="access_log_usage")
+def access_log_usage(event: dict[str, Any], context: Any) -> dict[str, int]:
+    # On AWS only: every REST API access-log group sends its 429 lines here
+    # (``chalicelib.metering.access_log_usage``); the app's own meter writes them.
+    if platform.usage is None:
+        raise ConfigurationError(f"{Env.USAGE_TABLE} is not set: no usage table to write")
+    result = meter_batch(event, platform.usage)
+    logger = platform.observability.logger
+    logger.info(result.summary())
+    for error in result.flush.errors:
+        logger.error(f"usage write failed, kept for the next flush: {error}")
+    return {"recorded": result.recorded, "failedWrites": result.flush.failed}
 
 
 # --- registration and tenant lookup (public) ----------------------------------------------

@@ -12,6 +12,15 @@ around its functions and APIs once ``chalice package`` has emitted them.
   lines are the only record of requests API Gateway refuses before any function runs (a usage
   plan's 429s). The edge (the HTTP API in front) logs too: it is where client addresses are
   seen.
+- Every REST API access-log group sends its 429 lines (a usage plan's throttling, which no
+  function sees) to ONE function, the pooled stack's ``access-log-usage``, through a
+  subscription filter: that function meters them per tenant
+  (``shared_services/chalicelib/metering/access_log_usage``). A Platinum tenant's stack points
+  its filters at the same function, by its fixed name (region and account from the stack):
+  no parameter to pass. The pooled stack's ONE permission lets CloudWatch Logs invoke it for
+  the access-log groups of every stack of the account and region (a permission per silo
+  would grow the function's resource policy towards Lambda's 20 KB limit, as with the
+  authorizer). No function's own group is subscribed, that function's included (no loop).
 - REST API access logs need the region's API Gateway CloudWatch role, ONE per account and
   region (``AWS::ApiGateway::Account``). Taking it over would break another application's
   logging, so the pooled stack sets it only when asked: ``ApiGatewayCloudWatchRole=create``;
@@ -55,6 +64,11 @@ EDGE_ACCESS_LOG = {
     "latencyMs": "$context.responseLatency",
     "integrationLatencyMs": "$context.integrationLatency",
 }
+ACCESS_LOG_USAGE_FUNCTION_NAME = f"{PLATFORM}-access-log-usage"  # fixed: silos build its ARN
+ACCESS_LOG_USAGE_PERMISSION = "AccessLogUsageInvokePermission"  # the pooled stack's, only
+# A usage plan's answer. The line's status is a JSON string ("429", the format quotes it); a
+# numeric comparison alone may not match a quoted value, so both forms are matched.
+THROTTLED_LINES = '{ ($.status = "429") || ($.status = 429) }'
 PARAMETERS: dict[str, Any] = {LOG_RETENTION: {
     "Type": "Number", "Default": DEFAULT_RETENTION_DAYS, "AllowedValues": list(RETENTION_DAYS),
     "Description": "Days every function's logs and every API's access logs are kept"}}
@@ -70,15 +84,55 @@ def log_group_id(function: str) -> str:
     return f"{function}LogGroup"
 
 
+def log_group_name(logical_id: str) -> str:
+    """The name of the group a function (its logical id) logs to, with ``${AWS::StackName}``
+    for Fn::Sub; ``<api>/access`` names a REST API's access log group."""
+    return f"/{PLATFORM}/${{AWS::StackName}}/{logical_id}"
+
+
+def access_log_group_name(rest_api: str) -> str:
+    return log_group_name(f"{rest_api}/access")
+
+
 def _group_name(logical_id: str) -> dict[str, str]:
-    return {"Fn::Sub": f"/{PLATFORM}/${{AWS::StackName}}/{logical_id}"}
+    return {"Fn::Sub": log_group_name(logical_id)}
+
+
+def access_log_usage_arn() -> dict[str, str]:
+    """The ONE access-log-usage function, in the pooled stack of this account and region."""
+    return {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:"
+                       f"function:{ACCESS_LOG_USAGE_FUNCTION_NAME}"}
+
+
+def access_log_usage_permission() -> dict[str, Any]:
+    """CloudWatch Logs may invoke the access-log-usage function for the REST API access-log
+    groups of any stack of the account and region (``/serverless-saas/<stack>/<api>/access``):
+    ONE statement, whatever the number of Platinum tenants. It subscribes nothing by itself."""
+    return {"Type": "AWS::Lambda::Permission", "Properties": {
+        "Action": "lambda:InvokeFunction", "FunctionName": access_log_usage_arn(),
+        "Principal": "logs.amazonaws.com",
+        "SourceAccount": cfn.ref("AWS::AccountId"),
+        "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
+                                 f"log-group:/{PLATFORM}/*/access:*"}}}
+
+
+def throttled_lines_filter(access_log_group: str, after: list[str]) -> dict[str, Any]:
+    """A REST API access-log group's 429 lines, sent to the access-log-usage function."""
+    resource: dict[str, Any] = {"Type": "AWS::Logs::SubscriptionFilter", "Properties": {
+        "LogGroupName": cfn.ref(access_log_group), "FilterPattern": THROTTLED_LINES,
+        "DestinationArn": access_log_usage_arn()}}
+    if after:
+        resource["DependsOn"] = after
+    return resource
 
 
 def with_logs(template: Template) -> Template:
     """``template`` with a retained log group for each function, and access logs for each
     REST API stage and the edge's stage (after the account's CloudWatch role, where the stack
-    may set it)."""
+    may set it), each REST API's access log subscribed for its 429s (after the permission to
+    invoke the function, where the stack grants it: the pooled stack)."""
     resources = template["Resources"]
+    permission = [ACCESS_LOG_USAGE_PERMISSION] if ACCESS_LOG_USAGE_PERMISSION in resources else []
     for name, resource in list(resources.items()):
         kind, properties = resource["Type"], resource.setdefault("Properties", {})
         if kind == "AWS::Serverless::Function":
@@ -86,6 +140,8 @@ def with_logs(template: Template) -> Template:
             properties["LoggingConfig"] = {"LogGroup": cfn.ref(log_group_id(name))}
         elif kind == "AWS::Serverless::Api":
             resources[f"{name}AccessLogGroup"] = log_group(_group_name(f"{name}/access"))
+            resources[f"{name}ThrottledLines"] = throttled_lines_filter(
+                f"{name}AccessLogGroup", permission)
             properties["AccessLogSetting"] = {
                 "DestinationArn": cfn.get_att(f"{name}AccessLogGroup", "Arn"),
                 "Format": json.dumps(REST_ACCESS_LOG, separators=(",", ":"))}

@@ -4,12 +4,16 @@ Parts, each a ``chalice package`` of one app with its merge template, joined by
 ``pipeline.stacks.merge``:
 - the authorizer app (no prefix): the shared authorizer and the baseline around it (tables,
   pools, the first SystemAdmin, roles, the ONE layer; ``pipeline.stacks.baseline_template``);
-- shared services (``Admin``): the admin API, and the function behind the stack's
-  ``Custom::PlatformSettings`` (settings, the SystemAdmin's record, the pooled deployment row);
+- shared services (``Admin``): the admin API, the function behind the stack's
+  ``Custom::PlatformSettings`` (settings, the SystemAdmin's record, the pooled deployment row),
+  and ``access-log-usage``, which meters the usage plans' 429s from every stack's REST API
+  access logs (``pipeline.stacks.logging_template``);
 - every registered tenant service in pooled mode (``Pooled<Service>``: ``PooledProduct`` ...).
 Around them: one usage plan per tier with its API key, ONE permission for API Gateway to call
 the shared authorizer (every API's, Platinum tenants' included), and ONE base URL for every
-tenant service's routes (``cfn.http_edge``).
+tenant service's routes (``cfn.http_edge``), ONE permission for CloudWatch Logs to deliver
+every stack's 429 lines to ``access-log-usage``, and the usage dashboard
+(``pipeline.stacks.usage_dashboard``).
 
 Pooled tiers' API keys are per tier, not per tenant: a tier's plan then caps the tier, as the
 architecture we re-create defines it; registration needs no API Gateway write (nothing to undo
@@ -29,17 +33,28 @@ from typing import Any
 
 from pipeline.stacks import cloudformation as cfn
 from pipeline.stacks.baseline_template import AUTHORIZER_FUNCTION, LAYER
-from pipeline.stacks.logging_template import api_gateway_account
+from pipeline.stacks.inventory import TABLES
+from pipeline.stacks.logging_template import (
+    ACCESS_LOG_USAGE_FUNCTION_NAME,
+    ACCESS_LOG_USAGE_PERMISSION,
+    access_log_usage_arn,
+    access_log_usage_permission,
+    api_gateway_account,
+)
 from pipeline.stacks.merge import Template, combined
 from pipeline.stacks.safe_release import alias_of, with_canary
 from pipeline.stacks.service_template import (
     API_FUNCTION,
     REST_API,
+    USAGE_READ,
+    USAGE_WRITE,
     ServiceWiring,
     crud_statements,
     service_merge_template,
+    usage_statement,
 )
 from pipeline.stacks.signup_limits import PENDING_PLATINUM_CAP, signup_limits
+from pipeline.stacks.usage_dashboard import DashboardApi, usage_dashboard
 from tenant_context.config import Env
 from tenant_context.platform.definitions import (
     CONTROL_PLANE_TABLES,
@@ -52,6 +67,7 @@ from tenant_context.platform.definitions import (
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
     USAGE_PLANS,
+    USAGE_TABLE,
     service_tables,
 )
 from tenant_context.service.tenant_tables import Isolation
@@ -62,15 +78,19 @@ ADMIN = "Admin"
 ADMIN_APP_NAME = "shared-services"  # its Chalice app's name, which names its REST API
 DEPLOYMENT_RECORDS_FUNCTION = "DeploymentRecords"  # chalice's id for deployment_records
 DEPLOYMENT_RECORDS_ROLE = "DeploymentRecordsRole"
+ACCESS_LOG_USAGE_FUNCTION = "AccessLogUsage"  # chalice's id for access_log_usage
+ACCESS_LOG_USAGE_ROLE = "AccessLogUsageRole"
 PLATFORM_SETTINGS = "PlatformSettings"
 POOLED_TIERS = (Tier.BASIC, Tier.STANDARD, Tier.PREMIUM)
 
 
-def _wiring(service: str, environment: dict[str, Any],
-            statements: list[dict[str, Any]]) -> ServiceWiring:
+def _wiring(service: str, environment: dict[str, Any], statements: list[dict[str, Any]],
+            usage_actions: tuple[str, ...] = USAGE_WRITE) -> ServiceWiring:
     return ServiceWiring(service_name=service, layer=cfn.ref(LAYER),
                          authorizer_arn_variable=alias_of(AUTHORIZER_FUNCTION),
-                         environment=environment, statements=statements)
+                         environment=environment, statements=statements,
+                         usage_table=cfn.ref(USAGE_TABLE.logical_id),
+                         usage_actions=usage_actions)
 
 
 def _control_plane_statements() -> list[dict[str, Any]]:
@@ -122,13 +142,24 @@ def admin_merge_template() -> Template:
     # The cap on pending Platinum provisionings registration enforces (a stack parameter).
     environment = {**_table_environment(*CONTROL_PLANE_TABLES),
                    Env.PENDING_PLATINUM_CAP: cfn.ref(PENDING_PLATINUM_CAP)}
+    # The admin API also reads the usage table: its usage routes.
     template = service_merge_template(_wiring(ADMIN_APP_NAME, environment,
-                                              _control_plane_statements()))
+                                              _control_plane_statements(),
+                                              (*USAGE_WRITE, *USAGE_READ)))
     # Not behind the API: CloudFormation calls it by its own ARN (no alias, no canary).
     template["Resources"][DEPLOYMENT_RECORDS_FUNCTION] = {"Properties": {
         **template["Resources"][API_FUNCTION]["Properties"],
         "Role": cfn.get_att(DEPLOYMENT_RECORDS_ROLE, "Arn"),
     }}
+    # CloudWatch Logs calls it with every stack's 429 lines, by its fixed name (silo stacks
+    # build its ARN from it); it only adds to the usage table.
+    template["Resources"][ACCESS_LOG_USAGE_FUNCTION] = {"Properties": {
+        **template["Resources"][API_FUNCTION]["Properties"],
+        "FunctionName": ACCESS_LOG_USAGE_FUNCTION_NAME,
+        "Role": cfn.get_att(ACCESS_LOG_USAGE_ROLE, "Arn"),
+    }}
+    template["Resources"][ACCESS_LOG_USAGE_ROLE] = cfn.lambda_role(
+        [usage_statement(USAGE_WRITE)], "access-log-usage")
     template["Resources"][DEPLOYMENT_RECORDS_ROLE] = cfn.lambda_role([
         *crud_statements([SETTINGS_TABLE.name, TENANT_USER_MAPPING_TABLE.name,
                           TENANT_STACK_MAPPING_TABLE.name],
@@ -219,8 +250,24 @@ def pooled_stack_resources() -> Template:
         TENANT_DETAILS_STREAM_OUTPUT: {"Value": cfn.get_att(
             TENANT_DETAILS_TABLE.logical_id, "StreamArn")},
     }
+    resources[ACCESS_LOG_USAGE_PERMISSION] = {
+        **access_log_usage_permission(),
+        "DependsOn": [f"{ADMIN}{ACCESS_LOG_USAGE_FUNCTION}"]}  # named, not referred to
+    outputs["AccessLogUsageArn"] = {"Value": access_log_usage_arn()}
     return combined({"Resources": resources, "Outputs": outputs}, api_gateway_account(),
-                    signup_limits())
+                    signup_limits(), usage_dashboard(
+                        apis=[DashboardApi(f"{ADMIN}{REST_API}", ADMIN_APP_NAME),
+                              *(DashboardApi(pooled_rest_api(service), service.app_name)
+                                for service in TENANT_SERVICES)],
+                        functions=[AUTHORIZER_FUNCTION, f"{ADMIN}{API_FUNCTION}",
+                                   *(f"{pooled_prefix(service)}{API_FUNCTION}"
+                                     for service in TENANT_SERVICES),
+                                   f"{ADMIN}{ACCESS_LOG_USAGE_FUNCTION}"],
+                        service_functions=[f"{ADMIN}{API_FUNCTION}",
+                                           *(f"{pooled_prefix(service)}{API_FUNCTION}"
+                                             for service in TENANT_SERVICES)],
+                        tables=[table.name for table in TABLES],
+                        silo_api_names=[service.app_name for service in TENANT_SERVICES]))
 
 
 def edge_routes(prefix: Callable[[TenantService], str]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from pipeline.stacks.baseline_template import (
     LAYER,
     TENANT_ACCESS_ROLE,
 )
-from pipeline.stacks.cloudformation import CUSTOM_RESOURCE_TIMEOUT_SECONDS
+from pipeline.stacks.cloudformation import ARN_PREFIX, CUSTOM_RESOURCE_TIMEOUT_SECONDS
 from pipeline.stacks.inventory import TABLES, USER_POOLS
 from pipeline.stacks.pooled_template import pooled_prefix, pooled_rest_api
 from pipeline.stacks.safe_release import ALIAS, CANARY, STAGE, alias_of
@@ -30,6 +30,7 @@ from tenant_context.platform.definitions import (
     TENANT_ACCESS_ROLE_NAME,
     TENANT_ID_ATTRIBUTE,
     USAGE_PLANS,
+    USAGE_TABLE,
     USER_ROLE_ATTRIBUTE,
     deployment_data_tables,
     service_tables,
@@ -74,6 +75,7 @@ def test_the_pooled_stack_holds_every_app_and_the_baseline(packaged: Packaged) -
     translated = packaged.translated("pooled")
     functions = set(resources_of(translated, "AWS::Lambda::Function"))
     assert functions == {AUTHORIZER_FUNCTION, "AdminAPIHandler", "AdminDeploymentRecords",
+                         "AdminAccessLogUsage",
                          *(handler("pooled", service) for service in TENANT_SERVICES)}
     assert set(resources_of(translated, "AWS::ApiGateway::RestApi")) == {
         "AdminRestAPI", *(pooled_rest_api(service) for service in TENANT_SERVICES)}
@@ -107,6 +109,8 @@ def test_each_function_reads_the_settings_its_local_stage_has(
         local.add(Env.SILO_TENANT_ID)  # locally the silo launcher sets it, per tenant
     if app == "shared_services":  # locally from make local's environment (default if unset)
         local.add(Env.PENDING_PLATINUM_CAP)
+    if app != "authorizer":  # locally from make local's environment, for every app alike
+        local.add(Env.USAGE_TABLE)
     if app == "authorizer":  # locally the stand-in sets them to the emulator's pools
         pools = {Env.OPERATIONS_USER_POOL_ID: OPERATIONS_POOL.logical_id,
                  Env.OPERATIONS_APP_CLIENT_ID: OPERATIONS_POOL.client_logical_id,
@@ -448,12 +452,16 @@ def test_api_gateways_own_answers_carry_the_apps_cors_headers(packaged: Packaged
 
 def test_tenant_functions_reach_only_their_own_data(packaged: Packaged) -> None:
     """Pooled tenant service functions have no data rights of their own (only the caller's
-    scoped credentials reach items); a silo's functions write only their own table of that
-    tenant and read only the tenant's tables their registry entry lists in ``reads``."""
+    scoped credentials reach items; their one right, adding to the usage table, is no tenant's
+    data); a silo's functions write only their own table of that tenant and read only the
+    tenant's tables their registry entry lists in ``reads`` (and add to the usage table)."""
     pooled = packaged.templates["pooled"]["Resources"]
     for service in TENANT_SERVICES:
         role = f"{handler('pooled', service)}Role"
-        assert "Policies" not in pooled[role]["Properties"], role
+        (policy,) = pooled[role]["Properties"]["Policies"]
+        assert policy["PolicyDocument"]["Statement"] == [{
+            "Effect": "Allow", "Action": ["dynamodb:UpdateItem"],
+            "Resource": [{"Fn::Sub": f"{ARN_PREFIX}:table/{USAGE_TABLE.name}"}]}], role
         assert pooled[handler("pooled", service)]["Properties"]["Role"] == {
             "Fn::GetAtt": [role, "Arn"]}
     silo = packaged.templates["silo"]["Resources"]
@@ -466,6 +474,7 @@ def test_tenant_functions_reach_only_their_own_data(packaged: Packaged) -> None:
             for resource in statement["Resource"]:
                 table = resource["Fn::Sub"].rsplit(":", 1)[1].removesuffix("/index/*")
                 reached.setdefault(table, set()).update(statement["Action"])
+        assert reached.pop(f"table/{USAGE_TABLE.name}") == {"dynamodb:UpdateItem"}
         assert set(reached) == {own, *read}, service.name
         assert "dynamodb:PutItem" in reached[own]
         for table in read:
