@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -23,7 +24,8 @@ import requests
 from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
 from pipeline.local_cloud.processes import free_port
 from pipeline.stacks.web_config import leaves
-from tenant_context.platform.definitions import SYSTEM_ADMIN_USER_NAME
+from tenant_context.platform.definitions import SYSTEM_ADMIN_USER_NAME, USAGE_TABLE
+from tenant_context.platform.usage_records import UsageRecords
 from tests.support.readme_commands import make
 
 pytestmark = pytest.mark.platform
@@ -108,6 +110,12 @@ def test_restart_keeps_tenants_users_and_items(tmp_path: Path) -> None:
                                headers={"Authorization": f"Bearer {admin_token}"}).json()
         assert [(tenant["tenantId"], tenant["tenantName"], tenant["tenantTier"])
                 for tenant in tenants] == [(tenant_id, "Restart Co", "Premium")]
+        # Its usage was written as the platform stopped (the apps flush on SIGTERM, well
+        # before the 10 s flush was due), and the restart replayed it.
+        usage = UsageRecords(platform.aws.dynamodb, USAGE_TABLE.name).totals(
+            tenant_id, datetime.now(UTC) - timedelta(days=1), datetime.now(UTC))
+        assert dict(usage.requests) == {("POST /product", 201): 1, ("GET /products", 200): 1}
+        assert dict(usage.item_deltas) == {"product": 1}
         tenant_token = platform.token(admin_name, "Restart Co")
         assert _products(platform, tenant_token) == [kept]
         assert make(tmp_path, "web-config") == web_config  # the web apps' files stay right

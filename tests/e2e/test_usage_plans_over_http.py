@@ -2,8 +2,10 @@
 real authorizer names, each tenant's own, so a Basic tenant flooding the pooled API is
 throttled (429) while a Premium tenant on the same deployment, in the same run, is not; and a
 Basic tenant that used up its day's quota leaves every other Basic tenant served (fair shares:
-one key per tenant, never one per tier). One platform of its own for the module (its plans are
-changed)."""
+one key per tenant, never one per tier). And what each tenant's requests consumed, as the usage
+API reports it once written: exactly the requests each client made, by route and status, the
+429s on the tenant that got them, and the DynamoDB capacity the emulator reported for that
+tenant's calls. One platform of its own for the module (its plans are changed)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from pipeline.local_cloud.capacity_ledger import capacity_by_tenant
 from pipeline.local_cloud.platform_runner import RunningPlatform, running_platform
 from pipeline.local_cloud.processes import free_port
 from tenant_context.attribute_values import from_item, to_item
+from tenant_context.config import Env
 from tenant_context.platform.definitions import SETTINGS_TABLE, TENANT_DETAILS_TABLE, USAGE_PLANS
 from tenant_context.platform.platform_settings import read_settings
 
@@ -36,8 +40,9 @@ LOWERED_QUOTA = 12  # Basic's daily quota, lowered for the test through the gate
 
 @pytest.fixture(scope="module")
 def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
-    with running_platform(tmp_path_factory.mktemp("metered"), free_port(),
-                          free_port()) as platform:
+    # Usage written every second (10 s under make local): the usage test's flush point.
+    with running_platform(tmp_path_factory.mktemp("metered"), free_port(), free_port(),
+                          environment={Env.USAGE_FLUSH_SECONDS: "1"}) as platform:
         yield platform
 
 
@@ -124,3 +129,86 @@ def test_a_basic_tenant_out_of_quota_leaves_every_other_basic_tenant_served(
         assert list_products(platform, noisy).status_code == 429  # still out, until 00:00 UTC
     finally:
         set_quota(platform, plan_ids["Basic"], USAGE_PLANS["Basic"].quota_per_day)
+
+
+# --- usage per tenant ------------------------------------------------------------------------
+
+USAGE_QUOTA = 25  # Basic's daily quota for the usage test: its 40 requests go past it
+
+
+def call_as(platform: RunningPlatform, token: str, method: str, path: str,
+            body: dict[str, str | int] | None = None) -> requests.Response:
+    return requests.request(method, f"{platform.pooled_api}{path}", json=body, timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+
+
+def drive(platform: RunningPlatform, token: str, requests_made: int, writes: int
+          ) -> Counter[tuple[str, int]]:
+    """``requests_made`` requests, one after the other: ``writes`` product creations, a read of
+    each created one, the rest listings; what the client saw, by route template and status."""
+    seen: Counter[tuple[str, int]] = Counter()
+    keys: list[str] = []
+    for number in range(writes):
+        created = call_as(platform, token, "POST", "/product",
+                          {"name": f"p{number}", "price": number, "sku": "s", "category": "c"})
+        seen["POST /product", created.status_code] += 1
+        if created.status_code == 201:
+            keys.append(created.json()["key"])
+    for key in keys:
+        read = call_as(platform, token, "GET", f"/product/{key}")
+        seen["GET /product/{key}", read.status_code] += 1
+    while sum(seen.values()) < requests_made:
+        seen["GET /products", call_as(platform, token, "GET", "/products").status_code] += 1
+    return seen
+
+
+def tenant_usage(platform: RunningPlatform, admin: str, tenant_id: str) -> dict[str, object]:
+    answer = requests.get(f"{platform.admin_api}/tenant/{tenant_id}/usage", timeout=30,
+                          headers={"Authorization": f"Bearer {admin}"})
+    assert answer.status_code == 200, answer.text
+    usage: dict[str, object] = answer.json()
+    return usage
+
+
+def test_the_usage_api_reports_exactly_what_each_tenant_did(metered: RunningPlatform) -> None:
+    platform = metered
+    admin = platform.token()
+    loads = {"premium": (300, 6), "standard": (120, 4), "basic": (40, 2)}
+    tenants = {tier: register_tenant(platform, f"Usage {tier.title()}", tier) for tier in loads}
+    idle_id = register_tenant(platform, "Usage Idle", "standard")[0]  # signs in, never calls
+    plan_ids = dict(read_settings(platform.aws.dynamodb, SETTINGS_TABLE.name).usage_plan_ids)
+    set_quota(platform, plan_ids["Basic"], USAGE_QUOTA)
+    try:
+        time.sleep(6)  # the front door re-reads the plans every 5 s
+        seen = {tier: drive(platform, tenants[tier][1], *loads[tier]) for tier in loads}
+    finally:
+        set_quota(platform, plan_ids["Basic"], USAGE_PLANS["Basic"].quota_per_day)
+    assert sum(count for (_, status), count in seen["basic"].items() if status == 429) >= 10
+    for tier in ("premium", "standard"):
+        assert {status for _, status in seen[tier]} <= {200, 201}, seen[tier]
+
+    def reported(tier: str) -> dict[str, object]:
+        return tenant_usage(platform, admin, tenants[tier][0])
+
+    deadline = time.monotonic() + 30  # written within a second or two of the last request
+    while any(reported(tier)["totals"]["requestCount"] != loads[tier][0]  # type: ignore[index]
+              for tier in loads) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    ledger = capacity_by_tenant(platform.state["emulatorUrl"])
+    for tier, (count, _) in loads.items():
+        totals = reported(tier)["totals"]
+        assert isinstance(totals, dict)
+        assert totals["requestCount"] == count, tier
+        assert {(entry["route"], entry["status"]): entry["count"]
+                for entry in totals["requests"]} == dict(seen[tier]), tier
+        assert totals["throttled"] == sum(number for (_, status), number in seen[tier].items()
+                                          if status == 429), tier
+        consumed = ledger[tenants[tier][0]]
+        assert (totals["readUnits"], totals["writeUnits"]) == (
+            consumed["read"], consumed["write"]), tier
+        assert totals["writeUnits"] == seen[tier]["POST /product", 201], tier  # 1 per put
+        assert totals["itemDeltas"] == {"product": seen[tier]["POST /product", 201]}, tier
+    idle = tenant_usage(platform, admin, idle_id)["totals"]
+    assert isinstance(idle, dict)
+    assert idle["requestCount"] == 0
+    assert idle_id not in ledger
