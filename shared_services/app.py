@@ -8,7 +8,8 @@ behind the shared tenant authorizer; the modules re-check who may do what
 (``control_plane.tenant_management``, ``control_plane.user_management``). Bodies arrive as
 typed values (``request_bodies``). Every handler that succeeds logs one line and records one
 metric about the tenant it acted on, as the tenant API's handlers do
-(``Observability.observe``). The routes reach the control plane through ``composition.SERVING``,
+(``Observability.observe``). Usage per tenant: GET /tenant/{id}/usage and GET /usage
+(``usage_requests``). The routes reach the control plane through ``composition.SERVING``,
 so tests can serve them with failing or counting clients.
 """
 
@@ -31,6 +32,8 @@ from chalicelib.control_plane.views import (
     offboarding_detail,
     tenant_detail,
     tenant_summary,
+    tenant_usage,
+    usage_listing,
     user_detail,
 )
 from chalicelib.metering.access_log_usage import meter_batch
@@ -253,6 +256,24 @@ def set_release_settings(tenant_id: str) -> Response:
         bodies.tenant_id_in_path(tenant_id), settings)
     return done("TenantReleaseSettingsChanged", "tenant release settings changed",
                 "Release settings updated", tenant.tenant_id, tenant.tier)
+
+
+# --- usage per tenant (``usage_requests``: the range, who may read whose usage) -------------
+
+@app.route("/tenant/{tenant_id}/usage", methods=["GET"], **authorized)
+def get_tenant_usage(tenant_id: str) -> Response:
+    report = control().usage(caller()).of_tenant(bodies.tenant_id_in_path(tenant_id), query())
+    observe("TenantUsageRead", "tenant usage read", report.tenant.tenant_id, report.tenant.tier)
+    return json_response(tenant_usage(report))
+
+
+@app.route("/usage", methods=["GET"], **authorized)
+def list_usage() -> Response:
+    who = caller()
+    listing = control().usage(who).of_every_tenant(query())
+    # Every tenant at once: the caller's own (operations) is the only tenant to name.
+    observe("UsageListed", "usage listed", who.tenant_id, who.tier, len(listing.page.rows))
+    return json_response(usage_listing(listing))
 
 
 # --- user management ----------------------------------------------------------------------

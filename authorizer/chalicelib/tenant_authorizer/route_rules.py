@@ -6,8 +6,9 @@ resource ARNs do; a TenantAdmin's tenant routes name its own tenant id, and a Te
 routes its own user name, so even the gateway refuses another tenant's or user's path.
 
 - admin API: SystemAdmin everything; CustomerSupport every GET (read-only); TenantAdmin its own
-  tenant and its tenant's users (not GET /tenants, not PUT /tenant/activation/*); TenantUser
-  GET/PUT of its own /user/{name}.
+  tenant, its own tenant's usage (GET /tenant/{id}/usage) and its tenant's users (not GET
+  /tenants, not GET /usage, not PUT /tenant/activation/*); TenantUser GET/PUT of its own
+  /user/{name}.
 - tenant API: tenant roles, on their own deployment only (pooled, or their Platinum silo);
   SaaS-provider staff have no tenant data to reach.
 """
@@ -51,7 +52,7 @@ def allowed_routes(api: ApiKind, caller: TenantContext) -> tuple[RouteRule, ...]
         own_tenant = f"tenant/{caller.tenant_id}"
         return (
             RouteRule("GET", own_tenant), RouteRule("PUT", own_tenant),
-            RouteRule("DELETE", own_tenant),
+            RouteRule("DELETE", own_tenant), RouteRule("GET", f"{own_tenant}/usage"),
             RouteRule("POST", "user"), RouteRule("GET", "users"),
             RouteRule("GET", "user/*"), RouteRule("PUT", "user/*"), RouteRule("DELETE", "user/*"),
         )

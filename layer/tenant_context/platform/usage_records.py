@@ -9,6 +9,9 @@ up to before ``end``. Hourly rows expire 35 days after their hour; daily rows ar
 
 What the rows hold is what was flushed: each writer's last ``flush_every_seconds`` are not in
 them yet (see the meter's flush policy).
+
+``tenant_usage`` turns figures into what the cost model prices (``cost_model.TenantUsage``),
+for the admin API's usage routes and whatever else prices measured usage.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenant_context.attribute_values import from_item, to_item
 from tenant_context.errors import BadRequestError
+from tenant_context.platform.cost_model import TenantUsage
 from tenant_context.usage_periods import (
     BYTES_PREFIX,
     DURATION_MS,
@@ -47,6 +52,9 @@ if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
 
 MAX_PAGE_SIZE = 1000
+# What the tenant services' functions run with: Chalice's default, as no service's stage sets
+# ``lambda_memory_size`` (tests/shared_services/test_usage_routes.py keeps it so).
+SERVICE_FUNCTION_MEMORY_MB = 128
 # A filtered Scan may find nothing in a call: a page makes at most this many before it returns
 # what it has (possibly nothing) with a token to go on.
 MAX_SCAN_CALLS_PER_PAGE = 10
@@ -114,6 +122,29 @@ def total(figures: Iterable[UsageFigures]) -> UsageFigures:
 def _add(sums: dict[_Key, int], parts: Mapping[_Key, int]) -> None:
     for key, value in parts.items():
         sums[key] = sums.get(key, 0) + value
+
+
+def tenant_usage(figures: UsageFigures, function_memory_mb: int) -> TenantUsage:
+    """What the cost model prices (``cost_model.TenantUsage``) from what the meter measured,
+    for functions of ``function_memory_mb`` (``SERVICE_FUNCTION_MEMORY_MB``).
+
+    - API Gateway and Lambda requests: every request but the 429s. A usage plan's 429 never
+      reaches a function, and API Gateway bills no throttled request (nor one failing
+      authorization, which the meter never sees).
+    - Lambda compute: the summed handling time, rounded up to the millisecond once, times the
+      memory. Lambda rounds each invocation up, so this is under by less than 1 ms a request.
+    - Request units: as DynamoDB reported them (locally, the emulator's constant per call).
+    - Storage, Cognito users and logs: 0, not measured here. The rows hold the net CHANGE in
+      stored bytes, not what is stored (byte-hours need the total at each hour), users are
+      counted by no meter, and log volume is not attributed to tenants.
+    """
+    answered = figures.request_count - figures.throttled
+    return TenantUsage(
+        api_requests=answered, lambda_invocations=answered,
+        lambda_mb_ms=math.ceil(figures.duration_ms) * function_memory_mb,
+        read_request_units=figures.read_units, write_request_units=figures.write_units,
+        stored_byte_hours=0, monthly_active_users=0, log_bytes_ingested=0,
+        log_stored_byte_hours=0)
 
 
 def usage_row(item: Mapping[str, Any]) -> UsageRow:

@@ -10,13 +10,17 @@ status of the REST contract (``../shared/spec/api-contract.md``) or of the READM
 from __future__ import annotations
 
 from chalicelib.control_plane import request_bodies as bodies
+from chalicelib.control_plane import usage_requests as usage
 from chalicelib.control_plane.views import (
     MOVE_DETAIL,
     OFFBOARDING_DETAIL,
     TENANT_DETAIL,
     TENANT_SUMMARY,
+    TENANT_USAGE,
+    USAGE_LISTING,
     USER_DETAIL,
 )
+from tenant_context.platform.usage_records import MAX_PAGE_SIZE as MAX_USAGE_PAGE_SIZE
 from tenant_context.service.openapi import (
     MESSAGE,
     ApiDescription,
@@ -65,6 +69,17 @@ TENANT_ID = (Parameter("tenant_id", {"type": "string", "pattern": "^[0-9a-f]{32}
 USER_NAME = (Parameter("user_name", bodies.USER_NAME_FIELD),)
 TENANT_OF_USER = (Parameter("tenantid", bodies.TENANT_ID_FIELD,
                             "staff: the tenant whose user this is"),)
+_MOMENT = {"type": "string", "pattern": f"^{usage.MOMENT.pattern}$"}
+USAGE_RANGE = (
+    Parameter(usage.FROM, _MOMENT, f"the range's start, inclusive: {usage.MOMENT_FORM}; "
+                                   "default: 7 days before to"),
+    Parameter(usage.TO, _MOMENT, "the range's end, exclusive; default: now. At most 366 days "
+                                 "after from; both widened to whole UTC hours"))
+USAGE_PAGING = (
+    Parameter(usage.LIMIT, {"type": "integer", "minimum": 1, "maximum": MAX_USAGE_PAGE_SIZE},
+              f"rows a page, at most (default {usage.DEFAULT_PAGE_SIZE})"),
+    Parameter(usage.NEXT_TOKEN, {"type": "string", "minLength": 1},
+              "from the previous page's nextToken"))
 RETRY = Reply("a step failed and every step was undone: try again")
 DUPLICATE = Reply("a duplicate: the name is taken")
 DONE = Reply("done", MESSAGE)
@@ -129,6 +144,17 @@ OPERATIONS = {
         {200: DONE, 409: Reply("a pooled tier's tenant: it runs the pooled deployment's "
                                "release")},
         body=bodies.RELEASE_SETTINGS, path=TENANT_ID),
+    ("GET", "/tenant/{tenant_id}/usage"): Operation(
+        "a tenant's usage over a range, with its estimated cost against its tier's price "
+        "(staff; a TenantAdmin its own)",
+        {200: Reply("totals, days (and hours for up to 48 hours) and the estimated cost",
+                    TENANT_USAGE)},
+        query=USAGE_RANGE, path=TENANT_ID),
+    ("GET", "/usage"): Operation(
+        "every tenant's daily usage over a range, a page at a time (SystemAdmin)",
+        {200: Reply("a page of tenants' days; a tenant's days together, oldest first",
+                    USAGE_LISTING)},
+        query=USAGE_RANGE + USAGE_PAGING),
     ("POST", "/user"): Operation(
         "create a user", {201: Reply("created", MESSAGE), 404: Reply("tenantId: no such tenant"),
                           409: DUPLICATE, 503: RETRY},
@@ -157,7 +183,7 @@ OPERATIONS = {
 
 ADMIN_API = ApiDescription(
     "Admin API",
-    "The control plane: registration, tenants, users and a tenant's sign-in settings. Every "
-    "route but the public ones takes a Cognito ID token (SystemAdmin, CustomerSupport, "
+    "The control plane: registration, tenants, users, usage and a tenant's sign-in settings. "
+    "Every route but the public ones takes a Cognito ID token (SystemAdmin, CustomerSupport, "
     "TenantAdmin or TenantUser); errors are {message, fields?} with CORS headers.",
     OPERATIONS)

@@ -9,6 +9,8 @@ credentials each collaborator uses.
   after the service's checks.
 - Cognito, API keys, deployment requests and registration (which has no caller) use the
   function's own role.
+- The usage table is read with the function's own role, after the usage routes' checks: no
+  caller's session policy names it (``usage_requests``).
 
 Clients are passed in (``clients``, ``scoped_clients``) and the app reaches its ControlPlane
 through ``SERVING``, so a test can serve the real routes and authorizer with collaborators it
@@ -20,6 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,16 +35,19 @@ from chalicelib.control_plane.offboarding_requests import (
 from chalicelib.control_plane.registration import Registrar
 from chalicelib.control_plane.tenant_management import TenantManagement
 from chalicelib.control_plane.tenant_store import TenantStore
+from chalicelib.control_plane.usage_requests import UsageRequests
 from chalicelib.control_plane.user_management import UserAccounts
 from chalicelib.control_plane.user_store import UserStore
 from tenant_context.config import Env, PlatformConfig, SignupLimits
 from tenant_context.platform.aws_clients import AwsClients
+from tenant_context.platform.cost_model import published_prices
 from tenant_context.platform.definitions import (
     SETTINGS_TABLE,
     TENANT_DETAILS_TABLE,
     TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
+    USAGE_TABLE,
 )
 from tenant_context.platform.deployments import Deployments
 from tenant_context.platform.invitations import CredentialsFile
@@ -49,6 +55,7 @@ from tenant_context.platform.platform_settings import PlatformSettings, read_set
 from tenant_context.platform.tenant_api_keys import TenantApiKeys
 from tenant_context.platform.tenant_moves import TenantMoves
 from tenant_context.platform.tenant_offboarding import TenantOffboardings
+from tenant_context.platform.usage_records import UsageRecords
 from tenant_context.service.context import TenantContext
 from tenant_context.service.tenant_tables import ClientFactory, DynamoDBClients
 
@@ -113,6 +120,14 @@ class ControlPlane:
                                self._config.require(TENANT_DETAILS_TABLE.env_var)),
             self._config.seconds(Env.OFFBOARDING_GRACE_SECONDS, DEFAULT_GRACE_SECONDS))
 
+    @functools.cached_property
+    def usage_records(self) -> UsageRecords:
+        return UsageRecords(self._own.dynamodb, self._config.require(USAGE_TABLE.env_var))
+
+    def usage(self, caller: TenantContext) -> UsageRequests:
+        return UsageRequests(caller, self.tenants(caller), self.usage_records, published_prices,
+                             _utc_now)
+
     def tenants(self, caller: TenantContext) -> TenantManagement:
         scoped = self._dynamodb_clients(caller.credentials)
         return TenantManagement(caller, self._tenant_store(scoped),
@@ -120,6 +135,10 @@ class ControlPlane:
                                 self.api_keys, self.deployments,
                                 TenantMoves(self._own.dynamodb,
                                             self._config.require(TENANT_DETAILS_TABLE.env_var)))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Serving:

@@ -7,14 +7,24 @@ OpenAPI document names them, and the fuzz of that document checks every answer a
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from chalicelib.control_plane.usage_requests import (
+    TenantUsageReport,
+    UsageListing,
+    UsageRange,
+    utc_text,
+)
 from chalicelib.control_plane.user_management import UserView
+from tenant_context.platform.cost_model import margin, to_cents
 from tenant_context.platform.tenant_moves import MoveStep, TenantMove
 from tenant_context.platform.tenant_offboarding import OffboardingStep, TenantOffboarding
 from tenant_context.platform.tenant_records import DeploymentRecord, TenantRecord
+from tenant_context.platform.usage_records import UsageFigures, UsageRow
 from tenant_context.service.openapi import Schema
 from tenant_context.tenancy import Role, Tier
+from tenant_context.usage_periods import Granularity
 
 _TEXT = {"type": "string"}
 _MAYBE_TEXT = {"type": ["string", "null"]}
@@ -60,6 +70,39 @@ OFFBOARDING_DETAIL = Schema("TenantOffboarding", _record({
     "exportLocation": _MAYBE_TEXT, "exportLink": _MAYBE_TEXT, "exportExpiresAt": _MAYBE_TEXT,
     "exported": _COUNTS, "erased": _COUNTS, "remaining": _COUNTS,
     "attempts": {"type": "integer", "minimum": 0}, "error": _MAYBE_TEXT}))
+# Usage: counts as integers, units and milliseconds as JSON numbers (DynamoDB counts halves),
+# money as strings with exactly two decimals (USD; a string keeps the cents exact).
+_COUNT = {"type": "integer", "minimum": 0}
+_MEASURE = {"type": "number", "minimum": 0}
+_DELTAS = {"type": "object", "additionalProperties": {"type": "integer"},
+           "description": "the net change by kind (negative: removed)"}
+_MONEY = {"type": "string", "pattern": "^-?[0-9]+[.][0-9]{2}$"}
+_USAGE_FIGURES = {
+    "requestCount": _COUNT,
+    "requests": {"type": "array", "items": _record({
+        "route": {"type": "string", "description": "method and route template"},
+        "status": {"type": "integer", "minimum": 100, "maximum": 599}, "count": _COUNT})},
+    "throttled": _COUNT, "durationMs": _MEASURE, "readUnits": _MEASURE,
+    "writeUnits": _MEASURE, "itemDeltas": _DELTAS, "byteDeltas": _DELTAS}
+USAGE_FIGURES = Schema("UsageFigures", _record(_USAGE_FIGURES))
+_USAGE_PERIOD = {**_USAGE_FIGURES, "period": {"type": "string", "enum": ["hour", "day"]},
+                 "start": _TEXT, "end": _TEXT}
+USAGE_PERIOD = Schema("UsagePeriod", _record(_USAGE_PERIOD))
+TENANT_USAGE_PERIOD = Schema("TenantUsagePeriod", _record({"tenantId": _TEXT,
+                                                           **_USAGE_PERIOD}))
+ESTIMATED_COST = Schema("EstimatedCost", _record({
+    "currency": {"type": "string", "const": "USD"}, "total": _MONEY, "revenue": _MONEY,
+    "margin": _MONEY, "components": {"type": "object", "additionalProperties": _MONEY}}))
+_RANGE = {"from": _TEXT, "to": _TEXT, "rangeHours": {"type": "integer", "minimum": 1}}
+TENANT_USAGE = Schema("TenantUsage", _record({
+    "tenantId": _TEXT, "tenantTier": _TIER, **_RANGE, "totals": USAGE_FIGURES,
+    "days": {"type": "array", "items": USAGE_PERIOD},
+    "hours": {"anyOf": [{"type": "null"}, {"type": "array", "items": USAGE_PERIOD}],
+              "description": "for a range of at most 48 hours; else null"},
+    "estimatedCost": ESTIMATED_COST}))
+USAGE_LISTING = Schema("UsageListing", _record({
+    **_RANGE, "items": {"type": "array", "items": TENANT_USAGE_PERIOD},
+    "nextToken": _MAYBE_TEXT}))
 USER_DETAIL = Schema("UserDetail", _record({
     "user_name": _TEXT, "email": _TEXT,
     "user_role": {"type": "string", "enum": [role.value for role in Role]},
@@ -137,3 +180,67 @@ def offboarding_detail(tenant_id: str, offboarding: TenantOffboarding) -> dict[s
             "exported": dict(offboarding.exported), "erased": dict(offboarding.erased),
             "remaining": dict(offboarding.remaining), "attempts": offboarding.attempts,
             "error": offboarding.error or None}
+
+
+def _measure(value: Decimal) -> int | float:
+    """A JSON number: whole as an integer; else a float (halves of units, thousandths of a
+    millisecond: exact enough to print as written)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _money(amount: Decimal) -> str:
+    """USD to the cent, half up, as the cost model rounds (components are kept unrounded there,
+    so the rounded ones shown need not add up to the total)."""
+    return format(to_cents(amount), "f")
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+def usage_figures(figures: UsageFigures) -> dict[str, Any]:
+    """Usage over some time: requests by route and status (sorted), the rest as measured."""
+    return {"requestCount": figures.request_count,
+            "requests": [{"route": route, "status": status, "count": count}
+                         for (route, status), count in sorted(figures.requests.items())],
+            "throttled": figures.throttled, "durationMs": _measure(figures.duration_ms),
+            "readUnits": _measure(figures.read_units),
+            "writeUnits": _measure(figures.write_units),
+            "itemDeltas": dict(sorted(figures.item_deltas.items())),
+            "byteDeltas": dict(sorted(figures.byte_deltas.items()))}
+
+
+def usage_period(row: UsageRow) -> dict[str, Any]:
+    """One hour's or day's row of a tenant (UTC)."""
+    return {"period": "hour" if row.period.granularity is Granularity.HOUR else "day",
+            "start": utc_text(row.period.start), "end": utc_text(row.period.end),
+            **usage_figures(row)}
+
+
+def _range(wanted: UsageRange) -> dict[str, Any]:
+    return {"from": utc_text(wanted.start), "to": utc_text(wanted.end),
+            "rangeHours": wanted.hours}
+
+
+def tenant_usage(report: TenantUsageReport) -> dict[str, Any]:
+    """GET /tenant/{id}/usage: totals, days (and hours) and the estimated cost vs revenue."""
+    cost, revenue = report.estimate.cost, report.estimate.revenue
+    return {"tenantId": report.tenant.tenant_id, "tenantTier": report.tenant.tier.value,
+            **_range(report.range), "totals": usage_figures(report.totals),
+            "days": [usage_period(row) for row in report.days],
+            "hours": None if report.hours is None else [usage_period(row)
+                                                         for row in report.hours],
+            "estimatedCost": {
+                "currency": "USD", "total": _money(cost.total), "revenue": _money(revenue),
+                "margin": _money(margin(revenue, cost)),
+                "components": {_camel(name): _money(amount)
+                               for name, amount in cost.components().items()}}}
+
+
+def usage_listing(listing: UsageListing) -> dict[str, Any]:
+    """GET /usage: a page of every tenant's daily rows."""
+    return {**_range(listing.range),
+            "items": [{"tenantId": row.tenant_id, **usage_period(row)}
+                      for row in listing.page.rows],
+            "nextToken": listing.page.next_token}
