@@ -54,7 +54,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token web-config deploy-pooled onboard-tenant migrate-tenant offboard-tenant deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit node-packages lint typecheck layer package bench clean constraints
+.PHONY: help venv local token web-config deploy-pooled onboard-tenant migrate-tenant offboard-tenant usage-report deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit node-packages lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -106,6 +106,10 @@ offboard-tenant: $(STAMP) ## offboard a tenant (local; export, then erase after 
 	@$(PY) -m pipeline.deploy.local.local_tenant_offboarding $(call given,TENANT_ID,--tenant-id) \
 	  $(call given,CONFIRM,--confirm) $(if $(filter-out 0 no false,$(DRY_RUN)),--dry-run) \
 	  $(if $(filter-out 0 no false,$(UNDO)),--undo)
+
+usage-report: $(STAMP) ## the usage report, one self-contained HTML page in .local/reports/ (usage-latest.html) [FROM=YYYY-MM-DD TO=YYYY-MM-DD (default: the last 30 days) TARGET=aws REGION=...]
+	@$(PY) -m pipeline.deploy.usage_report --target "$(TARGET)" $(if $(REGION),--region "$(REGION)") \
+	  $(call given,FROM,--from) $(call given,TO,--to)
 
 deploy-tenants: $(STAMP) ## every Platinum tenant's stack as recorded (release; after deactivation) [TARGET=aws BUCKET=... REGION=... TENANT_ID=... DRY_RUN=1]
 	@$(PY) -m pipeline.deploy tenants $(DEPLOY_OPTIONS) \
