@@ -21,6 +21,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.control_plane import request_bodies as bodies
+from chalicelib.control_plane.access_log_usage import meter_batch
 from chalicelib.control_plane.api_document import ADMIN_API
 from chalicelib.control_plane.composition import SERVING, ControlPlane
 from chalicelib.control_plane.deployment_records import handle_custom_resource
@@ -36,7 +37,6 @@ from chalicelib.control_plane.views import (
     usage_listing,
     user_detail,
 )
-from chalicelib.metering.access_log_usage import meter_batch
 from tenant_context.config import Env
 from tenant_context.errors import ConfigurationError
 from tenant_context.service.chalice_app import platform_app
@@ -100,7 +100,7 @@ def deployment_records(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="access_log_usage")
 def access_log_usage(event: dict[str, Any], context: Any) -> dict[str, int]:
     # On AWS only: every REST API access-log group sends its 429 lines here
-    # (``chalicelib.metering.access_log_usage``); the app's own meter writes them.
+    # (``chalicelib.control_plane.access_log_usage``); the app's own meter writes them.
     if platform.usage is None:
         raise ConfigurationError(f"{Env.USAGE_TABLE} is not set: no usage table to write")
     result = meter_batch(event, platform.usage)

@@ -51,6 +51,7 @@ class Env(StrEnum):
     # Powertools for AWS Lambda.
     POWERTOOLS_SERVICE_NAME = auto()
     POWERTOOLS_TRACE_DISABLED = auto()
+    POWERTOOLS_LOG_LEVEL = auto()  # a benchmark's quiet apps (WARNING): Powertools reads it
     # Which deployment a service function belongs to (its template, or its app's local stage).
     DATA_ISOLATION = auto()  # pooled | silo
     SILO_TENANT_ID = auto()  # the one tenant a silo serves

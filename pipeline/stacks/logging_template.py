@@ -15,7 +15,7 @@ around its functions and APIs once ``chalice package`` has emitted them.
 - Every REST API access-log group sends its 429 lines (a usage plan's throttling, which no
   function sees) to ONE function, the pooled stack's ``access-log-usage``, through a
   subscription filter: that function meters them per tenant
-  (``shared_services/chalicelib/metering/access_log_usage``). A Platinum tenant's stack points
+  (``shared_services/chalicelib/control_plane/access_log_usage``). A Platinum tenant's stack points
   its filters at the same function, by its fixed name (region and account from the stack):
   no parameter to pass. The pooled stack's ONE permission lets CloudWatch Logs invoke it for
   the access-log groups of every stack of the account and region (a permission per silo

@@ -46,6 +46,8 @@ ALLOWED = {
     ("tests/architecture/test_readme_map.py", "order"): "samples of the map's generic rows",
     ("tests/support/readme_commands.py", "product"):
         "the README's walkthrough creates products, as a user following it does",
+    ("benchmarks/bench_metering.py", "product"):
+        "domain: measures metering on the product service's listing and creation",
     ("benchmarks/bench_soak.py", "product"):
         "domain: measures GET /products through the front door and straight to its service",
     ("tests/support/soak.py", "product"):

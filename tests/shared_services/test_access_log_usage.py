@@ -23,7 +23,7 @@ from tests.support.world import World
 if str(PROJECT_ROOT / "shared_services") not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT / "shared_services"))
 
-from chalicelib.metering.access_log_usage import Skipped, meter_batch
+from chalicelib.control_plane.access_log_usage import Skipped, meter_batch
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient

@@ -42,6 +42,7 @@ from enum import StrEnum
 from typing import Any
 
 from tenant_context.service.usage_meter import THROTTLED_STATUS, FlushResult, UsageMeter
+from tenant_context.service.validation import ASCII_DIGITS
 from tenant_context.tenancy import OPERATIONS_TENANT_ID
 
 DATA_MESSAGE = "DATA_MESSAGE"  # CONTROL_MESSAGE: CloudWatch Logs checking the destination
@@ -98,7 +99,7 @@ def _request_time(record: Mapping[str, Any], logged_ms: int) -> datetime:
     """When API Gateway received the request (``time``: epoch milliseconds), which decides its
     hour; the log event's own timestamp when the line has none."""
     raw = _value(record, "time")
-    milliseconds = int(raw) if raw.isdigit() else logged_ms
+    milliseconds = int(raw) if ASCII_DIGITS.fullmatch(raw) and len(raw) < 16 else logged_ms
     return datetime.fromtimestamp(milliseconds / 1000, UTC)
 
 
