@@ -197,7 +197,7 @@ layer: $(STAMP) ## build the ONE Lambda layer zip (dist/layer/)
 package: $(STAMP) ## the layer, then chalice package of every app: dist/cloudformation/{pooled,silo,tenant-pipeline}/
 	$(PY) -m pipeline.packaging package
 
-bench: $(STAMP) ## benchmarks (authorizer, front-door metering, listing, cold start, registration, rollout, soak), printed
+bench: $(STAMP) ## benchmarks (authorizer, front-door metering, listing, usage metering on/off, cold start, registration, rollout, soak, tenant move), printed
 	$(PY) -m benchmarks
 
 constraints: ## re-pin every transitive dependency from requirements.txt

@@ -25,6 +25,8 @@ SMOKE: dict[str, tuple[dict[str, object], str]] = {
     "bench_authorizer": ({"WARM_CALLS": 20, "COLD_CALLS": 2}, "warm path (all cached)"),
     "bench_front_door": ({"REQUESTS": 20}, "metered: authorizer + usage plan"),
     "bench_listing": ({"RUNS": 1, "CASES": ((30, 0),)}, "ours: all shards, all pages"),
+    "bench_metering": ({"ROUNDS": 1, "REQUESTS_PER_ROUND": 4, "SEED_PRODUCTS": 2},
+                       "metering on"),
     "bench_cold_start": ({"REPEAT": 1}, "(as packaged)"),
     "bench_registration": ({"RUNS": 2, "PLATINUM_RUNS": 1}, "Platinum registration"),
     "bench_rollout": ({"TENANTS": 6, "WAVES": {1: 1, 2: 2}, "STACK_SECONDS": 60.0},
