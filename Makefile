@@ -54,7 +54,7 @@ DEPLOY_OPTIONS = --target "$(TARGET)" $(if $(BUCKET),--bucket "$(BUCKET)") \
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv local token web-config deploy-pooled onboard-tenant migrate-tenant offboard-tenant usage-report deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit node-packages lint typecheck layer package bench clean constraints
+.PHONY: help venv local token web-config deploy-pooled onboard-tenant migrate-tenant offboard-tenant usage-report billing-export deploy-tenants release rollback deploy-pipeline releases release-settings new-service test unit node-packages lint typecheck layer package bench clean constraints
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -110,6 +110,10 @@ offboard-tenant: $(STAMP) ## offboard a tenant (local; export, then erase after 
 usage-report: $(STAMP) ## the usage report, one self-contained HTML page in .local/reports/ (usage-latest.html) [FROM=YYYY-MM-DD TO=YYYY-MM-DD (default: the last 30 days) TARGET=aws REGION=...]
 	@$(PY) -m pipeline.deploy.usage_report --target "$(TARGET)" $(if $(REGION),--region "$(REGION)") \
 	  $(call given,FROM,--from) $(call given,TO,--to)
+
+billing-export: $(STAMP) ## a UTC month's usage per tenant and meter, priced, as CSV and JSON billing events in .local/exports/billing/: MONTH=2026-11 [TENANT_ID=... FORMAT=csv|json TARGET=aws REGION=...]
+	@$(PY) -m pipeline.deploy.billing_export --target "$(TARGET)" $(if $(REGION),--region "$(REGION)") \
+	  $(call given,MONTH,--month) $(call given,TENANT_ID,--tenant-id) $(call given,FORMAT,--format)
 
 deploy-tenants: $(STAMP) ## every Platinum tenant's stack as recorded (release; after deactivation) [TARGET=aws BUCKET=... REGION=... TENANT_ID=... DRY_RUN=1]
 	@$(PY) -m pipeline.deploy tenants $(DEPLOY_OPTIONS) \

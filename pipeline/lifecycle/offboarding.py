@@ -4,11 +4,16 @@ then erased everywhere the platform keeps it, then a verification pass looks for
 under its id. The same code on both targets: the export store and any extra check (the local
 emulator's recording) are passed in.
 
+What is exported: its record (less its API key), its users and every item, and its usage for
+its final invoice: the billing events (``pipeline.usage.billing_export``) of the current and
+the previous month and of every earlier month it has usage rows for, all final (its usage ends
+with its erasure), under ``usage`` in the same document.
+
 What is erased: every item under the tenant's keys in the pooled tables (its shards and any
 write gate a move left), or its own deployment (tables, stack, row); its users (Cognito and
-their mapping rows) and its Cognito group (pooled pool) or its own pool; its API keys; its name
-claim (the name is released); its record, replaced by a tombstone (id, when, export location,
-the audit and this report).
+their mapping rows) and its Cognito group (pooled pool) or its own pool; its API keys; its
+usage rows (every hour and day in the usage table); its name claim (the name is released); its
+record, replaced by a tombstone (id, when, export location, the audit and this report).
 
 What remains by design, with its lifetime (README "Offboarding"): DynamoDB point-in-time
 recovery backups of the tables that held its items (35 days), CloudWatch log groups and API
@@ -26,15 +31,19 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pipeline.lifecycle.item_copy import Side, TenantItemCopier
 from pipeline.lifecycle.tenant_move import remove_own_deployment
+from pipeline.usage.billing_export import BillingExport, events_document
 from tenant_context.attribute_values import from_item, to_item
+from tenant_context.platform.cost_model import Prices, published_prices
 from tenant_context.platform.definitions import (
     POOLED_DATA_TABLES,
     TENANT_ID_ATTRIBUTE,
+    USAGE_TABLE,
     data_table,
     deployment_data_tables,
     tenant_group,
@@ -53,6 +62,7 @@ from tenant_context.platform.tenant_offboarding import (
     tombstone,
 )
 from tenant_context.platform.tenant_records import TenantRecord, tenant_record, utc_timestamp
+from tenant_context.platform.usage_records import UsageRecords
 from tenant_context.service.sharding import SHARDS
 from tenant_context.service.tenant_items import PARTITION_KEY
 from tenant_context.service.tenant_tables import Isolation
@@ -99,6 +109,7 @@ class OffboardingTables:
     tenant_names: str
     tenant_user_mapping: str
     tenant_stack_mapping: str
+    usage: str = USAGE_TABLE.name  # the pooled stack's, by the same name on both targets
 
 
 class OffboardingStepError(Exception):
@@ -135,7 +146,8 @@ class TenantOffboarder:
                  exports: ExportStore, *, checks: Sequence[RemainsCheck] = (),
                  user_erased: Callable[[str, str], None] = lambda pool, user: None,
                  clock: Callable[[], float] = time.time,
-                 report: Callable[[str], None] = lambda line: None) -> None:
+                 report: Callable[[str], None] = lambda line: None,
+                 prices: Prices | None = None) -> None:
         self._dynamodb = dynamodb
         self._cognito = cognito
         self._cloudformation = cloudformation
@@ -149,6 +161,10 @@ class TenantOffboarder:
         self._report = report
         self._offboardings = TenantOffboardings(dynamodb, tables.tenant_details, clock=clock)
         self._deployments = Deployments(dynamodb, tables.tenant_stack_mapping)
+        self._usage = UsageRecords(dynamodb, tables.usage)
+        self._billing = BillingExport(
+            dynamodb, tables.usage, tables.tenant_details, prices or published_prices(),
+            lambda: datetime.fromtimestamp(self._clock(), UTC))
 
     # --- driving ------------------------------------------------------------------------------
     def run(self, tenant_id: str, *, sleep: Callable[[float], None] = time.sleep
@@ -218,10 +234,13 @@ class TenantOffboarder:
                                      TenantItemCopier(self._dynamodb, record.tenant_id)
                                      .pages(side) for item in page]
                  for side in self._data_sides(record)}
-        counts = {"users": len(users), **{kind: len(found) for kind, found in items.items()}}
+        billing = self._billing.final_invoice(record)
+        counts = {"users": len(users), **{kind: len(found) for kind, found in items.items()},
+                  "usage events": len(billing)}
+        exported_at = datetime.fromtimestamp(self._clock(), UTC)
         return ({"format": EXPORT_FORMAT, "offboardingId": offboarding.offboarding_id,
                  "exportedAt": utc_timestamp(), "tenant": tenant, "users": users,
-                 "items": items}, counts)
+                 "items": items, "usage": events_document(billing, exported_at)}, counts)
 
     def _exported_user(self, row: Mapping[str, Any]) -> dict[str, Any]:
         user: dict[str, Any] = {"userName": row["userName"], "role": row.get("userRole"),
@@ -245,6 +264,7 @@ class TenantOffboarder:
         before = len(self._keys.keys_of(tenant_id))
         self._keys.remove(tenant_id)
         erased["apiKeys"] = before
+        erased["usageRows"] = self._usage.remove_tenant(tenant_id)  # exported before
         with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
             self._dynamodb.delete_item(
                 TableName=self._tables.tenant_names,
@@ -324,6 +344,14 @@ class TenantOffboarder:
                    offboarding: TenantOffboarding) -> TenantOffboarding | float:
         if self._stack_deleting(stack_name(tenant_id)):
             return STACK_DELETION_POLL_SECONDS  # CloudFormation is still at it: not a failure
+        # A meter's last flush of requests recorded before the deactivation may land after the
+        # erasure (within its flush interval: only a grace period shorter than that, or a Lambda
+        # container frozen with counts and invoked again, lets it); those rows are removed here
+        # rather than found for ever (they are not in the export).
+        late = self._usage.remove_tenant(tenant_id)
+        if late:
+            self._report(f"tenant {tenant_id}: {late} usage rows written after the erasure "
+                         f"removed")
         remaining = self.remains(tenant_id, row)
         needles = self._needles(tenant_id, offboarding)
         for check in self._checks:
@@ -335,7 +363,11 @@ class TenantOffboarder:
                                           error=f"still found: {left}")
             self._offboardings.update(tenant_id, offboarding, changed)
             raise RuntimeError(f"the verification still finds {left}")
-        return self._next(tenant_id, offboarding, "verified: nothing left", remaining=remaining)
+        erased = dict(offboarding.erased)
+        if late:
+            erased["lateUsageRows"] = erased.get("lateUsageRows", 0) + late
+        return self._next(tenant_id, offboarding, "verified: nothing left", remaining=remaining,
+                          erased=erased)
 
     def _needles(self, tenant_id: str, offboarding: TenantOffboarding) -> list[str]:
         """What only the tenant's data contains: its id, its users' names (unique in a pool)
@@ -374,6 +406,7 @@ class TenantOffboarder:
         found["own user pool"] = int(self._own_pool_exists(tenant_id))
         found["api keys"] = len(self._keys.keys_of(tenant_id))
         found["name claims"] = self._name_claims(tenant_id)
+        found["usage rows"] = self._usage.row_count(tenant_id)
         row = row if row is not None else self._offboardings.read(tenant_id)
         found["tenant record"] = int(tenant_record(row) is not None)
         return found

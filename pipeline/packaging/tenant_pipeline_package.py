@@ -27,7 +27,9 @@ from pipeline.stacks.tenant_pipeline_template import FUNCTIONS_ZIP, pipeline_tem
 TEMPLATE_FILE = "template.json"
 # The pipeline modules its functions import (checked by importing the handlers from the zip).
 SHIPPED = ("__init__.py", "project.py", "aws_pipeline", "deploy/__init__.py", "deploy/aws",
-           "lifecycle", "rollout", "stacks")
+           "lifecycle", "rollout", "stacks",
+           # The offboarding's final invoice: billing events priced as the usage report does.
+           "usage/__init__.py", "usage/billing_export.py", "usage/report_model.py")
 
 
 def package_tenant_pipeline(out_dir: Path) -> Path:

@@ -73,6 +73,7 @@ from tenant_context.platform.definitions import (
     TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
+    USAGE_TABLE,
     TableDefinition,
     data_table,
 )
@@ -426,6 +427,10 @@ def offboarding_tasks_statements() -> list[dict[str, Any]]:
         {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:DeleteItem"],
          "Resource": _tables([TENANT_STACK_MAPPING_TABLE])},
         {"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": _tables([SETTINGS_TABLE])},
+        # Its usage rows: read for its final invoice's billing events, deleted (25 a batch),
+        # counted by the verification (Query, Select COUNT).
+        {"Effect": "Allow", "Action": ["dynamodb:Query", "dynamodb:BatchWriteItem"],
+         "Resource": _tables([USAGE_TABLE])},
         # The tenant's items read for the export wherever they are, a silo's tables deleted
         # (and looked for by name in the verification) ...
         {"Effect": "Allow", "Action": ["dynamodb:Query", "dynamodb:DeleteTable",

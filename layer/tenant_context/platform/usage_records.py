@@ -20,7 +20,8 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -59,6 +60,8 @@ SERVICE_FUNCTION_MEMORY_MB = 128
 # what it has (possibly nothing) with a token to go on.
 MAX_SCAN_CALLS_PER_PAGE = 10
 _LAST_MOMENT = timedelta(microseconds=1)
+_BATCH_WRITE_SIZE = 25  # DynamoDB's most requests in one BatchWriteItem
+_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # seconds, for what DynamoDB left unprocessed
 _Key = TypeVar("_Key")
 
 
@@ -205,11 +208,13 @@ def _decode_token(token: str) -> dict[str, Any]:
 
 
 class UsageRecords:
-    """The usage table, read."""
+    """The usage table, read (and a tenant's rows removed, when an offboarding erases it)."""
 
-    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
+        self._sleep = sleep  # between retries of a removal's unprocessed rows
 
     def hours(self, tenant_id: str, start: datetime, end: datetime) -> list[UsageRow]:
         """The tenant's hourly rows of ``[start, end)``, oldest first (35 days back at most:
@@ -290,4 +295,45 @@ class UsageRecords:
             rows += (usage_row(item) for item in response.get("Items", []))
             if not response.get("LastEvaluatedKey"):
                 return rows
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def row_count(self, tenant_id: str) -> int:
+        """Every row the table holds for the tenant, hours and days (strongly consistent): the
+        offboarding's verification expects 0 after its erasure."""
+        return sum(page.get("Count", 0) for page in self._pages(tenant_id, Select="COUNT"))
+
+    def remove_tenant(self, tenant_id: str) -> int:
+        """Deletes every row of the tenant (hours and days), 25 a ``BatchWriteItem``, what
+        DynamoDB leaves unprocessed sent again after a growing delay (a ``RuntimeError`` once
+        the delays run out); how many were deleted. Safe to repeat: rows already gone are
+        simply not found."""
+        keys = [{PARTITION_KEY: item[PARTITION_KEY], SORT_KEY: item[SORT_KEY]}
+                for page in self._pages(tenant_id, ProjectionExpression="#tenant, #period")
+                for item in page.get("Items", [])]
+        for start in range(0, len(keys), _BATCH_WRITE_SIZE):
+            pending: Any = {self._table: [{"DeleteRequest": {"Key": key}}
+                                          for key in keys[start:start + _BATCH_WRITE_SIZE]]}
+            for delay in (*_RETRY_DELAYS, None):
+                pending = self._dynamodb.batch_write_item(
+                    RequestItems=pending).get("UnprocessedItems")
+                if not pending:
+                    break
+                if delay is None:
+                    raise RuntimeError(f"{self._table}: rows left unprocessed after retries")
+                self._sleep(delay)
+        return len(keys)
+
+    def _pages(self, tenant_id: str, **extra: Any) -> Iterator[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "TableName": self._table, "ConsistentRead": True,
+            "KeyConditionExpression": "#tenant = :tenant",
+            "ExpressionAttributeNames": {"#tenant": PARTITION_KEY},
+            "ExpressionAttributeValues": to_item({":tenant": tenant_id}), **extra}
+        if "ProjectionExpression" in extra:
+            request["ExpressionAttributeNames"]["#period"] = SORT_KEY
+        while True:
+            response: dict[str, Any] = dict(self._dynamodb.query(**request))
+            yield response
+            if not response.get("LastEvaluatedKey"):
+                return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

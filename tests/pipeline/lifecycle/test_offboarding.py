@@ -1,12 +1,14 @@
-"""Offboarding against the emulator: the export holds everything, the erasure leaves nothing the
-verification can find (pooled and Platinum, after a move too), another tenant is untouched, the
-grace period can be undone and only then, and a failure at any step ends the same after a
+"""Offboarding against the emulator: the export holds everything (its usage as final billing
+events too), the erasure leaves nothing the verification can find (pooled and Platinum, after a
+move too; its usage rows included), another tenant is untouched, the grace period can be undone
+and only then, and a failure at any step (or in the usage rows' deletion) ends the same after a
 second run."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from tenant_context.platform.definitions import (
     TENANT_NAMES_TABLE,
     TENANT_STACK_MAPPING_TABLE,
     TENANT_USER_MAPPING_TABLE,
+    USAGE_TABLE,
     tenant_group,
     tenant_name_key,
 )
@@ -37,6 +40,8 @@ from tenant_context.platform.tenant_offboarding import (
     TenantOffboardings,
 )
 from tenant_context.platform.tenant_records import TOMBSTONE_ATTRIBUTE, TenantRecord
+from tenant_context.platform.usage_records import UsageRecords
+from tenant_context.service.usage_meter import UsageMeter
 from tenant_context.tenancy import POOLED_DEPLOYMENT, Role, Tier
 from tenant_context.tenant_services import TENANT_SERVICES
 from tests.support.moto_server import clients_for
@@ -71,6 +76,21 @@ def claim_name(clients: AwsClients, record: TenantRecord) -> None:
         "tenantName": record.tenant_name, "status": "complete"}))
 
 
+def record_usage(clients: AwsClients, tenant_id: str) -> None:
+    """Three requests now and one 40 days ago: 4 rows (an hour and a day each; the old hour is
+    past its time to live, which the emulator never applies: the erasure deletes it too)."""
+    meter = UsageMeter(clients.dynamodb, USAGE_TABLE.name)
+    for status in (200, 201, 429):
+        meter.record(tenant_id, "GET /products", status, 3, read_units=1)
+    meter.record(tenant_id, "GET /orders", 200, 7, read_units=2,
+                 at=datetime.now(UTC) - timedelta(days=40))
+    assert meter.flush().ok
+
+
+def usage_rows(clients: AwsClients, tenant_id: str) -> int:
+    return UsageRecords(clients.dynamodb, USAGE_TABLE.name).row_count(tenant_id)
+
+
 def pooled_tenant_with_everything(world: World, clients: AwsClients) -> Tenant:
     tenant = world.pooled_tenant(Tier.STANDARD)
     clients.cognito.create_group(UserPoolId=tenant.pool.user_pool_id,
@@ -79,6 +99,7 @@ def pooled_tenant_with_everything(world: World, clients: AwsClients) -> Tenant:
     world.tenant_user(tenant, Role.TENANT_USER)
     put_items(clients, tenant.tenant_id, POOLED_DEPLOYMENT, 4)
     claim_name(clients, tenant.record)
+    record_usage(clients, tenant.tenant_id)
     return tenant
 
 
@@ -118,6 +139,7 @@ def test_a_pooled_tenant_is_exported_then_erased_to_a_tombstone(
     items = items_of(clients, tenant_id, POOLED_DEPLOYMENT)
     offboarder = offboarder_for(clients, world, tmp_path)
     assert offboarder.remains(tenant_id)["api keys"] == 1  # what a dry run shows
+    assert offboarder.remains(tenant_id)["usage rows"] == 4
 
     request(clients, tenant)
     done = offboarder.run(tenant_id)
@@ -144,6 +166,62 @@ def test_a_pooled_tenant_is_exported_then_erased_to_a_tombstone(
     assert [entry["action"] for entry in row["tenantOffboarding"]["audit"]][:2] == [
         "requested", "grace period over"]
     assert tenant.record.tenant_name not in json.dumps(row, default=str)  # name released
+    assert done.erased["usageRows"] == 4
+    assert done.remaining["usage rows"] == usage_rows(clients, tenant_id) == 0
+
+
+def test_the_export_holds_the_usage_for_the_final_invoice(
+        world: World, clients: AwsClients, tmp_path: Path) -> None:
+    """Before the erasure removes them, every month with usage rows (40 days ago's too) and the
+    previous and current months are exported as billing events, all final."""
+    tenant = pooled_tenant_with_everything(world, clients)
+    now = datetime.now(UTC)
+    months = {f"{moment:%Y-%m}" for moment in (now, now - timedelta(days=40),
+                                               now.replace(day=1) - timedelta(days=1))}
+    request(clients, tenant)
+    offboarder_for(clients, world, tmp_path).run(tenant.tenant_id)
+
+    usage = exported(tmp_path)["usage"]
+    assert usage["format"] == "serverless-saas-billing-export/1"
+    events = usage["events"]
+    assert {event["month"] for event in events} == months
+    assert all(event["final"] and event["tenantId"] == tenant.tenant_id for event in events)
+    requests = {(event["month"], event["meter"]): event["quantity"] for event in events}
+    assert requests[f"{now:%Y-%m}", "requests"] == "2"  # the 429 is counted apart
+    assert requests[f"{now:%Y-%m}", "throttled_requests"] == "1"
+    assert requests[f"{now - timedelta(days=40):%Y-%m}", "dynamodb_read_units"] == "2"
+    assert len({event["idempotencyKey"] for event in events}) == len(events)
+    assert usage_rows(clients, tenant.tenant_id) == 0
+
+
+def test_a_failed_deletion_of_usage_rows_is_finished_by_the_next_run(
+        world: World, emulator_url: str, tmp_path: Path) -> None:
+    """The usage table's BatchWriteItem fails once, after it took effect (its answer lost):
+    the step is run again from its start, and ends with no row left."""
+    clean = clients_for(emulator_url)
+    tenant = pooled_tenant_with_everything(world, clean)
+    request(clean, tenant)
+    faulty = clients_for(emulator_url)
+    calls: list[bool] = []  # per BatchWriteItem: whether it deletes usage rows
+
+    def note(params: dict[str, Any], **_: Any) -> None:
+        calls.append(USAGE_TABLE.name in params.get("RequestItems", {}))
+
+    def lose_the_first_usage_answer(**_: Any) -> None:
+        if calls[-1] and calls.count(True) == 1:
+            raise InjectedFaultError("the usage rows' deletion: answer lost")
+
+    faulty.dynamodb.meta.events.register("provide-client-params.dynamodb.BatchWriteItem", note)
+    faulty.dynamodb.meta.events.register("after-call.dynamodb.BatchWriteItem",
+                                         lose_the_first_usage_answer)
+    with pytest.raises(OffboardingStepError):
+        offboarder_for(faulty, world, tmp_path).run(tenant.tenant_id)
+    assert calls.count(True) == 1
+    assert usage_rows(clean, tenant.tenant_id) == 0  # it took effect: the rerun finds none
+    done = offboarder_for(clean, world, tmp_path).run(tenant.tenant_id)
+    assert done.step is OffboardingStep.DONE
+    assert done.remaining["usage rows"] == usage_rows(clean, tenant.tenant_id) == 0
+    assert len(exported(tmp_path)["usage"]["events"]) > 0
 
 
 def test_a_platinum_tenant_after_a_move_loses_its_deployment_and_pool(
@@ -255,3 +333,51 @@ def test_exports_to_a_bucket_are_handed_over_as_an_expiring_link(clients: AwsCli
     assert "Expires" in handle.link  # X-Amz-Expires (SigV4) or Expires (SigV2)
     assert exports.read(handle.location) == b'{"format": 1}'
     assert handle.expires_at
+
+
+def test_usage_a_meter_flushes_after_the_erasure_is_removed_by_the_verification(
+        world: World, clients: AwsClients, tmp_path: Path) -> None:
+    """A process's last flush of requests recorded before the deactivation, landing between
+    the erasure and the verification: removed and counted, never found for ever."""
+    tenant = pooled_tenant_with_everything(world, clients)
+    request(clients, tenant)
+    offboarder = offboarder_for(clients, world, tmp_path)
+    while (advanced := offboarder.advance(tenant.tenant_id)).offboarding.step is not \
+            OffboardingStep.VERIFYING:
+        assert not advanced.done
+    assert usage_rows(clients, tenant.tenant_id) == 0
+    late = UsageMeter(clients.dynamodb, USAGE_TABLE.name)
+    late.record(tenant.tenant_id, "GET /products", 200, 1)
+    assert late.flush().ok
+
+    done = offboarder.run(tenant.tenant_id)
+
+    assert done.step is OffboardingStep.DONE
+    assert done.erased["lateUsageRows"] == 2  # its hour and its day
+    assert done.remaining["usage rows"] == usage_rows(clients, tenant.tenant_id) == 0
+
+
+def test_usage_rows_dynamodb_leaves_unprocessed_are_sent_again_after_a_delay(
+        world: World, emulator_url: str) -> None:
+    """The first BatchWriteItem's answer says one of its deletions was left unprocessed (as
+    DynamoDB does under load): it is sent again after the first delay, and every row goes."""
+    clients = clients_for(emulator_url)
+    tenant = world.pooled_tenant()
+    record_usage(clients, tenant.tenant_id)
+    answers: list[int] = []
+
+    def leave_one_unprocessed(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "BatchWriteItem":
+            answers.append(1)
+            if len(answers) == 1:
+                key = {"tenantId": tenant.tenant_id, "period": "D#2000-01-01"}
+                parsed["UnprocessedItems"] = {USAGE_TABLE.name: [
+                    {"DeleteRequest": {"Key": to_item(key)}}]}
+
+    clients.dynamodb.meta.events.register("after-call.dynamodb.BatchWriteItem",
+                                          leave_one_unprocessed)
+    slept: list[float] = []
+    removed = UsageRecords(clients.dynamodb, USAGE_TABLE.name, sleep=slept.append
+                           ).remove_tenant(tenant.tenant_id)
+    assert (removed, len(answers), slept) == (4, 2, [0.05])
+    assert usage_rows(clients, tenant.tenant_id) == 0

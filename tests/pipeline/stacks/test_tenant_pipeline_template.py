@@ -305,7 +305,8 @@ def _user_pool(pool: str) -> str:
 def test_the_offboarding_task_may_erase_a_tenant_and_nothing_more(
         translated: dict[str, Any]) -> None:
     """What ``TenantOffboarder`` calls, on the platform's names: the tenant record (and its
-    tombstone), its name claim, user rows and deployment row, the settings, the tenant
+    tombstone), its name claim, user rows and deployment row, the settings, its usage rows
+    (read for its final invoice, deleted, counted), the tenant
     services' tables (read everywhere, items deleted and scanned only in the pool's, a silo's
     tables deleted, never the pool's), users, groups and a silo's pool (never the platform's
     pools), the tenant's API keys, tenants' stacks, and its exports."""
@@ -325,6 +326,7 @@ def test_the_offboarding_task_may_erase_a_tenant_and_nothing_more(
         "serverless-saas-tenant-user-mapping": {"Query", "DeleteItem"},
         "serverless-saas-tenant-stack-mapping": {"GetItem", "DeleteItem"},
         "serverless-saas-settings": {"Scan"},
+        "serverless-saas-tenant-usage": {"Query", "BatchWriteItem"},
         "serverless-saas-product-*": {"Query", "DeleteTable", "DescribeTable"},
         "serverless-saas-order-*": {"Query", "DeleteTable", "DescribeTable"},
         "serverless-saas-product-pooled": pooled - {"Query", "DeleteTable", "DescribeTable"},
