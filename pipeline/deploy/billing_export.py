@@ -36,6 +36,7 @@ from typing import TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pipeline.deploy.usage_report import AWS, where_to_read
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.state import NotRunning, StatePaths
 from pipeline.usage.billing_export import (
@@ -52,7 +53,6 @@ from tenant_context.platform.cost_model import published_prices
 from tenant_context.platform.definitions import TENANT_DETAILS_TABLE, USAGE_TABLE
 from tenant_context.tenancy import is_tenant_id
 
-LOCAL, AWS = "local", "aws"
 CSV, JSON = "csv", "json"
 USAGE_ERROR, READ_ERROR = 2, 1
 
@@ -80,14 +80,7 @@ def parser() -> argparse.ArgumentParser:
     main_parser.add_argument("--tenant-id", default="", help="one tenant only (default: all)")
     main_parser.add_argument("--format", choices=[CSV, JSON], default="",
                              help="one file only (default: both)")
-    main_parser.add_argument("--target", choices=[LOCAL, AWS], default=LOCAL,
-                             help="local: the running local platform (default); aws: the "
-                                  "account, with your credentials")
-    main_parser.add_argument("--region", default="", help="aws: region (default: "
-                                                          "AWS_DEFAULT_REGION or the profile's)")
-    main_parser.add_argument("--out", default="", help="folder for the files (default: "
-                                                       ".local/exports/billing)")
-    return main_parser
+    return where_to_read(main_parser, "folder for the files (default: .local/exports/billing)")
 
 
 def write_private(path: Path, text: str) -> None:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,11 +38,10 @@ from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.state import NotRunning, StatePaths
 from pipeline.usage.report_html import render
 from pipeline.usage.report_model import HISTORY_START, UsageReport, build_report
-from tenant_context.attribute_values import from_item
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.cost_model import published_prices
 from tenant_context.platform.definitions import TENANT_DETAILS_TABLE, USAGE_TABLE
-from tenant_context.platform.tenant_records import TenantRecord, tenant_record
+from tenant_context.platform.tenant_records import TenantRecord, every_tenant
 from tenant_context.platform.usage_records import MAX_PAGE_SIZE, UsageRecords, UsageRow
 
 if TYPE_CHECKING:
@@ -75,13 +74,18 @@ def parser() -> argparse.ArgumentParser:
                              help="the first UTC day, YYYY-MM-DD (default: 29 days before --to)")
     main_parser.add_argument("--to", dest="last", default="",
                              help="the last UTC day, included, YYYY-MM-DD (default: today)")
+    return where_to_read(main_parser, "folder for the page (default: .local/reports)")
+
+
+def where_to_read(main_parser: argparse.ArgumentParser, out_help: str
+                  ) -> argparse.ArgumentParser:
+    """The options every usage command shares: which platform to read, and where to write."""
     main_parser.add_argument("--target", choices=[LOCAL, AWS], default=LOCAL,
                              help="local: the running local platform (default); aws: the "
                                   "account, with your credentials")
     main_parser.add_argument("--region", default="", help="aws: region (default: "
                                                           "AWS_DEFAULT_REGION or the profile's)")
-    main_parser.add_argument("--out", default="", help="folder for the page (default: "
-                                                       ".local/reports)")
+    main_parser.add_argument("--out", default="", help=out_help)
     return main_parser
 
 
@@ -109,17 +113,7 @@ def report_range(first: str, last: str, today: date) -> tuple[date, date]:
 
 def listed_tenants(dynamodb: DynamoDBClient) -> list[TenantRecord]:
     """Every tenant's record (an offboarded tenant's tombstone is no tenant)."""
-    request: dict[str, Any] = {"TableName": TENANT_DETAILS_TABLE.name}
-    tenants = []
-    while True:
-        response = dynamodb.scan(**request)
-        for item in response.get("Items", []):
-            record = tenant_record(from_item(item))
-            if record is not None:
-                tenants.append(record)
-        if "LastEvaluatedKey" not in response:
-            return tenants
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return list(every_tenant(dynamodb, TENANT_DETAILS_TABLE.name))
 
 
 def daily_rows(records: UsageRecords, end: date) -> Iterator[UsageRow]:

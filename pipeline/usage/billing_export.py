@@ -43,7 +43,7 @@ from pipeline.usage.report_model import TenantSummary, build_report
 from tenant_context.attribute_values import from_item, to_item
 from tenant_context.errors import BadRequestError
 from tenant_context.platform.cost_model import MB_MS_PER_GB_SECOND, Prices, to_cents
-from tenant_context.platform.tenant_records import TenantRecord, tenant_record
+from tenant_context.platform.tenant_records import TenantRecord, every_tenant, tenant_record
 from tenant_context.platform.usage_records import UsageRecords, UsageRow
 from tenant_context.service.validation import whole_number
 from tenant_context.tenancy import Tier
@@ -279,11 +279,7 @@ class BillingExport:
 
     def tenants(self) -> Iterator[TenantRecord]:
         """Every tenant's record (an offboarded tenant's tombstone is none)."""
-        for page in self._dynamodb.get_paginator("scan").paginate(TableName=self._details):
-            for item in page.get("Items", []):
-                record = tenant_record(from_item(item))
-                if record is not None:
-                    yield record
+        return every_tenant(self._dynamodb, self._details)
 
     def _days(self, tenant_id: str, until: datetime) -> list[UsageRow]:
         return self._usage.days(tenant_id, HISTORY_START, until)

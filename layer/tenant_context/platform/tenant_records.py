@@ -8,13 +8,17 @@ the user's role and status are still what the token says, and which APIs the ten
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tenant_context.attribute_values import from_item
 from tenant_context.tenancy import Role, Tier
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 
 def utc_timestamp() -> str:
@@ -35,6 +39,16 @@ def tenant_record(item: Mapping[str, Any] | None) -> TenantRecord | None:
     if not item or is_tombstone(item):
         return None
     return TenantRecord.from_item(item)
+
+
+def every_tenant(dynamodb: DynamoDBClient, table_name: str) -> Iterator[TenantRecord]:
+    """Every tenant's record in the tenant-details table ``table_name``, page by page (an
+    offboarded tenant's tombstone is no tenant): the operator's commands' whole-fleet view."""
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table_name):
+        for item in page.get("Items", []):
+            record = tenant_record(from_item(item))
+            if record is not None:
+                yield record
 
 
 @dataclass(frozen=True)
