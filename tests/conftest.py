@@ -21,7 +21,7 @@ from pipeline.packaging.app_packages import package
 from pipeline.project import PROJECT_ROOT
 from tenant_context.config import REAL_ACCOUNT_VARIABLES, Env
 from tenant_context.platform.invitations import CredentialsFile
-from tests.support.chalice_apps import ClientFor, load_app
+from tests.support.chalice_apps import ClientFor, flush_usage, load_app
 from tests.support.moto_server import clients_for, running_emulator
 from tests.support.signup_settings import MANY_SIGNUPS
 from tests.support.world import World
@@ -45,6 +45,7 @@ def emulator_url(credentials_file: CredentialsFile) -> Iterator[str]:
         try:
             yield url
         finally:
+            flush_usage()
             os.environ.clear()
             os.environ.update(saved)
 

@@ -10,6 +10,13 @@ A row is one tenant's usage in one UTC period (the sort key ``period``):
   seconds, 35 days after the hour began), the table's time to live;
 - ``D#2026-12-01``: the whole day, kept (billing needs months).
 
+Monthly active users (what Cognito bills per user signed in within a month) cannot be added up
+from hours or days, so they have rows of their own: ``M#2026-12`` holds ``activeUsers``, and
+``U#2026-12#<user name>`` marks a user already counted in that month (written together with
+the count's increment, in one transaction conditional on the marker's absence, so each user is
+counted once per month whichever process saw them first; markers expire 35 days after their
+month). Range queries of hours or days never reach them (``M`` and ``U`` sort after ``H``).
+
 The keys sort as their periods do (zero-padded, most significant first), so a range of periods
 is a range of keys (one ``Query``), and the prefixes keep hours and days apart in it.
 
@@ -119,6 +126,57 @@ def parse_period(key: str) -> Period:
     if period_key(granularity, start) != key:
         raise ValueError(f"not a usage period: {key!r}")
     return Period(granularity, start)
+
+
+ACTIVE_USERS = "activeUsers"  # on a month's row: distinct users with a request in that month
+MONTH_PREFIX = "M"
+USER_PREFIX = "U"
+_MONTH_FORMAT = "%Y-%m"
+
+
+def month_start(moment: datetime) -> datetime:
+    """The first moment (UTC) of the month that holds ``moment``."""
+    return period_start(Granularity.DAY, moment).replace(day=1)
+
+
+def next_month(start: datetime) -> datetime:
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def month_key(moment: datetime) -> str:
+    """``M#2026-12``: the month's row, which counts its active users."""
+    return f"{MONTH_PREFIX}#{month_start(moment).strftime(_MONTH_FORMAT)}"
+
+
+def active_user_key(moment: datetime, user_name: str) -> str:
+    """``U#2026-12#<user name>``: the marker of a user counted in that month."""
+    if not user_name:
+        raise ValueError("an active user needs a name")
+    return f"{USER_PREFIX}#{month_start(moment).strftime(_MONTH_FORMAT)}#{user_name}"
+
+
+def marker_expires_at(moment: datetime) -> int:
+    """A month's user markers expire ``HOURLY_RETENTION`` after the month ends."""
+    return int((next_month(month_start(moment)) + HOURLY_RETENTION).timestamp())
+
+
+def is_usage_key(key: str) -> bool:
+    """Whether ``key`` is a sort key this table's writers write (an hour, a day, a month's
+    row or a user marker): what a listing's token may name."""
+    prefix, _, rest = key.partition("#")
+    if prefix in (MONTH_PREFIX, USER_PREFIX):
+        month, _, user = rest.partition("#")
+        try:
+            datetime.strptime(month, _MONTH_FORMAT)
+        except ValueError:
+            return False
+        return len(month) == 7 and (bool(user) if prefix == USER_PREFIX else not user
+                                    and "#" not in rest)
+    try:
+        parse_period(key)
+    except ValueError:
+        return False
+    return True
 
 
 def expires_at(hour: datetime) -> int:

@@ -132,8 +132,11 @@ def daily_rows(records: UsageRecords, end: date) -> Iterator[UsageRow]:
 def read_report(clients: AwsClients, start: date, end: date) -> UsageReport:
     """The report from the platform's tables (the emulator's, or the account's)."""
     records = UsageRecords(clients.dynamodb, USAGE_TABLE.name)
-    return build_report(daily_rows(records, end), listed_tenants(clients.dynamodb),
-                        published_prices(), start, end)
+    tenants = listed_tenants(clients.dynamodb)
+    first, until = (datetime.combine(day, time(), tzinfo=UTC) for day in (start, end))
+    return build_report(daily_rows(records, end), tenants, published_prices(), start, end,
+                        active_users={tenant.tenant_id: records.active_users(
+                            tenant.tenant_id, first, until) for tenant in tenants})
 
 
 def write_page(html: str, folder: Path, moment: datetime) -> tuple[Path, Path]:

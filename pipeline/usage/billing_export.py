@@ -24,7 +24,7 @@ ends with its erasure; ``final_invoice``).
 
 Known limits: the tier is the tenant's tier at export time (a move within the month is not
 split); tenants are those with a record (an offboarded tenant's last months are in its
-offboarding export); Cognito monthly active users and log volume are not measured (no lines).
+offboarding export); log volume is not measured (no line).
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ class Meter(StrEnum):
     READ_UNITS = "dynamodb_read_units"
     WRITE_UNITS = "dynamodb_write_units"
     STORED_BYTE_HOURS = "dynamodb_stored_byte_hours"  # bytes stored x hours: exact
+    ACTIVE_USERS = "monthly_active_users"  # distinct users with a request in the month
     PLATINUM_ALARMS = "platinum_alarms"  # a Platinum stack's fixed alarms (Platinum only)
     ESTIMATED_COST_TOTAL = "estimated_cost_total"  # the cost model's total, in USD
 
@@ -127,7 +128,8 @@ class Meter(StrEnum):
 UNITS = {Meter.REQUESTS: "requests", Meter.THROTTLED_REQUESTS: "requests",
          Meter.LAMBDA_GB_SECONDS: "GB-seconds", Meter.READ_UNITS: "read request units",
          Meter.WRITE_UNITS: "write request units", Meter.STORED_BYTE_HOURS: "byte-hours",
-         Meter.PLATINUM_ALARMS: "alarms", Meter.ESTIMATED_COST_TOTAL: "USD"}
+         Meter.ACTIVE_USERS: "users", Meter.PLATINUM_ALARMS: "alarms",
+         Meter.ESTIMATED_COST_TOTAL: "USD"}
 
 
 def idempotency_key(tenant_id: str, month: BillingMonth, meter: Meter) -> str:
@@ -192,7 +194,8 @@ def tenant_lines(summary: TenantSummary, month: BillingMonth, final: bool,
          cost.lambda_compute),
         (Meter.READ_UNITS, usage.read_request_units, cost.dynamodb_reads),
         (Meter.WRITE_UNITS, usage.write_request_units, cost.dynamodb_writes),
-        (Meter.STORED_BYTE_HOURS, Decimal(usage.stored_byte_hours), cost.dynamodb_storage)]
+        (Meter.STORED_BYTE_HOURS, Decimal(usage.stored_byte_hours), cost.dynamodb_storage),
+        (Meter.ACTIVE_USERS, Decimal(usage.monthly_active_users), cost.cognito_users)]
     if summary.tier is Tier.PLATINUM:
         quantities.append((Meter.PLATINUM_ALARMS, Decimal(prices.platinum_alarms),
                            cost.platinum_alarms))
@@ -292,7 +295,10 @@ class BillingExport:
         if rows is None:
             rows = [row for record in records for row in self._days(record.tenant_id,
                                                                     month.end)]
-        report = build_report(rows, records, self._prices, month.start.date(), end)
+        report = build_report(rows, records, self._prices, month.start.date(), end,
+                              active_users={record.tenant_id: self._usage.active_users(
+                                  record.tenant_id, month.start, month.end)
+                                  for record in records})
         summaries: Mapping[str, TenantSummary] = {
             summary.tenant_id: summary for summary in (*report.tenants, *report.idle_tenants)}
         lines: list[BillingLine] = []

@@ -157,9 +157,12 @@ class UsageReport:
 def build_report(rows: Iterable[UsageRow], tenants: Iterable[TenantRecord], prices: Prices,
                  start: date, end: date, *, criterion: SiloCriterion | None = None,
                  plans: Mapping[str, UsagePlan] = USAGE_PLANS,
-                 function_memory_mb: int = SERVICE_FUNCTION_MEMORY_MB) -> UsageReport:
+                 function_memory_mb: int = SERVICE_FUNCTION_MEMORY_MB,
+                 active_users: Mapping[str, int] | None = None) -> UsageReport:
     """The report of the UTC days ``[start, end)`` from every tenant's daily rows up to
-    ``end`` (hourly rows are left out) and the tenant records (tombstones already left out).
+    ``end`` (hourly rows are left out) and the tenant records (tombstones already left out);
+    ``active_users``: each tenant's monthly active users over the months the range touches
+    (``UsageRecords.active_users``; a tenant not named has none), priced as Cognito's.
 
     Rows before ``start`` count only towards what a tenant stores: a day's storage is what is
     stored at its end, for all its 24 hours (a day's writes count from its start: over by at
@@ -176,7 +179,8 @@ def build_report(rows: Iterable[UsageRow], tenants: Iterable[TenantRecord], pric
             by_tenant.setdefault(row.tenant_id, {})[day] = row
     listed = {record.tenant_id: record for record in tenants}
     every = [_tenant_summary(record, by_tenant.get(tenant_id, {}), prices, days, criterion,
-                             plans[record.tier.value], function_memory_mb)
+                             plans[record.tier.value], function_memory_mb,
+                             (active_users or {}).get(tenant_id, 0))
              for tenant_id, record in listed.items()]
     summaries = sorted((each for each in every if each.requests),
                        key=lambda each: (-each.cost.total, each.name, each.tenant_id))
@@ -198,7 +202,7 @@ def _stored_bytes(row: UsageRow) -> int:
 
 def _tenant_summary(record: TenantRecord, rows: Mapping[date, UsageRow], prices: Prices,
                     days: Sequence[date], criterion: SiloCriterion, plan: UsagePlan,
-                    memory_mb: int) -> TenantSummary:
+                    memory_mb: int, active_users: int) -> TenantSummary:
     stored = sum(_stored_bytes(row) for day, row in rows.items() if day < days[0])
     tenant_days = []
     in_range = []
@@ -214,7 +218,8 @@ def _tenant_summary(record: TenantRecord, rows: Mapping[date, UsageRow], prices:
         day_usage = replace(tenant_usage(figures, memory_mb), stored_byte_hours=day_byte_hours)
         tenant_days.append(TenantDay(day, figures.request_count, figures.throttled,
                                      cost_of(day_usage, record.tier, prices, 1).total))
-    usage = replace(tenant_usage(total(in_range), memory_mb), stored_byte_hours=byte_hours)
+    usage = replace(tenant_usage(total(in_range), memory_mb, active_users),
+                    stored_byte_hours=byte_hours)
     summary = TenantSummary(
         tenant_id=record.tenant_id, name=record.tenant_name, tier=record.tier,
         days=tuple(tenant_days), usage=usage,

@@ -208,7 +208,10 @@ def test_the_usage_api_reports_exactly_what_each_tenant_did(metered: RunningPlat
             consumed["read"], consumed["write"]), tier
         assert totals["writeUnits"] == seen[tier]["POST /product", 201], tier  # 1 per put
         assert totals["itemDeltas"] == {"product": seen[tier]["POST /product", 201]}, tier
-    idle = tenant_usage(platform, admin, idle_id)["totals"]
+        assert reported(tier)["activeUsers"] == 1, tier  # its admin, however many requests
+    idle_usage = tenant_usage(platform, admin, idle_id)
+    idle = idle_usage["totals"]
     assert isinstance(idle, dict)
     assert idle["requestCount"] == 0
+    assert idle_usage["activeUsers"] == 0  # signed in, made no request: not seen
     assert idle_id not in ledger

@@ -60,14 +60,15 @@ def record_a_and_b(world: World, a: str, b: str) -> None:
     usage = meter(world)
     for minute in range(6):
         usage.record(a, "GET /products", 200, 12.5, read_units=0.5,
-                     at=DAY + timedelta(hours=10, minutes=minute))
+                     at=DAY + timedelta(hours=10, minutes=minute), user="ann")
     for _ in range(2):
         usage.record(a, "GET /products", 429, at=DAY + timedelta(hours=10, minutes=30))
     usage.record(a, "POST /product", 201, 30.25, write_units=1, item_deltas={"product": 1},
-                 byte_deltas={"product": 120}, at=DAY + timedelta(hours=10, minutes=59))
+                 byte_deltas={"product": 120}, at=DAY + timedelta(hours=10, minutes=59),
+                 user="bob")
     for _ in range(3):
         usage.record(a, "GET /products/{id}", 404, 2, read_units=0.5,
-                     at=DAY + timedelta(days=1, hours=9, minutes=15))
+                     at=DAY + timedelta(days=1, hours=9, minutes=15), user="ann")
     for _ in range(4):
         usage.record(b, "GET /orders", 200, 5, read_units=1, at=DAY + timedelta(hours=11))
     usage.record(b, "POST /order", 201, 5, read_units=Decimal(8_000_000) - 4,
@@ -116,14 +117,17 @@ def test_a_tenants_usage_exactly_for_staff_and_its_own_admin(admin_api: AdminApi
     expected = {
         "tenantId": a.tenant_id, "tenantTier": "Basic", "from": "2047-03-10T00:00:00Z",
         "to": "2047-03-12T00:00:00Z", "rangeHours": 48, "totals": A_TOTAL,
+        "activeUsers": 2,  # ann and bob, in March: ann once, whatever her requests
         "days": [period("day", DAY, timedelta(days=1), A_DAY_ONE),
                  period("day", DAY + timedelta(days=1), timedelta(days=1), A_DAY_TWO)],
         "hours": [period("hour", DAY + timedelta(hours=10), timedelta(hours=1), A_DAY_ONE),
                   period("hour", DAY + timedelta(days=1, hours=9), timedelta(hours=1),
                          A_DAY_TWO)],
-        # Basic is $49 a month: 2/30 of it. A's usage costs well under a cent.
-        "estimatedCost": {"currency": "USD", "total": "0.00", "revenue": "3.27",
-                          "margin": "3.27", "components": dict.fromkeys(COMPONENTS, "0.00")},
+        # Basic is $49 a month: 2/30 of it. A's requests cost well under a cent; its two
+        # monthly active users 2 x $0.015 of Cognito.
+        "estimatedCost": {"currency": "USD", "total": "0.03", "revenue": "3.27",
+                          "margin": "3.24", "components": {
+                              **dict.fromkeys(COMPONENTS, "0.00"), "cognitoUsers": "0.03"}},
     }
     for role, answer in answers.items():
         assert answer.status_code == 200, (role, answer.body)

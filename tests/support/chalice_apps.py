@@ -61,3 +61,12 @@ def load_app(directory: str, *, name: str | None = None,
 def loaded_module(key: str) -> Any:
     """The module ``load_app`` loaded under ``key`` (its ``platform``, for one)."""
     return _modules[key]
+
+
+def flush_usage() -> None:
+    """Writes what the loaded apps' usage meters hold, while the session's emulator is still
+    the environment's: left for the interpreter's exit, it would go to the real endpoint."""
+    for module in _modules.values():
+        usage = getattr(getattr(module, "platform", None), "usage", None)
+        if usage is not None:
+            usage.flush()

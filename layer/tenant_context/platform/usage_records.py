@@ -31,6 +31,7 @@ from tenant_context.attribute_values import from_item, to_item
 from tenant_context.errors import BadRequestError
 from tenant_context.platform.cost_model import TenantUsage
 from tenant_context.usage_periods import (
+    ACTIVE_USERS,
     BYTES_PREFIX,
     DURATION_MS,
     ITEMS_PREFIX,
@@ -41,6 +42,8 @@ from tenant_context.usage_periods import (
     WRITE_UNITS,
     Granularity,
     Period,
+    is_usage_key,
+    month_key,
     parse_kind_attribute,
     parse_period,
     parse_requests_attribute,
@@ -127,7 +130,8 @@ def _add(sums: dict[_Key, int], parts: Mapping[_Key, int]) -> None:
         sums[key] = sums.get(key, 0) + value
 
 
-def tenant_usage(figures: UsageFigures, function_memory_mb: int) -> TenantUsage:
+def tenant_usage(figures: UsageFigures, function_memory_mb: int,
+                 monthly_active_users: int = 0) -> TenantUsage:
     """What the cost model prices (``cost_model.TenantUsage``) from what the meter measured,
     for functions of ``function_memory_mb`` (``SERVICE_FUNCTION_MEMORY_MB``).
 
@@ -137,16 +141,19 @@ def tenant_usage(figures: UsageFigures, function_memory_mb: int) -> TenantUsage:
     - Lambda compute: the summed handling time, rounded up to the millisecond once, times the
       memory. Lambda rounds each invocation up, so this is under by less than 1 ms a request.
     - Request units: as DynamoDB reported them (locally, the emulator's constant per call).
-    - Storage, Cognito users and logs: 0, not measured here. The rows hold the net CHANGE in
-      stored bytes, not what is stored (byte-hours need the total at each hour), users are
-      counted by no meter, and log volume is not attributed to tenants.
+    - Cognito users: ``monthly_active_users`` (``UsageRecords.active_users``: distinct users
+      with a request in each month, summed over the months priced; a user who signed in and
+      made no request is not seen).
+    - Storage and logs: 0, not measured here. The rows hold the net CHANGE in stored bytes,
+      not what is stored (byte-hours need the total at each hour; the usage report adds them
+      up from the first row), and log volume is not attributed to tenants.
     """
     answered = figures.request_count - figures.throttled
     return TenantUsage(
         api_requests=answered, lambda_invocations=answered,
         lambda_mb_ms=math.ceil(figures.duration_ms) * function_memory_mb,
         read_request_units=figures.read_units, write_request_units=figures.write_units,
-        stored_byte_hours=0, monthly_active_users=0, log_bytes_ingested=0,
+        stored_byte_hours=0, monthly_active_users=monthly_active_users, log_bytes_ingested=0,
         log_stored_byte_hours=0)
 
 
@@ -199,9 +206,9 @@ def _decode_token(token: str) -> dict[str, Any]:
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         tenant_id, period = json.loads(text)
-        if not (isinstance(tenant_id, str) and tenant_id and isinstance(period, str)):
+        if not (isinstance(tenant_id, str) and tenant_id and isinstance(period, str)
+                and is_usage_key(period)):  # a scan may stop on any row: a month's, a user's
             raise ValueError(text)
-        parse_period(period)
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
         raise BadRequestError("not a next token of this listing", fields=["nextToken"]) from None
     return to_item({PARTITION_KEY: tenant_id, SORT_KEY: period})
@@ -243,6 +250,26 @@ class UsageRecords:
         if last_day < end:
             rows += self.hours(tenant_id, last_day, end)
         return total(rows)
+
+    def active_users(self, tenant_id: str, start: datetime, end: datetime) -> int:
+        """The tenant's monthly active users, summed over the months ``[start, end)`` touches
+        (what Cognito bills: each month's distinct users, month by month)."""
+        _bounds(Granularity.HOUR, start, end)  # refuses a bad range
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#tenant = :tenant AND #period BETWEEN :first AND :last",
+            "ExpressionAttributeNames": {"#tenant": PARTITION_KEY, "#period": SORT_KEY},
+            "ExpressionAttributeValues": to_item({
+                ":tenant": tenant_id, ":first": month_key(start),
+                ":last": month_key(utc(end) - _LAST_MOMENT)})}
+        count = 0
+        while True:
+            response = self._dynamodb.query(**request)
+            count += sum(int(from_item(item).get(ACTIVE_USERS, 0))
+                         for item in response.get("Items", []))
+            if not response.get("LastEvaluatedKey"):
+                return count
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def tenants_days(self, start: datetime, end: datetime, limit: int = 100,
                      next_token: str | None = None) -> UsagePage:

@@ -96,7 +96,8 @@ def metering_middleware(meter: UsageMeter, clock: Callable[[], float] = time.per
         meter.record(tenant.tenant_id, route, response.status_code,
                      duration_ms=(clock() - started) * 1000,
                      read_units=usage.read_units, write_units=usage.write_units,
-                     item_deltas=usage.item_deltas, byte_deltas=usage.byte_deltas)
+                     item_deltas=usage.item_deltas, byte_deltas=usage.byte_deltas,
+                     user=tenant.user_name)
         if meter.due():
             flush(meter)
         return response
@@ -130,7 +131,7 @@ class PeriodicFlush:
     def stop(self) -> None:
         """Stops the thread and writes everything still held (idempotent)."""
         self._stopped.set()
-        if self._meter.pending_rows:
+        if self._meter.pending:
             flush(self._meter)
 
 

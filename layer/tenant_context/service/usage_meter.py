@@ -23,6 +23,11 @@ sent) is retried and counted twice. ``ADD`` is not idempotent; ``TransactWriteIt
 ``ClientRequestToken`` would be (for 10 minutes, at twice the write cost), should that ever
 matter more than a rare, bounded over-count of one row's increment.
 
+Active users: a request's user is remembered per (tenant, month) and counted by the flush with
+one transaction per user new to this process that month (``usage_periods``: the marker and the
+month's ``activeUsers``), so a user is counted once per month across every process; a process
+remembers the last ``MAX_COUNTED_USERS`` it counted and asks no more about them.
+
 What is lost: the counts not yet flushed when the process ends. A process killed, a crashed
 ``chalice local``, or a Lambda container frozen and then reclaimed (Lambda runs no code
 between invocations, and gives none a signal before it discards a frozen container) loses at
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from tenant_context.attribute_values import to_item
 from tenant_context.usage_periods import (
+    ACTIVE_USERS,
     DURATION_MS,
     EXPIRES_AT,
     PARTITION_KEY,
@@ -51,11 +58,14 @@ from tenant_context.usage_periods import (
     THROTTLED,
     WRITE_UNITS,
     Granularity,
+    active_user_key,
     bytes_attribute,
     day_key,
     expires_at,
     hour_key,
     items_attribute,
+    marker_expires_at,
+    month_key,
     parse_period,
     requests_attribute,
     utc,
@@ -74,13 +84,15 @@ THROTTLED_STATUS = 429
 _MILLISECOND = Decimal("0.001")
 
 Row = tuple[str, str]  # (tenant id, period key)
+ActiveUser = tuple[str, str, str]  # (tenant id, month key, user name)
+MAX_COUNTED_USERS = 100_000  # (tenant, month, user) a process remembers as counted
 Amounts = dict[str, Decimal]  # attribute -> what to ADD
 
 
 @dataclass(frozen=True)
 class FlushResult:
-    writes: int  # UpdateItems that succeeded
-    failed: int  # UpdateItems that failed: their counts are back in the buffer
+    writes: int  # writes that succeeded (an UpdateItem of counts, a user's transaction)
+    failed: int  # writes that failed: what they carried is back in the buffer
     errors: tuple[str, ...] = ()  # what the failed writes raised, for the caller's log
 
     @property
@@ -128,6 +140,8 @@ class UsageMeter:
         self._flush_records = flush_every_records
         self._lock = threading.Lock()
         self._rows: dict[Row, Amounts] = {}
+        self._users: dict[ActiveUser, datetime] = {}  # to count, with a moment of their month
+        self._counted: OrderedDict[ActiveUser, None] = OrderedDict()  # counted: not again
         self._records = 0  # recorded since the last flush began
         self._last_flush = utc(clock())
 
@@ -135,12 +149,13 @@ class UsageMeter:
                read_units: float | Decimal = 0.0, write_units: float | Decimal = 0.0, *,
                item_deltas: Mapping[str, int] | None = None,
                byte_deltas: Mapping[str, int] | None = None,
-               at: datetime | None = None) -> None:
+               at: datetime | None = None, user: str | None = None) -> None:
         """One handled request of ``tenant_id``: ``route`` is the method and route template
         (``GET /products/{id}``), ``status`` its answer (a 429 also counts as ``throttled``),
         ``duration_ms`` its handling time, the units what its DynamoDB calls consumed, and the
         deltas the net change of the tenant's stored items and bytes by kind (``product``).
-        ``at``: when it was handled (now by default). Nothing is written here."""
+        ``at``: when it was handled (now by default); ``user``: who made it, counted once
+        per month among the tenant's active users. Nothing is written here."""
         if not tenant_id:
             raise ValueError("usage needs a tenant id")
         amounts: Amounts = {requests_attribute(route, status): Decimal(1)}
@@ -160,9 +175,12 @@ class UsageMeter:
                     amounts[attribute(kind)] = Decimal(int(delta))
         moment = utc(at) if at is not None else utc(self._clock())
         rows = ((tenant_id, hour_key(moment)), (tenant_id, day_key(moment)))
+        active = (tenant_id, month_key(moment), user) if user else None
         with self._lock:
             for row in rows:
                 _add(self._rows.setdefault(row, {}), amounts)
+            if active is not None and active not in self._counted:
+                self._users.setdefault(active, moment)
             self._records += 1
 
     def due(self) -> bool:
@@ -170,7 +188,7 @@ class UsageMeter:
         ``flush_every_records`` requests were recorded or ``flush_every_seconds`` passed since
         the last flush (a failing table is thus tried again at that pace, not per request)."""
         with self._lock:
-            if not self._rows:
+            if not (self._rows or self._users):
                 return False
             if self._records >= self._flush_records:
                 return True
@@ -186,20 +204,38 @@ class UsageMeter:
         with self._lock:
             return len(self._rows)
 
+    @property
+    def pending(self) -> bool:
+        """Whether anything recorded is not written yet (counts or active users)."""
+        with self._lock:
+            return bool(self._rows or self._users)
+
     def flush(self) -> FlushResult:
         """Writes everything recorded since the last flush, one ``UpdateItem`` per row (or a
         few for a row with very many routes), and forgets what was written; what failed stays
         for the next flush. Safe to call from several threads: each writes what it took."""
         with self._lock:
             rows, self._rows = self._rows, {}
+            users, self._users = self._users, {}
             self._records = 0
             self._last_flush = utc(self._clock())
-        if not rows:
+        if not (rows or users):
             return FlushResult(0, 0)
         client = self._dynamodb()
         writes = 0
         failed: list[tuple[Row, Amounts]] = []
         errors: list[str] = []
+        uncounted = 0
+        for active, moment in users.items():
+            try:
+                self._count_user(client, active, moment)
+            except Exception as error:  # counted by a later flush, whatever went wrong
+                with self._lock:
+                    self._users.setdefault(active, moment)
+                errors.append(f"{active[0]} {active[1]}: {type(error).__name__}: {error}")
+                uncounted += 1
+            else:
+                writes += 1
         for row, amounts in rows.items():
             for part in _parts(amounts):
                 try:
@@ -213,7 +249,34 @@ class UsageMeter:
             with self._lock:
                 for row, part in failed:
                     _add(self._rows.setdefault(row, {}), part)
-        return FlushResult(writes, len(failed), tuple(errors))
+        return FlushResult(writes, len(failed) + uncounted, tuple(errors))
+
+    def _count_user(self, client: DynamoDBClient, active: ActiveUser,
+                    moment: datetime) -> None:
+        """One more active user in the month's row, unless another process (or an earlier
+        flush whose answer was lost) counted them: the marker's put and the increment are one
+        transaction, conditional on the marker's absence."""
+        tenant_id, month, user = active
+        marker = to_item({PARTITION_KEY: tenant_id, SORT_KEY: active_user_key(moment, user),
+                          EXPIRES_AT: marker_expires_at(moment)})
+        try:
+            client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self._table, "Item": marker,
+                         "ConditionExpression": "attribute_not_exists(#period)",
+                         "ExpressionAttributeNames": {"#period": SORT_KEY}}},
+                {"Update": {"TableName": self._table,
+                            "Key": to_item({PARTITION_KEY: tenant_id, SORT_KEY: month}),
+                            "UpdateExpression": "ADD #users :one",
+                            "ExpressionAttributeNames": {"#users": ACTIVE_USERS},
+                            "ExpressionAttributeValues": to_item({":one": 1})}}])
+        except client.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
+                raise
+        with self._lock:
+            self._counted[active] = None
+            while len(self._counted) > MAX_COUNTED_USERS:
+                self._counted.popitem(last=False)
 
     def _dynamodb(self) -> DynamoDBClient:
         with self._lock:

@@ -154,6 +154,7 @@ class TenantUsageReport:
     totals: UsageFigures  # the range's whole hours
     days: list[UsageRow]  # every UTC day the range touches, whole days
     hours: list[UsageRow] | None  # its hours, for a range of at most ``HOURS_UP_TO``
+    active_users: int  # each month's distinct users the range touches, summed
     estimate: EstimatedCost
 
 
@@ -182,15 +183,17 @@ class UsageRequests:
         tenant = self._tenants.get(tenant_id)  # 403 for a role, 404 for a tenant out of reach
         wanted = usage_range(params, self._clock())
         totals = self._records.totals(tenant.tenant_id, wanted.start, wanted.end)
+        active_users = self._records.active_users(tenant.tenant_id, wanted.start, wanted.end)
         prices = self._prices()
         return TenantUsageReport(
             tenant=tenant, range=wanted, totals=totals,
             days=self._records.days(tenant.tenant_id, wanted.start, wanted.end),
             hours=(self._records.hours(tenant.tenant_id, wanted.start, wanted.end)
                    if wanted.lists_hours else None),
+            active_users=active_users,
             estimate=EstimatedCost(
-                cost_of(tenant_usage(totals, SERVICE_FUNCTION_MEMORY_MB), tenant.tier, prices,
-                        wanted.days),
+                cost_of(tenant_usage(totals, SERVICE_FUNCTION_MEMORY_MB, active_users),
+                        tenant.tier, prices, wanted.days),
                 revenue_of(tenant.tier, prices, wanted.days)))
 
     def of_every_tenant(self, params: Mapping[str, str]) -> UsageListing:

@@ -96,6 +96,8 @@ ESTIMATED_COST = Schema("EstimatedCost", _record({
 _RANGE = {"from": _TEXT, "to": _TEXT, "rangeHours": {"type": "integer", "minimum": 1}}
 TENANT_USAGE = Schema("TenantUsage", _record({
     "tenantId": _TEXT, "tenantTier": _TIER, **_RANGE, "totals": USAGE_FIGURES,
+    "activeUsers": {**_COUNT, "description": "distinct users with a request, per month the "
+                    "range touches, summed (Cognito's monthly active users, as priced)"},
     "days": {"type": "array", "items": USAGE_PERIOD},
     "hours": {"anyOf": [{"type": "null"}, {"type": "array", "items": USAGE_PERIOD}],
               "description": "for a range of at most 48 hours; else null"},
@@ -228,6 +230,7 @@ def tenant_usage(report: TenantUsageReport) -> dict[str, Any]:
     cost, revenue = report.estimate.cost, report.estimate.revenue
     return {"tenantId": report.tenant.tenant_id, "tenantTier": report.tenant.tier.value,
             **_range(report.range), "totals": usage_figures(report.totals),
+            "activeUsers": report.active_users,
             "days": [usage_period(row) for row in report.days],
             "hours": None if report.hours is None else [usage_period(row)
                                                          for row in report.hours],

@@ -22,7 +22,13 @@ from tenant_context.platform.session_policies import session_policy
 from tenant_context.platform.usage_records import UsageRecords, UsageRow, total
 from tenant_context.service.usage_meter import UsageMeter
 from tenant_context.tenancy import Role
-from tenant_context.usage_periods import Granularity, day_key, hour_key, parse_period
+from tenant_context.usage_periods import (
+    Granularity,
+    day_key,
+    hour_key,
+    is_usage_key,
+    parse_period,
+)
 from tests.support.iam_evaluation import Access, allowed
 from tests.support.world import World
 
@@ -238,3 +244,36 @@ def test_keys_are_the_utc_hour_and_day() -> None:
     for bad in ("H#2026-12-01T7", "D#2026-12-1", "X#2026-12-01", "H#2026-12-01", "D#"):
         with pytest.raises(ValueError, match="not a usage period"):
             parse_period(bad)
+
+
+def test_monthly_active_users_are_summed_over_the_months_a_range_touches(
+        world: World) -> None:
+    dynamodb = world.clients.dynamodb
+    tenant_id = uuid.uuid4().hex
+    meter = UsageMeter(dynamodb, USAGE_TABLE.name)
+    late_may = datetime(2041, 5, 30, 12, tzinfo=UTC)
+    for user, moment in (("ann", late_may), ("bob", late_may), ("ann", late_may.replace(day=2)),
+                         ("ann", late_may + timedelta(days=5)),  # June
+                         ("cat", late_may + timedelta(days=40))):  # July
+        meter.record(tenant_id, "GET /products", 200, at=moment, user=user)
+    assert meter.flush().ok
+    records = UsageRecords(dynamodb, USAGE_TABLE.name)
+    june = datetime(2041, 6, 1, tzinfo=UTC)
+    assert records.active_users(tenant_id, datetime(2041, 5, 1, tzinfo=UTC), june) == 2
+    assert records.active_users(tenant_id, late_may, june + timedelta(days=1)) == 3  # + June
+    assert records.active_users(tenant_id, june, june + timedelta(days=30)) == 1
+    assert records.active_users(tenant_id, late_may, datetime(2041, 8, 1, tzinfo=UTC)) == 4
+    assert records.active_users(uuid.uuid4().hex, late_may, june) == 0
+    # The month's rows and the user markers are no day: range reads never meet them.
+    assert [row.period.key for row in records.days(tenant_id, late_may, june)] == [
+        "D#2041-05-30"]
+    with pytest.raises(BadRequestError):
+        records.active_users(tenant_id, june, late_may)
+
+
+@pytest.mark.parametrize(("key", "ours"), [
+    ("H#2026-12-01T19", True), ("D#2026-12-01", True), ("M#2026-12", True),
+    ("U#2026-12#ann", True), ("U#2026-12#", False), ("M#2026-12#ann", False),
+    ("M#2026-1", False), ("X#2026-12", False), ("D#2026-12-1", False)])
+def test_a_listing_token_may_stop_on_any_row_the_writers_write(key: str, ours: bool) -> None:
+    assert is_usage_key(key) is ours

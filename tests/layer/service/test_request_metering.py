@@ -97,3 +97,5 @@ def test_each_request_is_metered_to_its_tenant_route_status_capacity_and_storage
     assert theirs_figures.write_units == 0
     assert not theirs_figures.item_deltas
     assert records.totals(idle.tenant_id, start, end).request_count == 0
+    assert [records.active_users(tenant.tenant_id, start, end)
+            for tenant in (mine, theirs, idle)] == [1, 1, 0]

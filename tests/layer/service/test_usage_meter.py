@@ -63,7 +63,8 @@ def row(dynamodb: DynamoDBClient, tenant_id: str, period: str) -> dict[str, Any]
     return from_item(item) if item else None
 
 
-def meter_for(client: DynamoDBClient | Counting, clock: Clock, **kwargs: Any) -> UsageMeter:
+def meter_for(client: DynamoDBClient | Counting | LostAnswer, clock: Clock,
+              **kwargs: Any) -> UsageMeter:
     return UsageMeter(cast("DynamoDBClient", client), USAGE_TABLE.name, clock, **kwargs)
 
 
@@ -293,3 +294,63 @@ def test_fractional_units_add_up_exactly(world: World) -> None:
     found = row(dynamodb, a, "D#2039-03-04")
     assert found is not None
     assert (found["readUnits"], found["writeUnits"], found["durationMs"]) == (1, 5, 1)
+
+
+class LostAnswer:
+    """The real client whose first ``transact_write_items`` is applied and then its answer
+    lost (a timeout after sending): the retry must not count the user twice."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self.client = client
+        self.exceptions = client.exceptions
+        self.lost = 0
+
+    def update_item(self, **request: Any) -> Any:
+        return self.client.update_item(**request)
+
+    def transact_write_items(self, **request: Any) -> Any:
+        answer = self.client.transact_write_items(**request)
+        if not self.lost:
+            self.lost += 1
+            raise TimeoutError("read timeout (injected, after the write)")
+        return answer
+
+
+def test_active_users_are_counted_once_per_month_across_processes(world: World) -> None:
+    dynamodb = world.clients.dynamodb
+    a, b = tenant(), tenant()
+    clock = Clock()
+    one, other = meter_for(dynamodb, clock), meter_for(dynamodb, clock)  # two processes
+    for meter in (one, other):
+        for user in ("ann", "bob", "ann"):
+            meter.record(a, "GET /orders", 200, user=user)
+        meter.record(b, "GET /orders", 200, user="ann")  # another tenant's ann
+    one.record(a, "GET /orders", 200, user="cat", at=T0 + timedelta(days=31))  # April
+    one.record(a, "GET /orders", 429)  # a front door's 429: no user
+    assert one.flush().ok
+    assert other.flush().ok
+    assert row(dynamodb, a, "M#2039-03") == {"tenantId": a, "period": "M#2039-03",
+                                             "activeUsers": 2}
+    assert row(dynamodb, a, "M#2039-04") == {"tenantId": a, "period": "M#2039-04",
+                                             "activeUsers": 1}
+    assert row(dynamodb, b, "M#2039-03") == {"tenantId": b, "period": "M#2039-03",
+                                             "activeUsers": 1}
+    marker = row(dynamodb, a, "U#2039-03#ann")
+    assert marker is not None
+    assert marker[EXPIRES_AT] == int((datetime(2039, 4, 1, tzinfo=UTC)
+                                      + HOURLY_RETENTION).timestamp())
+
+    # A user counted once is not asked about again by the same process.
+    one.record(a, "GET /orders", 200, user="ann")
+    assert one.flush().writes == 2  # the hour and the day, no transaction
+
+    # An answer lost after the transaction applied: retried, refused by the marker, once.
+    lossy = meter_for(LostAnswer(dynamodb), clock)
+    lossy.record(a, "GET /orders", 200, user="dan")
+    lost = lossy.flush()
+    assert (lost.writes, lost.failed) == (2, 1)
+    assert lossy.pending
+    assert lossy.flush().ok
+    assert not lossy.pending
+    assert row(dynamodb, a, "M#2039-03") == {"tenantId": a, "period": "M#2039-03",
+                                             "activeUsers": 3}

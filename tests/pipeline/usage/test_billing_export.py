@@ -47,8 +47,8 @@ def tenants(world: World) -> dict[str, Tenant]:
 
     standard: 1 GiB stored in October (so all of November's 720 hours), a read of 40,000 units
     and 2,400 s of handling at November's first moment, a 429 mid-month, a write of 16,000 units
-    and 2,400 s more at its last second, and a call at December's first moment (not
-    November's)."""
+    and 2,400 s more at its last second (both by ann: one active user), and a call by bob at
+    December's first moment (not November's)."""
     found = {"standard": world.pooled_tenant(Tier.STANDARD), "platinum": world.platinum_tenant()}
     standard = found["standard"].tenant_id
     meter = UsageMeter(world.clients.dynamodb, USAGE_TABLE.name, lambda: NOW)
@@ -56,12 +56,12 @@ def tenants(world: World) -> dict[str, Tenant]:
                  item_deltas={"product": 1}, byte_deltas={"product": GIB},
                  at=datetime(2042, 10, 15, 8, tzinfo=UTC))
     meter.record(standard, "GET /products", 200, 2_400_000, read_units=40_000,
-                 at=datetime(2042, 11, 1, tzinfo=UTC))
+                 at=datetime(2042, 11, 1, tzinfo=UTC), user="ann")
     meter.record(standard, "GET /products", 429, at=datetime(2042, 11, 10, 12, tzinfo=UTC))
     meter.record(standard, "POST /products", 201, 2_400_000, write_units=16_000,
-                 at=datetime(2042, 11, 30, 23, 59, 59, tzinfo=UTC))
+                 at=datetime(2042, 11, 30, 23, 59, 59, tzinfo=UTC), user="ann")
     meter.record(standard, "GET /products", 200, 1_000_000, read_units=1_000_000,
-                 at=datetime(2042, 12, 1, tzinfo=UTC))
+                 at=datetime(2042, 12, 1, tzinfo=UTC), user="bob")
     assert meter.flush().ok
     return found
 
@@ -85,7 +85,8 @@ def test_a_month_is_exact_to_the_unit_and_the_cent(world: World,
     # Requests: 2 answered (the 429 is billed by neither API Gateway nor Lambda), $0.0000074.
     # Lambda: ceil(4,800,000 ms) x 128 MB = 600 GB-s, $0.01000002. Reads: 40,000 at $0.125 a
     # million, $0.005, half up $0.01. Writes: 16,000 at $0.625, $0.01. Storage: 1 GiB for
-    # 720 hours is one GB-month, $0.25. Total: $0.27500742, $0.28. Tier: Standard, $199.
+    # 720 hours is one GB-month, $0.25. One active user (ann, twice): $0.015, half up $0.02.
+    # Total: $0.29000742, $0.29. Tier: Standard, $199.
     assert rows(lines) == [
         (*head, "requests", "2", "requests", "0.00", "199.00", "true"),
         (*head, "throttled_requests", "1", "requests", "0.00", "199.00", "true"),
@@ -96,7 +97,8 @@ def test_a_month_is_exact_to_the_unit_and_the_cent(world: World,
          "true"),
         (*head, "dynamodb_stored_byte_hours", str(GIB * 720), "byte-hours", "0.25", "199.00",
          "true"),
-        (*head, "estimated_cost_total", "0.28", "USD", "0.28", "199.00", "true")]
+        (*head, "monthly_active_users", "1", "users", "0.02", "199.00", "true"),
+        (*head, "estimated_cost_total", "0.29", "USD", "0.29", "199.00", "true")]
     assert next(csv.reader(io.StringIO(csv_text(lines)))) == list(CSV_COLUMNS)
 
     idle = export(world).month(NOVEMBER, platinum.tenant_id)
@@ -188,7 +190,7 @@ def test_the_command_writes_private_files_of_the_month(
     events = json.loads((folder / written[1]).read_text())["events"]
     assert [event["idempotencyKey"] for event in events] == \
         [line.idempotency_key for line in expected]
-    assert "1 tenants, 7 lines, final" in out.getvalue()
+    assert "1 tenants, 8 lines, final" in out.getvalue()
     assert main(["--month", "2042-11", "--tenant-id", standard, "--format", "json",
                  "--out", str(tmp_path / "json")], tools) == 0
     assert [path.name for path in (tmp_path / "json").iterdir()] == [written[1]]
