@@ -20,7 +20,6 @@ from tenant_context.errors import ConfigurationError
 from tenant_context.platform.cost_model import (
     NO_USAGE,
     PRICES_FILE,
-    Prices,
     TenantCost,
     TenantUsage,
     cost_of,
@@ -31,34 +30,12 @@ from tenant_context.platform.cost_model import (
 )
 from tenant_context.tenancy import Tier
 from tenant_context.tenant_services import TENANT_SERVICES
+from tests.support.price_list import DOCUMENT, PRICES, price
 
 GIB = 2**30
 HOURS_IN_30_DAYS = 720
 
 
-def _price(usd: str) -> dict[str, Any]:
-    return {"usd": Decimal(usd), "source": "the test"}
-
-
-DOCUMENT: dict[str, Any] = {
-    "region": "us-east-1",
-    "currency": "USD",
-    "awsPrices": {
-        "lambdaPerGbSecond": _price("0.0000166667"),
-        "lambdaPerMillionRequests": _price("0.20"),
-        "apiGatewayRestPerMillionRequests": _price("3.50"),
-        "dynamodbPerMillionWriteRequestUnits": _price("0.625"),
-        "dynamodbPerMillionReadRequestUnits": _price("0.125"),
-        "dynamodbStoragePerGbMonth": _price("0.25"),
-        "cognitoPerMonthlyActiveUser": _price("0.015"),
-        "cloudwatchPerStandardAlarmMonth": _price("0.10"),
-        "logsIngestionPerGb": _price("0.50"),
-        "logsStoragePerGbMonth": _price("0.03"),
-    },
-    "tierMonthlyPrices": {"Basic": 49, "Standard": 199, "Premium": 499, "Platinum": 1999},
-    "platinumFixedMonthly": {"standardAlarms": 4},
-}
-PRICES = Prices.from_document(DOCUMENT)
 
 
 def usage(**measured: Any) -> TenantUsage:
@@ -216,7 +193,7 @@ def _with(path: tuple[str, ...], value: object) -> dict[str, Any]:
      "awsPrices.logsIngestionPerGb.usd must be a number"),
     (_with(("awsPrices", "logsIngestionPerGb", "source"), ""),
      "awsPrices.logsIngestionPerGb.source must say"),
-    (_with(("awsPrices", "lambdaPerGbSecnd"), _price("1")),
+    (_with(("awsPrices", "lambdaPerGbSecnd"), price("1")),
      "unknown key awsPrices.lambdaPerGbSecnd"),
     (_without(("tierMonthlyPrices", "Platinum")), "tierMonthlyPrices.Platinum is missing"),
     (_with(("tierMonthlyPrices", "Gold"), 5), "unknown key tierMonthlyPrices.Gold"),

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from tenant_context.platform.cost_model import Prices
 from tenant_context.platform.definitions import USAGE_TABLE
 from tenant_context.platform.tenant_records import TenantRecord
 from tenant_context.platform.usage_records import UsageRow
@@ -22,28 +21,6 @@ from tests.support.world import World
 ROUTE = "GET /products"
 
 
-def _price(usd: str) -> dict[str, object]:
-    return {"usd": Decimal(usd), "source": "the test"}
-
-
-# The tests' own prices (editing prices.json changes no expected figure): the published ones
-# of the time, to keep the arithmetic familiar.
-PRICES = Prices.from_document({
-    "awsPrices": {
-        "lambdaPerGbSecond": _price("0.0000166667"),
-        "lambdaPerMillionRequests": _price("0.20"),
-        "apiGatewayRestPerMillionRequests": _price("3.50"),
-        "dynamodbPerMillionWriteRequestUnits": _price("0.625"),
-        "dynamodbPerMillionReadRequestUnits": _price("0.125"),
-        "dynamodbStoragePerGbMonth": _price("0.25"),
-        "cognitoPerMonthlyActiveUser": _price("0.015"),
-        "cloudwatchPerStandardAlarmMonth": _price("0.10"),
-        "logsIngestionPerGb": _price("0.50"),
-        "logsStoragePerGbMonth": _price("0.03"),
-    },
-    "tierMonthlyPrices": {"Basic": 49, "Standard": 199, "Premium": 499, "Platinum": 1999},
-    "platinumFixedMonthly": {"standardAlarms": 4},
-})
 
 
 def tenant(name: str, tier: Tier) -> TenantRecord:

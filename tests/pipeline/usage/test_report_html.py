@@ -14,7 +14,8 @@ from html.parser import HTMLParser
 from pipeline.usage.report_html import CHARTS, SILO_CANDIDATES, TOP_TENANTS_BY_COST, render
 from pipeline.usage.report_model import UsageReport, build_report
 from tenant_context.tenancy import Tier
-from tests.pipeline.usage.report_fixtures import PRICES, ROUTE, day_row, tenant
+from tests.pipeline.usage.report_fixtures import ROUTE, day_row, tenant
+from tests.support.price_list import PRICES
 
 FIRST = date(2026, 11, 1)
 GENERATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)

@@ -13,7 +13,8 @@ import pytest
 from pipeline.usage.report_model import SiloCriterion, TenantSummary, UsageReport, build_report
 from tenant_context.tenancy import Tier
 from tenant_context.usage_periods import Granularity, Period
-from tests.pipeline.usage.report_fixtures import PRICES, ROUTE, day_row, tenant
+from tests.pipeline.usage.report_fixtures import ROUTE, day_row, tenant
+from tests.support.price_list import PRICES
 
 NOV_1 = date(2026, 11, 1)
 BIG_DAY = {(ROUTE, 200): 3_000_000, (ROUTE, 429): 10}
