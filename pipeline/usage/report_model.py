@@ -39,7 +39,7 @@ from tenant_context.platform.usage_records import (
 from tenant_context.tenancy import Tier
 from tenant_context.usage_periods import Granularity
 
-NOT_MEASURED = ("Cognito monthly active users", "CloudWatch Logs")
+NOT_MEASURED = ("CloudWatch Logs",)  # Cognito: monthly active users are (users with a request)
 HOURS_PER_DAY = 24
 # Before any usage row: a tenant's daily rows from here on are all it has (what it stores is
 # the sum of their changes). Readers pass ``build_report`` the rows from here to the range's end.
