@@ -51,11 +51,14 @@ def meter_from_config(config: PlatformConfig) -> UsageMeter | None:
     table = config.optional(Env.USAGE_TABLE)
     if not table:
         return None
+    # Where to write is read now, with the rest of the configuration, not at the first flush
+    # (a process whose environment changes later still writes where it was configured to).
+    endpoint = config.optional(Env.AWS_ENDPOINT_URL) or None
 
     def client() -> DynamoDBClient:
         import boto3  # deferred: a cold start pays for no client before the first flush
 
-        return boto3.client("dynamodb", region_name=config.region)
+        return boto3.client("dynamodb", region_name=config.region, endpoint_url=endpoint)
 
     return UsageMeter(client, table, flush_every_seconds=config.seconds(
         Env.USAGE_FLUSH_SECONDS, DEFAULT_FLUSH_SECONDS))
