@@ -69,6 +69,10 @@ def test_every_endpoint_for_every_role(admin_api: AdminApi, world: World) -> Non
         *matrix("PUT", f"/tenant/release-settings/{t}", (409, 403, 403, 403, 403, 403),
                 {"wave": 1}),
         *matrix("GET", f"/users?tenantid={t}", (200, 200, 200, 404, 403, 403)),
+        # Usage: staff read any tenant's, a TenantAdmin its own; every tenant's is for the
+        # SystemAdmin alone.
+        *matrix("GET", f"/tenant/{t}/usage", (200, 200, 200, 403, 403, 403)),
+        *matrix("GET", "/usage", (200, 403, 403, 403, 403, 403)),
         *matrix("GET", f"/user/{u}?tenantid={t}", (200, 200, 200, 404, 200, 403)),
         *matrix("PUT", f"/user/{u}?tenantid={t}", (200, 403, 200, 404, 403, 403),
                 {"userEmail": f"{u}@changed.example"}),
