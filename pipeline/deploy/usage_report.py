@@ -37,12 +37,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pipeline.local_cloud.local_platform import emulator_clients
 from pipeline.local_cloud.state import NotRunning, StatePaths
 from pipeline.usage.report_html import render
-from pipeline.usage.report_model import HISTORY_START, UsageReport, build_report
+from pipeline.usage.report_model import UsageReport, build_report
 from tenant_context.platform.aws_clients import AwsClients
 from tenant_context.platform.cost_model import published_prices
 from tenant_context.platform.definitions import TENANT_DETAILS_TABLE, USAGE_TABLE
 from tenant_context.platform.tenant_records import TenantRecord, every_tenant
-from tenant_context.platform.usage_records import MAX_PAGE_SIZE, UsageRecords, UsageRow
+from tenant_context.platform.usage_records import (
+    HISTORY_START,
+    MAX_PAGE_SIZE,
+    UsageRecords,
+    UsageRow,
+)
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient

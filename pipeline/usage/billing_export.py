@@ -44,7 +44,7 @@ from tenant_context.attribute_values import from_item, to_item
 from tenant_context.errors import BadRequestError
 from tenant_context.platform.cost_model import MB_MS_PER_GB_SECOND, Prices, to_cents
 from tenant_context.platform.tenant_records import TenantRecord, every_tenant, tenant_record
-from tenant_context.platform.usage_records import UsageRecords, UsageRow
+from tenant_context.platform.usage_records import HISTORY_START, UsageRecords, UsageRow
 from tenant_context.service.validation import whole_number
 from tenant_context.tenancy import Tier
 
@@ -57,9 +57,6 @@ KEY_VERSION = "1"  # part of every idempotency key: a new version means new keys
 # Fixed for good: changing it changes every key a provider has already seen.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2b4e-6a43-5d8e-9c1e-2b7a1f0d9e35")
 SETTLE = timedelta(hours=1)
-# Before any usage row: a tenant's daily rows from here on are all it has (its stored bytes are
-# the sum of every earlier day's change).
-HISTORY_START = datetime(2000, 1, 1, tzinfo=UTC)
 CSV_COLUMNS = ("month", "tenant_id", "tenant_name", "tier", "meter", "quantity", "unit",
                "estimated_cost_usd", "tier_price_usd", "final", "idempotency_key")
 

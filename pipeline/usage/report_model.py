@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from tenant_context.platform.cost_model import (
@@ -33,6 +33,7 @@ from tenant_context.platform.usage_records import (
     SERVICE_FUNCTION_MEMORY_MB,
     UsageFigures,
     UsageRow,
+    stored_bytes_by_day,
     tenant_usage,
     total,
 )
@@ -41,9 +42,6 @@ from tenant_context.usage_periods import Granularity
 
 NOT_MEASURED = ("CloudWatch Logs",)  # Cognito: monthly active users are (users with a request)
 HOURS_PER_DAY = 24
-# Before any usage row: a tenant's daily rows from here on are all it has (what it stores is
-# the sum of their changes). Readers pass ``build_report`` the rows from here to the range's end.
-HISTORY_START = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -196,30 +194,19 @@ def build_report(rows: Iterable[UsageRow], tenants: Iterable[TenantRecord], pric
         unlisted_tenant_ids=tuple(sorted(unlisted)))
 
 
-def _stored_bytes(row: UsageRow) -> int:
-    return sum(row.byte_deltas.values())
-
-
 def _tenant_summary(record: TenantRecord, rows: Mapping[date, UsageRow], prices: Prices,
                     days: Sequence[date], criterion: SiloCriterion, plan: UsagePlan,
                     memory_mb: int, active_users: int) -> TenantSummary:
-    stored = sum(_stored_bytes(row) for day, row in rows.items() if day < days[0])
+    stored = stored_bytes_by_day(rows.values(), days)
+    in_range = set(days)
     tenant_days = []
-    in_range = []
-    byte_hours = 0
-    for day in days:
-        row = rows.get(day)
-        figures: UsageFigures = row or UsageFigures()
-        if row is not None:
-            in_range.append(row)
-            stored += _stored_bytes(row)
-        day_byte_hours = max(stored, 0) * HOURS_PER_DAY
-        byte_hours += day_byte_hours
-        day_usage = replace(tenant_usage(figures, memory_mb), stored_byte_hours=day_byte_hours)
+    for day, size in zip(days, stored, strict=True):
+        figures: UsageFigures = rows.get(day) or UsageFigures()
+        day_usage = tenant_usage(figures, memory_mb, stored_byte_hours=size * HOURS_PER_DAY)
         tenant_days.append(TenantDay(day, figures.request_count, figures.throttled,
                                      cost_of(day_usage, record.tier, prices, 1).total))
-    usage = replace(tenant_usage(total(in_range), memory_mb, active_users),
-                    stored_byte_hours=byte_hours)
+    usage = tenant_usage(total(row for day, row in rows.items() if day in in_range),
+                         memory_mb, active_users, sum(stored) * HOURS_PER_DAY)
     summary = TenantSummary(
         tenant_id=record.tenant_id, name=record.tenant_name, tier=record.tier,
         days=tuple(tenant_days), usage=usage,

@@ -21,9 +21,9 @@ import binascii
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
 
 MAX_PAGE_SIZE = 1000
+HISTORY_START = datetime(2000, 1, 1, tzinfo=UTC)  # before any usage row: a whole history
 # What the tenant services' functions run with: Chalice's default, as no service's stage sets
 # ``lambda_memory_size`` (tests/shared_services/test_usage_routes.py keeps it so).
 SERVICE_FUNCTION_MEMORY_MB = 128
@@ -130,8 +131,33 @@ def _add(sums: dict[_Key, int], parts: Mapping[_Key, int]) -> None:
         sums[key] = sums.get(key, 0) + value
 
 
+def stored_bytes_by_day(rows: Iterable[UsageRow], days: Sequence[date]) -> list[int]:
+    """What a tenant stores at the end of each of ``days`` (consecutive UTC days, oldest
+    first), from its daily ``rows``: the sum of every byte change up to that day, from its first
+    row on (rows before ``days`` count, later ones not), never below 0. Its storage is priced
+    as that for all of the day's 24 hours: a day's writes count from its start, over by at
+    most one day's change. Items stored before the tenant's first metered write are not known
+    (no baseline is taken)."""
+    first = days[0] if days else None
+    changes: dict[date, int] = {}
+    stored = 0
+    for row in rows:
+        if row.period.granularity is not Granularity.DAY:
+            continue
+        day, change = row.period.start.date(), sum(row.byte_deltas.values())
+        if first is not None and day < first:
+            stored += change
+        else:
+            changes[day] = changes.get(day, 0) + change
+    by_day = []
+    for day in days:
+        stored += changes.get(day, 0)
+        by_day.append(max(stored, 0))
+    return by_day
+
+
 def tenant_usage(figures: UsageFigures, function_memory_mb: int,
-                 monthly_active_users: int = 0) -> TenantUsage:
+                 monthly_active_users: int = 0, stored_byte_hours: int = 0) -> TenantUsage:
     """What the cost model prices (``cost_model.TenantUsage``) from what the meter measured,
     for functions of ``function_memory_mb`` (``SERVICE_FUNCTION_MEMORY_MB``).
 
@@ -144,16 +170,17 @@ def tenant_usage(figures: UsageFigures, function_memory_mb: int,
     - Cognito users: ``monthly_active_users`` (``UsageRecords.active_users``: distinct users
       with a request in each month, summed over the months priced; a user who signed in and
       made no request is not seen).
-    - Storage and logs: 0, not measured here. The rows hold the net CHANGE in stored bytes,
-      not what is stored (byte-hours need the total at each hour; the usage report adds them
-      up from the first row), and log volume is not attributed to tenants.
+    - Storage: ``stored_byte_hours`` (``UsageRecords.stored_byte_hours``: the rows hold the
+      net CHANGE in stored bytes, so what is stored is added up from the tenant's first row).
+    - Logs: 0, not measured: log volume is not attributed to tenants.
     """
     answered = figures.request_count - figures.throttled
     return TenantUsage(
         api_requests=answered, lambda_invocations=answered,
         lambda_mb_ms=math.ceil(figures.duration_ms) * function_memory_mb,
         read_request_units=figures.read_units, write_request_units=figures.write_units,
-        stored_byte_hours=0, monthly_active_users=monthly_active_users, log_bytes_ingested=0,
+        stored_byte_hours=stored_byte_hours, monthly_active_users=monthly_active_users,
+        log_bytes_ingested=0,
         log_stored_byte_hours=0)
 
 
@@ -270,6 +297,24 @@ class UsageRecords:
             if not response.get("LastEvaluatedKey"):
                 return count
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def stored_byte_hours(self, tenant_id: str, start: datetime, end: datetime) -> int:
+        """Bytes stored x hours over the whole hours of ``[start, end)``: each hour at what the
+        tenant stores at the end of its day (``stored_bytes_by_day``, from its first row)."""
+        _bounds(Granularity.HOUR, start, end)  # refuses a bad range
+        start, end = period_start(Granularity.HOUR, start), utc(end)
+        first_day = period_start(Granularity.DAY, start)
+        days = [(first_day + timedelta(days=offset)).date()
+                for offset in range((period_start(Granularity.DAY, end - _LAST_MOMENT)
+                                     - first_day).days + 1)]
+        last = datetime.combine(days[-1], datetime.min.time(), UTC) + timedelta(days=1)
+        stored = stored_bytes_by_day(self.days(tenant_id, HISTORY_START, last), days)
+        byte_hours = 0
+        for day, size in zip(days, stored, strict=True):
+            day_start = datetime.combine(day, datetime.min.time(), UTC)
+            hours = (min(end, day_start + timedelta(days=1)) - max(start, day_start))
+            byte_hours += size * math.ceil(hours.total_seconds() / 3600)
+        return byte_hours
 
     def tenants_days(self, start: datetime, end: datetime, limit: int = 100,
                      next_token: str | None = None) -> UsagePage:

@@ -184,6 +184,7 @@ class UsageRequests:
         wanted = usage_range(params, self._clock())
         totals = self._records.totals(tenant.tenant_id, wanted.start, wanted.end)
         active_users = self._records.active_users(tenant.tenant_id, wanted.start, wanted.end)
+        byte_hours = self._records.stored_byte_hours(tenant.tenant_id, wanted.start, wanted.end)
         prices = self._prices()
         return TenantUsageReport(
             tenant=tenant, range=wanted, totals=totals,
@@ -192,8 +193,8 @@ class UsageRequests:
                    if wanted.lists_hours else None),
             active_users=active_users,
             estimate=EstimatedCost(
-                cost_of(tenant_usage(totals, SERVICE_FUNCTION_MEMORY_MB, active_users),
-                        tenant.tier, prices, wanted.days),
+                cost_of(tenant_usage(totals, SERVICE_FUNCTION_MEMORY_MB, active_users,
+                                     byte_hours), tenant.tier, prices, wanted.days),
                 revenue_of(tenant.tier, prices, wanted.days)))
 
     def of_every_tenant(self, params: Mapping[str, str]) -> UsageListing:

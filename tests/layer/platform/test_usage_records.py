@@ -277,3 +277,29 @@ def test_monthly_active_users_are_summed_over_the_months_a_range_touches(
     ("M#2026-1", False), ("X#2026-12", False), ("D#2026-12-1", False)])
 def test_a_listing_token_may_stop_on_any_row_the_writers_write(key: str, ours: bool) -> None:
     assert is_usage_key(key) is ours
+
+
+def test_stored_byte_hours_add_up_every_change_from_the_first_row(world: World) -> None:
+    dynamodb = world.clients.dynamodb
+    tenant_id = uuid.uuid4().hex
+    meter = UsageMeter(dynamodb, USAGE_TABLE.name)
+    gib = 2**30
+    first = datetime(2043, 7, 1, 9, tzinfo=UTC)
+    meter.record(tenant_id, "POST /product", 201, byte_deltas={"product": gib}, at=first)
+    meter.record(tenant_id, "POST /order", 201, byte_deltas={"order": gib},
+                 at=first + timedelta(days=2))  # July 3rd: 2 GiB from then on
+    meter.record(tenant_id, "DELETE /product/{key}", 200, byte_deltas={"product": -3 * gib},
+                 at=first + timedelta(days=4))  # July 5th: below 0 counts as 0
+    assert meter.flush().ok
+    records = UsageRecords(dynamodb, USAGE_TABLE.name)
+    july = datetime(2043, 7, 1, tzinfo=UTC)
+    # A day's storage is what it holds at its end, for each of its hours in the range.
+    assert records.stored_byte_hours(tenant_id, july + timedelta(hours=10),
+                                     july + timedelta(days=1)) == 14 * gib
+    assert records.stored_byte_hours(tenant_id, july + timedelta(days=1),
+                                     july + timedelta(days=1, hours=12)) == 12 * gib
+    assert records.stored_byte_hours(tenant_id, july, july + timedelta(days=5)) == \
+        (24 + 24 + 2 * 24 + 2 * 24 + 0) * gib
+    assert records.stored_byte_hours(tenant_id, july - timedelta(days=3), july) == 0
+    with pytest.raises(BadRequestError):
+        records.stored_byte_hours(tenant_id, july, july)
