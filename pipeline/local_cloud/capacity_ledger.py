@@ -93,6 +93,8 @@ class CapacityLedger:
                 return app(environ, start_response)
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
+            if b'"ReturnConsumedCapacity"' not in body:  # nothing will be reported
+                return app(environ, start_response)
             answer = app(environ, start_response)
             try:
                 payload = b"".join(answer)

@@ -47,6 +47,7 @@ from tenant_context.platform.tenant_records import TenantRecord, every_tenant, t
 from tenant_context.platform.usage_records import HISTORY_START, UsageRecords, UsageRow
 from tenant_context.service.validation import whole_number
 from tenant_context.tenancy import Tier
+from tenant_context.usage_periods import month_start, next_month
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -83,8 +84,8 @@ class BillingMonth:
 
     @classmethod
     def of(cls, moment: datetime) -> BillingMonth:
-        moment = moment.astimezone(UTC)
-        return cls(moment.year, moment.month)
+        start = month_start(moment)
+        return cls(start.year, start.month)
 
     @property
     def start(self) -> datetime:
@@ -92,7 +93,7 @@ class BillingMonth:
 
     @property
     def end(self) -> datetime:
-        return (self.start + timedelta(days=32)).replace(day=1)
+        return next_month(self.start)
 
     def previous(self) -> BillingMonth:
         return BillingMonth.of(self.start - timedelta(days=1))
